@@ -1,0 +1,36 @@
+/**
+ * Bundles crew into dist/ with esbuild:
+ *   dist/cli.js            the CLI (bin/crew.js imports it)
+ *   dist/worker.js         the task module the pool's workers load
+ *   dist/entry/*.js        tinypool's worker entries, which tinypool looks for next to its own
+ *                          code (now inside dist/cli.js), so dist/ runs without node_modules
+ */
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tinypoolEntry = (name: string): string =>
+  fileURLToPath(import.meta.resolve(`tinypool`).replace(/index\.js$/, `entry/${name}.js`));
+
+await rm(`${root}/dist`, { recursive: true, force: true });
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    cli: 'src/cli.ts',
+    worker: 'src/worker.ts',
+    'entry/worker': tinypoolEntry('worker'),
+    'entry/process': tinypoolEntry('process'),
+  },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'esm',
+  // Some dependencies are CommonJS and require() Node built-ins; give the ESM bundle a require.
+  banner: {
+    js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",
+  },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -1,0 +1,169 @@
+import yargs, { type Argv } from 'yargs';
+import { exitCodeFor, Interrupted, UsageError } from './errors.ts';
+import { MAX_WORKERS, parseWorkers } from './config.ts';
+import { runtimes } from './pool/pool.ts';
+import { createProgress } from './ui/progress.ts';
+import {
+  benchJson,
+  checkSum,
+  formatBench,
+  formatSum,
+  runSum,
+  runSumBench,
+  sumJson,
+  toSumConfig,
+} from './commands/sum.ts';
+import pkg from '../package.json' with { type: 'json' };
+
+/** What every command handler gets besides its arguments. */
+export interface RunContext {
+  readonly signal: AbortSignal;
+  /** Results go here (stdout); diagnostics and progress go to stderr. */
+  readonly out: (text: string) => void;
+}
+
+function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option('workers', {
+      alias: 'w',
+      type: 'number',
+      describe: `Workers in the pool (1-${MAX_WORKERS}) [default: one per core]`,
+      requiresArg: true,
+      coerce: parseWorkers,
+    })
+    .option('runtime', {
+      type: 'string',
+      choices: runtimes,
+      describe: 'Where tasks run: worker threads, child processes, or inline (serial baseline)',
+      requiresArg: true,
+    })
+    .option('json', { type: 'boolean', describe: 'Print one JSON document on stdout' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'No progress on stderr' })
+    .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' });
+}
+
+function buildParser(argv: readonly string[], context: RunContext) {
+  const parser = commonOptions(yargs([...argv]))
+    .scriptName('crew')
+    .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.')
+    .command(
+      'sum [n]',
+      'Add every integer in [0, N) over all cores, exactly: a CPU benchmark',
+      (y) =>
+        y
+          .positional('n', {
+            type: 'string',
+            describe:
+              'Count of integers to add, from 0 (100000000, 1e8, 100_000_000) [default: 1e8]',
+          })
+          .option('start', {
+            type: 'string',
+            describe: 'First integer (inclusive)',
+            requiresArg: true,
+          })
+          .option('end', {
+            type: 'string',
+            describe: 'Last integer (exclusive)',
+            requiresArg: true,
+          })
+          .option('bench', {
+            type: 'boolean',
+            describe: 'Time serial, threads and processes for 1..workers side by side',
+          })
+          .option('repeat', {
+            type: 'number',
+            describe: 'Timed runs per configuration with --bench [default: 5]',
+            requiresArg: true,
+          })
+          .example('$0 sum 1e9', 'Sum [0, 1e9) on every core: 499999999500000000')
+          .example('$0 sum --start -1000000 --end 1000001', 'Sum a signed range: 0')
+          .example('$0 sum 1e9 --runtime process --workers 2', 'Two child processes')
+          .example('$0 sum --bench 1e9 --repeat 3', 'Serial vs threads vs processes'),
+      async (args) => {
+        const config = toSumConfig(args);
+        if (config.repeat !== undefined) {
+          const progress = createProgress(config, 'benchmarking');
+          try {
+            const rows = await runSumBench(config, context.signal, (label) =>
+              progress.update(label),
+            );
+            progress.stop();
+            context.out(
+              config.json
+                ? JSON.stringify(benchJson(config, rows), null, 2)
+                : formatBench(config, rows),
+            );
+            return;
+          } finally {
+            progress.stop();
+          }
+        }
+        const progress = createProgress(
+          config,
+          `adding ${config.range.end - config.range.start} integers`,
+        );
+        try {
+          const result = await runSum(config, context.signal);
+          progress.stop();
+          context.out(config.json ? JSON.stringify(sumJson(result), null, 2) : formatSum(result));
+          checkSum(result);
+        } finally {
+          progress.stop();
+        }
+      },
+    )
+    .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
+    .demandCommand(1, 'Name a command: sum (see crew --help)')
+    .recommendCommands()
+    .strict()
+    .version(pkg.version)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      // yargs reports its own validation as a message; our coerce and handlers throw errors.
+      throw error ?? new UsageError(message);
+    });
+  return parser;
+}
+
+/** Runs crew with these arguments; resolves to the exit code. The only place that picks one. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) {
+      process.stderr.write('crew: interrupted again, exiting now\n');
+      process.exit(130);
+    }
+    controller.abort(new Interrupted(`interrupted by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const context: RunContext = {
+    signal: controller.signal,
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+  };
+  try {
+    await buildParser(argv, context).parseAsync();
+    return 0;
+  } catch (error) {
+    const code = exitCodeFor(error);
+    const debug = argv.includes('--debug');
+    const text =
+      debug && error instanceof Error ? (error.stack ?? error.message) : messageOf(error);
+    process.stderr.write(`crew: ${text}\n`);
+    if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
+    return code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,52 @@
+import { defaultWorkers, runtimes, type Runtime } from './pool/pool.ts';
+import { UsageError } from './errors.ts';
+
+/** Options every command shares, validated once from the command line. */
+export interface CommonConfig {
+  readonly workers: number;
+  readonly runtime: Runtime;
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly debug: boolean;
+}
+
+export interface CommonArgs {
+  readonly workers?: number | undefined;
+  readonly runtime?: string | undefined;
+  readonly json?: boolean | undefined;
+  readonly quiet?: boolean | undefined;
+  readonly debug?: boolean | undefined;
+}
+
+export const MAX_WORKERS = 256;
+
+/** Builds the shared config; `defaultRuntime` is the command's own (threads for I/O, ...). */
+export function toCommonConfig(args: CommonArgs, defaultRuntime: Runtime): CommonConfig {
+  const runtime = args.runtime ?? defaultRuntime;
+  if (!isRuntime(runtime)) {
+    throw new UsageError(`--runtime must be one of ${runtimes.join(', ')}; got "${runtime}"`);
+  }
+  return {
+    workers: args.workers ?? defaultWorkers(),
+    runtime,
+    json: args.json ?? false,
+    quiet: args.quiet ?? false,
+    debug: args.debug ?? false,
+  };
+}
+
+function isRuntime(value: string): value is Runtime {
+  return (runtimes as readonly string[]).includes(value);
+}
+
+/** Parses `--workers`: a whole number from 1 to MAX_WORKERS. */
+export function parseWorkers(value: unknown): number {
+  const text = String(value).trim();
+  const n = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+    throw new UsageError(
+      `--workers must be a whole number from 1 to ${MAX_WORKERS}; got "${text}"`,
+    );
+  }
+  return n;
+}

@@ -1,0 +1,36 @@
+/**
+ * The errors that decide crew's exit code. Commands throw these; only `src/cli.ts`
+ * turns them into `process.exitCode` (see `exitCodeFor`).
+ */
+
+/** The command line was wrong: exit 2, the message says what is allowed. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The run finished but some items failed: exit 1, after the results were printed. */
+export class ItemFailures extends Error {
+  override name = 'ItemFailures';
+  readonly failed: number;
+  constructor(failed: number, message = `${failed} item${failed === 1 ? '' : 's'} failed`) {
+    super(message);
+    this.failed = failed;
+  }
+}
+
+/** Ctrl-C or SIGTERM stopped the run: exit 130, after a one-line summary. */
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+  constructor(summary = 'interrupted') {
+    super(summary);
+  }
+}
+
+export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Maps any thrown value to the exit code a script calling crew can rely on. */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError) return ExitCode.usage;
+  if (error instanceof Interrupted) return ExitCode.interrupted;
+  return ExitCode.failed;
+}

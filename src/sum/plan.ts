@@ -1,0 +1,85 @@
+/** Pure planning for `crew sum`: parsing bounds, splitting ranges, the closed-form check. */
+
+export interface Range {
+  readonly start: bigint;
+  readonly end: bigint;
+}
+
+export const INT64_MIN = -(2n ** 63n);
+export const INT64_MAX = 2n ** 63n - 1n;
+/** The longest range `sum` accepts: 2^53 numbers (days of work at any speed). */
+export const MAX_LENGTH = 2n ** 53n;
+
+const integerPattern = /^([+-]?)(\d+(?:_\d+)*)(?:\.(\d+(?:_\d+)*))?(?:e([+-]?\d{1,3}))?$/i;
+
+/**
+ * Parses `100000000`, `1e8`, `100_000_000`, `-5`, `1.5e3` exactly. Returns undefined for
+ * anything that is not an integer (`1.5`, `1e-3`, `0x10`, `abc`, ``).
+ */
+export function parseInteger(text: string): bigint | undefined {
+  const match = integerPattern.exec(text.trim());
+  if (!match) return undefined;
+  const [, sign = '', whole = '', fraction = '', exponent = '0'] = match;
+  const digits = (whole + fraction).replaceAll('_', '');
+  const scale = Number(exponent) - fraction.replaceAll('_', '').length;
+  let value = BigInt(digits);
+  if (scale >= 0) {
+    value *= 10n ** BigInt(scale);
+  } else {
+    const divisor = 10n ** BigInt(-scale);
+    if (value % divisor !== 0n) return undefined;
+    value /= divisor;
+  }
+  return sign === '-' ? -value : value;
+}
+
+/**
+ * Splits [start, end) into at most `parts` contiguous chunks whose lengths differ by at most
+ * one, in order. An empty range has no chunks; a range shorter than `parts` has one chunk per
+ * number.
+ */
+export function planChunks(range: Range, parts: number): Range[] {
+  const length = range.end - range.start;
+  if (length <= 0n) return [];
+  const count = length < BigInt(parts) ? length : BigInt(Math.max(1, parts));
+  const base = length / count;
+  const extra = length % count;
+  const chunks: Range[] = [];
+  let start = range.start;
+  for (let i = 0n; i < count; i++) {
+    const end = start + base + (i < extra ? 1n : 0n);
+    chunks.push({ start, end });
+    start = end;
+  }
+  return chunks;
+}
+
+/** Blocks small enough to let Ctrl-C through between them in the inline runtime. */
+export const MAX_BLOCK = 2n ** 22n;
+
+const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+
+/**
+ * Cuts [start, end) into blocks whose every partial sum fits a signed 64-bit integer: with
+ * each |x| <= M, a block of L numbers never exceeds L * M in magnitude, so L * M <= 2^63 - 1.
+ * Numbers of everyday size (1e9 and well beyond) give full-size blocks; numbers near 2^63 give
+ * blocks of a single number, still exact.
+ */
+export function* planBlocks(start: bigint, end: bigint, maxBlock = MAX_BLOCK): Generator<Range> {
+  while (start < end) {
+    const limit = end - start < maxBlock ? end : start + maxBlock;
+    const largest = abs(start) > abs(limit - 1n) ? abs(start) : abs(limit - 1n);
+    let length = largest === 0n ? limit - start : INT64_MAX / largest;
+    if (length > limit - start) length = limit - start;
+    if (length < 1n) length = 1n;
+    yield { start, end: start + length };
+    start += length;
+  }
+}
+
+/** Gauss: the sum of [start, end) without adding, to check the workers' result against. */
+export function closedFormSum(range: Range): bigint {
+  const length = range.end - range.start;
+  if (length <= 0n) return 0n;
+  return (length * (range.start + range.end - 1n)) / 2n;
+}

@@ -1,0 +1,44 @@
+import { styleText } from 'node:util';
+
+/** Pure text helpers shared by the commands' report formatters. */
+
+/** Aligned columns; numbers (and cells flagged in `right`) align right. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
+  const numeric = header.map((_, c) => rows.every((row) => /^[-\d.,%x× ]*$/.test(row[c] ?? '')));
+  const line = (row: readonly string[]): string =>
+    row
+      .map((cell, c) => (numeric[c] ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** A bar of `width` cells for value/max, with eighth-cell resolution. */
+export function bar(value: number, max: number, width = 24): string {
+  if (!(max > 0) || !(value > 0)) return '';
+  const eighths = Math.round((Math.min(value, max) / max) * width * 8);
+  const partial = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8] ?? '';
+  return '█'.repeat(Math.floor(eighths / 8)) + partial;
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(1)} ms`;
+}
+
+/** 1234567 -> "1.23 M" style, for rates. */
+export function formatSi(value: number): string {
+  const units = ['', ' thousand', ' million', ' billion', ' trillion'];
+  let i = 0;
+  while (Math.abs(value) >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${value.toFixed(i === 0 ? 0 : 2)}${units[i]}`;
+}
+
+/** Bold/green/red on a terminal; plain text for pipes and NO_COLOR (styleText checks both). */
+export function style(format: 'bold' | 'green' | 'red' | 'dim', text: string): string {
+  return styleText(format, text, { stream: process.stdout });
+}

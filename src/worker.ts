@@ -1,0 +1,19 @@
+/**
+ * The one worker entry module: each named export is a task the pool can run, in a worker
+ * thread, a child process, or inline. Inputs and outputs cross by structured clone.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { sumRangeExact } from './sum/kernel.ts';
+import type { Range } from './sum/plan.ts';
+
+/** Adds every integer of one chunk; returns the exact partial sum. */
+export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigint> {
+  // Only the inline runtime passes a signal: yield between blocks so Ctrl-C is seen.
+  const between = signal
+    ? async (): Promise<void> => {
+        await yieldToEventLoop();
+        signal.throwIfAborted();
+      }
+    : undefined;
+  return sumRangeExact(range.start, range.end, between);
+}
