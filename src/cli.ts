@@ -122,9 +122,15 @@ function buildParser(argv: readonly string[], context: RunContext) {
     .alias('help', 'h')
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
-    .fail((message, error) => {
-      // yargs reports its own validation as a message; our coerce and handlers throw errors.
-      throw error ?? new UsageError(message);
+    .fail((message: string | null, error: Error | undefined) => {
+      // yargs' own validation (and our coerce functions, which it wraps) arrives as a YError;
+      // anything else was thrown by a command and keeps its own exit code.
+      if (error && error.name !== 'YError') throw error;
+      const text = message ?? error?.message ?? 'invalid command line';
+      const typed = argv.find((arg) => !arg.startsWith('-'));
+      throw new UsageError(
+        text.startsWith('Did you mean') ? `unknown command "${typed}". ${text}` : text,
+      );
     });
   return parser;
 }

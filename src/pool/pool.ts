@@ -188,7 +188,9 @@ function tinypoolBackend(
   watchThreads();
   return {
     run(name, input) {
-      const result = pool.run(input, { name });
+      const result = pool.run(input, { name }).catch((error: unknown) => {
+        throw asError(error);
+      });
       watchThreads(); // a crashed worker is replaced when the next task is queued
       return result;
     },
@@ -227,6 +229,26 @@ async function inlineBackend(
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+/**
+ * Child processes send errors back as plain `{ name, message, stack }` objects, and tinypool
+ * words a dead child differently from our dead-thread message: make both look alike.
+ */
+function asError(error: unknown): Error {
+  if (error instanceof Error) {
+    return error.message === 'Worker exited unexpectedly'
+      ? new Error('worker process exited unexpectedly', { cause: error })
+      : error;
+  }
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message, name, stack } = error as { message: unknown; name?: unknown; stack?: unknown };
+    const rebuilt = new Error(String(message));
+    if (typeof name === 'string') rebuilt.name = name;
+    if (typeof stack === 'string') rebuilt.stack = stack;
+    return rebuilt;
+  }
+  return new Error(String(error));
 }
 
 function describeInput(input: unknown): string {

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createPool,
+  TaskError,
+  type Pool,
+  type PoolProgress,
+  type Runtime,
+} from '../../../src/pool/pool.ts';
+import type * as fixture from '../../fixtures/tasks.ts';
+
+const module = new URL('../../fixtures/tasks.ts', import.meta.url);
+type Tasks = typeof fixture;
+
+const open: Pool<Tasks>[] = [];
+async function pool(runtime: Runtime, workers = 2, signal?: AbortSignal): Promise<Pool<Tasks>> {
+  const p = await createPool<Tasks>({ runtime, workers, module, ...(signal ? { signal } : {}) });
+  open.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((p) => p.destroy()));
+});
+
+describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) => {
+  it('runs typed tasks and returns their results', async () => {
+    const p = await pool(runtime);
+    await expect(Promise.all([1, 2, 3, 4].map((x) => p.run('double', x)))).resolves.toEqual([
+      2, 4, 6, 8,
+    ]);
+  });
+
+  it('runs where the runtime says', async () => {
+    const p = await pool(runtime);
+    const where = await p.run('whereAmI', undefined);
+    expect(where.isMainThread).toBe(runtime === 'inline');
+    expect(where.pid === process.pid).toBe(runtime !== 'process');
+  });
+
+  it('carries BigInt and typed arrays both ways', async () => {
+    const p = await pool(runtime);
+    const out = await p.run('echoBig', 2n ** 70n);
+    expect(out.n).toBe(2n ** 70n + 1n);
+    expect([...out.bytes]).toEqual([1, 2, 3]);
+  });
+
+  it('names the task and its input when a task throws, and keeps working', async () => {
+    const p = await pool(runtime);
+    const error = await p.run('fail', 'kaput').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as Error).message).toBe('task fail("kaput") failed: kaput');
+    await expect(p.run('double', 21)).resolves.toBe(42);
+  });
+
+  it('reports progress as tasks settle', async () => {
+    const p = await pool(runtime);
+    const seen: PoolProgress[] = [];
+    p.on('progress', (progress) => seen.push(progress));
+    await Promise.allSettled([p.run('double', 1), p.run('fail', 'x'), p.run('double', 2)]);
+    expect(seen).toHaveLength(3);
+    expect(seen.at(-1)).toEqual({ total: 3, done: 2, failed: 1 });
+  });
+
+  it('aborts queued and running tasks through the signal', async () => {
+    const controller = new AbortController();
+    const p = await pool(runtime, 2, controller.signal);
+    const runs = [1, 2, 3, 4].map(() => p.run('sleep', 30_000).catch((e: unknown) => e));
+    setTimeout(() => controller.abort(new Error('stop')), 200);
+    const results = await Promise.all(runs);
+    expect(results.map((r) => (r as Error).message)).toEqual(['stop', 'stop', 'stop', 'stop']);
+    await p.destroy();
+    await expect(p.run('double', 1)).rejects.toThrow('stop');
+  });
+});
+
+describe.each(['thread', 'process'] as const)('a worker that dies on %s', (runtime) => {
+  it('fails its task with a clear error, and the pool goes on', async () => {
+    const p = await pool(runtime);
+    const error = await p.run('exit', 3).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TaskError);
+    expect((error as Error).message).toMatch(
+      /^task exit\(3\) failed: worker .*exited unexpectedly/,
+    );
+    await expect(Promise.all([p.run('double', 1), p.run('double', 2)])).resolves.toEqual([2, 4]);
+  });
+});
