@@ -1,0 +1,51 @@
+/**
+ * `npm run bench [-- [--quick] [section ...]]`: runs the benchmark sections side by side on
+ * this machine, prints markdown, and writes the numbers to bench-results/bench.json.
+ * Speed lives here, never in timed tests: compare ratios measured in the same run.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchRunner, BenchSection } from './bench/section.ts';
+import { benchSum } from './bench/sum.ts';
+
+const sections: Record<string, BenchRunner> = {
+  sum: benchSum,
+};
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const chosen = args.filter((a) => !a.startsWith('--'));
+const unknown = chosen.filter((name) => !(name in sections));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `bench: no section ${unknown.join(', ')}; have ${Object.keys(sections).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const scratch = join(root, 'bench-results');
+await mkdir(scratch, { recursive: true });
+const context = {
+  crew: [process.execPath, join(root, 'bin/crew.js')],
+  root,
+  scratch,
+  quick,
+  log: (line: string) => process.stderr.write(`${line}\n`),
+};
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const results: BenchSection[] = [];
+for (const name of chosen.length > 0 ? chosen : Object.keys(sections)) {
+  const section = await sections[name]!(context);
+  results.push(section);
+  process.stdout.write(`## ${section.title}\n\n${section.markdown}\n\n`);
+}
+process.stdout.write(`Machine: ${machine}\n`);
+await writeFile(
+  join(scratch, 'bench.json'),
+  `${JSON.stringify({ machine, date: new Date().toISOString(), quick, sections: results }, null, 2)}\n`,
+);
+process.stderr.write(`bench: wrote ${join(scratch, 'bench.json')}\n`);

@@ -1,0 +1,73 @@
+/** Running commands for the benchmarks: wall time, peak RSS, parsed JSON output. */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+export interface Measured {
+  readonly wallMs: number;
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Peak resident set size in KiB (from GNU time when available, else undefined). */
+  readonly maxRssKiB: number | undefined;
+}
+
+/** Runs a command to completion; with `shell` the command is one string for `sh -c`. */
+export function measure(
+  command: string,
+  args: readonly string[] = [],
+  options: { readonly shell?: boolean; readonly cwd?: string; readonly rss?: boolean } = {},
+): Promise<Measured> {
+  const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
+  const withTime = options.rss ? ['/usr/bin/time', '-f', 'crew-bench-rss:%M', ...argv] : argv;
+  const began = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(withTime[0]!, withTime.slice(1), {
+      cwd: options.cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - began;
+      const rss = /crew-bench-rss:(\d+)/.exec(stderr);
+      resolve({
+        wallMs,
+        code,
+        stdout,
+        stderr: stderr.replace(/crew-bench-rss:\d+\n?/, ''),
+        maxRssKiB: rss ? Number(rss[1]) : undefined,
+      });
+    });
+  });
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
+}
+
+/** Runs `once` `repeat` times after `warmup` untimed runs; returns every result. */
+export async function repeat<T>(times: number, once: () => Promise<T>, warmup = 1): Promise<T[]> {
+  for (let i = 0; i < warmup; i++) await once();
+  const results: T[] = [];
+  for (let i = 0; i < times; i++) results.push(await once());
+  return results;
+}
+
+export const fixed = (x: number, digits = 1): string =>
+  Number.isFinite(x) ? x.toFixed(digits) : 'n/a';
+
+/** A markdown table. */
+export function markdownTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}

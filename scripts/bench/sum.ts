@@ -1,0 +1,151 @@
+/**
+ * The `sum` section: crew sum at 1e8 and 1e9 over runtimes and worker counts, side by side
+ * with the tutorial's Python (serial and two processes) and a C loop built with cc -O1.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchContext, BenchSection } from './section.ts';
+import { fixed, markdownTable, measure, median, repeat } from './measure.ts';
+
+interface Row {
+  readonly tool: string;
+  readonly n: string;
+  readonly workers: number;
+  readonly medianMs: number;
+  /** Whole command, including process and pool start-up. */
+  readonly wallMs: number;
+  readonly result: string;
+}
+
+export async function benchSum(context: BenchContext): Promise<BenchSection> {
+  const runs = context.quick ? 2 : 5;
+  const sizes = context.quick ? ['1e8'] : ['1e8', '1e9'];
+  const expected: Record<string, string> = {
+    '1e8': '4999999950000000',
+    '1e9': '499999999500000000',
+  };
+  const rows: Row[] = [];
+
+  const timed = async (tool: string, n: string, workers: number, argv: string[], times = runs) => {
+    context.log(`sum: ${tool} ${n} x${workers}`);
+    const results = await repeat(times, () => measure(argv[0]!, argv.slice(1)), times > 1 ? 1 : 0);
+    const docs = results.map((r) => {
+      if (r.code !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { result: string; ms: number };
+    });
+    const row: Row = {
+      tool,
+      n,
+      workers,
+      medianMs: median(docs.map((d) => d.ms)),
+      wallMs: median(results.map((r) => r.wallMs)),
+      result: docs[0]!.result,
+    };
+    if (row.result !== expected[n]) throw new Error(`${tool} ${n} gave ${row.result}`);
+    rows.push(row);
+    return row;
+  };
+
+  for (const n of sizes) {
+    await timed('crew inline', n, 1, [...context.crew, 'sum', n, '--runtime', 'inline', '--json']);
+    for (const runtime of ['thread', 'process']) {
+      for (const workers of [1, 2]) {
+        await timed(`crew ${runtime}`, n, workers, [
+          ...context.crew,
+          'sum',
+          n,
+          '--runtime',
+          runtime,
+          '--workers',
+          String(workers),
+          '--json',
+        ]);
+      }
+    }
+  }
+
+  let cc: string | undefined;
+  try {
+    cc = join(context.scratch, 'sum-loop');
+    execFileSync('cc', ['-O1', '-o', cc, join(context.root, 'scripts/bench/sum-loop.c')]);
+  } catch {
+    cc = undefined;
+    context.log('sum: no C compiler, skipping the C baseline');
+  }
+  if (cc) for (const n of sizes) await timed('C loop (cc -O1)', n, 1, [cc, n]);
+
+  const python = join(context.root, 'scripts/bench/tutorial_sum.py');
+  // The tutorial's serial loop takes seconds at 1e8 (over a minute at 1e9): time it once.
+  await timed('Python serial (tutorial)', '1e8', 1, ['python3', python, 'serial', '1e8'], 1);
+  await timed(
+    'Python 2 processes (tutorial)',
+    '1e8',
+    2,
+    ['python3', python, 'split', '1e8'],
+    context.quick ? 1 : 3,
+  );
+
+  const mhz = cpuMhz();
+  const find = (tool: string, n: string, workers: number): Row | undefined =>
+    rows.find((r) => r.tool === tool && r.n === n && r.workers === workers);
+  const big = sizes.at(-1)!;
+  const thread1 = find('crew thread', big, 1);
+  const thread2 = find('crew thread', big, 2);
+  const c = find('C loop (cc -O1)', big, 1);
+  const count = Number(big);
+  const ratios = {
+    n: big,
+    cpuMhz: mhz,
+    addsPerCycleOneWorker: thread1 && mhz ? count / (thread1.medianMs * 1e-3) / (mhz * 1e6) : NaN,
+    addsPerCycleC: c && mhz ? count / (c.medianMs * 1e-3) / (mhz * 1e6) : NaN,
+    twoWorkersOverOne: thread1 && thread2 ? thread1.medianMs / thread2.medianMs : NaN,
+    twoWorkersOverC: c && thread2 ? c.medianMs / thread2.medianMs : NaN,
+    twoWorkersOverOneWall: thread1 && thread2 ? thread1.wallMs / thread2.wallMs : NaN,
+  };
+
+  const markdown = [
+    `Median of ${runs} runs after one warm-up (Python serial: one run). "work ms" is the`,
+    'computation as each tool reports it (crew: from workers ready to combined result);',
+    '"wall ms" is the whole command, process and pool start-up included.',
+    '',
+    markdownTable(
+      ['tool', 'N', 'workers', 'work ms', 'wall ms', 'result'],
+      rows.map((r) => [
+        r.tool,
+        r.n,
+        String(r.workers),
+        fixed(r.medianMs),
+        fixed(r.wallMs),
+        r.result,
+      ]),
+    ),
+    '',
+    markdownTable(
+      ['ratio (N = ' + big + ')', 'measured', 'target'],
+      [
+        [
+          'crew additions per clock cycle, 1 worker',
+          fixed(ratios.addsPerCycleOneWorker, 2),
+          '>= 1',
+        ],
+        ['C -O1 additions per clock cycle', fixed(ratios.addsPerCycleC, 2), '(baseline)'],
+        ['crew 2 workers vs 1 (work)', `${fixed(ratios.twoWorkersOverOne, 2)}x`, '>= 1.8x'],
+        ['crew 2 workers vs 1 (wall)', `${fixed(ratios.twoWorkersOverOneWall, 2)}x`, ''],
+        ['crew 2 workers vs C single-threaded', `${fixed(ratios.twoWorkersOverC, 2)}x`, '>= 1.5x'],
+      ],
+    ),
+    '',
+    `CPU clock read from /proc/cpuinfo: ${mhz ? `${fixed(mhz, 0)} MHz` : 'unknown'}.`,
+  ].join('\n');
+  return { title: 'crew sum', markdown, data: { rows, ratios } };
+}
+
+function cpuMhz(): number | undefined {
+  try {
+    const match = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
