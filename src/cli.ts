@@ -103,7 +103,7 @@ function buildParser(argv: readonly string[], context: RunContext) {
           `adding ${config.range.end - config.range.start} integers`,
         );
         try {
-          const result = await runSum(config, context.signal);
+          const result = await runSum(config, context.signal, (text) => progress.update(text));
           progress.stop();
           context.out(config.json ? JSON.stringify(sumJson(result), null, 2) : formatSum(result));
           checkSum(result);

@@ -87,6 +87,7 @@ export interface SumResult {
 export async function runSum(
   config: Pick<SumConfig, 'range' | 'workers' | 'runtime'>,
   signal?: AbortSignal,
+  onProgress?: (text: string) => void,
 ): Promise<SumResult> {
   const began = performance.now();
   const pool = await createPool({
@@ -100,6 +101,10 @@ export async function runSum(
     // Warm the workers before the clock starts, so `ms` is the work and `startupMs` the pool.
     await Promise.all(chunks.map(() => pool.run('sumRange', { start: 0n, end: 64n })));
     const started = performance.now();
+    // The pool's counts include the warm-up tasks, one per chunk.
+    pool.on('progress', (p) =>
+      onProgress?.(`adding: ${p.done - chunks.length} of ${chunks.length} chunks done`),
+    );
     const partials = await Promise.all(
       chunks.map(async (chunk) => {
         const partial = await pool.run('sumRange', chunk);

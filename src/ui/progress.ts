@@ -8,7 +8,13 @@ export interface Progress {
 
 export function createProgress(options: { readonly quiet: boolean }, initial: string): Progress {
   if (options.quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
-  const spinner: Ora = ora({ text: initial, stream: process.stderr, discardStdin: false }).start();
+  const spinner: Ora = ora({
+    text: initial,
+    stream: process.stderr,
+    discardStdin: false,
+    // chalk (inside ora) ignores NO_COLOR; Node's own check does not.
+    color: process.stderr.hasColors() ? 'cyan' : false,
+  }).start();
   return {
     update(text) {
       spinner.text = text;
