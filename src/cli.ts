@@ -13,6 +13,13 @@ import {
   sumJson,
   toSumConfig,
 } from './commands/sum.ts';
+import {
+  checkLogstats,
+  formatLogstats,
+  logstatsJson,
+  runLogstats,
+  toLogstatsConfig,
+} from './commands/logstats.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** What every command handler gets besides its arguments. */
@@ -112,8 +119,60 @@ function buildParser(argv: readonly string[], context: RunContext) {
         }
       },
     )
+    .command(
+      'logstats <paths..>',
+      'Count requests and distinct client IPs per access-log file, exactly, on every core',
+      (y) =>
+        y
+          .positional('paths', {
+            type: 'string',
+            array: true,
+            describe: 'Log directories, log files (.gz too), or - for stdin',
+          })
+          .option('recursive', {
+            alias: 'r',
+            type: 'boolean',
+            describe: 'Descend into subdirectories of a directory',
+          })
+          .option('top', {
+            type: 'number',
+            describe: 'Also list the K busiest client IPs per file and overall',
+            requiresArg: true,
+          })
+          .option('split-size', {
+            type: 'string',
+            describe: 'Cut files bigger than this into byte ranges (e.g. 64M) [default: auto]',
+            requiresArg: true,
+          })
+          .example('$0 logstats files/', 'Every log in files/: requests and distinct IPs')
+          .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')
+          .example('$0 logstats files/ --json', 'The same as one JSON document')
+          .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
+      async (args) => {
+        const config = toLogstatsConfig(args);
+        const progress = createProgress(config, 'counting');
+        try {
+          const result = await runLogstats(config, context.signal, (p) =>
+            progress.update(
+              `counting: ${p.files} of ${p.totalFiles} files, ` +
+                `${(p.bytes / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB`,
+            ),
+          );
+          progress.stop();
+          if (result.files.length === 0 && result.failed.length === 0) {
+            process.stderr.write(`crew: no log files in ${config.paths.join(', ')}\n`);
+          }
+          context.out(
+            config.json ? JSON.stringify(logstatsJson(result), null, 2) : formatLogstats(result),
+          );
+          checkLogstats(result);
+        } finally {
+          progress.stop();
+        }
+      },
+    )
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(1, 'Name a command: sum (see crew --help)')
+    .demandCommand(1, 'Name a command: logstats or sum (see crew --help)')
     .recommendCommands()
     .strict()
     .version(pkg.version)

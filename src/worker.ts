@@ -5,6 +5,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sumRangeExact } from './sum/kernel.ts';
 import type { Range } from './sum/plan.ts';
+import { reason, scanRange } from './logstats/read.ts';
+import type { ScanRange } from './logstats/split.ts';
+import type { TallyResult } from './logstats/tally.ts';
 
 /** Adds every integer of one chunk; returns the exact partial sum. */
 export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigint> {
@@ -16,4 +19,16 @@ export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigi
       }
     : undefined;
   return sumRangeExact(range.start, range.end, between);
+}
+
+/** Counts one file or byte range of a log; errors carry a short reason that survives cloning. */
+export async function logstatsRange(input: {
+  range: ScanRange;
+  top: boolean;
+}): Promise<TallyResult> {
+  try {
+    return await scanRange(input.range, input.top);
+  } catch (error) {
+    throw new Error(reason(error), { cause: error });
+  }
 }

@@ -1,0 +1,151 @@
+/**
+ * The client-IP rule, on raw bytes so the hot loop never builds a string per line.
+ *
+ * The client field is the text before the first " - " (the ident field of common/combined
+ * log format), or, if the line has none, its first whitespace-separated token; of that
+ * field, the first comma-separated element, trimmed (so an X-Forwarded-For list counts its
+ * first address). The element must be a valid IPv4 or IPv6 address.
+ */
+import { isIPv6 } from 'node:net';
+
+/** What one line holds. Non-negative numbers are IPv4 addresses as unsigned 32-bit ints. */
+export const BLANK = -1;
+export const MALFORMED = -2;
+/** An IPv6 address: its canonical text is in `LineClient.ipv6`. */
+export const IPV6 = -3;
+
+/** Lines longer than this are malformed: no client field is that long, and memory stays bounded. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** The longest textual IP (an IPv6 address with an embedded IPv4 tail). */
+const MAX_IP_CHARS = 45;
+
+const SPACE = 0x20;
+const HYPHEN = 0x2d;
+const COMMA = 0x2c;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+
+function isSpace(byte: number): boolean {
+  // space, \t, \n, \v, \f, \r
+  return byte === SPACE || (byte >= 0x09 && byte <= 0x0d);
+}
+
+/** Reused result slot, so classifying a line allocates nothing for IPv4. */
+export interface LineClient {
+  ipv6: string;
+}
+
+/**
+ * Classifies the line `bytes[start, end)` (without its newline): an IPv4 address as a uint32,
+ * or BLANK, MALFORMED, or IPV6 with the canonical address in `out.ipv6`.
+ */
+export function classifyLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: LineClient,
+): number {
+  let s = start;
+  while (s < end && isSpace(bytes[s]!)) s++;
+  if (s === end) return BLANK;
+
+  // The field ends at the first " - ", else (no ident field at all) at the first whitespace.
+  let fieldEnd = -1;
+  for (let i = start; i + 2 < end; i++) {
+    if (bytes[i] === SPACE && bytes[i + 1] === HYPHEN && bytes[i + 2] === SPACE) {
+      fieldEnd = i;
+      break;
+    }
+  }
+  if (fieldEnd >= 0 && fieldEnd < s) return MALFORMED;
+  if (fieldEnd < 0) {
+    fieldEnd = s;
+    while (fieldEnd < end && !isSpace(bytes[fieldEnd]!)) fieldEnd++;
+  }
+
+  let e = s;
+  while (e < fieldEnd && bytes[e] !== COMMA) e++;
+  while (e > s && isSpace(bytes[e - 1]!)) e--;
+  if (e - s > MAX_IP_CHARS || e === s) return MALFORMED;
+
+  const v4 = parseIPv4(bytes, s, e);
+  if (v4 >= 0) return v4;
+  let text = '';
+  for (let i = s; i < e; i++) {
+    const byte = bytes[i]!;
+    if (byte >= 0x80) return MALFORMED;
+    text += String.fromCharCode(byte);
+  }
+  const v6 = canonicalIPv6(text);
+  if (v6 === undefined) return MALFORMED;
+  const mapped = mappedIPv4(v6);
+  if (mapped >= 0) return mapped;
+  out.ipv6 = v6;
+  return IPV6;
+}
+
+/**
+ * Dotted-quad IPv4 from bytes: four decimal octets 0-255, no leading zeros (they are
+ * ambiguous: some parsers read them as octal). Returns the address as a uint32, or -1.
+ */
+export function parseIPv4(bytes: Uint8Array, start: number, end: number): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = start; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte >= ZERO && byte <= NINE) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (byte - ZERO);
+      if (octet > 255) return -1;
+      digits++;
+    } else if (byte === DOT) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      return -1;
+    }
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return value * 256 + octet;
+}
+
+/**
+ * RFC 5952 canonical text of an IPv6 address (lower case, longest zero run compressed), or
+ * undefined if it is not one. Zone ids (`fe80::1%eth0`) are not client addresses.
+ */
+export function canonicalIPv6(text: string): string | undefined {
+  if (!text.includes(':') || text.includes('%') || !isIPv6(text)) return undefined;
+  // The WHATWG URL parser serialises IPv6 hosts canonically; it is built in and exact.
+  const host = new URL(`http://[${text}]/`).hostname;
+  return host.slice(1, -1);
+}
+
+/** `::ffff:a.b.c.d` is an IPv4 client on a dual-stack socket: count it as that IPv4. */
+function mappedIPv4(canonical: string): number {
+  const match = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!match) return -1;
+  return parseInt(match[1]!, 16) * 65536 + parseInt(match[2]!, 16);
+}
+
+/** 0x01020304 -> "1.2.3.4". */
+export function formatIPv4(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
+}
+
+/** The rule on one line of text, for tests and reports: an address, "blank" or "malformed". */
+export function clientIp(line: string): string {
+  const bytes = Buffer.from(line, 'utf8');
+  const out: LineClient = { ipv6: '' };
+  const kind = classifyLine(bytes, 0, bytes.length, out);
+  if (kind === BLANK) return 'blank';
+  if (kind === MALFORMED) return 'malformed';
+  if (kind === IPV6) return out.ipv6;
+  return formatIPv4(kind);
+}

@@ -1,0 +1,141 @@
+/**
+ * The I/O side of logstats: finding the files, and streaming a file, a byte range of one,
+ * a .gz, or stdin through a Tally.
+ */
+import { createReadStream } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { Tally, type TallyResult } from './tally.ts';
+import type { ScanRange } from './split.ts';
+
+const CHUNK_BYTES = 1 << 20;
+
+/** A log to count: where it is, and the name to report it under. */
+export interface LogInput {
+  readonly path: string;
+  readonly name: string;
+}
+
+/** An input that could not even be listed (a missing path, an unreadable directory). */
+export interface InputError {
+  readonly name: string;
+  readonly error: string;
+}
+
+/**
+ * Expands the command line into files. A directory means its regular, non-hidden files,
+ * sorted by name (descending into subdirectories with `recursive`), reported relative to it
+ * when it is the only input; files named one by one keep the path as given.
+ */
+export async function listInputs(
+  paths: readonly string[],
+  recursive: boolean,
+): Promise<{ files: LogInput[]; errors: InputError[] }> {
+  const files: LogInput[] = [];
+  const errors: InputError[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      files.push({ path, name: '-' });
+      continue;
+    }
+    try {
+      const info = await stat(path);
+      if (!info.isDirectory()) {
+        files.push({ path, name: path });
+        continue;
+      }
+      const found = await walk(path, recursive);
+      for (const file of found) {
+        files.push({ path: file, name: paths.length === 1 ? relative(path, file) : file });
+      }
+    } catch (error) {
+      errors.push({ name: path, error: reason(error) });
+    }
+  }
+  return { files, errors };
+}
+
+async function walk(dir: string, recursive: boolean): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isFile()) out.push(path);
+    else if (entry.isDirectory() && recursive) out.push(...(await walk(path, true)));
+  }
+  return out;
+}
+
+/**
+ * Counts the lines that start in `[range.start, range.end)`: the range is first widened to
+ * line starts (the reader of the previous range finishes a line that crosses the boundary),
+ * so ranges cut anywhere still count every line exactly once.
+ */
+export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
+  const tally = new Tally(top);
+  if (range.gzip) {
+    await feed(createReadStream(range.path).pipe(createGunzip()), tally);
+    return tally.toResult();
+  }
+  const handle = await open(range.path, 'r');
+  let from: number;
+  let to: number;
+  try {
+    const size = (await handle.stat()).size;
+    from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
+    to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
+  } finally {
+    await handle.close();
+  }
+  if (to > from) {
+    await feed(
+      createReadStream(range.path, { start: from, end: to - 1, highWaterMark: CHUNK_BYTES }),
+      tally,
+    );
+  }
+  return tally.toResult();
+}
+
+/** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
+export async function scanStream(stream: Readable, top: boolean): Promise<TallyResult> {
+  const tally = new Tally(top);
+  await feed(stream, tally);
+  return tally.toResult();
+}
+
+async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void> {
+  for await (const chunk of stream) tally.push(chunk as Uint8Array);
+  tally.end();
+}
+
+/** The first offset >= `offset` where a line starts (just after a newline), or EOF. */
+async function lineStartAtOrAfter(
+  handle: Awaited<ReturnType<typeof open>>,
+  offset: number,
+): Promise<number> {
+  const buffer = Buffer.allocUnsafe(64 * 1024);
+  // A line starts at `offset` exactly when the byte before it is a newline.
+  let position = offset - 1;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return position;
+    const nl = buffer.subarray(0, bytesRead).indexOf(0x0a);
+    if (nl >= 0) return position + nl + 1;
+    position += bytesRead;
+  }
+}
+
+/** A short, human reason for a failed read: the system's words without the stack. */
+export function reason(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file or directory';
+  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
+  if (e.code === 'EISDIR') return 'is a directory';
+  if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR')
+    return `corrupt gzip data (${e.message})`;
+  return error instanceof Error ? error.message : String(error);
+}
