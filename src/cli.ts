@@ -149,7 +149,9 @@ function buildParser(argv: readonly string[], context: RunContext) {
           .example('$0 logstats files/ --json', 'The same as one JSON document')
           .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
       async (args) => {
-        const config = toLogstatsConfig(args);
+        // yargs drops a bare "-" from variadic positionals: put stdin back from the raw argv.
+        const stdin = argv.includes('-') && !args.paths?.includes('-') ? ['-'] : [];
+        const config = toLogstatsConfig({ ...args, paths: [...(args.paths ?? []), ...stdin] });
         const progress = createProgress(config, 'counting');
         try {
           const result = await runLogstats(config, context.signal, (p) =>

@@ -303,9 +303,9 @@ export function formatLogstats(result: LogstatsResult): string {
     '',
     style(
       'dim',
-      `${mb.toFixed(1)} MB, ${count(all.total)} lines in ${formatMs(result.ms)}` +
+      `${mb.toFixed(1)} MB, ${count(all.total)} line${all.total === 1 ? '' : 's'} in ${formatMs(result.ms)}` +
         (seconds > 0 ? ` (${(mb / seconds).toFixed(0)} MB/s)` : '') +
-        `, ${result.workers} × ${result.runtime}`,
+        (result.workers > 0 ? `, ${result.workers} × ${result.runtime}` : ''),
     ),
   );
   return lines.join('\n');

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
+import { MAX_LINE_BYTES } from '../../../src/logstats/client-ip.ts';
+
+const log = (ips: readonly string[], eol = '\n'): string =>
+  ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
+
+function tallyOf(text: string | Buffer, chunk = 7, top = false) {
+  const bytes = typeof text === 'string' ? Buffer.from(text) : text;
+  const tally = new Tally(top);
+  for (let i = 0; i < bytes.length; i += chunk) tally.push(bytes.subarray(i, i + chunk));
+  tally.end();
+  return tally.toResult();
+}
+
+describe('Tally', () => {
+  it.each([1, 3, 7, 64, 1 << 16])('counts the same whatever the chunk size (%d)', (chunk) => {
+    const text =
+      log(['1.2.3.4', '1.2.3.4', '5.6.7.8', '2001:db8::1', '2001:DB8:0::1']) + 'junk\n\n  \n';
+    const result = tallyOf(text, chunk);
+    expect(result.total).toBe(6);
+    expect(result.malformed).toBe(1);
+    expect(result.ipv4.length + result.ipv6.length).toBe(3);
+    expect(result.bytes).toBe(Buffer.byteLength(text));
+  });
+
+  it('counts a last line without a newline, and CRLF line ends', () => {
+    const text = log(['1.1.1.1', '2.2.2.2'], '\r\n') + '3.3.3.3 - - [x]';
+    const result = tallyOf(text);
+    expect(result.total).toBe(3);
+    expect(result.ipv4.length).toBe(3);
+  });
+
+  it('counts a line longer than the limit as one malformed line, holding none of it', () => {
+    const long = Buffer.alloc(MAX_LINE_BYTES + 10, 0x61);
+    const text = Buffer.concat([
+      Buffer.from(log(['1.1.1.1'])),
+      long,
+      Buffer.from('\n'),
+      Buffer.from(log(['2.2.2.2'])),
+    ]);
+    const result = tallyOf(text, 65536);
+    expect(result).toMatchObject({ total: 3, malformed: 1 });
+    expect(result.ipv4.length).toBe(2);
+  });
+
+  it('survives NUL bytes and invalid UTF-8', () => {
+    const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
+    expect(tallyOf(text)).toMatchObject({ total: 2, malformed: 1 });
+  });
+});
+
+describe('IPv4Set', () => {
+  it('keeps every distinct address through many growths, with counts', () => {
+    const set = new IPv4Set(true);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100_000; i++) set.add((i * 2654435761) >>> 0);
+    }
+    set.add(0); // already there (i = 0): no new address
+    set.add(0xffffffff, 5);
+    expect(set.size).toBe(100_001);
+    const { keys, counts } = set.toArrays();
+    expect(new Set(keys).size).toBe(100_001);
+    const at = keys.indexOf(0xffffffff);
+    expect(counts?.[at]).toBe(5);
+    expect(counts?.[keys.indexOf(2654435761)]).toBe(3);
+  });
+});
+
+describe('ClientUnion', () => {
+  it('is the exact union of scans, not the sum of their counts', () => {
+    const union = new ClientUnion(true);
+    union.add(tallyOf(log(['1.1.1.1', '2.2.2.2', '1.1.1.1']), 5, true));
+    union.add(tallyOf(log(['2.2.2.2', '3.3.3.3', '::1']), 5, true));
+    expect(union.ips).toBe(4);
+    expect(union.total).toBe(6);
+    expect(union.top(2)).toEqual([
+      { ip: '1.1.1.1', requests: 2 },
+      { ip: '2.2.2.2', requests: 2 },
+    ]);
+    expect(union.top(10).map((t) => t.ip)).toEqual(['1.1.1.1', '2.2.2.2', '3.3.3.3', '::1']);
+  });
+
+  it('merges big tables fast enough to finish (keys arrive in hash order)', () => {
+    const a = new Tally(false);
+    for (let i = 0; i < 200_000; i++) a.ipv4.add(i * 7919);
+    const union = new ClientUnion(false);
+    union.add(a.toResult());
+    union.add(a.toResult());
+    expect(union.ips).toBe(200_000);
+  });
+});
