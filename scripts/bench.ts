@@ -8,10 +8,12 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRunner, BenchSection } from './bench/section.ts';
+import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
 
 const sections: Record<string, BenchRunner> = {
   sum: benchSum,
+  logstats: benchLogstats,
 };
 
 const args = process.argv.slice(2);

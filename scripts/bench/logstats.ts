@@ -1,0 +1,245 @@
+/**
+ * The `logstats` section: crew on a generated ~800 MB, 8-day combined log set, side by side
+ * with `mawk '{print $1}' | sort -u | wc -l` (each file in turn, and two at a time), GoAccess
+ * when installed, and `wc -l` (the memory-speed floor); one ~100 MB file with 1 and 2
+ * workers; and peak memory for 10 million distinct IPv4 clients in one file.
+ */
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { BenchContext, BenchSection } from './section.ts';
+import { fixed, markdownTable, measure, median, repeat } from './measure.ts';
+
+interface Expected {
+  files: { file: string; total: number; ip: number; malformed: number }[];
+  all: { total: number; ip: number };
+}
+
+interface Row {
+  readonly tool: string;
+  readonly ms: number;
+  readonly mbPerS: number;
+  readonly linesPerS: number;
+  readonly maxRssMiB: number | undefined;
+  readonly exact: string;
+}
+
+export async function benchLogstats(context: BenchContext): Promise<BenchSection> {
+  const runs = context.quick ? 1 : 3;
+  const lines = context.quick ? 60_000 : 620_000;
+  const dir = join(context.scratch, context.quick ? 'logs-quick' : 'logs');
+  if (!existsSync(join(dir, '.expected.json'))) {
+    context.log(`logstats: generating ${dir} (seeded)`);
+    execFileSync(
+      process.execPath,
+      [
+        join(context.root, 'scripts/gen-logs.ts'),
+        '--out',
+        dir,
+        '--lines',
+        String(lines),
+        '--ips',
+        String(lines * 4),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+  }
+  const expected = JSON.parse(readFileSync(join(dir, '.expected.json'), 'utf8')) as Expected;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()
+    .map((f) => join(dir, f));
+  const bytes = files.reduce((n, f) => n + statSync(f).size, 0);
+  // Page the files in once so every tool reads from memory, as the wc -l floor does.
+  execFileSync('cat', files, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const rows: Row[] = [];
+
+  const timed = async (
+    tool: string,
+    command: string,
+    args: readonly string[],
+    options: {
+      shell?: boolean;
+      check?: (stdout: string) => string;
+      mb?: number;
+      lineCount?: number;
+    } = {},
+  ): Promise<Row> => {
+    context.log(`logstats: ${tool}`);
+    const results = await repeat(
+      runs,
+      () => measure(command, args, { shell: options.shell ?? false, rss: true }),
+      1,
+    );
+    const last = results.at(-1)!;
+    if (last.code !== 0 && last.code !== null) {
+      context.log(`logstats: ${tool} exited ${last.code}: ${last.stderr.slice(0, 200)}`);
+    }
+    const ms = median(results.map((r) => r.wallMs));
+    const mb = options.mb ?? bytes / 1e6;
+    const row: Row = {
+      tool,
+      ms,
+      mbPerS: mb / (ms / 1000),
+      linesPerS: (options.lineCount ?? expected.all.total) / (ms / 1000),
+      maxRssMiB: last.maxRssKiB === undefined ? undefined : last.maxRssKiB / 1024,
+      exact: options.check ? options.check(last.stdout) : '',
+    };
+    rows.push(row);
+    return row;
+  };
+
+  const crewCheck = (stdout: string): string => {
+    const doc = JSON.parse(stdout) as Expected;
+    const same =
+      doc.all.total === expected.all.total &&
+      doc.all.ip === expected.all.ip &&
+      doc.files.every(
+        (f, i) => f.total === expected.files[i]?.total && f.ip === expected.files[i]?.ip,
+      );
+    return same ? 'yes (all files and union)' : 'NO';
+  };
+  const crew = context.crew;
+  const crewAll = await timed(
+    'crew logstats (2 processes)',
+    crew[0]!,
+    [...crew.slice(1), 'logstats', dir, '--json', '-w', '2'],
+    { check: crewCheck },
+  );
+  await timed(
+    'crew logstats (2 threads)',
+    crew[0]!,
+    [...crew.slice(1), 'logstats', dir, '--json', '-w', '2', '--runtime', 'thread'],
+    { check: crewCheck },
+  );
+  await timed(
+    'crew logstats (1 process)',
+    crew[0]!,
+    [...crew.slice(1), 'logstats', dir, '--json', '-w', '1'],
+    { check: crewCheck },
+  );
+
+  // The awk pipeline counts distinct first fields: equal to crew's ip where no line has a
+  // forwarded-for list, an IPv6 spelling variant, or garbage; the generator writes those on
+  // purpose, so the pipeline's numbers are shown, not checked.
+  const quoted = files.map((f) => `'${f}'`).join(' ');
+  const awkInTurn = await timed(
+    'mawk | sort -u | wc -l, files in turn',
+    `for f in ${quoted}; do mawk '{print $1}' "$f" | LC_ALL=C sort -u | wc -l; done`,
+    [],
+    { shell: true, check: () => 'n/a (other rule)' },
+  );
+  const awkPair = await timed(
+    'same, two files at a time (xargs -P2)',
+    `printf '%s\\n' ${quoted} | xargs -P2 -I{} sh -c "mawk '{print \\$1}' {} | LC_ALL=C sort -u | wc -l"`,
+    [],
+    { shell: true, check: () => 'n/a (other rule)' },
+  );
+  const hasGoaccess = (() => {
+    try {
+      execFileSync('goaccess', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  let goaccessNote = '';
+  if (hasGoaccess) {
+    await timed(
+      'GoAccess, one file',
+      'goaccess',
+      [files[0]!, '--log-format=COMBINED', '-o', '/dev/null'],
+      {
+        mb: statSync(files[0]!).size / 1e6,
+        lineCount: expected.files[0]!.total,
+        check: () => 'n/a',
+      },
+    );
+  } else {
+    goaccessNote =
+      'GoAccess is not installed here (`apt-get install goaccess`), so it was skipped.';
+  }
+  await timed('wc -l (the floor)', 'wc', ['-l', ...files], { check: () => '' });
+
+  // One ~100 MB file: does a second worker help when there is only one file?
+  const one = files[0]!;
+  const oneMb = statSync(one).size / 1e6;
+  const oneLines = expected.files[0]!.total;
+  const single1 = await timed(
+    'crew, one file, 1 worker',
+    crew[0]!,
+    [...crew.slice(1), 'logstats', one, '--json', '-w', '1'],
+    { mb: oneMb, lineCount: oneLines },
+  );
+  const single2 = await timed(
+    'crew, one file, 2 workers',
+    crew[0]!,
+    [...crew.slice(1), 'logstats', one, '--json', '-w', '2'],
+    { mb: oneMb, lineCount: oneLines },
+  );
+
+  // 10 million distinct IPv4 clients in one file: the memory bound.
+  let rssRow: Row | undefined;
+  if (!context.quick) {
+    const distinct = join(context.scratch, 'distinct-10m.log');
+    const count = 10_000_000;
+    if (!existsSync(distinct)) {
+      context.log('logstats: writing 10 million distinct clients');
+      const out = createWriteStream(distinct);
+      let batch = '';
+      for (let i = 0; i < count; i++) {
+        // Multiplying by an odd constant mod 2^32 is a bijection: every address is distinct.
+        const n = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+        batch += `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255} - - [x] "GET / HTTP/1.1" 200 1\n`;
+        if (batch.length > 1 << 20) {
+          if (!out.write(batch)) await once(out, 'drain');
+          batch = '';
+        }
+      }
+      out.end(batch);
+      await once(out, 'finish');
+    }
+    rssRow = await timed(
+      'crew, 10 million distinct IPv4 in one file',
+      crew[0]!,
+      [...crew.slice(1), 'logstats', distinct, '--json'],
+      {
+        mb: statSync(distinct).size / 1e6,
+        lineCount: count,
+        check: (stdout) => ((JSON.parse(stdout) as Expected).all.ip === count ? 'yes' : 'NO'),
+      },
+    );
+  }
+
+  const table = markdownTable(
+    ['tool', 'median ms', 'MB/s', 'lines/s', 'peak RSS MiB', 'exact counts'],
+    rows.map((r) => [
+      r.tool.replaceAll('|', '\\|'),
+      fixed(r.ms),
+      fixed(r.mbPerS, 0),
+      fixed(r.linesPerS / 1e6, 2) + ' M',
+      r.maxRssMiB === undefined ? 'n/a' : fixed(r.maxRssMiB, 0),
+      r.exact,
+    ]),
+  );
+  const ratios = markdownTable(
+    ['ratio', 'measured', 'target'],
+    [
+      ['crew vs awk pipeline, files in turn', `${fixed(awkInTurn.ms / crewAll.ms, 2)}x`, '>= 2x'],
+      ['crew vs awk pipeline, two at a time', `${fixed(awkPair.ms / crewAll.ms, 2)}x`, '> 1x'],
+      ['one file: 2 workers vs 1', `${fixed(single1.ms / single2.ms, 2)}x`, '>= 1.7x'],
+      ...(rssRow
+        ? [['10M distinct IPv4: peak RSS (MiB)', fixed(rssRow.maxRssMiB ?? NaN, 0), '< 300']]
+        : []),
+    ],
+  );
+  const setNote = `${files.length} files, ${fixed(bytes / 1e6, 0)} MB, ${expected.all.total} lines, ${expected.all.ip} distinct clients (scripts/gen-logs.ts, seeded). Median of ${runs} run(s) after one warm-up; wall time of the whole command; peak RSS of the largest process (GNU time).`;
+  return {
+    title: 'crew logstats',
+    markdown: [setNote, '', table, '', ratios, ...(goaccessNote ? ['', goaccessNote] : [])].join(
+      '\n',
+    ),
+    data: { bytes, lines: expected.all.total, clients: expected.all.ip, rows },
+  };
+}
