@@ -20,6 +20,15 @@ import {
   runLogstats,
   toLogstatsConfig,
 } from './commands/logstats.ts';
+import {
+  checkDownload,
+  DEFAULT_CONCURRENCY,
+  DEFAULT_PER_HOST,
+  downloadJson,
+  formatDownload,
+  runDownload,
+  toDownloadConfig,
+} from './commands/download-csv.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** What every command handler gets besides its arguments. */
@@ -120,6 +129,128 @@ function buildParser(argv: readonly string[], context: RunContext) {
       },
     )
     .command(
+      'download-csv <csv>',
+      'Download every image listed in a CSV: retries, resume, safe names, a manifest',
+      (y) =>
+        y
+          .positional('csv', {
+            type: 'string',
+            describe: 'The CSV file, or - to read it from stdin',
+          })
+          .option('out', {
+            alias: 'o',
+            type: 'string',
+            describe: 'Output directory [default: images]',
+            requiresArg: true,
+          })
+          .option('csv-header', {
+            type: 'string',
+            choices: ['yes', 'no', 'auto'],
+            describe: 'Is the first row a header? [default: auto]',
+            requiresArg: true,
+          })
+          .option('url-column', {
+            type: 'string',
+            describe: 'URL column: header name or 1-based index [default: detected]',
+            requiresArg: true,
+          })
+          .option('name-column', {
+            type: 'string',
+            describe: 'Name column: header name or 1-based index [default: detected]',
+            requiresArg: true,
+          })
+          .option('ext', {
+            type: 'string',
+            describe: 'Force this extension (e.g. png) [default: from the content]',
+            requiresArg: true,
+          })
+          .option('any-type', { type: 'boolean', describe: 'Accept bodies that are not images' })
+          .option('concurrency', {
+            alias: 'c',
+            type: 'number',
+            describe: `Downloads in flight per worker [default: ${DEFAULT_CONCURRENCY}]`,
+            requiresArg: true,
+          })
+          .option('per-host', {
+            type: 'number',
+            describe: `Connections per origin, all workers together [default: ${DEFAULT_PER_HOST}]`,
+            requiresArg: true,
+          })
+          .option('retries', {
+            type: 'number',
+            describe: 'Retries for network errors, timeouts, 5xx, 408, 429 [default: 3]',
+            requiresArg: true,
+          })
+          .option('backoff', {
+            type: 'number',
+            describe: 'First retry delay in seconds, doubling with jitter [default: 0.5]',
+            requiresArg: true,
+          })
+          .option('timeout', {
+            type: 'number',
+            describe:
+              'Seconds allowed to connect, get headers, or between body bytes [default: 30]',
+            requiresArg: true,
+          })
+          .option('max-bytes', {
+            type: 'string',
+            describe: 'Abort bodies bigger than this [default: 50M]',
+            requiresArg: true,
+          })
+          .option('user-agent', {
+            type: 'string',
+            describe: 'User-Agent header [default: a desktop browser]',
+            requiresArg: true,
+          })
+          .option('header', {
+            alias: 'H',
+            type: 'string',
+            array: true,
+            describe: 'Extra request header "Name: value" (repeatable)',
+            requiresArg: true,
+          })
+          .option('force', {
+            type: 'boolean',
+            describe: 'Download every row again, even if the manifest says done',
+          })
+          .example('$0 download-csv mv.csv', 'Every image of mv.csv into images/')
+          .example(
+            '$0 download-csv list.csv -o pics --ext png',
+            'Into pics/, every file named .png',
+          )
+          .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')
+          .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
+      async (args) => {
+        // yargs reads a bare "-" as no value: it means stdin here.
+        const config = toDownloadConfig({
+          ...args,
+          csv: args.csv || (argv.includes('-') ? '-' : undefined),
+        });
+        const progress = createProgress(config, 'reading the CSV');
+        try {
+          const result = await runDownload(config, context.signal, (p) => {
+            const seconds = p.elapsedMs / 1000;
+            const eta =
+              p.fraction && p.fraction > 0.01 && p.fraction < 1
+                ? `, ETA ${Math.round((seconds / p.fraction) * (1 - p.fraction))} s`
+                : '';
+            progress.update(
+              `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows, ` +
+                `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s), ` +
+                `${p.failed} failed${eta}`,
+            );
+          });
+          progress.stop();
+          context.out(
+            config.json ? JSON.stringify(downloadJson(result), null, 2) : formatDownload(result),
+          );
+          checkDownload(result);
+        } finally {
+          progress.stop();
+        }
+      },
+    )
+    .command(
       'logstats <paths..>',
       'Count requests and distinct client IPs per access-log file, exactly, on every core',
       (y) =>
@@ -174,7 +305,7 @@ function buildParser(argv: readonly string[], context: RunContext) {
       },
     )
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(1, 'Name a command: logstats or sum (see crew --help)')
+    .demandCommand(1, 'Name a command: download-csv, logstats or sum (see crew --help)')
     .recommendCommands()
     .strict()
     .version(pkg.version)

@@ -5,6 +5,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sumRangeExact } from './sum/kernel.ts';
 import type { Range } from './sum/plan.ts';
+import type { FetchInput, FetchOutcome } from './download/fetch.ts';
 import { reason, scanRange } from './logstats/read.ts';
 import type { ScanRange } from './logstats/split.ts';
 import type { TallyResult } from './logstats/tally.ts';
@@ -31,4 +32,11 @@ export async function logstatsRange(input: {
   } catch (error) {
     throw new Error(reason(error), { cause: error });
   }
+}
+
+/** Downloads one URL to a temp file; failures come back as values with a reason. */
+export async function downloadUrl(input: FetchInput): Promise<FetchOutcome> {
+  // Loaded on first use: sum and logstats workers need not evaluate undici.
+  const { fetchToFile } = await import('./download/fetch.ts');
+  return fetchToFile(input);
 }

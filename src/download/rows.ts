@@ -1,0 +1,116 @@
+/**
+ * Reading the CSV's shape: is the first row a header, which column holds the URL, which the
+ * name (and the id that names a file when the name is empty). Pure: rows in, layout out.
+ */
+import { UsageError } from '../errors.ts';
+
+export type HeaderMode = 'yes' | 'no' | 'auto';
+
+export interface LayoutOptions {
+  readonly header: HeaderMode;
+  /** A header name or a 1-based index. */
+  readonly urlColumn?: string | undefined;
+  readonly nameColumn?: string | undefined;
+}
+
+export interface Layout {
+  readonly hasHeader: boolean;
+  readonly url: number;
+  readonly name: number | undefined;
+  readonly id: number | undefined;
+}
+
+const URL_HEADERS = ['url', 'image_url', 'link', 'image', 'src'];
+const NAME_HEADERS = ['name', 'title', 'filename', 'file_name'];
+const ID_HEADERS = ['id', 'key'];
+
+/** True for an absolute http(s) URL. */
+export function isHttpUrl(text: string | undefined): boolean {
+  if (!text) return false;
+  const trimmed = text.trim();
+  if (!/^https?:\/\//i.test(trimmed)) return false;
+  return URL.canParse(trimmed);
+}
+
+/**
+ * Decides the layout from the first record and the one after it (the first data row when
+ * the first is a header). Throws UsageError when a named column does not exist.
+ */
+export function detectLayout(
+  first: readonly string[],
+  second: readonly string[] | undefined,
+  options: LayoutOptions,
+): Layout {
+  const hasHeader =
+    options.header === 'yes' ? true : options.header === 'no' ? false : !first.some(isHttpUrl);
+  const header = hasHeader ? first.map((h) => h.trim().toLowerCase()) : undefined;
+  const data = hasHeader ? second : first;
+  const width = Math.max(first.length, second?.length ?? 0);
+
+  const pick = (flag: string, value: string): number => {
+    if (/^\d+$/.test(value)) {
+      const index = Number(value) - 1;
+      if (index < 0 || index >= width) {
+        throw new UsageError(`${flag} ${value} is out of range: the CSV has ${width} columns`);
+      }
+      return index;
+    }
+    const index = header?.indexOf(value.trim().toLowerCase()) ?? -1;
+    if (index < 0) {
+      throw new UsageError(
+        header
+          ? `${flag} "${value}" is not a column; the header has: ${first.join(', ')}`
+          : `${flag} "${value}" names a header column, but the CSV has no header (use a 1-based index)`,
+      );
+    }
+    return index;
+  };
+  const byHeader = (names: readonly string[]): number | undefined => {
+    if (!header) return undefined;
+    for (const name of names) {
+      const index = header.indexOf(name);
+      if (index >= 0) return index;
+    }
+    return undefined;
+  };
+
+  let url: number | undefined =
+    options.urlColumn !== undefined
+      ? pick('--url-column', options.urlColumn)
+      : byHeader(URL_HEADERS);
+  url ??= data?.findIndex(isHttpUrl);
+  if (url === undefined || url < 0) {
+    throw new UsageError(
+      'cannot tell which column holds the URLs: no http(s) URL in the first data row; use --url-column',
+    );
+  }
+  const name =
+    options.nameColumn !== undefined
+      ? pick('--name-column', options.nameColumn)
+      : (byHeader(NAME_HEADERS) ?? (url > 0 ? url - 1 : undefined));
+  const idByHeader = byHeader(ID_HEADERS);
+  const id = idByHeader ?? (name !== undefined && name > 0 && url !== 0 ? 0 : undefined);
+  return { hasHeader, url, name, id: id === name || id === url ? undefined : id };
+}
+
+export interface Job {
+  /** 1-based number of the data row in the CSV. */
+  readonly row: number;
+  readonly url: string;
+  readonly name: string;
+  readonly id: string;
+}
+
+/** A row as a job, or the reason it cannot be one. */
+export function toJob(
+  record: readonly string[],
+  layout: Layout,
+  row: number,
+): Job | { readonly row: number; readonly url: string; readonly error: string } {
+  const url = (record[layout.url] ?? '').trim();
+  const name = layout.name === undefined ? '' : (record[layout.name] ?? '').trim();
+  const id = layout.id === undefined ? '' : (record[layout.id] ?? '').trim();
+  if (url === '') return { row, url, error: 'no URL in this row' };
+  if (!isHttpUrl(url)) return { row, url, error: 'not an http(s) URL' };
+  return { row, url, name, id };
+}

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import {
+  capBytes,
+  fileName,
+  MAX_NAME_BYTES,
+  NameBook,
+  safeStem,
+  stemFor,
+} from '../../../src/download/names.ts';
+
+describe('safeStem', () => {
+  it.each([
+    ['Hush', 'Hush'],
+    ['柒十一', '柒十一'],
+    ['猫🐱 photo', '猫🐱 photo'],
+    ['Jennah·', 'Jennah·'],
+    ['../../etc/passwd', '_.._etc_passwd'],
+    ['..\\..\\windows', '_.._windows'],
+    ['/absolute', '_absolute'],
+    ['.hidden', 'hidden'],
+    ['...', ''],
+    ['.', ''],
+    ['..', ''],
+    ['  spaced  out  ', 'spaced out'],
+    ['trailing dot.', 'trailing dot'],
+    ['tab\there', 'tab_here'],
+    ['new\nline', 'new_line'],
+    ['nul\u0000byte', 'nul_byte'],
+    ['a<b>c:d"e|f?g*h', 'a_b_c_d_e_f_g_h'],
+    ['CON', '_CON'],
+    ['nul', '_nul'],
+    ['com1.txt', '_com1.txt'],
+    ['LPT9', '_LPT9'],
+    ['console', 'console'],
+    ['e\u0301', 'é'],
+  ])('%j -> %j', (name, expected) => {
+    expect(safeStem(name)).toBe(expected);
+  });
+
+  it.each([
+    ['a'.repeat(300), 'a'.repeat(MAX_NAME_BYTES)],
+    ['長'.repeat(100), '長'.repeat(66)],
+    ['🐱'.repeat(60), '🐱'.repeat(50)],
+    ['👩‍👩‍👧'.repeat(20), '👩‍👩‍👧'.repeat(11)],
+  ])('caps the UTF-8 length without cutting a character (%#)', (name, expected) => {
+    const stem = safeStem(name);
+    expect(stem).toBe(expected);
+    expect(Buffer.byteLength(stem)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+    expect(stem.includes('\ufffd')).toBe(false);
+  });
+
+  it('capBytes keeps whole graphemes', () => {
+    expect(capBytes('ab🐱', 5)).toBe('ab');
+    expect(capBytes('ab🐱', 6)).toBe('ab🐱');
+  });
+});
+
+describe('stemFor', () => {
+  it.each([
+    [{ name: 'cat', id: '7', url: 'http://x.test/a.png', row: 1 }, 'cat'],
+    [{ name: '', id: '7', url: 'http://x.test/a.png', row: 1 }, '7'],
+    [{ name: '...', id: '', url: 'http://x.test/dir/photo.jpg?x=1', row: 1 }, 'photo'],
+    [{ name: '', id: '', url: 'http://x.test/%E7%8C%AB.png', row: 1 }, '猫'],
+    [{ name: '', id: '', url: 'http://x.test/', row: 9 }, 'row-9'],
+    [{ name: '///', id: '', url: 'http://x.test/', row: 3 }, 'row-3'],
+  ])('%j -> %s', (job, expected) => {
+    expect(stemFor(job)).toBe(expected);
+  });
+});
+
+describe('NameBook and fileName', () => {
+  it('hands out distinct stems in row order, case-insensitively', () => {
+    const book = new NameBook();
+    expect(['cat', 'Cat', 'cat', 'dog', 'cat-2'].map((s) => book.claim(s))).toEqual([
+      'cat',
+      'Cat-2',
+      'cat-3',
+      'dog',
+      'cat-2-2',
+    ]);
+  });
+
+  it('keeps suffixed names under the byte cap', () => {
+    const book = new NameBook();
+    const long = '長'.repeat(66);
+    book.claim(long);
+    const second = book.claim(long);
+    expect(second.endsWith('-2')).toBe(true);
+    expect(Buffer.byteLength(second)).toBeLessThanOrEqual(MAX_NAME_BYTES);
+  });
+
+  it.each([
+    ['cat', 'png', 'cat.png'],
+    ['cat.png', 'png', 'cat.png'],
+    ['cat.PNG', 'png', 'cat.PNG'],
+    ['cat.jpg', 'png', 'cat.jpg.png'],
+    ['cat', '', 'cat'],
+  ])('fileName(%j, %j) -> %j', (stem, ext, expected) => {
+    expect(fileName(stem, ext)).toBe(expected);
+  });
+});
