@@ -161,6 +161,9 @@ function tinypoolBackend(
     // Child processes get V8 serialization too, so BigInt, Map and typed arrays cross as they
     // do to threads (the default JSON would drop them).
     serialization: 'advanced',
+    // tinypool forks children with only the env it is given: without this they would lose
+    // PATH, proxy settings, and the single binary's marker that tells a child what it is.
+    env: { ...process.env } as Record<string, string>,
   });
   let destroying: Promise<void> | undefined;
   // Tinypool emits 'error' for a worker that died with no task on it (e.g. the module failed to

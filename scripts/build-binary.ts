@@ -1,0 +1,79 @@
+/**
+ * Builds the single executable `dist/crew` with Node's Single Executable Applications:
+ *   1. the loader (src/sea/main.ts) is bundled to CommonJS, the form SEA runs;
+ *   2. dist/cli.js, dist/worker.js and tinypool's entries (from `npm run build`) become SEA
+ *      assets, with an index of their sha256 that the loader verifies its cache against;
+ *   3. `node --experimental-sea-config` writes the blob, and postject injects it into a copy
+ *      of the pinned Node 24 binary (the `node` devDependency): everything from npm, offline.
+ * Writes dist/crew and dist/crew.sha256.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, copyFile, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { inject } from 'postject';
+import pkg from '../package.json' with { type: 'json' };
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+const work = join(dist, 'sea');
+await mkdir(work, { recursive: true });
+
+await build({
+  absWorkingDir: root,
+  entryPoints: ['src/sea/main.ts'],
+  outfile: join(work, 'main.cjs'),
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  logLevel: 'warning',
+});
+
+const files = ['cli.js', 'worker.js', 'entry/worker.js', 'entry/process.js'];
+const hashes: Record<string, string> = {};
+for (const file of files) {
+  hashes[file] = createHash('sha256')
+    .update(await readFile(join(dist, file)))
+    .digest('hex');
+}
+await writeFile(join(work, 'index.json'), JSON.stringify({ version: pkg.version, files: hashes }));
+
+// The blob must come from the very Node binary it is injected into.
+const node = await realpath(process.execPath);
+const blob = join(work, 'crew.blob');
+await writeFile(
+  join(work, 'sea-config.json'),
+  JSON.stringify(
+    {
+      main: join(work, 'main.cjs'),
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      // V8 code cache for the loader; the CLI it loads uses Node's compile cache instead.
+      useCodeCache: true,
+      assets: {
+        'index.json': join(work, 'index.json'),
+        ...Object.fromEntries(files.map((f) => [f, join(dist, f)])),
+      },
+    },
+    null,
+    2,
+  ),
+);
+execFileSync(node, ['--experimental-sea-config', join(work, 'sea-config.json')], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+
+const binary = join(dist, 'crew');
+await copyFile(node, binary);
+await chmod(binary, 0o755);
+await inject(binary, 'NODE_SEA_BLOB', await readFile(blob), {
+  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+});
+const digest = createHash('sha256')
+  .update(await readFile(binary))
+  .digest('hex');
+await writeFile(join(dist, 'crew.sha256'), `${digest}  crew\n`);
+process.stderr.write(`build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`);
