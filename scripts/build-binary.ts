@@ -39,7 +39,11 @@ for (const file of files) {
     .update(await readFile(join(dist, file)))
     .digest('hex');
 }
-await writeFile(join(work, 'index.json'), JSON.stringify({ version: pkg.version, files: hashes }));
+const combined = createHash('sha256').update(JSON.stringify(hashes)).digest('hex').slice(0, 16);
+await writeFile(
+  join(work, 'index.json'),
+  JSON.stringify({ version: pkg.version, dir: `${pkg.version}-${combined}`, files: hashes }),
+);
 
 // The blob must come from the very Node binary it is injected into.
 const node = await realpath(process.execPath);
@@ -76,4 +80,6 @@ const digest = createHash('sha256')
   .update(await readFile(binary))
   .digest('hex');
 await writeFile(join(dist, 'crew.sha256'), `${digest}  crew\n`);
-process.stderr.write(`build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`);
+process.stderr.write(
+  `build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`,
+);

@@ -1,34 +1,9 @@
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { exitCodeFor, Interrupted, UsageError } from './errors.ts';
 import { MAX_WORKERS, parseWorkers } from './config.ts';
-import { runtimes } from './pool/pool.ts';
+import { runtimes } from './pool/runtime.ts';
 import { createProgress } from './ui/progress.ts';
-import {
-  benchJson,
-  checkSum,
-  formatBench,
-  formatSum,
-  runSum,
-  runSumBench,
-  sumJson,
-  toSumConfig,
-} from './commands/sum.ts';
-import {
-  checkLogstats,
-  formatLogstats,
-  logstatsJson,
-  runLogstats,
-  toLogstatsConfig,
-} from './commands/logstats.ts';
-import {
-  checkDownload,
-  DEFAULT_CONCURRENCY,
-  DEFAULT_PER_HOST,
-  downloadJson,
-  formatDownload,
-  runDownload,
-  toDownloadConfig,
-} from './commands/download-csv.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from './download/defaults.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** What every command handler gets besides its arguments. */
@@ -58,7 +33,9 @@ function commonOptions<T>(y: Argv<T>) {
     .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' });
 }
 
-function buildParser(argv: readonly string[], context: RunContext) {
+async function buildParser(argv: readonly string[], context: RunContext) {
+  // Loaded here, not at the top: `crew --version` answers without it (start-up time).
+  const { default: yargs } = await import('yargs');
   const parser = commonOptions(yargs([...argv]))
     .scriptName('crew')
     .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.')
@@ -96,6 +73,17 @@ function buildParser(argv: readonly string[], context: RunContext) {
           .example('$0 sum 1e9 --runtime process --workers 2', 'Two child processes')
           .example('$0 sum --bench 1e9 --repeat 3', 'Serial vs threads vs processes'),
       async (args) => {
+        // Each command loads its code when it runs: `crew --help` need not load them all.
+        const {
+          benchJson,
+          checkSum,
+          formatBench,
+          formatSum,
+          runSum,
+          runSumBench,
+          sumJson,
+          toSumConfig,
+        } = await import('./commands/sum.ts');
         const config = toSumConfig(args);
         if (config.repeat !== undefined) {
           const progress = createProgress(config, 'benchmarking');
@@ -221,6 +209,8 @@ function buildParser(argv: readonly string[], context: RunContext) {
           .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')
           .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
       async (args) => {
+        const { checkDownload, downloadJson, formatDownload, runDownload, toDownloadConfig } =
+          await import('./commands/download-csv.ts');
         // yargs reads a bare "-" as no value: it means stdin here.
         const config = toDownloadConfig({
           ...args,
@@ -280,6 +270,8 @@ function buildParser(argv: readonly string[], context: RunContext) {
           .example('$0 logstats files/ --json', 'The same as one JSON document')
           .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
       async (args) => {
+        const { checkLogstats, formatLogstats, logstatsJson, runLogstats, toLogstatsConfig } =
+          await import('./commands/logstats.ts');
         // yargs drops a bare "-" from variadic positionals: put stdin back from the raw argv.
         const stdin = argv.includes('-') && !args.paths?.includes('-') ? ['-'] : [];
         const config = toLogstatsConfig({ ...args, paths: [...(args.paths ?? []), ...stdin] });
@@ -346,7 +338,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   };
   try {
-    await buildParser(argv, context).parseAsync();
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+      context.out(pkg.version);
+      return 0;
+    }
+    await (await buildParser(argv, context)).parseAsync();
     return 0;
   } catch (error) {
     const code = exitCodeFor(error);

@@ -1,4 +1,4 @@
-import { defaultWorkers, runtimes, type Runtime } from './pool/pool.ts';
+import { defaultWorkers, runtimes, type Runtime } from './pool/runtime.ts';
 import { UsageError } from './errors.ts';
 
 /** Options every command shares, validated once from the command line. */

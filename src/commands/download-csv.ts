@@ -27,6 +27,7 @@ import {
 } from '../download/rows.ts';
 import { fileSize, prepareOut, publish, publishCopy, tempPath } from '../download/store.ts';
 import { formatMs, style, table } from '../ui/format.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../download/defaults.ts';
 
 /** A current desktop browser: image hosts often refuse agents they do not know. */
 export const BROWSER_USER_AGENT =
@@ -66,8 +67,7 @@ export interface DownloadConfig extends CommonConfig {
   readonly fetch: Omit<FetchOptions, 'perHost'>;
 }
 
-export const DEFAULT_CONCURRENCY = 8;
-export const DEFAULT_PER_HOST = 8;
+export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST };
 
 const whole = (
   flag: string,

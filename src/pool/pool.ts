@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
 import Tinypool from 'tinypool';
 import { defaultTaskModule } from './task-module.ts';
 import type * as crewTasks from '../worker.ts';
 
-/** How tasks run: worker threads, child processes, or serially in this process (the baseline). */
-export const runtimes = ['thread', 'process', 'inline'] as const;
-export type Runtime = (typeof runtimes)[number];
+import type { Runtime } from './runtime.ts';
+
+export { defaultWorkers, runtimes, type Runtime } from './runtime.ts';
 
 /**
  * A task takes one structured-cloneable input. The optional signal is only passed by the
@@ -66,9 +65,6 @@ export interface Pool<M = typeof crewTasks> {
   /** Terminates the workers. Safe to call more than once; always call it in `finally`. */
   destroy(): Promise<void>;
 }
-
-/** Default worker count: one per core the OS lets us use. */
-export const defaultWorkers = (): number => availableParallelism();
 
 /**
  * The one pool every crew command runs on. Tasks are the named exports of one worker module,

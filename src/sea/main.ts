@@ -5,16 +5,17 @@
  * bundle (carried as SEA assets) into a private, versioned, hash-checked cache directory,
  * then runs the CLI from there; a child forked by tinypool runs the entry it was asked for.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, enableCompileCache } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { getAsset } from 'node:sea';
+import { getAsset, getRawAsset } from 'node:sea';
 
-/** Written at build time: every asset's name and sha256, and the crew version. */
+/** Written at build time: every asset's name and sha256, the version, and the cache dir name. */
 interface AssetIndex {
   readonly version: string;
+  /** `<version>-<hash of every file's sha256>`: a new build never reuses an old dir. */
+  readonly dir: string;
   readonly files: Record<string, string>;
 }
 
@@ -24,7 +25,12 @@ function text(name: string): string {
   return Buffer.from(getAsset(name)).toString('utf8');
 }
 
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+/**
+ * A cached file is intact when it is byte for byte the asset embedded in this binary: a
+ * stronger check than comparing hashes, and it spares every start loading node:crypto.
+ */
+const sameAsAsset = (path: string, name: string): boolean =>
+  Buffer.from(getRawAsset(name)).equals(readFileSync(path));
 
 /** Candidate cache roots, best first: XDG, ~/.cache, then the temp dir (per user). */
 function roots(): string[] {
@@ -56,10 +62,11 @@ function privateDir(path: string): boolean {
 function intact(dir: string, index: AssetIndex): boolean {
   try {
     if (!privateDir(dir)) return false;
-    return Object.entries(index.files).every(([name, hash]) => {
+    const owner = lstatSync(dir).uid;
+    return Object.keys(index.files).every((name) => {
       const path = join(dir, name);
       const info = lstatSync(path);
-      return info.isFile() && info.uid === lstatSync(dir).uid && sha256(readFileSync(path)) === hash;
+      return info.isFile() && info.uid === owner && sameAsAsset(path, name);
     });
   } catch {
     return false;
@@ -68,7 +75,10 @@ function intact(dir: string, index: AssetIndex): boolean {
 
 /** Writes the assets to a fresh temp dir under `root` and renames it into place. */
 function install(root: string, dir: string, index: AssetIndex): void {
-  const temp = join(root, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const temp = join(
+    root,
+    `.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+  );
   mkdirSync(temp, { mode: 0o700 });
   try {
     for (const name of Object.keys(index.files)) {
@@ -90,10 +100,9 @@ function install(root: string, dir: string, index: AssetIndex): void {
 
 /** The cache directory holding this build's files, created and verified as needed. */
 function cacheDir(index: AssetIndex): string {
-  const combined = sha256(Buffer.from(JSON.stringify(index.files))).slice(0, 16);
   const problems: string[] = [];
   for (const root of roots()) {
-    const dir = join(root, `${index.version}-${combined}`);
+    const dir = join(root, index.dir);
     try {
       if (!privateDir(root)) {
         problems.push(`${root} is not private to this user`);

@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 
 /** A status line on stderr: only when stderr is a terminal and --quiet is off. */
 export interface Progress {
@@ -6,21 +6,33 @@ export interface Progress {
   stop(): void;
 }
 
+/**
+ * Starts a spinner on stderr. ora is loaded only when a spinner will really show, so runs
+ * in pipes and scripts (and `crew --version`) do not pay for it.
+ */
 export function createProgress(options: { readonly quiet: boolean }, initial: string): Progress {
   if (options.quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
-  const spinner: Ora = ora({
-    text: initial,
-    stream: process.stderr,
-    discardStdin: false,
-    // chalk (inside ora) ignores NO_COLOR; Node's own check does not.
-    color: process.stderr.hasColors() ? 'cyan' : false,
-  }).start();
+  let text = initial;
+  let spinner: Ora | undefined;
+  let stopped = false;
+  void import('ora').then(({ default: ora }) => {
+    if (stopped) return;
+    spinner = ora({
+      text,
+      stream: process.stderr,
+      discardStdin: false,
+      // chalk (inside ora) ignores NO_COLOR; Node's own check does not.
+      color: process.stderr.hasColors() ? 'cyan' : false,
+    }).start();
+  });
   return {
-    update(text) {
-      spinner.text = text;
+    update(next) {
+      text = next;
+      if (spinner) spinner.text = next;
     },
     stop() {
-      spinner.stop();
+      stopped = true;
+      spinner?.stop();
     },
   };
 }

@@ -1,0 +1,13 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * The runtimes and their defaults, apart from the pool itself so the CLI can validate
+ * options without loading tinypool (start-up time).
+ */
+
+/** How tasks run: worker threads, child processes, or serially in this process (the baseline). */
+export const runtimes = ['thread', 'process', 'inline'] as const;
+export type Runtime = (typeof runtimes)[number];
+
+/** Default worker count: one per core the OS lets us use. */
+export const defaultWorkers = (): number => availableParallelism();
