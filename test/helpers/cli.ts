@@ -1,15 +1,38 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** PATH without any directory that holds a `node`: what a machine without Node has. */
+export const pathWithoutNode = (process.env['PATH'] ?? '')
+  .split(delimiter)
+  .filter((dir) => dir !== '' && !existsSync(join(dir, 'node')))
+  .join(delimiter);
+
+/** Copies a binary alone into a fresh empty directory; returns its new path. */
+export function isolatedCopy(binary: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'crew-bin-'));
+  const target = join(dir, 'crew');
+  copyFileSync(resolve(repoRoot, binary), target);
+  return target;
+}
+
+// With CREW_BIN, every spawn runs that binary copied alone, with no Node on PATH and a
+// private cache dir: the integration suite then proves the binary behaves like the CLI.
+const binary = process.env['CREW_BIN'] ? isolatedCopy(process.env['CREW_BIN']) : undefined;
+const binaryEnv = binary
+  ? { PATH: pathWithoutNode, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'crew-cache-')) }
+  : {};
 
 /**
  * How tests run crew: the built CLI through Node by default, or the single binary when
  * CREW_BIN points at one, so one suite proves both behave the same.
  */
 export function crewCommand(): [string, string[]] {
-  const bin = process.env['CREW_BIN'];
-  return bin ? [bin, []] : [process.execPath, [`${repoRoot}/bin/crew.js`]];
+  return binary ? [binary, []] : [process.execPath, [`${repoRoot}/bin/crew.js`]];
 }
 
 export interface CrewRun {
@@ -31,7 +54,7 @@ export function spawnCrew(args: readonly string[], options: CrewOptions = {}): C
   const [command, prefix] = crewCommand();
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...options.env },
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   };
   return spawn(command, [...prefix, ...args], spawnOptions);

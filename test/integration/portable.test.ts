@@ -11,7 +11,11 @@ describe('dist/ copied alone', () => {
   let dir = '';
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'crew-portable-'));
-    await cp(join(repoRoot, 'dist'), join(dir, 'dist'), { recursive: true });
+    // The single binary and its build files are not part of the Node layout.
+    await cp(join(repoRoot, 'dist'), join(dir, 'dist'), {
+      recursive: true,
+      filter: (source) => !/dist[/\\](crew|crew\.sha256|sea)$/.test(source),
+    });
     await cp(join(repoRoot, 'bin'), join(dir, 'bin'), { recursive: true });
   });
   afterAll(async () => {
