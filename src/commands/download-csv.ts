@@ -26,7 +26,7 @@ import {
   type Layout,
 } from '../download/rows.ts';
 import { fileSize, prepareOut, publish, publishCopy, tempPath } from '../download/store.ts';
-import { formatMs, style, table } from '../ui/format.ts';
+import { formatBytes, formatMs, style, table } from '../ui/format.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../download/defaults.ts';
 
 /** A current desktop browser: image hosts often refuse agents they do not know. */
@@ -452,15 +452,17 @@ export function groupFailures(
 /** The human summary: counts, bytes, time and rate, then failures by reason. */
 export function formatDownload(result: DownloadResult): string {
   const seconds = result.ms / 1000;
-  const mb = result.bytes / 1e6;
   const lines = [
     table(
       ['downloaded', style('bold', `${result.ok} of ${result.total} rows`)],
       [
         ['skipped', `${result.skipped} (already done)`],
         ['failed', result.failed > 0 ? style('red', String(result.failed)) : '0'],
-        ['bytes', `${mb.toFixed(1)} MB`],
-        ['time', `${formatMs(result.ms)} (${seconds > 0 ? (mb / seconds).toFixed(1) : '0'} MB/s)`],
+        ['bytes', formatBytes(result.bytes)],
+        [
+          'time',
+          `${formatMs(result.ms)} (${formatBytes(seconds > 0 ? result.bytes / seconds : 0)}/s)`,
+        ],
         ['files in', result.out],
       ],
     ),

@@ -42,3 +42,15 @@ export function formatSi(value: number): string {
 export function style(format: 'bold' | 'green' | 'red' | 'dim', text: string): string {
   return styleText(format, text, { stream: process.stdout });
 }
+
+/** 1536 -> "1.5 KB", 12345678 -> "12.3 MB" (decimal units, as download tools print). */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
