@@ -8,12 +8,16 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRunner, BenchSection } from './bench/section.ts';
+import { benchBinary } from './bench/binary.ts';
+import { benchDownload } from './bench/download.ts';
 import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
 
 const sections: Record<string, BenchRunner> = {
   sum: benchSum,
   logstats: benchLogstats,
+  download: benchDownload,
+  binary: benchBinary,
 };
 
 const args = process.argv.slice(2);

@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** PATH without any directory that holds a `node`: what a machine without Node has. */
+/**
+ * PATH without any directory that holds a `node` or lies in a node_modules: what a machine
+ * without Node (and without this repository) has.
+ */
 export const pathWithoutNode = (process.env['PATH'] ?? '')
   .split(delimiter)
-  .filter((dir) => dir !== '' && !existsSync(join(dir, 'node')))
+  .filter((dir) => dir !== '' && !existsSync(join(dir, 'node')) && !dir.includes('node_modules'))
   .join(delimiter);
 
 /** Copies a binary alone into a fresh empty directory; returns its new path. */
