@@ -170,6 +170,9 @@ export interface DownloadProgress {
   readonly fraction: number | undefined;
 }
 
+/** How many failures the summary and --json list; the manifest has every one. */
+export const MAX_LISTED_FAILURES = 10_000;
+
 /** Rows in flight (fetching, or waiting on a URL another row fetches) before reading pauses. */
 const inFlightLimit = (config: DownloadConfig): number =>
   Math.max(16, config.workers * config.concurrency * 2);
@@ -206,6 +209,8 @@ export async function runDownload(
   // pipe() does not forward errors: a read error must end the parse, not vanish.
   input.on('error', (error) => parser.destroy(error));
   const counts = { read: 0, done: 0, ok: 0, failed: 0, skipped: 0, bytes: 0, requests: 0 };
+  // Every failure is in the manifest; the report lists the first MAX_LISTED_FAILURES, so a
+  // huge failing list cannot grow memory without bound.
   const failures: RowFailure[] = [];
   const names = new NameBook();
   // One fetch per distinct URL; later rows with it wait for it and copy its file.
@@ -236,7 +241,9 @@ export async function runDownload(
     } else if (line.status === 'skipped') counts.skipped++;
     else {
       counts.failed++;
-      failures.push({ row: line.row, url: line.url, error: line.error ?? 'failed' });
+      if (failures.length < MAX_LISTED_FAILURES) {
+        failures.push({ row: line.row, url: line.url, error: line.error ?? 'failed' });
+      }
     }
     report();
   };
@@ -298,6 +305,17 @@ export async function runDownload(
           }
         });
       byUrl.set(job.url, fetched);
+      // Once settled, keep only what later rows need: memory per distinct URL stays small.
+      void fetched.then((settled) =>
+        byUrl.set(
+          job.url,
+          Promise.resolve(
+            settled.outcome.ok
+              ? { ...settled, outcome: { ...settled.outcome, finalUrl: '' } }
+              : { outcome: settled.outcome },
+          ),
+        ),
+      );
       counts.requests++;
     }
     const { outcome, path, writeError } = await fetched;
@@ -467,6 +485,9 @@ export function formatDownload(result: DownloadResult): string {
       ],
     ),
   ];
+  if (result.failed > result.failures.length) {
+    lines.push('', `(the first ${result.failures.length} failures below; the manifest has all)`);
+  }
   for (const group of groupFailures(result.failures)) {
     lines.push('', `${style('red', group.error)}: ${group.rows} row${group.rows === 1 ? '' : 's'}`);
     for (const url of group.urls) lines.push(`  ${url}`);
@@ -487,6 +508,8 @@ export function downloadJson(result: DownloadResult): Record<string, unknown> {
     requests: result.requests,
     out: result.out,
     failures: result.failures,
+    // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
+    failuresTruncated: result.failed > result.failures.length,
   };
 }
 
