@@ -306,15 +306,18 @@ export async function runDownload(
         });
       byUrl.set(job.url, fetched);
       // Once settled, keep only what later rows need: memory per distinct URL stays small.
-      void fetched.then((settled) =>
-        byUrl.set(
-          job.url,
-          Promise.resolve(
-            settled.outcome.ok
-              ? { ...settled, outcome: { ...settled.outcome, finalUrl: '' } }
-              : { outcome: settled.outcome },
+      // (A rejection means the run was aborted; the row's own await reports it.)
+      fetched.then(
+        (settled) =>
+          byUrl.set(
+            job.url,
+            Promise.resolve(
+              settled.outcome.ok
+                ? { ...settled, outcome: { ...settled.outcome, finalUrl: '' } }
+                : { outcome: settled.outcome },
+            ),
           ),
-        ),
+        () => undefined,
       );
       counts.requests++;
     }
