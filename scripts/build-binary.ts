@@ -9,8 +9,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, copyFile, mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
@@ -32,7 +32,11 @@ await build({
   logLevel: 'warning',
 });
 
-const files = ['cli.js', 'worker.js', 'entry/worker.js', 'entry/process.js'];
+// Every JavaScript file of the bundle: the entries and the chunks they load on demand.
+const files = (await readdir(dist, { recursive: true }))
+  .filter((f) => f.endsWith('.js') && !f.startsWith('sea'))
+  .map((f) => f.split(sep).join('/'))
+  .sort();
 const hashes: Record<string, string> = {};
 for (const file of files) {
   hashes[file] = createHash('sha256')

@@ -27,6 +27,11 @@ await build({
   platform: 'node',
   target: 'node24',
   format: 'esm',
+  // Shared and lazily imported code (undici, the commands) goes into chunk files that
+  // load on first use, so a worker that only sums or counts logs does not compile them.
+  splitting: true,
+  // Chunks sit beside cli.js: tinypool and the task module find files next to their own.
+  chunkNames: '[name]-[hash]',
   // Some dependencies are CommonJS and require() Node built-ins; give the ESM bundle a require.
   banner: {
     js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",

@@ -82,20 +82,27 @@ export async function scanRange(range: ScanRange, top: boolean): Promise<TallyRe
     return tally.toResult();
   }
   const handle = await open(range.path, 'r');
-  let from: number;
-  let to: number;
   try {
     const size = (await handle.stat()).size;
-    from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
-    to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
+    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
+    const to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
+    // One buffer, reused for every read: no garbage per chunk, so no GC pauses mid-scan
+    // (Tally copies the few bytes of a line that straddles two reads).
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    for (let position = from; position < to;) {
+      const { bytesRead } = await handle.read(
+        buffer,
+        0,
+        Math.min(buffer.length, to - position),
+        position,
+      );
+      if (bytesRead === 0) break;
+      tally.push(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    tally.end();
   } finally {
     await handle.close();
-  }
-  if (to > from) {
-    await feed(
-      createReadStream(range.path, { start: from, end: to - 1, highWaterMark: CHUNK_BYTES }),
-      tally,
-    );
   }
   return tally.toResult();
 }
