@@ -170,6 +170,9 @@ export interface DownloadProgress {
   readonly fraction: number | undefined;
 }
 
+/** Distinct URLs remembered for de-duplication (repeats in a CSV are usually close). */
+export const MAX_REMEMBERED_URLS = 100_000;
+
 /** How many failures the summary and --json list; the manifest has every one. */
 export const MAX_LISTED_FAILURES = 10_000;
 
@@ -305,10 +308,14 @@ export async function runDownload(
           }
         });
       byUrl.set(job.url, fetched);
+      // Remember the most recent URLs only: a repeat of a URL forgotten long ago is fetched
+      // again (still correct, one more request), and memory stays bounded on any CSV.
+      if (byUrl.size > MAX_REMEMBERED_URLS) byUrl.delete(byUrl.keys().next().value!);
       // Once settled, keep only what later rows need: memory per distinct URL stays small.
       // (A rejection means the run was aborted; the row's own await reports it.)
       fetched.then(
-        (settled) =>
+        (settled) => {
+          if (!byUrl.has(job.url)) return; // already forgotten
           byUrl.set(
             job.url,
             Promise.resolve(
@@ -316,7 +323,8 @@ export async function runDownload(
                 ? { ...settled, outcome: { ...settled.outcome, finalUrl: '' } }
                 : { outcome: settled.outcome },
             ),
-          ),
+          );
+        },
         () => undefined,
       );
       counts.requests++;

@@ -67,16 +67,70 @@ export function stemFor(job: { name: string; id: string; url: string; row: numbe
  * Deterministic, so a re-run of the same CSV gives every row the same file.
  */
 export class NameBook {
-  readonly #taken = new Set<string>();
+  readonly #taken = new Fingerprints();
 
   claim(stem: string): string {
     let candidate = stem;
-    for (let n = 2; this.#taken.has(candidate.toLowerCase()); n++) {
+    for (let n = 2; !this.#taken.add(candidate.toLowerCase()); n++) {
       const suffix = `-${n}`;
       candidate = capBytes(stem, MAX_NAME_BYTES - suffix.length) + suffix;
     }
-    this.#taken.add(candidate.toLowerCase());
     return candidate;
+  }
+}
+
+const fmix = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+};
+
+/**
+ * A set of strings kept as 64-bit fingerprints in typed arrays: 16 bytes a name however long
+ * it is, so a million-row CSV costs ~16 MB here rather than a string per row. Two names
+ * share a fingerprint with odds of about n^2 / 2^65 (1e-8 for a million names); the cost of
+ * that would be one needless `-2` suffix, the same on every run.
+ */
+export class Fingerprints {
+  #high = new Uint32Array(1024);
+  #low = new Uint32Array(1024);
+  #size = 0;
+
+  /** Adds `text`; false if it was already there. */
+  add(text: string): boolean {
+    let a = 0x811c9dc5;
+    let b = 0x01000193;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+    const high = fmix(a) || 1; // 0 marks an empty slot
+    const low = fmix(b ^ text.length);
+    return this.#insert(high, low);
+  }
+
+  #insert(high: number, low: number): boolean {
+    const mask = this.#high.length - 1;
+    for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
+      const h = this.#high[slot]!;
+      if (h === 0) {
+        this.#high[slot] = high;
+        this.#low[slot] = low;
+        if (++this.#size * 2 > this.#high.length) this.#grow();
+        return true;
+      }
+      if (h === high && this.#low[slot] === low) return false;
+    }
+  }
+
+  #grow(): void {
+    const high = this.#high;
+    const low = this.#low;
+    this.#high = new Uint32Array(high.length * 2);
+    this.#low = new Uint32Array(low.length * 2);
+    this.#size = 0;
+    for (let i = 0; i < high.length; i++) if (high[i] !== 0) this.#insert(high[i]!, low[i]!);
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   capBytes,
   fileName,
+  Fingerprints,
   MAX_NAME_BYTES,
   NameBook,
   safeStem,
@@ -97,5 +98,17 @@ describe('NameBook and fileName', () => {
     ['cat', '', 'cat'],
   ])('fileName(%j, %j) -> %j', (stem, ext, expected) => {
     expect(fileName(stem, ext)).toBe(expected);
+  });
+});
+
+describe('Fingerprints', () => {
+  it('tells new strings from seen ones across many growths', () => {
+    const set = new Fingerprints();
+    for (let i = 0; i < 50_000; i++) expect(set.add(`name ${i}`)).toBe(true);
+    for (let i = 0; i < 50_000; i += 7) expect(set.add(`name ${i}`)).toBe(false);
+    expect(set.add('名前')).toBe(true);
+    expect(set.add('名前')).toBe(false);
+    expect(set.add('')).toBe(true);
+    expect(set.add('')).toBe(false);
   });
 });
