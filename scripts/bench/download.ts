@@ -4,11 +4,12 @@
  * CSV next to `curl --parallel` and `aria2c -i` (when installed) with the same number of
  * requests in flight, and crew's --concurrency is swept to pick its default.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, markdownTable, measure, median } from './measure.ts';
@@ -98,6 +99,55 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
   server.closeAllConnections();
   server.close();
 
+  // Memory on a long CSV streamed from stdin: every row is a distinct URL that fails at once
+  // (a 404 from 127.0.0.1), so the run measures crew's per-row bookkeeping, not bodies.
+  const notFound = createServer((_, res) => {
+    res.writeHead(404, { 'content-length': 0 });
+    res.end();
+  });
+  notFound.listen(0, '127.0.0.1');
+  await once(notFound, 'listening');
+  const missing = `http://127.0.0.1:${(notFound.address() as AddressInfo).port}`;
+  const memory: { rows: number; maxRssMiB: number; ms: number }[] = [];
+  for (const rows of context.quick ? [10_000] : [100_000, 1_000_000]) {
+    context.log(`download: ${rows} rows on stdin`);
+    await rm(join(dir, 'mem-out'), { recursive: true, force: true });
+    const argv = [
+      '/usr/bin/time',
+      '-f',
+      'crew-bench-rss:%M',
+      ...crew,
+      'download-csv',
+      '-',
+      '-o',
+      'mem-out',
+      '--retries',
+      '0',
+      '--quiet',
+      '--json',
+    ];
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const began = performance.now();
+    for (let i = 0; i < rows; i += 1000) {
+      let chunk = '';
+      for (let j = i; j < Math.min(rows, i + 1000); j++)
+        chunk += `${j},row ${j},${missing}/img/${j}.png\n`;
+      if (!child.stdin.write(chunk)) await once(child.stdin, 'drain');
+    }
+    child.stdin.end();
+    await once(child, 'close');
+    const rss = /crew-bench-rss:(\d+)/.exec(stderr);
+    memory.push({
+      rows,
+      maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN,
+      ms: performance.now() - began,
+    });
+  }
+  notFound.closeAllConnections();
+  notFound.close();
+
   const ideal = (count / 16) * delayMs;
   const markdown = [
     `${count} images of ${size / 1024} KiB from a 127.0.0.1 server that answers each request after ${delayMs} ms. Median of ${runs} runs; wall time of the whole command. With 16 in flight the latency floor is ${fixed(ideal, 0)} ms.`,
@@ -113,6 +163,13 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
       ]),
     ),
     ...(note ? ['', note] : []),
+    '',
+    'Memory for a long CSV on stdin (every row a distinct URL answered 404 at once; peak RSS of the whole process, worker threads included):',
+    '',
+    markdownTable(
+      ['rows', 'peak RSS MiB', 'rows/s'],
+      memory.map((m) => [String(m.rows), fixed(m.maxRssMiB, 0), fixed(m.rows / (m.ms / 1000), 0)]),
+    ),
   ].join('\n');
-  return { title: 'crew download-csv', markdown, data: { count, delayMs, size, rows } };
+  return { title: 'crew download-csv', markdown, data: { count, delayMs, size, rows, memory } };
 }
