@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -139,6 +139,18 @@ describe('crew download-csv', () => {
     expect(await readFile(join(dir, 'images', 'mislabelled.webp'))).toEqual(WEBP);
     const escaped = await readdir(dir);
     expect(escaped.sort()).toEqual(['images', 'list.csv']);
+  });
+
+  it('never writes through a symlink planted at a final name', async () => {
+    await mkdir(join(dir, 'images'));
+    await writeFile(join(dir, 'outside.txt'), 'keep me');
+    await symlink(join(dir, 'outside.txt'), join(dir, 'images', 'cat.png'));
+    const { run } = await download(`cat,${server.url}/png\n`);
+    expect(run.code).toBe(0);
+    expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('keep me');
+    const placed = await lstat(join(dir, 'images', 'cat.png'));
+    expect(placed.isSymbolicLink()).toBe(false);
+    expect(await readFile(join(dir, 'images', 'cat.png'))).toEqual(PNG);
   });
 
   it('forces an extension with --ext, as the tutorial did', async () => {
