@@ -5,13 +5,24 @@
  *   dist/entry/*.js        tinypool's worker entries, which tinypool looks for next to its own
  *                          code (now inside dist/cli.js), so dist/ runs without node_modules
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tinypoolEntry = (name: string): string =>
   fileURLToPath(import.meta.resolve(`tinypool`).replace(/index\.js$/, `entry/${name}.js`));
+
+/** Routes every import of `string-width` to a shim that loads it on first use. */
+const lazyStringWidth: Plugin = {
+  name: 'lazy-string-width',
+  setup(b) {
+    const shim = `${root}/scripts/shims/string-width.ts`;
+    b.onResolve({ filter: /^string-width$/ }, (args) =>
+      args.importer === shim ? undefined : { path: shim },
+    );
+  },
+};
 
 await rm(`${root}/dist`, { recursive: true, force: true });
 await build({
@@ -36,6 +47,7 @@ await build({
   banner: {
     js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",
   },
+  plugins: [lazyStringWidth],
   legalComments: 'none',
   logLevel: 'warning',
 });
