@@ -6,7 +6,6 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 
@@ -78,6 +77,8 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
 export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
   const tally = new Tally(top);
   if (range.gzip) {
+    // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
+    const { createGunzip } = await import('node:zlib');
     await feed(createReadStream(range.path).pipe(createGunzip()), tally);
     return tally.toResult();
   }

@@ -23,6 +23,14 @@ export function bar(value: number, max: number, width = 24): string {
   return '█'.repeat(Math.floor(eighths / 8)) + partial;
 }
 
+/**
+ * 1234567 -> "1,234,567". Not toLocaleString: its first call loads ICU's number formatting,
+ * ~5 ms of start-up for a report that is always in English.
+ */
+export function formatCount(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
 export function formatMs(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(1)} ms`;
 }
