@@ -6,7 +6,7 @@ import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
-import { formatMs, style, table } from '../ui/format.ts';
+import { formatCount, formatMs, style, table } from '../ui/format.ts';
 
 export interface LogstatsArgs extends CommonArgs {
   readonly paths?: readonly string[] | undefined;
@@ -129,7 +129,9 @@ export async function runLogstats(
   );
   const files = sized.filter((f): f is LogFile & { index: number } => f !== undefined);
   // planRanges numbers files by their position in the list it gets; map back to inputs.
-  const ranges = planRanges(files, config.workers, config.splitBytes).map((r) => ({
+  // Inline runs one range at a time: cutting a file for it would only add a merge.
+  const scanners = config.runtime === 'inline' ? 1 : config.workers;
+  const ranges = planRanges(files, scanners, config.splitBytes).map((r) => ({
     ...r,
     file: files[r.file]!.index,
   }));
@@ -268,7 +270,7 @@ function causeOf(error: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }
 
-const count = (n: number): string => n.toLocaleString('en-US');
+const count = formatCount;
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
-import { MAX_LINE_BYTES } from '../../../src/logstats/client-ip.ts';
+import { formatIPv4, MAX_LINE_BYTES } from '../../../src/logstats/client-ip.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
   ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
@@ -88,5 +88,30 @@ describe('ClientUnion', () => {
     union.add(a.toResult());
     union.add(a.toResult());
     expect(union.ips).toBe(200_000);
+  });
+
+  it('equals a plain Set union over runs of every size, in any order', () => {
+    let seed = 7;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const union = new ClientUnion(true);
+    const expected = new Map<number, number>();
+    for (const size of [5, 3000, 1, 0, 40_000, 17, 40_000, 2, 900]) {
+      const tally = new Tally(true);
+      for (let i = 0; i < size; i++) {
+        // A small range, so runs share many addresses; and the top of the space.
+        const ip = next(10) === 0 ? 0xffffffff - next(3) : next(60_000);
+        tally.ipv4.add(ip);
+        expected.set(ip, (expected.get(ip) ?? 0) + 1);
+      }
+      union.add(tally.toResult());
+    }
+    expect(union.ips).toBe(expected.size);
+    const busiest = [...expected].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 3);
+    expect(union.top(3)).toEqual(
+      busiest.map(([ip, requests]) => ({ ip: formatIPv4(ip), requests })),
+    );
   });
 });
