@@ -11,7 +11,11 @@ export interface Progress {
  * in pipes and scripts (and `crew --version`) do not pay for it.
  */
 export function createProgress(options: { readonly quiet: boolean }, initial: string): Progress {
-  if (options.quiet || !process.stderr.isTTY) return { update() {}, stop() {} };
+  // A terminal that reports no width (`script`, some container ttys) is skipped too: ora
+  // divides by the width to count the lines it must clear, gets Infinity, and never returns.
+  if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
+    return { update() {}, stop() {} };
+  }
   let text = initial;
   let spinner: Ora | undefined;
   let stopped = false;

@@ -63,6 +63,26 @@ export function spawnCrew(args: readonly string[], options: CrewOptions = {}): C
   return spawn(command, [...prefix, ...args], spawnOptions);
 }
 
+/**
+ * Starts crew on a pseudo-terminal, as from an interactive shell, through util-linux
+ * `script`; `setup` runs first in the same shell (e.g. `stty cols 80`). Everything crew
+ * prints arrives on stdout, terminal escapes included.
+ */
+export function spawnCrewOnTerminal(
+  args: readonly string[],
+  setup = 'true',
+  options: CrewOptions = {},
+): ChildProcess {
+  const [command, prefix] = crewCommand();
+  const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
+  const line = `${setup}; exec ${[command, ...prefix, ...args].map(quote).join(' ')}`;
+  return spawn('script', ['--quiet', '--return', '--command', line, '/dev/null'], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+}
+
 /** Runs crew to completion and collects its output and exit code. */
 export function runCrew(args: readonly string[], options: CrewOptions = {}): Promise<CrewRun> {
   const child = spawnCrew(args, options);
