@@ -63,20 +63,30 @@ export function spawnCrew(args: readonly string[], options: CrewOptions = {}): C
   return spawn(command, [...prefix, ...args], spawnOptions);
 }
 
+/** A program's full path from this process's PATH (tests may hand crew a narrower one). */
+function which(program: string): string {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir !== '' && existsSync(join(dir, program))) return join(dir, program);
+  }
+  throw new Error(`${program} is not on PATH`);
+}
+
 /**
- * Starts crew on a pseudo-terminal, as from an interactive shell, through util-linux
- * `script`; `setup` runs first in the same shell (e.g. `stty cols 80`). Everything crew
- * prints arrives on stdout, terminal escapes included.
+ * Starts crew on a pseudo-terminal of `columns` columns (0: one that reports no width), as
+ * from an interactive shell, through util-linux `script`. Everything crew prints arrives
+ * on stdout, terminal escapes included.
  */
 export function spawnCrewOnTerminal(
   args: readonly string[],
-  setup = 'true',
+  columns: number,
   options: CrewOptions = {},
 ): ChildProcess {
   const [command, prefix] = crewCommand();
   const quote = (word: string): string => `'${word.replaceAll("'", "'\\''")}'`;
-  const line = `${setup}; exec ${[command, ...prefix, ...args].map(quote).join(' ')}`;
-  return spawn('script', ['--quiet', '--return', '--command', line, '/dev/null'], {
+  const line =
+    `${quote(which('stty'))} cols ${columns} rows 24; ` +
+    `exec ${[command, ...prefix, ...args].map(quote).join(' ')}`;
+  return spawn(which('script'), ['--quiet', '--return', '--command', line, '/dev/null'], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
