@@ -4,12 +4,11 @@
  * CSV next to `curl --parallel` and `aria2c -i` (when installed) with the same number of
  * requests in flight, and crew's --concurrency is swept to pick its default.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, markdownTable, measure, median } from './measure.ts';
@@ -112,38 +111,33 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
   for (const rows of context.quick ? [10_000] : [100_000, 1_000_000]) {
     context.log(`download: ${rows} rows on stdin`);
     await rm(join(dir, 'mem-out'), { recursive: true, force: true });
-    const argv = [
-      '/usr/bin/time',
-      '-f',
-      'crew-bench-rss:%M',
-      ...crew,
-      'download-csv',
-      '-',
-      '-o',
-      'mem-out',
-      '--retries',
-      '0',
-      '--quiet',
-      '--json',
-    ];
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: dir, stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const began = performance.now();
-    for (let i = 0; i < rows; i += 1000) {
-      let chunk = '';
-      for (let j = i; j < Math.min(rows, i + 1000); j++)
-        chunk += `${j},row ${j},${missing}/img/${j}.png\n`;
-      if (!child.stdin.write(chunk)) await once(child.stdin, 'drain');
-    }
-    child.stdin.end();
-    await once(child, 'close');
-    const rss = /crew-bench-rss:(\d+)/.exec(stderr);
-    memory.push({
-      rows,
-      maxRssMiB: rss ? Number(rss[1]) / 1024 : NaN,
-      ms: performance.now() - began,
-    });
+    const run = await measure(
+      crew[0]!,
+      [
+        ...crew.slice(1),
+        'download-csv',
+        '-',
+        '-o',
+        'mem-out',
+        '--retries',
+        '0',
+        '--quiet',
+        '--json',
+      ],
+      {
+        cwd: dir,
+        rss: true,
+        feed: async (stdin) => {
+          for (let i = 0; i < rows; i += 1000) {
+            let chunk = '';
+            for (let j = i; j < Math.min(rows, i + 1000); j++)
+              chunk += `${j},row ${j},${missing}/img/${j}.png\n`;
+            if (!stdin.write(chunk)) await once(stdin, 'drain');
+          }
+        },
+      },
+    );
+    memory.push({ rows, maxRssMiB: (run.maxRssKiB ?? NaN) / 1024, ms: run.wallMs });
   }
   notFound.closeAllConnections();
   notFound.close();

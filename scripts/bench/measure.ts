@@ -1,5 +1,6 @@
 /** Running commands for the benchmarks: wall time, peak RSS, parsed JSON output. */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 
 export interface Measured {
@@ -11,11 +12,19 @@ export interface Measured {
   readonly maxRssKiB: number | undefined;
 }
 
-/** Runs a command to completion; with `shell` the command is one string for `sh -c`. */
+/**
+ * Runs a command to completion; with `shell` the command is one string for `sh -c`; with
+ * `feed`, stdin is a pipe that `feed` writes (the run's time includes it) and then closes.
+ */
 export function measure(
   command: string,
   args: readonly string[] = [],
-  options: { readonly shell?: boolean; readonly cwd?: string; readonly rss?: boolean } = {},
+  options: {
+    readonly shell?: boolean;
+    readonly cwd?: string;
+    readonly rss?: boolean;
+    readonly feed?: (stdin: Writable) => Promise<void>;
+  } = {},
 ): Promise<Measured> {
   const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
   const withTime = options.rss ? ['/usr/bin/time', '-f', 'crew-bench-rss:%M', ...argv] : argv;
@@ -30,6 +39,7 @@ export function measure(
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
+    options.feed?.(child.stdin).then(() => child.stdin.end(), reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - began;
       const rss = /crew-bench-rss:(\d+)/.exec(stderr);

@@ -6,7 +6,7 @@ import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
-import { formatCount, formatMs, style, table } from '../ui/format.ts';
+import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
 
 export interface LogstatsArgs extends CommonArgs {
   readonly paths?: readonly string[] | undefined;
@@ -269,8 +269,6 @@ function causeOf(error: unknown): string {
   const cause = error instanceof TaskError ? error.cause : error;
   return cause instanceof Error ? cause.message : String(cause);
 }
-
-const count = formatCount;
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {

@@ -55,12 +55,15 @@ export interface CrewOptions {
 /** Starts crew as a user would; NO_COLOR so output is plain text. */
 export function spawnCrew(args: readonly string[], options: CrewOptions = {}): ChildProcess {
   const [command, prefix] = crewCommand();
-  const spawnOptions: SpawnOptions = {
+  return spawn(command, [...prefix, ...args], spawnOptions(options));
+}
+
+function spawnOptions(options: CrewOptions): SpawnOptions {
+  return {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   };
-  return spawn(command, [...prefix, ...args], spawnOptions);
 }
 
 /** A program's full path from this process's PATH (tests may hand crew a narrower one). */
@@ -86,11 +89,11 @@ export function spawnCrewOnTerminal(
   const line =
     `${quote(which('stty'))} cols ${columns} rows 24; ` +
     `exec ${[command, ...prefix, ...args].map(quote).join(' ')}`;
-  return spawn(which('script'), ['--quiet', '--return', '--command', line, '/dev/null'], {
-    cwd: options.cwd ?? repoRoot,
-    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  return spawn(
+    which('script'),
+    ['--quiet', '--return', '--command', line, '/dev/null'],
+    spawnOptions(options),
+  );
 }
 
 /** Runs crew to completion and collects its output and exit code. */
