@@ -5,7 +5,7 @@ import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts
 import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
-import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
+import { ClientUnion, distinctClients, type TallyResult } from '../logstats/tally.ts';
 import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
 
 export interface LogstatsArgs extends CommonArgs {
@@ -247,7 +247,7 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
   let topClients: readonly TopClient[] | undefined;
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only && top === 0) {
-    ip = only.ipv4.length + only.ipv6.length;
+    ip = distinctClients(only);
   } else {
     const union = new ClientUnion(top > 0);
     for (const part of parts) union.add(part);

@@ -9,8 +9,6 @@ import type { Readable } from 'node:stream';
 import { Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 
-const CHUNK_BYTES = 1 << 20;
-
 /** A log to count: where it is, and the name to report it under. */
 export interface LogInput {
   readonly path: string;
@@ -75,44 +73,50 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
  * so ranges cut anywhere still count every line exactly once.
  */
 export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
-  const tally = new Tally(top);
   if (range.gzip) {
+    const tally = new Tally(top);
     // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
     const { createGunzip } = await import('node:zlib');
     await feed(createReadStream(range.path).pipe(createGunzip()), tally);
-    return tally.toResult();
+    return finish(tally);
   }
   const handle = await open(range.path, 'r');
   try {
     const size = (await handle.stat()).size;
     const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
     const to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
-    // One buffer, reused for every read: no garbage per chunk, so no GC pauses mid-scan
-    // (Tally copies the few bytes of a line that straddles two reads).
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const tally = new Tally(top, to - from);
+    // Read straight into the scanner's memory: no copy, and no garbage per chunk.
+    const input = tally.input;
     for (let position = from; position < to;) {
       const { bytesRead } = await handle.read(
-        buffer,
+        input,
         0,
-        Math.min(buffer.length, to - position),
+        Math.min(input.length, to - position),
         position,
       );
       if (bytesRead === 0) break;
-      tally.push(buffer.subarray(0, bytesRead));
+      tally.pushInput(bytesRead);
       position += bytesRead;
     }
     tally.end();
+    return finish(tally);
   } finally {
     await handle.close();
   }
-  return tally.toResult();
 }
 
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
 export async function scanStream(stream: Readable, top: boolean): Promise<TallyResult> {
   const tally = new Tally(top);
   await feed(stream, tally);
-  return tally.toResult();
+  return finish(tally);
+}
+
+function finish(tally: Tally): TallyResult {
+  const result = tally.toResult();
+  tally.release();
+  return result;
 }
 
 async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void> {

@@ -20,7 +20,7 @@ describe('Tally', () => {
     const result = tallyOf(text, chunk);
     expect(result.total).toBe(6);
     expect(result.malformed).toBe(1);
-    expect(result.ipv4.length + result.ipv6.length).toBe(3);
+    expect(result.ipv4.count + result.ipv6.length).toBe(3);
     expect(result.bytes).toBe(Buffer.byteLength(text));
   });
 
@@ -28,7 +28,7 @@ describe('Tally', () => {
     const text = log(['1.1.1.1', '2.2.2.2'], '\r\n') + '3.3.3.3 - - [x]';
     const result = tallyOf(text);
     expect(result.total).toBe(3);
-    expect(result.ipv4.length).toBe(3);
+    expect(result.ipv4.count).toBe(3);
   });
 
   it('counts a line longer than the limit as one malformed line, holding none of it', () => {
@@ -41,7 +41,7 @@ describe('Tally', () => {
     ]);
     const result = tallyOf(text, 65536);
     expect(result).toMatchObject({ total: 3, malformed: 1 });
-    expect(result.ipv4.length).toBe(2);
+    expect(result.ipv4.count).toBe(2);
   });
 
   it('survives NUL bytes and invalid UTF-8', () => {
