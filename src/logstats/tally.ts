@@ -7,6 +7,8 @@ import { BLANK, classifyLine, formatIPv4, IPV6, MALFORMED, type LineClient } fro
 import { INPUT_BYTES, LineScanner } from './line-scan.ts';
 import { LongLine } from './long-line.ts';
 import { IPv4Set, unhashIPv4, unionRun, unionSize, type IPv4Run, decodeRun } from './ipv4-set.ts';
+import { IPv6Set, unionRunIPv6, unionSizeIPv6, type IPv6Run } from './ipv6-set.ts';
+import { formatIPv6 } from './ipv6.ts';
 
 const NEWLINE = 0x0a;
 
@@ -19,12 +21,13 @@ export interface TallyResult {
   readonly bytes: number;
   /** The distinct IPv4 clients, compact and ordered for merging (see ipv4-set.ts). */
   readonly ipv4: IPv4Run;
-  readonly ipv6: [string, number][];
+  /** The distinct IPv6 clients, 16 bytes each, ordered for merging (see ipv6-set.ts). */
+  readonly ipv6: IPv6Run;
 }
 
 /** How many distinct clients one scan saw. */
 export function distinctClients(result: TallyResult): number {
-  return result.ipv4.count + result.ipv6.length;
+  return result.ipv4.count + result.ipv6.count;
 }
 
 /**
@@ -37,8 +40,8 @@ export class Tally {
   malformed = 0;
   bytes = 0;
   readonly ipv4: IPv4Set;
-  readonly ipv6 = new Map<string, number>();
-  readonly #slot: LineClient = { ipv6: '' };
+  readonly ipv6: IPv6Set;
+  readonly #slot: LineClient = { ipv6: new Uint32Array(4) };
   readonly #scanner = LineScanner.take();
   readonly #long = new LongLine();
   #carrying = false;
@@ -47,6 +50,7 @@ export class Tally {
   constructor(withCounts: boolean, expectedBytes = 0) {
     // Most logs run 100 to 300 bytes a line and repeat clients; a table that rarely grows.
     this.ipv4 = new IPv4Set(withCounts, expectedBytes / 256);
+    this.ipv6 = new IPv6Set(withCounts);
   }
 
   /** Where a reader may put up to INPUT_BYTES for `pushInput`: saves copying each chunk. */
@@ -113,8 +117,7 @@ export class Tally {
     this.total++;
     if (kind >= 0) this.ipv4.add(kind);
     else if (kind === MALFORMED) this.malformed++;
-    else if (kind === IPV6)
-      this.ipv6.set(this.#slot.ipv6, (this.ipv6.get(this.#slot.ipv6) ?? 0) + 1);
+    else if (kind === IPV6) this.ipv6.add(this.#slot.ipv6);
   }
 
   toResult(): TallyResult {
@@ -123,13 +126,14 @@ export class Tally {
       malformed: this.malformed,
       bytes: this.bytes,
       ipv4: this.ipv4.toRun(),
-      ipv6: [...this.ipv6],
+      ipv6: this.ipv6.toRun(),
     };
   }
 
   /** Done with this tally: its memory goes to the next one in this process. */
   release(): void {
     this.ipv4.release();
+    this.ipv6.release();
     this.#scanner.release();
   }
 }
@@ -139,8 +143,8 @@ export class ClientUnion {
   total = 0;
   malformed = 0;
   bytes = 0;
-  readonly ipv6 = new Map<string, number>();
   readonly #runs: IPv4Run[] = [];
+  readonly #ipv6: IPv6Run[] = [];
   readonly #withCounts: boolean;
 
   /** `withCounts`: the union will be asked for its busiest clients (the runs carry counts). */
@@ -149,7 +153,7 @@ export class ClientUnion {
   }
 
   get ips(): number {
-    return unionSize(this.#runs) + this.ipv6.size;
+    return unionSize(this.#runs) + unionSizeIPv6(this.#ipv6);
   }
 
   add(result: TallyResult): void {
@@ -158,7 +162,8 @@ export class ClientUnion {
     this.bytes += result.bytes;
     const run = result.ipv4;
     if (run.count > 0) this.#runs.push(this.#withCounts ? run : { ...run, counts: undefined });
-    for (const [ip, count] of result.ipv6) this.ipv6.set(ip, (this.ipv6.get(ip) ?? 0) + count);
+    const v6 = result.ipv6;
+    if (v6.count > 0) this.#ipv6.push(this.#withCounts ? v6 : { ...v6, counts: undefined });
   }
 
   /**
@@ -189,7 +194,11 @@ export class ClientUnion {
     for (let i = 0; i < hashes.length; i++) {
       consider({ key: unhashIPv4(hashes[i]!), requests: counts ? counts[i]! : 1 });
     }
-    for (const [key, requests] of this.ipv6) consider({ key, requests });
+    const v6 = unionRunIPv6(this.#ipv6);
+    for (let i = 0; i < v6.count; i++) {
+      const key = formatIPv6(v6.words.subarray(i * 4, i * 4 + 4));
+      consider({ key, requests: v6.counts ? v6.counts[i]! : 1 });
+    }
     return best.map(({ key, requests }) => ({
       ip: typeof key === 'number' ? formatIPv4(key) : key,
       requests,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
+import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
 import { decodeRun, unhashIPv4 } from '../../../src/logstats/ipv4-set.ts';
 import { INPUT_BYTES, LineScanner } from '../../../src/logstats/line-scan.ts';
 import { Tally } from '../../../src/logstats/tally.ts';
@@ -105,7 +106,9 @@ describe('Tally over the fast path and the full rule together', () => {
       const result = tally.toResult();
       const clients = new Set([
         ...[...decodeRun(result.ipv4)].map((hash) => formatIPv4(unhashIPv4(hash))),
-        ...result.ipv6.map(([ip]) => ip),
+        ...Array.from({ length: result.ipv6.count }, (_, i) =>
+          formatIPv6(result.ipv6.words.subarray(i * 4, i * 4 + 4)),
+        ),
       ]);
       expect([chunk, result.total, result.malformed]).toEqual([
         chunk,

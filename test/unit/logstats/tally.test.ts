@@ -20,7 +20,7 @@ describe('Tally', () => {
     const result = tallyOf(text, chunk);
     expect(result.total).toBe(6);
     expect(result.malformed).toBe(1);
-    expect(result.ipv4.count + result.ipv6.length).toBe(3);
+    expect(result.ipv4.count + result.ipv6.count).toBe(3);
     expect(result.bytes).toBe(Buffer.byteLength(text));
   });
 
