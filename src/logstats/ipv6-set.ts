@@ -1,8 +1,8 @@
 /**
  * The exact set of distinct IPv6 clients: 16 bytes an address (four words in one typed
  * array), where a Map of canonical strings took ~200 and gave out at 16.7 million entries.
- * Like IPv4Set, a slot is the top bits of the address's hash, so the table is almost in hash
- * order: a run is the addresses ordered by (hash, words), and unions are merges.
+ * Like IPv4Set's, a run groups the addresses by bucket (the top 16 bits of their hash), and
+ * unions work a bucket at a time, in a small table that stays in cache.
  */
 import { giveTable, takeTable } from './scratch.ts';
 
@@ -16,7 +16,7 @@ export function hashIPv6(a: number, b: number, c: number, d: number): number {
   return (h ^ (h >>> 13)) >>> 0;
 }
 
-/** Distinct addresses, four words each, ordered by (hash, words), with requests if counted. */
+/** Distinct addresses, four words each, bucket by bucket, with requests if counted. */
 export interface IPv6Run {
   readonly count: number;
   readonly words: Uint32Array;
@@ -112,38 +112,34 @@ export class IPv6Set {
     this.#shift = shift;
   }
 
-  /** The set as a run; see IPv4Set.toRun for why sorting each probe run is enough. */
+  /** The set as a run: a counting sort of the table by bucket. */
   toRun(): IPv6Run {
+    const n = this.size;
     const table = this.#table;
-    const slots = table.length >>> 2;
-    const words = new Uint32Array(this.size * 4);
-    const counts = this.#counts ? new Uint32Array(this.size) : undefined;
-    const out: Sorted = { words, counts, n: 0 };
-    const occupied = (slot: number): boolean =>
-      (table[slot << 2]! |
-        table[(slot << 2) + 1]! |
-        table[(slot << 2) + 2]! |
-        table[(slot << 2) + 3]!) !==
-      0;
-    let firstEmpty = 0;
-    while (occupied(firstEmpty)) firstEmpty++;
-    const wrapped: number[] = [];
-    for (let slot = 0; slot < firstEmpty; slot++) {
-      const at = slot << 2;
-      const home =
-        hashIPv6(table[at]!, table[at + 1]!, table[at + 2]!, table[at + 3]!) >>> this.#shift;
-      if (home > slot) wrapped.push(slot);
-      else this.#put(slot, out);
+    const own = this.#counts;
+    const bounds = runBounds.fill(0);
+    if (this.#zero > 0) bounds[bucketOf(table, -4)]!++;
+    for (let at = 0; at < table.length; at += 4)
+      if (occupied(table, at)) bounds[bucketOf(table, at)]!++;
+    for (let b = 0, start = 0; b < BUCKETS; b++) {
+      const entries = bounds[b]!;
+      bounds[b] = start;
+      start += entries;
     }
-    for (let slot = firstEmpty; slot < slots; slot++) if (occupied(slot)) this.#put(slot, out);
-    for (const slot of wrapped) this.#put(slot, out);
-    // "::" has its own place in hash order, found once the same way.
-    if (this.#zero > 0) insert(out, new Uint32Array(4), 0, this.#zero);
-    return { count: out.n, words, counts };
-  }
-
-  #put(slot: number, out: Sorted): void {
-    insert(out, this.#table, slot << 2, this.#counts ? this.#counts[slot]! : 1);
+    const words = new Uint32Array(n * 4);
+    const counts = own ? new Uint32Array(n) : undefined;
+    if (this.#zero > 0) {
+      // "::": the words stay zero.
+      const at = bounds[bucketOf(table, -4)]!++;
+      if (counts) counts[at] = this.#zero;
+    }
+    for (let from = 0; from < table.length; from += 4) {
+      if (!occupied(table, from)) continue;
+      const at = bounds[bucketOf(table, from)]!++;
+      words.set(table.subarray(from, from + 4), at * 4);
+      if (counts) counts[at] = own![from >>> 2]!;
+    }
+    return { count: n, words, counts };
   }
 
   /** Hands the table back for the next set in this process; the set is empty after. */
@@ -158,97 +154,112 @@ export class IPv6Set {
   }
 }
 
-interface Sorted {
-  readonly words: Uint32Array;
-  readonly counts: Uint32Array | undefined;
-  n: number;
+const BUCKETS = 1 << 16;
+const runBounds = new Uint32Array(BUCKETS);
+
+function occupied(words: Uint32Array, at: number): boolean {
+  return (words[at]! | words[at + 1]! | words[at + 2]! | words[at + 3]!) !== 0;
 }
 
-/** Appends the address at `source[from..from+4)` to the sorted tail, by insertion. */
-function insert(out: Sorted, source: Uint32Array, from: number, count: number): void {
-  const { words, counts } = out;
-  let at = out.n++;
-  while (at > 0 && compareAt(words, (at - 1) << 2, source, from) > 0) {
-    words.copyWithin(at << 2, (at - 1) << 2, at << 2);
-    if (counts) counts[at] = counts[at - 1]!;
-    at--;
+/** The bucket of the address at `words[at..at+4)`; `at` < 0 stands for "::". */
+function bucketOf(words: Uint32Array, at: number): number {
+  if (at < 0) return hashIPv6(0, 0, 0, 0) >>> 16;
+  return hashIPv6(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!) >>> 16;
+}
+
+/** One bucket's union: a table of addresses and their requests, kept and reused. */
+class BucketTable {
+  words = new Uint32Array(1024 * 4);
+  requests = new Uint32Array(1024);
+  used: number[] = [];
+
+  /** Adds the address at `source[from..from+4)`; true if it was new. */
+  add(source: Uint32Array, from: number, requests: number): boolean {
+    if ((this.used.length + 1) * 2 > this.requests.length) this.#grow();
+    const mask = this.requests.length - 1;
+    const a = source[from]!;
+    const b = source[from + 1]!;
+    const c = source[from + 2]!;
+    const d = source[from + 3]!;
+    // The hash's low bits: its top 16 bits are the bucket, the same for all of them.
+    let slot = hashIPv6(a, b, c, d) & mask;
+    const words = this.words;
+    for (;;) {
+      const at = slot * 4;
+      if (this.requests[slot] === 0) {
+        words[at] = a;
+        words[at + 1] = b;
+        words[at + 2] = c;
+        words[at + 3] = d;
+        this.requests[slot] = requests;
+        this.used.push(slot);
+        return true;
+      }
+      if (words[at] === a && words[at + 1] === b && words[at + 2] === c && words[at + 3] === d) {
+        this.requests[slot] = this.requests[slot]! + requests;
+        return false;
+      }
+      slot = (slot + 1) & mask;
+    }
   }
-  words.set(source.subarray(from, from + 4), at << 2);
-  if (counts) counts[at] = count;
+
+  #grow(): void {
+    const { words, requests, used } = this;
+    this.words = new Uint32Array(words.length * 2);
+    this.requests = new Uint32Array(requests.length * 2);
+    this.used = [];
+    for (const slot of used) this.add(words, slot * 4, requests[slot]!);
+  }
+
+  /** Visits and forgets every address of the bucket. */
+  drain(visit?: (words: Uint32Array, requests: number) => void): void {
+    for (const slot of this.used) {
+      visit?.(this.words.subarray(slot * 4, slot * 4 + 4), this.requests[slot]!);
+      this.requests[slot] = 0;
+    }
+    this.used = [];
+  }
 }
 
-/** Orders the address at `x[i..i+4)` against `y[j..j+4)`: by hash, then by words. */
-function compareAt(x: Uint32Array, i: number, y: Uint32Array, j: number): number {
-  const hx = hashIPv6(x[i]!, x[i + 1]!, x[i + 2]!, x[i + 3]!);
-  const hy = hashIPv6(y[j]!, y[j + 1]!, y[j + 2]!, y[j + 3]!);
-  if (hx !== hy) return hx < hy ? -1 : 1;
-  for (let k = 0; k < 4; k++) if (x[i + k] !== y[j + k]) return x[i + k]! < y[j + k]! ? -1 : 1;
-  return 0;
-}
+const bucketTable = new BucketTable();
 
-/** How many runs are merged at once. */
-const FAN_IN = 16;
-
-/** Visits the union of runs in order, once per distinct address; returns how many. */
+/** Walks the union bucket by bucket; returns how many distinct addresses there are. */
 function walkUnion(
   runs: readonly IPv6Run[],
-  visit?: (run: IPv6Run, index: number, requests: number) => void,
+  visit?: (words: Uint32Array, requests: number) => void,
 ): number {
-  if (runs.length > FAN_IN) {
-    const grouped: IPv6Run[] = [];
-    for (let i = 0; i < runs.length; i += FAN_IN)
-      grouped.push(unionRunIPv6(runs.slice(i, i + FAN_IN)));
-    return walkUnion(grouped, visit);
-  }
-  const next = runs.map(() => 0);
+  const at = new Int32Array(runs.length);
+  // Each run's next address's bucket, so each address is hashed once here.
+  const next = Int32Array.from(runs, (run) => (run.count > 0 ? bucketOf(run.words, 0) : BUCKETS));
   let distinct = 0;
   for (;;) {
-    let least = -1;
-    for (let r = 0; r < runs.length; r++) {
-      if (next[r]! >= runs[r]!.count) continue;
-      if (
-        least < 0 ||
-        compareAt(runs[r]!.words, next[r]! << 2, runs[least]!.words, next[least]! << 2) < 0
-      ) {
-        least = r;
-      }
-    }
-    if (least < 0) return distinct;
-    const leader = runs[least]!;
-    const index = next[least]!;
-    let requests = 0;
+    let bucket = BUCKETS;
+    for (let r = 0; r < runs.length; r++) bucket = Math.min(bucket, next[r]!);
+    if (bucket === BUCKETS) return distinct;
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      if (
-        next[r]! >= run.count ||
-        compareAt(run.words, next[r]! << 2, leader.words, index << 2) !== 0
-      ) {
-        continue;
+      let i = at[r]!;
+      while (next[r] === bucket) {
+        if (bucketTable.add(run.words, i * 4, run.counts ? run.counts[i]! : 1)) distinct++;
+        i++;
+        next[r] = i < run.count ? bucketOf(run.words, i * 4) : BUCKETS;
       }
-      requests += run.counts ? run.counts[next[r]!]! : 1;
-      next[r] = next[r]! + 1;
+      at[r] = i;
     }
-    visit?.(leader, index, requests);
-    distinct++;
+    bucketTable.drain(visit);
   }
 }
 
 /** How many distinct addresses the runs hold together. */
 export function unionSizeIPv6(runs: readonly IPv6Run[]): number {
-  if (runs.length === 1) return runs[0]!.count;
+  if (runs.length <= 1) return runs[0]?.count ?? 0;
   return walkUnion(runs);
 }
 
-/** The runs' union as one run, with requests summed when every run has them. */
-export function unionRunIPv6(runs: readonly IPv6Run[]): IPv6Run {
-  const most = runs.reduce((n, run) => n + run.count, 0);
-  const words = new Uint32Array(most * 4);
-  const counts = runs.every((run) => run.counts) ? new Uint32Array(most) : undefined;
-  let n = 0;
-  walkUnion(runs, (run, index, requests) => {
-    words.set(run.words.subarray(index << 2, (index << 2) + 4), n << 2);
-    if (counts) counts[n] = requests;
-    n++;
-  });
-  return { count: n, words: words.slice(0, n << 2), counts: counts?.slice(0, n) };
+/** Visits every distinct address of the runs once, with its requests summed over them. */
+export function visitUnionIPv6(
+  runs: readonly IPv6Run[],
+  visit: (words: Uint32Array, requests: number) => void,
+): void {
+  walkUnion(runs, visit);
 }

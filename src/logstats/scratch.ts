@@ -2,7 +2,7 @@
  * Memory kept for the next scan in this process. Fresh memory costs a page fault per 4 KiB
  * the first time it is touched, and on virtual machines a fault can cost 20 µs: a new 4 MiB
  * table per file was a tenth of the scan. A worker scans file after file, so it keeps its
- * tables and its run buffer, and clearing a table it has already touched is a fast memset.
+ * tables, and clearing a table it has already touched is a fast memset.
  */
 
 /** Tables given back, by length; at most this many bytes of them are kept. */
@@ -25,12 +25,4 @@ export function giveTable(table: Uint32Array): void {
   free.push(table);
   tables.set(table.length, free);
   keptBytes += table.byteLength;
-}
-
-let bytes = new Uint8Array(0);
-
-/** A buffer of at least `length` bytes, shared: its contents last until the next call. */
-export function scratchBytes(length: number): Uint8Array {
-  if (bytes.length < length) bytes = new Uint8Array(Math.max(length, bytes.length * 2));
-  return bytes;
 }

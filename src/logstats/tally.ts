@@ -6,8 +6,8 @@
 import { BLANK, classifyLine, formatIPv4, IPV6, MALFORMED, type LineClient } from './client-ip.ts';
 import { INPUT_BYTES, LineScanner } from './line-scan.ts';
 import { LongLine } from './long-line.ts';
-import { IPv4Set, unhashIPv4, unionRun, unionSize, type IPv4Run, decodeRun } from './ipv4-set.ts';
-import { IPv6Set, unionRunIPv6, unionSizeIPv6, type IPv6Run } from './ipv6-set.ts';
+import { IPv4Set, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
+import { IPv6Set, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
 import { formatIPv6 } from './ipv6.ts';
 
 const NEWLINE = 0x0a;
@@ -188,17 +188,15 @@ export class ClientUnion {
       best.splice(at, 0, entry);
       if (best.length > k) best.pop();
     };
-    const run = unionRun(this.#runs);
-    const hashes = decodeRun(run);
-    const counts = run.counts;
-    for (let i = 0; i < hashes.length; i++) {
-      consider({ key: unhashIPv4(hashes[i]!), requests: counts ? counts[i]! : 1 });
-    }
-    const v6 = unionRunIPv6(this.#ipv6);
-    for (let i = 0; i < v6.count; i++) {
-      const key = formatIPv6(v6.words.subarray(i * 4, i * 4 + 4));
-      consider({ key, requests: v6.counts ? v6.counts[i]! : 1 });
-    }
+    // Most clients fall short of the list: skip them before making an entry or any text.
+    const short = (requests: number): boolean =>
+      best.length === k && requests < best[best.length - 1]!.requests;
+    visitUnion(this.#runs, (key, requests) => {
+      if (!short(requests)) consider({ key, requests });
+    });
+    visitUnionIPv6(this.#ipv6, (words, requests) => {
+      if (!short(requests)) consider({ key: formatIPv6(words), requests });
+    });
     return best.map(({ key, requests }) => ({
       ip: typeof key === 'number' ? formatIPv4(key) : key,
       requests,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeRun,
+  hashesOf,
   hashIPv4,
   IPv4Set,
   unhashIPv4,
-  unionRun,
   unionSize,
+  visitUnion,
   type IPv4Run,
 } from '../../../src/logstats/ipv4-set.ts';
 import { seeded } from '../../helpers/client-rule.ts';
@@ -18,6 +18,11 @@ function runOf(ips: readonly number[], counted = false): IPv4Run {
   return run;
 }
 
+/** True when the hashes come bucket (high 16 bits) by bucket, as unions need them. */
+function byBucket(hashes: Uint32Array): boolean {
+  return hashes.every((hash, i) => i === 0 || hash >>> 16 >= hashes[i - 1]! >>> 16);
+}
+
 describe('IPv4Set runs', () => {
   it('hashes are a bijection', () => {
     for (const ip of [0, 1, 0x01020304, 0x7fffffff, 0x80000000, 0xffffffff]) {
@@ -25,24 +30,35 @@ describe('IPv4Set runs', () => {
     }
   });
 
-  it.each([0, 1, 5, 3000, 100_000])('hands over %d addresses in ascending hash order', (n) => {
+  it.each([0, 1, 5, 3000, 200_000])('hands over %d addresses bucket by bucket', (n) => {
     const next = seeded(n + 1);
     // A narrow range so addresses repeat, plus the two that are special in a table.
     const ips = Array.from({ length: n }, () => next(n * 2 + 1));
     if (n > 1) ips.push(0, 0xffffffff, 0);
     const run = runOf(ips);
-    const hashes = decodeRun(run);
+    const hashes = hashesOf(run);
     expect(run.count).toBe(new Set(ips).size);
-    for (let i = 1; i < hashes.length; i++) expect(hashes[i]!).toBeGreaterThan(hashes[i - 1]!);
+    expect(byBucket(hashes)).toBe(true);
     expect(new Set([...hashes].map(unhashIPv4))).toEqual(new Set(ips));
+    // Big runs keep two bytes an address.
+    expect(run.lows !== undefined).toBe(run.count >= 1 << 17);
   });
 
-  it('keeps the order when a probe run wraps past the last slot', () => {
+  it('keeps buckets in order when a probe run wraps past the last slot', () => {
     // Addresses whose hashes are the largest: their home slots are the last ones.
     const ips = Array.from({ length: 600 }, (_, i) => unhashIPv4(0xffffffff - i * 97));
-    const hashes = decodeRun(runOf([...ips, 1, 2, 3]));
-    for (let i = 1; i < hashes.length; i++) expect(hashes[i]!).toBeGreaterThan(hashes[i - 1]!);
+    const hashes = hashesOf(runOf([...ips, 1, 2, 3]));
+    expect(byBucket(hashes)).toBe(true);
     expect(hashes.length).toBe(603);
+  });
+
+  it('keeps a big run with crowded buckets (their sizes need 16 bits)', () => {
+    const crowded = Array.from({ length: 1000 }, (_, i) => unhashIPv4(0x00050000 + i * 13));
+    const others = Array.from({ length: 140_000 }, (_, i) => i * 3);
+    const run = runOf([...crowded, ...others]);
+    expect(run.sizes).toBeInstanceOf(Uint16Array);
+    expect(new Set(hashesOf(run)).size).toBe(141_000);
+    expect(unionSize([run, runOf(crowded.slice(0, 10)), runOf([1, 2])])).toBe(141_002);
   });
 
   it('counts requests per address through growth', () => {
@@ -58,24 +74,33 @@ describe('IPv4Set runs', () => {
 });
 
 describe('unions of runs', () => {
-  it.each([1, 2, 8, 40])('equals a plain Set union over %d runs, counts summed', (k) => {
+  it.each([
+    [1, 4000],
+    [2, 4000],
+    [8, 4000],
+    [40, 4000],
+    [3, 300_000],
+  ])('equals a plain Set union over %d runs of up to %d, counts summed', (k, most) => {
     const next = seeded(k);
     const expected = new Map<number, number>();
     const runs = Array.from({ length: k }, () => {
-      const ips = Array.from({ length: next(4000) }, () =>
-        next(9) === 0 ? 0xffffffff - next(3) : next(20_000),
+      const ips = Array.from({ length: next(most) }, () =>
+        next(9) === 0 ? 0xffffffff - next(3) : next(most * 5),
       );
       for (const ip of ips) expected.set(ip, (expected.get(ip) ?? 0) + 1);
       return runOf(ips, true);
     });
     expect(unionSize(runs)).toBe(expected.size);
-    const union = unionRun(runs);
-    const keys = [...decodeRun(union)].map(unhashIPv4);
-    expect(new Map(keys.map((ip, i) => [ip, union.counts![i]!]))).toEqual(expected);
+    const visited = new Map<number, number>();
+    visitUnion(runs, (ip, requests) => {
+      expect(visited.has(ip)).toBe(false);
+      visited.set(ip, requests);
+    });
+    expect(visited).toEqual(expected);
   });
 
   it('is empty over no runs', () => {
     expect(unionSize([])).toBe(0);
-    expect(unionRun([]).count).toBe(0);
+    visitUnion([], () => expect.unreachable());
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
-import { decodeRun, unhashIPv4 } from '../../../src/logstats/ipv4-set.ts';
+import { hashesOf, unhashIPv4 } from '../../../src/logstats/ipv4-set.ts';
 import { INPUT_BYTES, LineScanner } from '../../../src/logstats/line-scan.ts';
 import { Tally } from '../../../src/logstats/tally.ts';
 import { awkwardLine, reference, seeded } from '../../helpers/client-rule.ts';
@@ -105,7 +105,7 @@ describe('Tally over the fast path and the full rule together', () => {
       tally.end();
       const result = tally.toResult();
       const clients = new Set([
-        ...[...decodeRun(result.ipv4)].map((hash) => formatIPv4(unhashIPv4(hash))),
+        ...[...hashesOf(result.ipv4)].map((hash) => formatIPv4(unhashIPv4(hash))),
         ...Array.from({ length: result.ipv6.count }, (_, i) =>
           formatIPv6(result.ipv6.words.subarray(i * 4, i * 4 + 4)),
         ),
