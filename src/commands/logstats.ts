@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
 import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
-import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
+import { listInputs, readHere, reason, scanHere, type LogInput } from '../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
 import { ClientUnion, distinctClients, type TallyResult } from '../logstats/tally.ts';
 import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
@@ -111,11 +111,13 @@ export async function runLogstats(
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
   const sized: (LogFile & { index: number })[] = [];
+  const here = new Set<number>(); // read in this process: stdin, FIFOs, devices
   await Promise.all(
     inputs.map(async (input, index) => {
-      if (input.path === '-') return;
+      if (input.path === '-') return void here.add(index);
       try {
         const info = await stat(input.path);
+        if (readHere(input.path, info)) return void here.add(index);
         sized[index] = {
           index,
           path: input.path,
@@ -183,13 +185,12 @@ export async function runLogstats(
         settle(range.file, undefined, range.end - range.start);
       }
     });
-    const stdinIndex = inputs.findIndex((input) => input.path === '-');
-    if (stdinIndex >= 0) {
+    for (const index of here) {
       scans.push(
-        scanStream(process.stdin, want).then(
-          (result) => settle(stdinIndex, result, 0),
+        scanHere(inputs[index]!.path, want).then(
+          (result) => settle(index, result, 0),
           (error: unknown) => {
-            failed.set(stdinIndex, reason(error));
+            failed.set(index, reason(error));
           },
         ),
       );

@@ -14,9 +14,6 @@ export const MALFORMED = -2;
 /** An IPv6 address: its four words are in `LineClient.ipv6`. */
 export const IPV6 = -3;
 
-/** Lines longer than this are malformed: no client field is that long, and memory stays bounded. */
-export const MAX_LINE_BYTES = 1 << 20;
-
 /** The longest textual IP (an IPv6 address with an embedded IPv4 tail). */
 const MAX_IP_CHARS = 45;
 

@@ -2,9 +2,9 @@
  * The I/O side of logstats: finding the files, and streaming a file, a byte range of one,
  * a .gz, or stdin through a Tally.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
@@ -104,6 +104,36 @@ export async function scanRange(range: ScanRange, top: boolean): Promise<TallyRe
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * True for an input only this process can read, to its end, as a stream: one that is not
+ * a regular file (a FIFO, a terminal, a device: their size says nothing), or a name for one
+ * of this process's own descriptors (/dev/stdin, /dev/fd/3), which a worker would open as
+ * its own. Such inputs are read here, like `-`.
+ */
+export function readHere(path: string, info: Stats): boolean {
+  return (
+    !info.isFile() ||
+    /^\/(dev\/(std(in|out|err)$|fd\/)|proc\/(self|thread-self)\/)/.test(resolve(path))
+  );
+}
+
+/** Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way. */
+export async function scanHere(path: string, top: boolean): Promise<TallyResult> {
+  // A name for one of our descriptors is read from the descriptor: a socket (what Node
+  // gives a child for stdin) cannot be opened by name at all.
+  const own = /^\/(?:dev\/(stdin)|dev\/fd\/(\d+)|proc\/(?:self|thread-self)\/fd\/(\d+))$/.exec(
+    resolve(path),
+  );
+  const fd = own ? Number(own[2] ?? own[3] ?? 0) : undefined;
+  const stream =
+    path === '-' || fd === 0
+      ? process.stdin
+      : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
+  if (path === '-' || !/\.gz$/i.test(path)) return scanStream(stream, top);
+  const { createGunzip } = await import('node:zlib');
+  return scanStream(stream.pipe(createGunzip()), top);
 }
 
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */

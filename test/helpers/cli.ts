@@ -49,6 +49,8 @@ export interface CrewOptions {
   readonly cwd?: string;
   readonly env?: Record<string, string | undefined>;
   readonly input?: string | Buffer;
+  /** A file descriptor to give crew as its stdin, instead of a pipe. */
+  readonly stdin?: number;
   readonly timeoutMs?: number;
 }
 
@@ -62,7 +64,7 @@ function spawnOptions(options: CrewOptions): SpawnOptions {
   return {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
-import { formatIPv4, MAX_LINE_BYTES } from '../../../src/logstats/client-ip.ts';
+import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
   ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
@@ -31,8 +31,8 @@ describe('Tally', () => {
     expect(result.ipv4.count).toBe(3);
   });
 
-  it('counts a line longer than the limit as one malformed line, holding none of it', () => {
-    const long = Buffer.alloc(MAX_LINE_BYTES + 10, 0x61);
+  it('counts a megabyte line of garbage as one malformed line', () => {
+    const long = Buffer.alloc((1 << 20) + 10, 0x61);
     const text = Buffer.concat([
       Buffer.from(log(['1.1.1.1'])),
       long,
@@ -43,6 +43,16 @@ describe('Tally', () => {
     expect(result).toMatchObject({ total: 3, malformed: 1 });
     expect(result.ipv4.count).toBe(2);
   });
+
+  it.each([7, 4096, 1 << 20])(
+    'counts a 5 MB line by its client, whatever the read size (%d)',
+    (chunk) => {
+      const text = `1.2.3.4 - - [${'x'.repeat(5_000_000)}]\n${log(['5.6.7.8'])}`;
+      const result = tallyOf(text, chunk);
+      expect(result).toMatchObject({ total: 2, malformed: 0 });
+      expect(result.ipv4.count).toBe(2);
+    },
+  );
 
   it('survives NUL bytes and invalid UTF-8', () => {
     const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
