@@ -76,6 +76,8 @@ export interface FileFailure {
 export interface LogstatsResult {
   readonly files: readonly FileStats[];
   readonly failed: readonly FileFailure[];
+  /** Files counted only in part, with why (a .gz with trailing garbage). */
+  readonly warnings: readonly { readonly file: string; readonly warning: string }[];
   readonly all: {
     readonly files: number;
     readonly total: number;
@@ -151,8 +153,10 @@ export async function runLogstats(
     onProgress?.({ files: doneFiles, totalFiles, bytes: doneBytes, totalBytes });
 
   const failedParts = new Map<number, number>();
+  const warnings = new Map<number, string>();
   const settle = (index: number, result: TallyResult | undefined, bytes: number): void => {
     doneBytes += bytes;
+    if (result?.warning) warnings.set(index, result.warning);
     if (result) {
       const parts = perFile.get(index) ?? [];
       parts.push(result);
@@ -222,6 +226,9 @@ export async function runLogstats(
 
   return {
     files: stats,
+    warnings: [...warnings]
+      .sort(([a], [b]) => a - b)
+      .map(([index, warning]) => ({ file: inputs[index]!.name, warning })),
     failed: [
       ...listed.errors.map((e) => ({ file: e.name, error: e.error })),
       ...[...failed].map(([index, error]) => ({ file: inputs[index]!.name, error })),
@@ -324,8 +331,14 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
   };
 }
 
-/** Exit 1 after the report when any input could not be read, naming each with its reason. */
+/**
+ * After the report: warns on stderr about files counted only in part (the exit code stays 0
+ * for them, as their data was read), and exits 1 when any input could not be read at all,
+ * naming each with its reason.
+ */
 export function checkLogstats(result: LogstatsResult): void {
+  for (const { file, warning } of result.warnings)
+    process.stderr.write(`crew: ${file}: ${warning}\n`);
   const n = result.failed.length;
   if (n === 0) return;
   const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');

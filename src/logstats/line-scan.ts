@@ -1,5 +1,6 @@
 /**
- * The hot loop of logstats in WebAssembly: find each line end 16 bytes at a time (SIMD), and
+ * The hot loop of logstats in WebAssembly: find each line end ("\n", or "\r", so CRLF ends a
+ * line and an empty one, and old Mac files count) 16 bytes at a time (SIMD), and
  * read the common line's client, an IPv4 address followed by " - " or ",", in the same pass.
  * Every other line (IPv6, odd spacing, garbage) goes back to JavaScript, which applies the
  * whole rule of client-ip.ts to it; so the fast path below only has to be right for the lines
@@ -27,13 +28,16 @@ const MEMORY_BYTES = INPUT + INPUT_BYTES + 64;
  */
 const scanBody = `
   i32.const 10 i8x16.splat local.set $newline
+  i32.const 13 i8x16.splat local.set $return
   block $done
     loop $line
-      ;; the line's end: the first "\\n" from $pos, 16 bytes at a time
+      ;; the line's end: the first "\\n" or "\\r" from $pos, 16 bytes at a time
       local.get $pos local.set $p
       block $found
         loop $find
-          local.get $p v128.load local.get $newline i8x16.eq i8x16.bitmask
+          local.get $p v128.load local.tee $bytes local.get $newline i8x16.eq
+          local.get $bytes local.get $return i8x16.eq
+          v128.or i8x16.bitmask
           local.tee $m br_if $found
           local.get $p i32.const 16 i32.add local.set $p
           br $find
@@ -142,6 +146,8 @@ const wasm = assemble({
         ),
         ...['$n', '$lines', '$malformed'].map((name) => [name, 'i32'] as const),
         ['$newline', 'v128'],
+        ['$return', 'v128'],
+        ['$bytes', 'v128'],
       ],
       body: scanBody,
     },

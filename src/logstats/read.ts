@@ -6,7 +6,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Tally, type TallyResult } from './tally.ts';
+import { lineEnd, Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 
 /** A log to count: where it is, and the name to report it under. */
@@ -73,13 +73,7 @@ async function walk(dir: string, recursive: boolean): Promise<string[]> {
  * so ranges cut anywhere still count every line exactly once.
  */
 export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
-  if (range.gzip) {
-    const tally = new Tally(top);
-    // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
-    const { createGunzip } = await import('node:zlib');
-    await feed(createReadStream(range.path).pipe(createGunzip()), tally);
-    return finish(tally);
-  }
+  if (range.gzip) return scanGzipFile(range.path, top);
   const handle = await open(range.path, 'r');
   try {
     const size = (await handle.stat()).size;
@@ -132,8 +126,62 @@ export async function scanHere(path: string, top: boolean): Promise<TallyResult>
       ? process.stdin
       : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
   if (path === '-' || !/\.gz$/i.test(path)) return scanStream(stream, top);
+  return scanGzipStream(stream, top);
+}
+
+/**
+ * Counts a .gz file. As gzip(1) does, bytes after the last member that do not start another
+ * one ("trailing garbage") end the input with a warning and all before them counts; a member
+ * that is corrupt or cut short fails. Node's Gunzip (fast) fails on trailing garbage and
+ * drops the end of the data before it, so such a file is read again member by member.
+ */
+async function scanGzipFile(path: string, top: boolean): Promise<TallyResult> {
+  // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
-  return scanStream(stream.pipe(createGunzip()), top);
+  const tally = new Tally(top);
+  const raw = createReadStream(path);
+  try {
+    await feed(raw.pipe(createGunzip()), tally);
+    return finish(tally);
+  } catch (error) {
+    // zlib's words for a member header it cannot read, which after a first member that
+    // read well (the file starts with gzip's magic) means a header that is not one.
+    const message = error instanceof Error ? error.message : '';
+    if (message !== 'incorrect header check' || !(await startsWithGzipMagic(path))) throw error;
+  } finally {
+    raw.destroy();
+  }
+  return scanGzipStream(createReadStream(path), top);
+}
+
+async function startsWithGzipMagic(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Counts a gzip stream member by member (see scanGzipFile). */
+async function scanGzipStream(raw: Readable, top: boolean): Promise<TallyResult> {
+  const { gunzipMembers } = await import('./gunzip.ts');
+  const tally = new Tally(top);
+  try {
+    const members = gunzipMembers(raw as AsyncIterable<Uint8Array>);
+    for (;;) {
+      const next = await members.next();
+      if (next.done) {
+        tally.end();
+        const result = finish(tally);
+        return next.value ? { ...result, warning: 'trailing garbage ignored' } : result;
+      }
+      tally.push(next.value);
+    }
+  } finally {
+    raw.destroy();
+  }
 }
 
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
@@ -154,19 +202,19 @@ async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void>
   tally.end();
 }
 
-/** The first offset >= `offset` where a line starts (just after a newline), or EOF. */
+/** The first offset >= `offset` where a line starts (just after a "\n" or "\r"), or EOF. */
 async function lineStartAtOrAfter(
   handle: Awaited<ReturnType<typeof open>>,
   offset: number,
 ): Promise<number> {
   const buffer = Buffer.allocUnsafe(64 * 1024);
-  // A line starts at `offset` exactly when the byte before it is a newline.
+  // A line starts at `offset` exactly when the byte before it ends a line.
   let position = offset - 1;
   for (;;) {
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
     if (bytesRead === 0) return position;
-    const nl = buffer.subarray(0, bytesRead).indexOf(0x0a);
-    if (nl >= 0) return position + nl + 1;
+    const nl = lineEnd(buffer, 0, bytesRead);
+    if (nl < bytesRead) return position + nl + 1;
     position += bytesRead;
   }
 }

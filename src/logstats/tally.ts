@@ -10,7 +10,17 @@ import { IPv4Set, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
 import { formatIPv6 } from './ipv6.ts';
 
-const NEWLINE = 0x0a;
+/**
+ * The first line end ("\n" or "\r": a lone CR ends a line, and CRLF is a line end and an
+ * empty line, which counts for nothing) in `bytes[from, to)`, or `to`.
+ */
+export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
+  const part = bytes.subarray(from, to);
+  const lf = part.indexOf(0x0a);
+  const cr = part.indexOf(0x0d, 0);
+  const first = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+  return first < 0 ? to : from + first;
+}
 
 export { IPv4Set };
 
@@ -23,6 +33,8 @@ export interface TallyResult {
   readonly ipv4: IPv4Run;
   /** The distinct IPv6 clients, 16 bytes each, ordered for merging (see ipv6-set.ts). */
   readonly ipv6: IPv6Run;
+  /** Set when the input was counted only in part, e.g. a .gz with trailing garbage. */
+  readonly warning?: string;
 }
 
 /** How many distinct clients one scan saw. */
@@ -77,8 +89,7 @@ export class Tally {
     let pos = scanner.inputStart;
     const end = pos + length;
     if (this.#carrying) {
-      memory[end] = NEWLINE;
-      const nl = memory.indexOf(NEWLINE, pos);
+      const nl = lineEnd(memory, pos, end);
       this.#long.append(memory, pos, nl);
       if (nl === end) return;
       this.#finishLong();

@@ -61,6 +61,12 @@ beforeAll(async () => {
       long,
     ].join('\n'),
   );
+  // gzip(1) reads this with "trailing garbage ignored"; old Mac line ends (CR alone).
+  await writeFile(
+    join(dir, 'garbage.log.gz'),
+    Buffer.concat([gzipSync(`${dayTwo.join('\n')}\n`), Buffer.from('appended by mistake\n')]),
+  );
+  await writeFile(join(dir, 'mac.log'), `${dayTwo.join('\r')}\r`);
   await writeFile(join(dir, 'long.log.gz'), gzipSync(`${long.repeat(20)}\n${dayTwo[2]}\n`));
 });
 afterAll(async () => {
@@ -154,6 +160,17 @@ describe('crew logstats', () => {
         expect.objectContaining({ file: 'long.log.gz', total: 2, ip: 2, malformed: 0 }),
       ]);
     }
+  });
+
+  it('counts a .gz with trailing garbage as gzip(1) does, warning, and lines ended by CR', async () => {
+    const run = await runCrew(['logstats', 'garbage.log.gz', 'mac.log', '--json'], { cwd: dir });
+    // The data was read: a warning, not a failure.
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('crew: garbage.log.gz: trailing garbage ignored\n');
+    expect((JSON.parse(run.stdout) as Doc).files).toEqual([
+      expect.objectContaining({ file: 'garbage.log.gz', total: 3, ip: 2, malformed: 0 }),
+      expect.objectContaining({ file: 'mac.log', total: 3, ip: 2, malformed: 0 }),
+    ]);
   });
 
   it('reads a FIFO named on the command line to its end, like stdin', async () => {

@@ -54,6 +54,29 @@ describe('Tally', () => {
     },
   );
 
+  it.each([
+    ['LF', 'a - x\nb - y\n', 2],
+    ['CRLF', 'a - x\r\nb - y\r\n', 2],
+    ['CR alone (old Mac)', 'a - x\rb - y\r', 2],
+    ['CR alone, no final one', 'a - x\rb - y', 2],
+    ['mixed, and blank lines of each', 'a - x\r\r\n\nb - y\n\r  \rc - z', 3],
+    ['CR in the client field', '1.2.3.4\r5.6.7.8 - y', 2],
+  ])('ends lines at %s', (_what, text, lines) => {
+    const withIps = text.replace(
+      /[abc] -/g,
+      (m) => `${{ a: '1.1.1.1', b: '2.2.2.2', c: '3.3.3.3' }[m[0] as 'a' | 'b' | 'c']} -`,
+    );
+    for (const chunk of [1, 2, 3, 64]) {
+      const result = tallyOf(withIps, chunk);
+      expect([chunk, result.total, result.malformed, result.ipv4.count]).toEqual([
+        chunk,
+        lines,
+        0,
+        lines,
+      ]);
+    }
+  });
+
   it('survives NUL bytes and invalid UTF-8', () => {
     const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
     expect(tallyOf(text)).toMatchObject({ total: 2, malformed: 1 });
