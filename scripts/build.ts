@@ -29,7 +29,8 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: 'src/cli.ts',
-    worker: 'src/worker.ts',
+    worker: 'src/tasks/worker.ts',
+    'pool-child': 'src/pool/child.ts',
     'entry/worker': tinypoolEntry('worker'),
     'entry/process': tinypoolEntry('process'),
   },

@@ -7,7 +7,8 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
-import { createPool, type Pool } from '../pool/pool.ts';
+import type { Pool } from '../pool/pool.ts';
+import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
 import type { FetchOptions, FetchOutcome } from '../download/fetch.ts';
 import {
   doneKey,
@@ -262,7 +263,7 @@ export async function runDownload(
   };
 
   const perWorker = Math.max(1, Math.ceil(config.perHost / Math.max(1, config.workers)));
-  const pool: Pool = await createPool({
+  const pool: Pool<CrewTasks> = await createTaskPool({
     runtime: config.runtime,
     workers: config.workers,
     tasksPerWorker: config.concurrency,

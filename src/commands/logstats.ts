@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
-import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
+import { TaskError, type Runtime } from '../pool/pool.ts';
+import { createTaskPool } from '../tasks/pool.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
@@ -168,7 +169,7 @@ export async function runLogstats(
   const workers = Math.max(1, Math.min(config.workers, ranges.length));
   const pool =
     ranges.length > 0
-      ? await createPool({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
+      ? await createTaskPool({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
       : undefined;
   try {
     report();

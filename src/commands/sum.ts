@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
-import { createPool, type Runtime } from '../pool/pool.ts';
+import type { Runtime } from '../pool/pool.ts';
+import { createTaskPool } from '../tasks/pool.ts';
 import {
   closedFormSum,
   INT64_MAX,
@@ -90,7 +91,7 @@ export async function runSum(
   onProgress?: (text: string) => void,
 ): Promise<SumResult> {
   const began = performance.now();
-  const pool = await createPool({
+  const pool = await createTaskPool({
     runtime: config.runtime,
     workers: config.workers,
     ...(signal ? { signal } : {}),

@@ -3,12 +3,12 @@
  * thread, a child process, or inline. Inputs and outputs cross by structured clone.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sumRangeExact } from './sum/kernel.ts';
-import type { Range } from './sum/plan.ts';
-import type { FetchInput, FetchOutcome } from './download/fetch.ts';
-import { reason, scanRange } from './logstats/read.ts';
-import type { ScanRange } from './logstats/split.ts';
-import type { TallyResult } from './logstats/tally.ts';
+import { sumRangeExact } from '../sum/kernel.ts';
+import type { Range } from '../sum/plan.ts';
+import type { FetchInput, FetchOutcome } from '../download/fetch.ts';
+import { reason, scanRange } from '../logstats/read.ts';
+import type { ScanRange } from '../logstats/split.ts';
+import type { TallyResult } from '../logstats/tally.ts';
 
 /** Adds every integer of one chunk; returns the exact partial sum. */
 export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigint> {
@@ -37,6 +37,6 @@ export async function logstatsRange(input: {
 /** Downloads one URL to a temp file; failures come back as values with a reason. */
 export async function downloadUrl(input: FetchInput): Promise<FetchOutcome> {
   // Loaded on first use: sum and logstats workers need not evaluate undici.
-  const { fetchToFile } = await import('./download/fetch.ts');
+  const { fetchToFile } = await import('../download/fetch.ts');
   return fetchToFile(input);
 }
