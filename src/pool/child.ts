@@ -9,5 +9,5 @@ import { guardAgainstOrphaning } from './orphan-guard.ts';
 guardAgainstOrphaning();
 const target = process.env[CHILD_TASKS_ENV];
 if (!target) throw new Error(`the pool's child entry was loaded without ${CHILD_TASKS_ENV}`);
-const tasks: Record<string, unknown> = await import(target);
+const tasks = (await import(target)) as Record<string, unknown>;
 export default tasks;

@@ -34,7 +34,7 @@ export function tinypoolBackend(
     serialization: 'advanced',
     // tinypool forks children with only the env it is given: without this they would lose
     // PATH, proxy settings, and the single binary's marker that tells a child what it is.
-    env: { ...process.env, [CHILD_TASKS_ENV]: module.href } as Record<string, string>,
+    env: { ...process.env, [CHILD_TASKS_ENV]: module.href },
   });
   let destroying: Promise<void> | undefined;
   // Tinypool emits 'error' for a worker that died with no task on it (e.g. the module failed to
