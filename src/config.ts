@@ -50,3 +50,36 @@ export function parseWorkers(value: unknown): number {
   }
   return n;
 }
+
+/**
+ * A whole-number option: `fallback` when absent, else digits only (no 1e2, 0x10 or 1.0),
+ * from `min` to `max`.
+ */
+export function wholeNumber(
+  flag: string,
+  value: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const text = value === undefined ? undefined : String(value).trim();
+  const n = text === undefined ? fallback : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}; got "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * A size option: "4096", "512K", "64M", "1g", "2.5MiB" (binary units) -> bytes, at least 1.
+ * `examples` goes into the message for anything else.
+ */
+export function parseSize(flag: string, text: string, examples: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])i?)?b?$/i.exec(text.trim());
+  const scale = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[match?.[2]?.toLowerCase() ?? ''] ?? 1;
+  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
+    throw new UsageError(`${flag} must be a size such as ${examples}; got "${text}"`);
+  }
+  return bytes;
+}

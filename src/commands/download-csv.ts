@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
-import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
+import type { CommonConfig } from '../config.ts';
+import type { RunContext } from './command.ts';
 import type { Pool } from '../pool/pool.ts';
 import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
 import type { FetchOptions, FetchOutcome } from '../download/fetch.ts';
@@ -27,31 +28,7 @@ import {
   type Layout,
 } from '../download/rows.ts';
 import { fileSize, prepareOut, publish, publishCopy, tempPath } from '../download/store.ts';
-import { formatBytes, formatMs, style, table } from '../ui/format.ts';
-import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../download/defaults.ts';
-
-/** A current desktop browser: image hosts often refuse agents they do not know. */
-export const BROWSER_USER_AGENT =
-  'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-
-export interface DownloadArgs extends CommonArgs {
-  readonly csv?: string | undefined;
-  readonly out?: string | undefined;
-  readonly csvHeader?: string | undefined;
-  readonly urlColumn?: string | number | undefined;
-  readonly nameColumn?: string | number | undefined;
-  readonly ext?: string | undefined;
-  readonly anyType?: boolean | undefined;
-  readonly concurrency?: number | undefined;
-  readonly perHost?: number | undefined;
-  readonly retries?: number | undefined;
-  readonly timeout?: number | undefined;
-  readonly maxBytes?: string | undefined;
-  readonly userAgent?: string | undefined;
-  readonly header?: readonly string[] | undefined;
-  readonly force?: boolean | undefined;
-  readonly backoff?: number | undefined;
-}
+import { formatBytes, formatMs, plural, round, style, table } from '../ui/format.ts';
 
 export interface DownloadConfig extends CommonConfig {
   /** A path, or '-' for stdin. */
@@ -66,80 +43,6 @@ export interface DownloadConfig extends CommonConfig {
   readonly perHost: number;
   readonly force: boolean;
   readonly fetch: Omit<FetchOptions, 'perHost'>;
-}
-
-export { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST };
-
-const whole = (
-  flag: string,
-  value: number | undefined,
-  fallback: number,
-  min: number,
-  max: number,
-): number => {
-  const n = value ?? fallback;
-  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}; got "${value}"`);
-  }
-  return n;
-};
-
-/** Validates the command line; worker threads by default (the work is I/O). */
-export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
-  const common = toCommonConfig(args, 'thread');
-  if (!args.csv) throw new UsageError('name the CSV file to read, or - for stdin');
-  const csvHeader = args.csvHeader ?? 'auto';
-  if (csvHeader !== 'yes' && csvHeader !== 'no' && csvHeader !== 'auto') {
-    throw new UsageError(`--csv-header must be yes, no or auto; got "${csvHeader}"`);
-  }
-  const ext = args.ext?.replace(/^\./, '');
-  if (ext !== undefined && !/^[a-z0-9]{1,10}$/i.test(ext)) {
-    throw new UsageError(`--ext must be letters and digits such as png or jpg; got "${args.ext}"`);
-  }
-  const timeout = args.timeout ?? 30;
-  if (!(timeout > 0 && timeout <= 3600)) {
-    throw new UsageError(`--timeout must be seconds from 0 to 3600; got "${args.timeout}"`);
-  }
-  const backoff = args.backoff ?? 0.5;
-  if (!(backoff >= 0 && backoff <= 60)) {
-    throw new UsageError(`--backoff must be seconds from 0 to 60; got "${args.backoff}"`);
-  }
-  const headers: Record<string, string> = { 'user-agent': args.userAgent ?? BROWSER_USER_AGENT };
-  for (const line of args.header ?? []) {
-    const match = /^([!#$%&'*+.^_`|~0-9a-z-]+):\s*(.*)$/i.exec(line);
-    if (!match) throw new UsageError(`-H must look like "Name: value"; got "${line}"`);
-    headers[match[1]!.toLowerCase()] = match[2]!;
-  }
-  return {
-    ...common,
-    csv: args.csv,
-    out: args.out ?? 'images',
-    csvHeader,
-    urlColumn: args.urlColumn === undefined ? undefined : String(args.urlColumn),
-    nameColumn: args.nameColumn === undefined ? undefined : String(args.nameColumn),
-    ext,
-    concurrency: whole('--concurrency', args.concurrency, DEFAULT_CONCURRENCY, 1, 1024),
-    perHost: whole('--per-host', args.perHost, DEFAULT_PER_HOST, 1, 1024),
-    force: args.force ?? false,
-    fetch: {
-      retries: whole('--retries', args.retries, 3, 0, 100),
-      timeoutMs: timeout * 1000,
-      maxBytes: parseBytes(args.maxBytes ?? '50M'),
-      headers,
-      anyType: args.anyType ?? false,
-      backoffMs: backoff * 1000,
-    },
-  };
-}
-
-function parseBytes(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg])?i?b?$/i.exec(text.trim());
-  const scale = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[match?.[2]?.toLowerCase() ?? ''] ?? 1;
-  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
-  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
-    throw new UsageError(`--max-bytes must be a size such as 50M or 500K; got "${text}"`);
-  }
-  return bytes;
 }
 
 export interface RowFailure {
@@ -462,8 +365,6 @@ async function csvFileSize(path: string): Promise<number> {
   }
 }
 
-const round = (x: number): number => Math.round(x * 10) / 10;
-
 /** Failures grouped by reason, biggest group first, with the first few URLs of each. */
 export function groupFailures(
   failures: readonly RowFailure[],
@@ -477,6 +378,28 @@ export function groupFailures(
     groups.set(f.error, group);
   }
   return [...groups.values()].sort((a, b) => b.rows - a.rows);
+}
+
+export async function run(config: DownloadConfig, context: RunContext): Promise<DownloadResult> {
+  return runDownload(config, context.signal, (p) => context.progress(progressText(p)));
+}
+
+export const format = formatDownload;
+export const json = downloadJson;
+export const check = checkDownload;
+
+/** The progress line: rows done of read (of all, once the CSV is read), MB, rate, ETA. */
+export function progressText(p: DownloadProgress): string {
+  const seconds = p.elapsedMs / 1000;
+  const eta =
+    p.fraction && p.fraction > 0.01 && p.fraction < 1
+      ? `, ETA ${Math.round((seconds / p.fraction) * (1 - p.fraction))} s`
+      : '';
+  return (
+    `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows, ` +
+    `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s), ` +
+    `${p.failed} failed${eta}`
+  );
 }
 
 /** The human summary: counts, bytes, time and rate, then failures by reason. */
@@ -501,7 +424,7 @@ export function formatDownload(result: DownloadResult): string {
     lines.push('', `(the first ${result.failures.length} failures below; the manifest has all)`);
   }
   for (const group of groupFailures(result.failures)) {
-    lines.push('', `${style('red', group.error)}: ${group.rows} row${group.rows === 1 ? '' : 's'}`);
+    lines.push('', `${style('red', group.error)}: ${plural(group.rows, 'row')}`);
     for (const url of group.urls) lines.push(`  ${url}`);
     if (group.rows > group.urls.length)
       lines.push(`  ... and ${group.rows - group.urls.length} more`);

@@ -60,10 +60,12 @@ describe('child worker processes do not outlive crew', () => {
   it.each([
     ['sum in a busy WebAssembly loop', () => ['sum', '5e12', '--runtime', 'process', '-w', '2']],
     [
-      'logstats scanning',
+      // stdin stays open, so crew is still waiting when its children have scanned their ranges
+      'logstats scanning, then idle',
       () => [
         'logstats',
         join(dir, 'big.log'),
+        '-',
         '--runtime',
         'process',
         '-w',
@@ -87,7 +89,7 @@ describe('child worker processes do not outlive crew', () => {
         '600',
       ],
     ],
-  ])('%s: they stop within a second or two of a kill -9', async (_, args) => {
+  ])('%s: they stop soon after a kill -9', async (_, args) => {
     const crew = spawnCrew(args());
     const pid = crew.pid!;
     const kids = await until(() => {
@@ -96,9 +98,10 @@ describe('child worker processes do not outlive crew', () => {
     }, 20_000);
     expect(kids).toHaveLength(2);
     await sleep(700); // let the children take their tasks
-    expect(kids!.every(alive)).toBe(true);
+    expect(kids!.every(alive), 'children alive before the kill').toBe(true);
     crew.kill('SIGKILL');
-    const gone = await until(() => (kids!.some(alive) ? undefined : true), 2_500);
+    // The guard polls every 200 ms; the slack is for a loaded CI machine.
+    const gone = await until(() => (kids!.some(alive) ? undefined : true), 5_000);
     expect(gone, `still running: ${kids!.filter(alive).join(', ')}`).toBe(true);
   });
 });

@@ -1,56 +1,33 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
-import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
-import { TaskError, type Runtime } from '../pool/pool.ts';
-import { createTaskPool } from '../tasks/pool.ts';
-import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.ts';
-import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
-import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
-import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
+import { Interrupted, ItemFailures, reasonOf } from '../../errors.ts';
+import type { Runtime } from '../../pool/pool.ts';
+import { listInputs, reason, scanStream, type LogInput } from '../../logstats/read.ts';
+import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
+import { ClientUnion, type TallyResult } from '../../logstats/tally.ts';
+import { createTaskPool } from '../../tasks/pool.ts';
+import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import type { RunContext } from '../command.ts';
+import type { LogstatsConfig } from './options.ts';
 
-export interface LogstatsArgs extends CommonArgs {
-  readonly paths?: readonly string[] | undefined;
-  readonly recursive?: boolean | undefined;
-  readonly top?: number | undefined;
-  readonly splitSize?: string | undefined;
+export async function run(config: LogstatsConfig, context: RunContext): Promise<LogstatsResult> {
+  return runLogstats(config, context.signal, (p) =>
+    context.progress(
+      `counting: ${p.files} of ${p.totalFiles} files, ` +
+        `${(p.bytes / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB`,
+    ),
+  );
 }
 
-export interface LogstatsConfig extends CommonConfig {
-  readonly paths: readonly string[];
-  readonly recursive: boolean;
-  /** 0: no top list. */
-  readonly top: number;
-  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
-  readonly splitBytes: number | undefined;
-}
+export const format = formatLogstats;
+export const json = logstatsJson;
+export const check = checkLogstats;
 
-/** Validates the command line; child processes by default, one file per process. */
-export function toLogstatsConfig(args: LogstatsArgs): LogstatsConfig {
-  const common = toCommonConfig(args, 'process');
-  const paths = args.paths ?? [];
-  if (paths.length === 0) {
-    throw new UsageError('name a log directory, log files, or - for stdin');
-  }
-  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
-  const top = args.top ?? 0;
-  if (!(Number.isSafeInteger(top) && top >= 0 && top <= 10_000)) {
-    throw new UsageError(`--top must be a whole number from 0 to 10000; got "${args.top}"`);
-  }
-  const splitBytes = args.splitSize === undefined ? undefined : parseSize(args.splitSize);
-  return { ...common, paths, recursive: args.recursive ?? false, top, splitBytes };
-}
-
-/** "64M", "1g", "4096" -> bytes; a usage error for anything else. */
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(text.trim());
-  const unit = match?.[2]?.[0]?.toLowerCase() ?? 'b';
-  const scale = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[unit] ?? NaN;
-  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
-  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
-    throw new UsageError(`--split-size must be a size such as 4096, 512K or 64M; got "${text}"`);
-  }
-  return bytes;
+/** Says so when the paths held no log file at all (not an error: exit 0). */
+export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
+  return result.files.length === 0 && result.failed.length === 0
+    ? [`no log files in ${config.paths.join(', ')}`]
+    : [];
 }
 
 export interface TopClient {
@@ -179,7 +156,7 @@ export async function runLogstats(
         settle(range.file, result, range.end - range.start);
       } catch (error) {
         if (signal?.aborted) throw error;
-        if (!failed.has(range.file)) failed.set(range.file, causeOf(error));
+        if (!failed.has(range.file)) failed.set(range.file, reasonOf(error));
         failedParts.set(range.file, (failedParts.get(range.file) ?? 0) + 1);
         settle(range.file, undefined, range.end - range.start);
       }
@@ -266,17 +243,12 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
   };
 }
 
-function causeOf(error: unknown): string {
-  const cause = error instanceof TaskError ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
   const rows = result.files.map((f) => [f.file, count(f.total), count(f.ip), count(f.malformed)]);
   const { all } = result;
   rows.push([
-    style('bold', `all (${all.files} file${all.files === 1 ? '' : 's'})`),
+    style('bold', `all (${plural(all.files, 'file')})`),
     style('bold', count(all.total)),
     style('bold', count(all.ip)),
     style('bold', count(all.malformed)),
@@ -318,7 +290,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
     files: result.files,
     all: result.all,
     failed: result.failed,
-    ms: Number(result.ms.toFixed(1)),
+    ms: round(result.ms),
     workers: result.workers,
     runtime: result.runtime,
   };
@@ -329,5 +301,5 @@ export function checkLogstats(result: LogstatsResult): void {
   const n = result.failed.length;
   if (n === 0) return;
   const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');
-  throw new ItemFailures(n, `${n} file${n === 1 ? '' : 's'} could not be read: ${list}`);
+  throw new ItemFailures(n, `${plural(n, 'file')} could not be read: ${list}`);
 }
