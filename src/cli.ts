@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
-import { MAX_WORKERS, parseWorkers } from './config.ts';
+import { maxWorkers, parseWorkers } from './config.ts';
 import { runtimes } from './pool/runtime.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
@@ -16,7 +16,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option('workers', {
       alias: 'w',
       type: 'string',
-      describe: `Workers in the pool (1-${MAX_WORKERS}) [default: one per core]`,
+      describe: `Workers in the pool (1-${maxWorkers()}) [default: one per core]`,
       requiresArg: true,
       coerce: parseWorkers,
     })
@@ -79,6 +79,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Kept after main returns: a failed write is reported on a later tick.
+  if (!process.stdout.listeners('error').includes(onStdoutError)) {
+    process.stdout.on('error', onStdoutError);
+  }
   const io: Io = {
     signal: controller.signal,
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
@@ -102,4 +106,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * The reader went away (`crew logstats --json | head -1`): stop quietly with 0, as ripgrep
+ * does. Any other failure to print results (a full disk) is an error worth one line.
+ */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(0);
+  process.stderr.write(`crew: cannot write the results: ${reasonOf(error)}\n`);
+  process.exit(1);
 }

@@ -18,7 +18,11 @@ export interface CommonArgs {
   readonly debug?: boolean | undefined;
 }
 
-export const MAX_WORKERS = 256;
+/**
+ * The most workers a run may start: 8 per core (at least 16). More only costs memory (each
+ * worker is a V8 heap: `-w 256` on 2 cores took 3 GB) and time switching between them.
+ */
+export const maxWorkers = (): number => Math.max(16, 8 * defaultWorkers());
 
 /** Builds the shared config; `defaultRuntime` is the command's own (threads for I/O, ...). */
 export function toCommonConfig(args: CommonArgs, defaultRuntime: Runtime): CommonConfig {
@@ -39,13 +43,14 @@ function isRuntime(value: string): value is Runtime {
   return (runtimes as readonly string[]).includes(value);
 }
 
-/** Parses `--workers`: a whole number from 1 to MAX_WORKERS. */
+/** Parses `--workers`: a whole number from 1 to maxWorkers(). */
 export function parseWorkers(value: unknown): number {
   const text = String(value).trim();
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+  const max = maxWorkers();
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
     throw new UsageError(
-      `--workers must be a whole number from 1 to ${MAX_WORKERS}; got "${text}"`,
+      `--workers must be a whole number from 1 to ${max} (8 per core here); got "${text}"`,
     );
   }
   return n;

@@ -6,6 +6,7 @@
  */
 import type { Argv } from 'yargs';
 import type { CommonConfig } from '../config.ts';
+import { UsageError } from '../errors.ts';
 import { createProgress } from '../ui/progress.ts';
 
 /** What a running command gets besides its config. */
@@ -61,7 +62,13 @@ export function defineCommand<A, C extends CommonConfig, R>(spec: CommandSpec<A,
     usage: spec.usage,
     describe: spec.describe,
     options: spec.options,
-    handle: (args, argv, io) => runCommand(spec, spec.toConfig(args as A, argv), io),
+    handle: (args, argv, io) => {
+      // Words after `--` land in `_` (the command's own name comes first): say so rather than
+      // ignore them (`crew sum -- -5` once summed the default range).
+      const extra = (args as { _?: unknown[] })._?.slice(1) ?? [];
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${String(extra[0])}"`);
+      return runCommand(spec, spec.toConfig(args as A, argv), io);
+    },
   };
 }
 
@@ -73,6 +80,12 @@ export async function runCommand<A, C extends CommonConfig, R>(
 ): Promise<void> {
   const command = await spec.load();
   const progress = createProgress(config, spec.progress(config));
+  // One Ctrl-C must stop a command that waits on stdin (a pipe that never ends, /dev/zero):
+  // a reader of stdin then sees the interruption as its stream's error.
+  const stopInput = (): void => {
+    process.stdin.on('error', () => undefined).destroy(io.signal.reason as Error);
+  };
+  io.signal.addEventListener('abort', stopInput, { once: true });
   try {
     const result = await command.run(config, {
       signal: io.signal,
@@ -87,6 +100,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
     );
     command.check(result);
   } finally {
+    io.signal.removeEventListener('abort', stopInput);
     progress.stop();
   }
 }

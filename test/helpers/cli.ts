@@ -50,6 +50,10 @@ export interface CrewOptions {
   readonly env?: Record<string, string | undefined>;
   readonly input?: string | Buffer;
   readonly timeoutMs?: number;
+  /** Leave stdin open (an idle pipe) instead of ending it after `input`. */
+  readonly keepStdinOpen?: boolean;
+  /** Where crew's stdin, stdout and stderr go: pipes unless a test says otherwise. */
+  readonly stdio?: SpawnOptions['stdio'];
 }
 
 /** Starts crew as a user would; NO_COLOR so output is plain text. */
@@ -62,7 +66,7 @@ function spawnOptions(options: CrewOptions): SpawnOptions {
   return {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
   };
 }
 
@@ -108,7 +112,7 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   if (options.input !== undefined) child.stdin?.end(options.input);
-  else child.stdin?.end();
+  else if (!options.keepStdinOpen) child.stdin?.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);

@@ -79,7 +79,7 @@ describe('crew logstats', () => {
   ])(
     'gives the same answers under %s x %s, with ranges cut inside lines',
     async (runtime, workers) => {
-      for (const split of ['100', '333', '1M']) {
+      for (const split of ['64K', '100K', '1M']) {
         const doc = await json([
           'many.log',
           'logs',
@@ -162,6 +162,7 @@ describe('crew logstats', () => {
     [['logstats'], /Not enough non-option arguments/],
     [['logstats', 'logs', '--top', '-1'], /--top must be a whole number/],
     [['logstats', 'logs', '--split-size', 'lots'], /--split-size must be a size/],
+    [['logstats', 'logs', '--split-size', '1'], /--split-size must be at least 64K; got "1"/],
   ])('rejects %j as a usage error', async (args, message) => {
     const run = await runCrew(args, { cwd: dir });
     expect(run.code).toBe(2);

@@ -7,6 +7,9 @@ import {
   type CommonConfig,
 } from '../../config.ts';
 import { defineCommand } from '../command.ts';
+
+/** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
+export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
 import type { LogstatsResult } from './run.ts';
 
 export interface LogstatsArgs extends CommonArgs {
@@ -39,7 +42,11 @@ export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = [
   const splitBytes =
     args.splitSize === undefined
       ? undefined
-      : parseSize('--split-size', args.splitSize, '4096, 512K or 64M');
+      : parseSize('--split-size', args.splitSize, '512K or 64M');
+  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE) {
+    // Each range costs a task, a line search and a set merge: tiny ones only add those.
+    throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
+  }
   return { ...common, paths, recursive: args.recursive ?? false, top, splitBytes };
 }
 

@@ -173,6 +173,7 @@ export async function runLogstats(
       );
     }
     await Promise.all(scans);
+    signal?.throwIfAborted(); // stdin's scan ends as a failed input when interrupted
   } catch (error) {
     if (signal?.aborted) {
       throw new Interrupted(`interrupted: ${doneFiles} of ${totalFiles} files had been counted`);
