@@ -159,7 +159,7 @@ function sumBlock(start: bigint, end: bigint): bigint {
 }
 
 /**
- * Adds every integer of [start, end), exactly, block by block. `onBlock` runs between blocks
+ * Adds every integer of [start, end), exactly, block by block. `between` runs between blocks
  * (the inline runtime uses it to let Ctrl-C through).
  */
 export async function sumRangeExact(
