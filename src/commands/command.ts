@@ -62,12 +62,12 @@ export function defineCommand<A, C extends CommonConfig, R>(spec: CommandSpec<A,
     usage: spec.usage,
     describe: spec.describe,
     options: spec.options,
-    handle: (args, argv, io) => {
+    handle: async (args, argv, io) => {
       // Words after `--` land in `_` (the command's own name comes first): say so rather than
       // ignore them (`crew sum -- -5` once summed the default range).
       const extra = (args as { _?: unknown[] })._?.slice(1) ?? [];
       if (extra.length > 0) throw new UsageError(`unexpected argument "${String(extra[0])}"`);
-      return runCommand(spec, spec.toConfig(args as A, argv), io);
+      await runCommand(spec, spec.toConfig(args as A, argv), io);
     },
   };
 }
