@@ -8,6 +8,7 @@ import { parse } from 'csv-parse';
 import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
 import { createPool, type Pool } from '../pool/pool.ts';
+import { LayoutError } from '../download/errors.ts';
 import type { FetchOptions, FetchOutcome } from '../download/fetch.ts';
 import {
   doneKey,
@@ -419,6 +420,7 @@ export async function runDownload(
         `interrupted: ${counts.ok} downloaded, ${counts.skipped} skipped, ${counts.failed} failed of ${counts.read} rows read; run the same command again to finish`,
       );
     }
+    if (error instanceof LayoutError) throw new UsageError(error.message, { cause: error });
     if ((error as { code?: string }).code === 'ENOENT' && config.csv !== '-') {
       throw new UsageError(`cannot read ${config.csv}: no such file`);
     }
