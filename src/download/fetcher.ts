@@ -6,6 +6,7 @@ import { createPool, type Pool } from '../pool/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import type { FetchOutcome } from './fetch.ts';
 
+/** The pool of one run, and how many URLs it fetched. */
 export class Fetcher {
   readonly #pool: Pool;
   readonly #options: DownloadConfig['fetch'] & { readonly perHost: number };

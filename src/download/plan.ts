@@ -14,6 +14,7 @@ import { fileSize } from './store.ts';
 /** Distinct URLs remembered for de-duplication (repeats in a CSV are usually close). */
 export const MAX_REMEMBERED_URLS = 100_000;
 
+/** The plan of one run: names claimed so far, the previous run's rows, recent URLs. */
 export class Planner {
   readonly #out: string;
   /** The forced extension (--ext), else the one the content says. */

@@ -25,6 +25,7 @@ export interface Published {
   readonly writeError?: string;
 }
 
+/** The output directory of one run, from `open` to `close`. */
 export class Output {
   readonly out: string;
   /** How many temp files of earlier, killed runs `open` removed. */
@@ -71,6 +72,7 @@ export class Output {
     await publishCopy(this.out, source, this.tempPath(), name);
   }
 
+  /** Appends a finished row's line to the manifest. */
   record(line: ManifestLine): void {
     this.#manifest.write(line);
   }

@@ -10,6 +10,7 @@ import type { ManifestLine } from './manifest.ts';
 /** How many failures the summary and --json list; the manifest has every one. */
 export const MAX_LISTED_FAILURES = 10_000;
 
+/** What one run did so far. */
 export class Tally {
   readonly #began: number;
   readonly #fraction: () => number | undefined;
@@ -71,6 +72,7 @@ export class Tally {
     );
   }
 
+  /** The run's result, timed now; `run` adds what other stages know. */
   result(run: {
     readonly requests: number;
     readonly out: string;
