@@ -3,7 +3,7 @@ import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../c
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../../download/defaults.ts';
 import type { Argv } from 'yargs';
 import { defineCommand } from '../command.ts';
-import type { DownloadConfig, DownloadResult } from '../download-csv.ts';
+import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
 
 /** Every option's default, written once: the help text and toDownloadConfig both read them. */
 export const DEFAULTS = {
@@ -189,5 +189,5 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),
   progress: () => 'reading the CSV',
-  load: () => import('../download-csv.ts'),
+  load: () => import('./run.ts'),
 });
