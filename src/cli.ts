@@ -3,6 +3,7 @@ import { exitCodeFor, Interrupted, UsageError } from './errors.ts';
 import { MAX_WORKERS, parseWorkers } from './config.ts';
 import { runtimes } from './pool/runtime.ts';
 import { createProgress } from './ui/progress.ts';
+import { printable } from './ui/printable.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from './download/defaults.ts';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -285,7 +286,7 @@ async function buildParser(argv: readonly string[], context: RunContext) {
           );
           progress.stop();
           if (result.files.length === 0 && result.failed.length === 0) {
-            process.stderr.write(`crew: no log files in ${config.paths.join(', ')}\n`);
+            process.stderr.write(`crew: no log files in ${printable(config.paths.join(', '))}\n`);
           }
           context.out(
             config.json ? JSON.stringify(logstatsJson(result), null, 2) : formatLogstats(result),

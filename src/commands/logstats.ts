@@ -7,6 +7,7 @@ import { listInputs, reason, scanStream, type LogInput } from '../logstats/read.
 import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../logstats/tally.ts';
 import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
+import { printable } from '../ui/printable.ts';
 
 export interface LogstatsArgs extends CommonArgs {
   readonly paths?: readonly string[] | undefined;
@@ -272,7 +273,12 @@ function causeOf(error: unknown): string {
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
-  const rows = result.files.map((f) => [f.file, count(f.total), count(f.ip), count(f.malformed)]);
+  const rows = result.files.map((f) => [
+    printable(f.file),
+    count(f.total),
+    count(f.ip),
+    count(f.malformed),
+  ]);
   const { all } = result;
   rows.push([
     style('bold', `all (${all.files} file${all.files === 1 ? '' : 's'})`),
@@ -287,7 +293,7 @@ export function formatLogstats(result: LogstatsResult): string {
   ];
   for (const [name, top] of topBlocks) {
     if (!top) continue;
-    lines.push('', `busiest clients: ${name}`);
+    lines.push('', `busiest clients: ${printable(name)}`);
     lines.push(
       top.length === 0
         ? '  (none)'
@@ -327,6 +333,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
 export function checkLogstats(result: LogstatsResult): void {
   const n = result.failed.length;
   if (n === 0) return;
-  const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');
+  // The error can quote the path too: escape the whole entry.
+  const list = result.failed.map((f) => printable(`${f.file} (${f.error})`)).join('; ');
   throw new ItemFailures(n, `${n} file${n === 1 ? '' : 's'} could not be read: ${list}`);
 }
