@@ -121,7 +121,7 @@ export async function runLogstats(
           index,
           path: input.path,
           size: info.size,
-          gzip: /\.gz$/i.test(input.path),
+          gzip: /\.gz$/i.test(input.name),
         };
       } catch (error) {
         failed.set(index, reason(error));
