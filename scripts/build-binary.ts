@@ -2,7 +2,10 @@
  * Builds the single executable `dist/crew` with Node's Single Executable Applications:
  *   1. the loader (src/sea/main.ts) is bundled to CommonJS, the form SEA runs;
  *   2. dist/cli.js, dist/worker.js and tinypool's entries (from `npm run build`) become SEA
- *      assets, with an index of their sha256 that the loader verifies its cache against;
+ *      assets, with an index of their sha256 that the loader verifies its cache against, and
+ *      a package.json of `"type": "module"`: Node looks for the nearest package.json to learn
+ *      how to load a .js file, and without one in the cache dir it would read any planted
+ *      further up (a `/tmp/package.json` saying "commonjs" broke every run);
  *   3. `node --experimental-sea-config` writes the blob, and postject injects it into a copy
  *      of the pinned Node 24 binary (the `node` devDependency): everything from npm, offline.
  * Writes dist/crew and dist/crew.sha256.
@@ -37,10 +40,13 @@ const files = (await readdir(dist, { recursive: true }))
   .filter((f) => f.endsWith('.js') && !f.startsWith('sea'))
   .map((f) => f.split(sep).join('/'))
   .sort();
+const sources: Record<string, string> = Object.fromEntries(files.map((f) => [f, join(dist, f)]));
+sources['package.json'] = join(work, 'package.json');
+await writeFile(sources['package.json'], `${JSON.stringify({ type: 'module' })}\n`);
 const hashes: Record<string, string> = {};
-for (const file of files) {
-  hashes[file] = createHash('sha256')
-    .update(await readFile(join(dist, file)))
+for (const [name, source] of Object.entries(sources)) {
+  hashes[name] = createHash('sha256')
+    .update(await readFile(source))
     .digest('hex');
 }
 const combined = createHash('sha256').update(JSON.stringify(hashes)).digest('hex').slice(0, 16);
@@ -63,7 +69,7 @@ await writeFile(
       useCodeCache: true,
       assets: {
         'index.json': join(work, 'index.json'),
-        ...Object.fromEntries(files.map((f) => [f, join(dist, f)])),
+        ...sources,
       },
     },
     null,

@@ -7,6 +7,7 @@ import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.t
 import { ClientUnion, type TallyResult } from '../../logstats/tally.ts';
 import { createTaskPool } from '../../tasks/pool.ts';
 import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 import type { LogstatsConfig } from './options.ts';
 
@@ -26,7 +27,7 @@ export const check = checkLogstats;
 /** Says so when the paths held no log file at all (not an error: exit 0). */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
   return result.files.length === 0 && result.failed.length === 0
-    ? [`no log files in ${config.paths.join(', ')}`]
+    ? [`no log files in ${printable(config.paths.join(', '))}`]
     : [];
 }
 
@@ -115,7 +116,7 @@ async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
           index,
           path: input.path,
           size: info.size,
-          gzip: /\.gz$/i.test(input.path),
+          gzip: /\.gz$/i.test(input.name),
         };
       } catch (error) {
         failed.set(index, reason(error));
@@ -305,7 +306,12 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
-  const rows = result.files.map((f) => [f.file, count(f.total), count(f.ip), count(f.malformed)]);
+  const rows = result.files.map((f) => [
+    printable(f.file),
+    count(f.total),
+    count(f.ip),
+    count(f.malformed),
+  ]);
   const { all } = result;
   rows.push([
     style('bold', `all (${plural(all.files, 'file')})`),
@@ -320,7 +326,7 @@ export function formatLogstats(result: LogstatsResult): string {
   ];
   for (const [name, top] of topBlocks) {
     if (!top) continue;
-    lines.push('', `busiest clients: ${name}`);
+    lines.push('', `busiest clients: ${printable(name)}`);
     lines.push(
       top.length === 0
         ? '  (none)'
@@ -360,6 +366,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
 export function checkLogstats(result: LogstatsResult): void {
   const n = result.failed.length;
   if (n === 0) return;
-  const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');
+  // The error can quote the path too: escape the whole entry.
+  const list = result.failed.map((f) => printable(`${f.file} (${f.error})`)).join('; ');
   throw new ItemFailures(n, `${plural(n, 'file')} could not be read: ${list}`);
 }
