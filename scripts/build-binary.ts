@@ -83,9 +83,12 @@ execFileSync(node, ['--experimental-sea-config', join(work, 'sea-config.json')],
 const binary = join(dist, 'crew');
 await copyFile(node, binary);
 await chmod(binary, 0o755);
-await inject(binary, 'NODE_SEA_BLOB', await readFile(blob), {
-  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-});
+const blobBytes = await readFile(blob);
+await quietly(/^warning: Can't find string offset for section name/, () =>
+  inject(binary, 'NODE_SEA_BLOB', blobBytes, {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  }),
+);
 const digest = createHash('sha256')
   .update(await readFile(binary))
   .digest('hex');
@@ -93,3 +96,21 @@ await writeFile(join(dist, 'crew.sha256'), `${digest}  crew\n`);
 process.stderr.write(
   `build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`,
 );
+
+/**
+ * Runs `work` with console.warn lines matching `noise` dropped. postject's ELF reader (LIEF,
+ * compiled to WebAssembly, printing through console.warn) warns about the official Node
+ * binary's unnamed note sections on every build; the injected binary is fine, and a build log
+ * that always warns teaches people to ignore warnings.
+ */
+async function quietly<T>(noise: RegExp, work: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!noise.test(String(args[0]))) warn(...args);
+  };
+  try {
+    return await work();
+  } finally {
+    console.warn = warn;
+  }
+}
