@@ -59,3 +59,7 @@ export function comparePaths(a: readonly Uint8Array[], b: readonly Uint8Array[])
   }
   return a.length - b.length;
 }
+
+/** A path as given (text, or bytes that are not UTF-8) in the form it is reported under. */
+export const pathText = (path: string | Uint8Array): string =>
+  typeof path === 'string' ? path : fileNameText(path);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
-import { comparePaths, fileNameText } from './file-names.ts';
+import { comparePaths, fileNameText, pathText } from './file-names.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -36,12 +36,13 @@ export interface InputError {
  * its target) is skipped; a link that leads nowhere is reported.
  */
 export async function listInputs(
-  paths: readonly string[],
+  paths: readonly (string | Buffer)[],
   recursive: boolean,
 ): Promise<{ files: LogInput[]; errors: InputError[] }> {
   const files: LogInput[] = [];
   const errors: InputError[] = [];
   for (const path of paths) {
+    const shown = pathText(path);
     if (path === '-') {
       files.push({ path, name: '-' });
       continue;
@@ -49,13 +50,13 @@ export async function listInputs(
     try {
       const info = await stat(path);
       if (!info.isDirectory()) {
-        files.push({ path, name: path });
+        files.push({ path, name: shown });
         continue;
       }
       const found = await walk(path, info, recursive);
       const name = (parts: readonly Uint8Array[]): string => {
         const inside = parts.map(fileNameText).join('/');
-        return parts.length === 0 ? path : paths.length === 1 ? inside : join(path, inside);
+        return parts.length === 0 ? shown : paths.length === 1 ? inside : join(shown, inside);
       };
       for (const file of found.files) {
         files.push({
@@ -65,7 +66,7 @@ export async function listInputs(
       }
       for (const e of found.errors) errors.push({ name: name(e.parts), error: e.error });
     } catch (error) {
-      errors.push({ name: path, error: reason(error) });
+      errors.push({ name: shown, error: reason(error) });
     }
   }
   return { files, errors };
@@ -97,13 +98,17 @@ const identityOf = (path: Buffer): Promise<string | undefined> =>
  * the tree finds its target already counted (and under its real name) and is skipped.
  */
 async function walk(
-  dir: string,
+  dir: string | Buffer,
   info: { dev: number; ino: number },
   recursive: boolean,
 ): Promise<Listing> {
   const listing: Listing = { recursive, files: [], errors: [], dirs: new Set(), links: [] };
   listing.dirs.add(identity(info));
-  await walkDir(Buffer.from(dir.replace(/(?<=[^/])\/+$/, '')), [], listing);
+  // Without trailing slashes (but "/" stays "/"): listed paths are joined with one.
+  const bytes = Buffer.from(dir);
+  let end = bytes.length;
+  while (end > 1 && bytes[end - 1] === 0x2f) end--;
+  await walkDir(bytes.subarray(0, end), [], listing);
   const fileIds = new Set<string>();
   if (listing.links.length > 0) {
     for (const file of listing.files) fileIds.add((await identityOf(file.path)) ?? '');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,5 +108,22 @@ describe('crew logstats listing a directory', () => {
     }
     const text = await runCrew(['logstats', 'c'], { cwd: tree });
     expect(text.stdout).toMatch(/^n\\xff\.log +1 +1 +0$/m);
+  });
+
+  it('reads a file named on the command line in bytes that are not UTF-8', async () => {
+    const [command, prefix] = crewCommand();
+    // Node cannot hand such bytes to a child: bash puts them on crew's command line.
+    const script = 'exec "$@" "$(printf \'c/n\\377.log\')"';
+    const run = await collect(
+      spawn('bash', ['-c', script, 'bash', command, ...prefix, 'logstats', '--json'], {
+        cwd: tree,
+        env: { ...process.env, NO_COLOR: '1' },
+      }),
+    );
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      files: [{ file: 'c/n\udcff.log', total: 1 }],
+      failed: [],
+    });
   });
 });

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, reasonOf } from '../../errors.ts';
 import type { Runtime } from '../../pool/pool.ts';
+import { pathText } from '../../logstats/file-names.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../../logstats/tally.ts';
@@ -27,7 +28,7 @@ export const check = checkLogstats;
 /** Says so when the paths held no log file at all (not an error: exit 0). */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
   return result.files.length === 0 && result.failed.length === 0
-    ? [`no log files in ${printable(config.paths.join(', '))}`]
+    ? [`no log files in ${printable(config.paths.map(pathText).join(', '))}`]
     : [];
 }
 
