@@ -18,7 +18,11 @@ export interface CommonArgs {
   readonly debug?: boolean | undefined;
 }
 
-export const MAX_WORKERS = 256;
+/**
+ * The most workers a run may start: 8 per core (at least 16). More only costs memory (each
+ * worker is a V8 heap: `-w 256` on 2 cores took 3 GB) and time switching between them.
+ */
+export const maxWorkers = (): number => Math.max(16, 8 * defaultWorkers());
 
 /** Builds the shared config; `defaultRuntime` is the command's own (threads for I/O, ...). */
 export function toCommonConfig(args: CommonArgs, defaultRuntime: Runtime): CommonConfig {
@@ -39,14 +43,48 @@ function isRuntime(value: string): value is Runtime {
   return (runtimes as readonly string[]).includes(value);
 }
 
-/** Parses `--workers`: a whole number from 1 to MAX_WORKERS. */
+/** Parses `--workers`: a whole number from 1 to maxWorkers(). */
 export function parseWorkers(value: unknown): number {
   const text = String(value).trim();
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_WORKERS) {
+  const max = maxWorkers();
+  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
     throw new UsageError(
-      `--workers must be a whole number from 1 to ${MAX_WORKERS}; got "${text}"`,
+      `--workers must be a whole number from 1 to ${max} (8 per core here); got "${text}"`,
     );
   }
   return n;
+}
+
+/**
+ * A whole-number option: `fallback` when absent, else digits only (no 1e2, 0x10 or 1.0),
+ * from `min` to `max`.
+ */
+export function wholeNumber(
+  flag: string,
+  value: string | number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const text = value === undefined ? undefined : String(value).trim();
+  const n = text === undefined ? fallback : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}; got "${text}"`);
+  }
+  return n;
+}
+
+/**
+ * A size option: "4096", "512K", "64M", "1g", "2.5MiB" (binary units) -> bytes, at least 1.
+ * `examples` goes into the message for anything else.
+ */
+export function parseSize(flag: string, text: string, examples: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])i?)?b?$/i.exec(text.trim());
+  const scale = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[match?.[2]?.toLowerCase() ?? ''] ?? 1;
+  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
+  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
+    throw new UsageError(`${flag} must be a size such as ${examples}; got "${text}"`);
+  }
+  return bytes;
 }

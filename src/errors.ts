@@ -34,3 +34,25 @@ export function exitCodeFor(error: unknown): number {
   if (error instanceof Interrupted) return ExitCode.interrupted;
   return ExitCode.failed;
 }
+
+/**
+ * An error as a short reason a person reads: the system's words without the stack, common
+ * errno codes in plain English, and for a failed pool task, what the task itself threw.
+ */
+export function reasonOf(error: unknown): string {
+  const e = (error instanceof Error && error.name === 'TaskError' ? error.cause : error) as
+    NodeJS.ErrnoException | undefined;
+  switch (e?.code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory';
+    case 'Z_BUF_ERROR':
+    case 'Z_DATA_ERROR':
+      return `corrupt gzip data (${e.message})`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

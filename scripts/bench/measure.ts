@@ -54,13 +54,7 @@ export function measure(
   });
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] ?? NaN)
-    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
-}
+export { median } from '../../src/ui/format.ts';
 
 /** Runs `once` `repeat` times after `warmup` untimed runs; returns every result. */
 export async function repeat<T>(times: number, once: () => Promise<T>, warmup = 1): Promise<T[]> {

@@ -2,7 +2,7 @@ import { styleText } from 'node:util';
 
 /** Pure text helpers shared by the commands' report formatters. */
 
-/** Aligned columns; numbers (and cells flagged in `right`) align right. */
+/** Aligned columns; a column whose every cell is a number aligns right. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
@@ -35,7 +35,7 @@ export function formatMs(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${ms.toFixed(1)} ms`;
 }
 
-/** 1234567 -> "1.23 M" style, for rates. */
+/** 1234567 -> "1.23 million", for rates. */
 export function formatSi(value: number): string {
   const units = ['', ' thousand', ' million', ' billion', ' trillion'];
   let i = 0;
@@ -61,4 +61,21 @@ export function formatBytes(bytes: number): string {
     i++;
   }
   return `${value.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+/** "1 file", "2 files": English plurals for the words crew prints (all regular). */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `x` rounded to `digits` decimals, as a number (for JSON reports). */
+export const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+/** The middle value (the mean of the two middle ones for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] ?? NaN)
+    : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,10 @@ export interface CrewOptions {
   /** A file descriptor to give crew as its stdin, instead of a pipe. */
   readonly stdin?: number;
   readonly timeoutMs?: number;
+  /** Leave stdin open (an idle pipe) instead of ending it after `input`. */
+  readonly keepStdinOpen?: boolean;
+  /** Where crew's stdin, stdout and stderr go: pipes unless a test says otherwise. */
+  readonly stdio?: SpawnOptions['stdio'];
 }
 
 /** Starts crew as a user would; NO_COLOR so output is plain text. */
@@ -64,7 +68,7 @@ function spawnOptions(options: CrewOptions): SpawnOptions {
   return {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
-    stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'],
+    stdio: options.stdio ?? [options.stdin ?? 'pipe', 'pipe', 'pipe'],
   };
 }
 
@@ -110,7 +114,7 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   if (options.input !== undefined) child.stdin?.end(options.input);
-  else child.stdin?.end();
+  else if (!options.keepStdinOpen) child.stdin?.end();
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 50_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -119,4 +123,23 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Waits until process `pid` has installed a handler for `signal` (its SigCgt mask in /proc),
+ * so a test's signal means "interrupt the work", not "kill a process still starting".
+ */
+export async function untilCatches(
+  pid: number,
+  signal: 'SIGINT' | 'SIGTERM',
+  timeoutMs = 20_000,
+): Promise<void> {
+  const bit = 1n << BigInt(signal === 'SIGINT' ? 1 : 14);
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`process ${pid} did not start catching ${signal}`);
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, runCrew, spawnCrew } from '../helpers/cli.ts';
+import { collect, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
 
 describe('crew sum', () => {
   it.each([
@@ -80,7 +80,14 @@ describe('crew sum', () => {
     [['sum', '--start', '10', '--end', '5'], /--end \(5\) is less than --start \(10\)/],
     [['sum', '--end', '9223372036854775808'], /must fit a signed 64-bit integer/],
     [['sum', '--start', '0', '--end', '1e17'], /at most 2\^53/],
-    [['sum', '--workers', '0'], /--workers must be a whole number from 1 to 256; got "0"/],
+    [
+      ['sum', '--workers', '0'],
+      /--workers must be a whole number from 1 to \d+ \(8 per core here\); got "0"/,
+    ],
+    [['sum', '--workers', '1e2'], /--workers must be a whole number/],
+    [['sum', '--workers', '0x10'], /--workers must be a whole number/],
+    [['sum', '--workers', '100000'], /--workers must be a whole number from 1 to \d+/],
+    [['sum', '--', '-5'], /unexpected argument "-5"/],
     [['sum', '--runtime', 'fork'], /Choices: "thread", "process", "inline"/],
     [['sum', '5', '--start', '1'], /either N or --start\/--end/],
     [['smu'], /unknown command "smu". Did you mean sum\?/],
@@ -119,6 +126,7 @@ describe('crew sum', () => {
         await sleep(100);
         workers = childrenOf(pid);
       }
+      await untilCatches(pid, 'SIGINT');
       await sleep(300);
       child.kill('SIGINT');
       const run = await done;

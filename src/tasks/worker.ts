@@ -3,23 +3,21 @@
  * thread, a child process, or inline. Inputs and outputs cross by structured clone.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { sumRangeExact } from './sum/kernel.ts';
-import type { Range } from './sum/plan.ts';
-import type { FetchInput, FetchOutcome } from './download/fetch.ts';
-import { reason, scanRange } from './logstats/read.ts';
-import type { ScanRange } from './logstats/split.ts';
-import type { TallyResult } from './logstats/tally.ts';
+import { sumRangeExact } from '../sum/kernel.ts';
+import type { Range } from '../sum/plan.ts';
+import type { FetchInput, FetchOutcome } from '../download/fetch.ts';
+import { reason, scanRange } from '../logstats/read.ts';
+import type { ScanRange } from '../logstats/split.ts';
+import type { TallyResult } from '../logstats/tally.ts';
 
 /** Adds every integer of one chunk; returns the exact partial sum. */
 export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigint> {
-  // Only the inline runtime passes a signal: yield between blocks so Ctrl-C is seen.
-  const between = signal
-    ? async (): Promise<void> => {
-        await yieldToEventLoop();
-        signal.throwIfAborted();
-      }
-    : undefined;
-  return sumRangeExact(range.start, range.end, between);
+  // Yield now and then in every runtime: inline, Ctrl-C gets through (only inline passes a
+  // signal); in a child process, the pool's orphan guard sees a vanished parent.
+  return sumRangeExact(range.start, range.end, async () => {
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+  });
 }
 
 /** Counts one file or byte range of a log; errors carry a short reason that survives cloning. */
@@ -37,6 +35,6 @@ export async function logstatsRange(input: {
 /** Downloads one URL to a temp file; failures come back as values with a reason. */
 export async function downloadUrl(input: FetchInput): Promise<FetchOutcome> {
   // Loaded on first use: sum and logstats workers need not evaluate undici.
-  const { fetchToFile } = await import('./download/fetch.ts');
+  const { fetchToFile } = await import('../download/fetch.ts');
   return fetchToFile(input);
 }

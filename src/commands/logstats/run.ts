@@ -1,55 +1,40 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { Interrupted, ItemFailures, UsageError } from '../errors.ts';
-import { toCommonConfig, type CommonArgs, type CommonConfig } from '../config.ts';
-import { createPool, TaskError, type Runtime } from '../pool/pool.ts';
-import { listInputs, readHere, reason, scanHere, type LogInput } from '../logstats/read.ts';
-import { planRanges, type LogFile, type ScanRange } from '../logstats/split.ts';
-import { ClientUnion, distinctClients, type TallyResult } from '../logstats/tally.ts';
-import { formatCount as count, formatMs, style, table } from '../ui/format.ts';
+import { Interrupted, ItemFailures, reasonOf } from '../../errors.ts';
+import type { Runtime } from '../../pool/pool.ts';
+import { pathText } from '../../logstats/file-names.ts';
+import { listInputs, readHere, reason, scanHere, type LogInput } from '../../logstats/read.ts';
+import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
+import { ClientUnion, distinctClients, type TallyResult } from '../../logstats/tally.ts';
+import { createTaskPool } from '../../tasks/pool.ts';
+import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
+import type { RunContext } from '../command.ts';
+import type { LogstatsConfig } from './options.ts';
 
-export interface LogstatsArgs extends CommonArgs {
-  readonly paths?: readonly string[] | undefined;
-  readonly recursive?: boolean | undefined;
-  readonly top?: number | undefined;
-  readonly splitSize?: string | undefined;
+export async function run(config: LogstatsConfig, context: RunContext): Promise<LogstatsResult> {
+  return runLogstats(config, context.signal, (p) =>
+    context.progress(
+      `counting: ${p.files} of ${p.totalFiles} files, ` +
+        `${(p.bytes / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB`,
+    ),
+  );
 }
 
-export interface LogstatsConfig extends CommonConfig {
-  readonly paths: readonly string[];
-  readonly recursive: boolean;
-  /** 0: no top list. */
-  readonly top: number;
-  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
-  readonly splitBytes: number | undefined;
-}
+export const format = formatLogstats;
+export const json = logstatsJson;
+export const check = checkLogstats;
 
-/** Validates the command line; child processes by default, one file per process. */
-export function toLogstatsConfig(args: LogstatsArgs): LogstatsConfig {
-  const common = toCommonConfig(args, 'process');
-  const paths = args.paths ?? [];
-  if (paths.length === 0) {
-    throw new UsageError('name a log directory, log files, or - for stdin');
+/**
+ * Said on stderr, not errors (exit 0): files counted only in part (a .gz with trailing
+ * garbage, whose data before it was read, as gzip(1) does), and paths with no log file.
+ */
+export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
+  const said = result.warnings.map(({ file, warning }) => `${printable(file)}: ${warning}`);
+  if (result.files.length === 0 && result.failed.length === 0) {
+    said.push(`no log files in ${printable(config.paths.map(pathText).join(', '))}`);
   }
-  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
-  const top = args.top ?? 0;
-  if (!(Number.isSafeInteger(top) && top >= 0 && top <= 10_000)) {
-    throw new UsageError(`--top must be a whole number from 0 to 10000; got "${args.top}"`);
-  }
-  const splitBytes = args.splitSize === undefined ? undefined : parseSize(args.splitSize);
-  return { ...common, paths, recursive: args.recursive ?? false, top, splitBytes };
-}
-
-/** "64M", "1g", "4096" -> bytes; a usage error for anything else. */
-export function parseSize(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?$/i.exec(text.trim());
-  const unit = match?.[2]?.[0]?.toLowerCase() ?? 'b';
-  const scale = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30 }[unit] ?? NaN;
-  const bytes = match ? Math.round(Number(match[1]) * scale) : NaN;
-  if (!(Number.isSafeInteger(bytes) && bytes >= 1)) {
-    throw new UsageError(`--split-size must be a size such as 4096, 512K or 64M; got "${text}"`);
-  }
-  return bytes;
+  return said;
 }
 
 export interface TopClient {
@@ -109,11 +94,30 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
+  const plan = await planInputs(config);
+  const tracker = new FileTracker(plan, onProgress);
+  const workers = await scanAll(plan, config, tracker, signal);
+  return summarize(plan, tracker, config, workers, performance.now() - began);
+}
+
+/** What to read: the inputs, those that failed already, and the ranges for the pool. */
+interface InputPlan {
+  readonly inputs: readonly LogInput[];
+  readonly listErrors: readonly { name: string; error: string }[];
+  /** Input index -> reason, for inputs that could not be read (filled while scanning too). */
+  readonly failed: Map<number, string>;
+  readonly ranges: readonly ScanRange[];
+  /** Inputs read in this process, to their end: stdin, FIFOs, devices (see readHere). */
+  readonly here: ReadonlySet<number>;
+  readonly totalBytes: number;
+}
+
+async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
   const listed = await listInputs(config.paths, config.recursive);
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
   const sized: (LogFile & { index: number })[] = [];
-  const here = new Set<number>(); // read in this process: stdin, FIFOs, devices
+  const here = new Set<number>();
   await Promise.all(
     inputs.map(async (input, index) => {
       if (input.path === '-') return void here.add(index);
@@ -124,7 +128,7 @@ export async function runLogstats(
           index,
           path: input.path,
           size: info.size,
-          gzip: /\.gz$/i.test(input.path),
+          gzip: /\.gz$/i.test(input.name),
         };
       } catch (error) {
         failed.set(index, reason(error));
@@ -139,60 +143,90 @@ export async function runLogstats(
     ...r,
     file: files[r.file]!.index,
   }));
-  const perFile = new Map<number, TallyResult[]>();
-  const rangesOf = new Map<number, number>();
-  for (const r of ranges) rangesOf.set(r.file, (rangesOf.get(r.file) ?? 0) + 1);
-
-  const want = config.top > 0;
-  const union = new ClientUnion(want);
-  const totalFiles = inputs.length;
-  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-  let doneFiles = failed.size;
-  let doneBytes = 0;
-  const report = (): void =>
-    onProgress?.({ files: doneFiles, totalFiles, bytes: doneBytes, totalBytes });
-
-  const failedParts = new Map<number, number>();
-  const warnings = new Map<number, string>();
-  const settle = (index: number, result: TallyResult | undefined, bytes: number): void => {
-    doneBytes += bytes;
-    if (result?.warning) warnings.set(index, result.warning);
-    if (result) {
-      const parts = perFile.get(index) ?? [];
-      parts.push(result);
-      perFile.set(index, parts);
-    }
-    if (
-      (perFile.get(index)?.length ?? 0) + (failedParts.get(index) ?? 0) ===
-      (rangesOf.get(index) ?? 1)
-    ) {
-      doneFiles++;
-    }
-    report();
+  return {
+    inputs,
+    listErrors: listed.errors,
+    failed,
+    ranges,
+    here,
+    totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
+}
 
+/** Each input's finished parts, and progress in files and bytes as parts settle. */
+class FileTracker {
+  readonly parts = new Map<number, TallyResult[]>();
+  readonly warnings = new Map<number, string>();
+  readonly #failedParts = new Map<number, number>();
+  readonly #rangesOf = new Map<number, number>();
+  readonly #plan: InputPlan;
+  readonly #onProgress: LogstatsProgress | undefined;
+  doneFiles: number;
+  #doneBytes = 0;
+
+  constructor(plan: InputPlan, onProgress?: LogstatsProgress) {
+    this.#plan = plan;
+    this.#onProgress = onProgress;
+    this.doneFiles = plan.failed.size;
+    for (const r of plan.ranges) this.#rangesOf.set(r.file, (this.#rangesOf.get(r.file) ?? 0) + 1);
+  }
+
+  report(): void {
+    this.#onProgress?.({
+      files: this.doneFiles,
+      totalFiles: this.#plan.inputs.length,
+      bytes: this.#doneBytes,
+      totalBytes: this.#plan.totalBytes,
+    });
+  }
+
+  /** One part of input `index` finished (a result) or failed (undefined). */
+  settle(index: number, result: TallyResult | undefined, bytes: number): void {
+    this.#doneBytes += bytes;
+    if (result?.warning) this.warnings.set(index, result.warning);
+    if (result) {
+      const parts = this.parts.get(index) ?? [];
+      parts.push(result);
+      this.parts.set(index, parts);
+    } else {
+      this.#failedParts.set(index, (this.#failedParts.get(index) ?? 0) + 1);
+    }
+    const settled = (this.parts.get(index)?.length ?? 0) + (this.#failedParts.get(index) ?? 0);
+    if (settled === (this.#rangesOf.get(index) ?? 1)) this.doneFiles++;
+    this.report();
+  }
+}
+
+/** Runs every range on the pool and stdin here; returns how many workers the pool had. */
+async function scanAll(
+  plan: InputPlan,
+  config: LogstatsConfig,
+  tracker: FileTracker,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { ranges, failed, inputs } = plan;
+  const want = config.top > 0;
   const workers = Math.max(1, Math.min(config.workers, ranges.length));
   const pool =
     ranges.length > 0
-      ? await createPool({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
+      ? await createTaskPool({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
       : undefined;
   try {
-    report();
+    tracker.report();
     const scans: Promise<void>[] = ranges.map(async (range: ScanRange) => {
       try {
         const result = await pool!.run('logstatsRange', { range, top: want });
-        settle(range.file, result, range.end - range.start);
+        tracker.settle(range.file, result, range.end - range.start);
       } catch (error) {
         if (signal?.aborted) throw error;
-        if (!failed.has(range.file)) failed.set(range.file, causeOf(error));
-        failedParts.set(range.file, (failedParts.get(range.file) ?? 0) + 1);
-        settle(range.file, undefined, range.end - range.start);
+        if (!failed.has(range.file)) failed.set(range.file, reasonOf(error));
+        tracker.settle(range.file, undefined, range.end - range.start);
       }
     });
-    for (const index of here) {
+    for (const index of plan.here) {
       scans.push(
-        scanHere(inputs[index]!.path, want).then(
-          (result) => settle(index, result, 0),
+        scanHere(inputs[index]!, want).then(
+          (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
             failed.set(index, reason(error));
           },
@@ -200,38 +234,52 @@ export async function runLogstats(
       );
     }
     await Promise.all(scans);
+    signal?.throwIfAborted(); // stdin's scan ends as a failed input when interrupted
   } catch (error) {
     if (signal?.aborted) {
-      throw new Interrupted(`interrupted: ${doneFiles} of ${totalFiles} files had been counted`);
+      throw new Interrupted(
+        `interrupted: ${tracker.doneFiles} of ${inputs.length} files had been counted`,
+      );
     }
     throw error;
   } finally {
     await pool?.destroy();
   }
+  return pool?.workers ?? 0;
+}
 
+/** Per-file numbers, and the exact union over every file. */
+function summarize(
+  plan: InputPlan,
+  tracker: FileTracker,
+  config: LogstatsConfig,
+  workers: number,
+  ms: number,
+): LogstatsResult {
+  const want = config.top > 0;
   const stats: FileStats[] = [];
   const counted: TallyResult[][] = [];
-  inputs.forEach((input, index) => {
-    const parts = perFile.get(index);
-    if (failed.has(index) || !parts) return;
+  plan.inputs.forEach((input, index) => {
+    const parts = tracker.parts.get(index);
+    if (plan.failed.has(index) || !parts) return;
     stats.push(countFile(input.name, parts, config.top));
     counted.push(parts);
   });
-  perFile.clear();
+  tracker.parts.clear();
   // One file without --top is its own union: skip re-building a set of every address.
   const only = counted.length === 1 && !want ? stats[0] : undefined;
+  const union = new ClientUnion(want);
   if (!only) for (const part of counted.flat()) union.add(part);
   const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
     stats.reduce((n, f) => n + f[key], 0);
-
   return {
     files: stats,
-    warnings: [...warnings]
+    warnings: [...tracker.warnings]
       .sort(([a], [b]) => a - b)
-      .map(([index, warning]) => ({ file: inputs[index]!.name, warning })),
+      .map(([index, warning]) => ({ file: plan.inputs[index]!.name, warning })),
     failed: [
-      ...listed.errors.map((e) => ({ file: e.name, error: e.error })),
-      ...[...failed].map(([index, error]) => ({ file: inputs[index]!.name, error })),
+      ...plan.listErrors.map((e) => ({ file: e.name, error: e.error })),
+      ...[...plan.failed].map(([index, error]) => ({ file: plan.inputs[index]!.name, error })),
     ],
     all: {
       files: stats.length,
@@ -241,8 +289,8 @@ export async function runLogstats(
       bytes: sum('bytes'),
       ...(want ? { top: union.top(config.top) } : {}),
     },
-    ms: performance.now() - began,
-    workers: pool?.workers ?? 0,
+    ms,
+    workers,
     runtime: config.runtime,
   };
 }
@@ -273,17 +321,17 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
   };
 }
 
-function causeOf(error: unknown): string {
-  const cause = error instanceof TaskError ? error.cause : error;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
-  const rows = result.files.map((f) => [f.file, count(f.total), count(f.ip), count(f.malformed)]);
+  const rows = result.files.map((f) => [
+    printable(f.file),
+    count(f.total),
+    count(f.ip),
+    count(f.malformed),
+  ]);
   const { all } = result;
   rows.push([
-    style('bold', `all (${all.files} file${all.files === 1 ? '' : 's'})`),
+    style('bold', `all (${plural(all.files, 'file')})`),
     style('bold', count(all.total)),
     style('bold', count(all.ip)),
     style('bold', count(all.malformed)),
@@ -295,7 +343,7 @@ export function formatLogstats(result: LogstatsResult): string {
   ];
   for (const [name, top] of topBlocks) {
     if (!top) continue;
-    lines.push('', `busiest clients: ${name}`);
+    lines.push('', `busiest clients: ${printable(name)}`);
     lines.push(
       top.length === 0
         ? '  (none)'
@@ -325,22 +373,18 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
     files: result.files,
     all: result.all,
     failed: result.failed,
-    ms: Number(result.ms.toFixed(1)),
+    warnings: result.warnings,
+    ms: round(result.ms),
     workers: result.workers,
     runtime: result.runtime,
   };
 }
 
-/**
- * After the report: warns on stderr about files counted only in part (the exit code stays 0
- * for them, as their data was read), and exits 1 when any input could not be read at all,
- * naming each with its reason.
- */
+/** Exit 1 after the report when any input could not be read, naming each with its reason. */
 export function checkLogstats(result: LogstatsResult): void {
-  for (const { file, warning } of result.warnings)
-    process.stderr.write(`crew: ${file}: ${warning}\n`);
   const n = result.failed.length;
   if (n === 0) return;
-  const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');
-  throw new ItemFailures(n, `${n} file${n === 1 ? '' : 's'} could not be read: ${list}`);
+  // The error can quote the path too: escape the whole entry.
+  const list = result.failed.map((f) => printable(`${f.file} (${f.error})`)).join('; ');
+  throw new ItemFailures(n, `${plural(n, 'file')} could not be read: ${list}`);
 }

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  checkSum,
-  formatSum,
-  sumJson,
-  toSumConfig,
-  type SumResult,
-} from '../../../src/commands/sum.ts';
+import { toSumConfig } from '../../../src/commands/sum/options.ts';
+import { checkSum, formatSum, sumJson, type SumResult } from '../../../src/commands/sum/run.ts';
 import { exitCodeFor, ItemFailures, UsageError } from '../../../src/errors.ts';
 
 const result = (over: Partial<SumResult> = {}): SumResult => ({

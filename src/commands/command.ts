@@ -1,0 +1,106 @@
+/**
+ * The one shape every command has. A declaration (options with their defaults, help,
+ * examples, `toConfig`, how its progress reads) is cheap and loaded for `--help`; its `run`
+ * module is imported only when the command runs. `runCommand` is the one place that shows
+ * progress, prints the report as text or JSON, checks for failures and cleans up.
+ */
+import type { Argv } from 'yargs';
+import type { CommonConfig } from '../config.ts';
+import { UsageError } from '../errors.ts';
+import { createProgress } from '../ui/progress.ts';
+
+/** What a running command gets besides its config. */
+export interface RunContext {
+  readonly signal: AbortSignal;
+  /** Replaces the progress line on stderr (a no-op in pipes and with --quiet). */
+  readonly progress: (text: string) => void;
+}
+
+/** Where results and diagnostics go: stdout for results, stderr for the rest. */
+export interface Io {
+  readonly signal: AbortSignal;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** The part of a command loaded only when it runs. */
+export interface CommandRun<C, R> {
+  run(config: C, context: RunContext): Promise<R>;
+  /** The report for people. */
+  format(result: R, config: C): string;
+  /** The report for machines (`--json`). */
+  json(result: R, config: C): unknown;
+  /** Throws ItemFailures (exit 1) after the report when some items failed. */
+  check(result: R): void;
+  /** Lines for stderr after the report, e.g. that nothing was found. */
+  notes?(result: R, config: C): readonly string[];
+}
+
+export interface CommandSpec<A, C extends CommonConfig, R> {
+  /** yargs' command string: the name and its positionals, e.g. `sum [n]`. */
+  readonly usage: string;
+  readonly describe: string;
+  /** Declares the options, positionals and examples. */
+  readonly options: (y: Argv) => Argv;
+  /** Validates the parsed arguments (the raw argv too, for what yargs drops); throws UsageError. */
+  readonly toConfig: (args: A, argv: readonly string[]) => C;
+  /** The first progress line. */
+  readonly progress: (config: C) => string;
+  readonly load: () => Promise<CommandRun<C, R>>;
+}
+
+/** A command as cli.ts lists it: its types are checked once, in `defineCommand`. */
+export interface Command {
+  readonly usage: string;
+  readonly describe: string;
+  readonly options: (y: Argv) => Argv;
+  readonly handle: (args: unknown, argv: readonly string[], io: Io) => Promise<void>;
+}
+
+export function defineCommand<A, C extends CommonConfig, R>(spec: CommandSpec<A, C, R>): Command {
+  return {
+    usage: spec.usage,
+    describe: spec.describe,
+    options: spec.options,
+    handle: async (args, argv, io) => {
+      // Words after `--` land in `_` (the command's own name comes first): say so rather than
+      // ignore them (`crew sum -- -5` once summed the default range).
+      const extra = (args as { _?: unknown[] })._?.slice(1) ?? [];
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${String(extra[0])}"`);
+      await runCommand(spec, spec.toConfig(args as A, argv), io);
+    },
+  };
+}
+
+/** Runs one command: progress while it works, then its report, then its check. */
+export async function runCommand<A, C extends CommonConfig, R>(
+  spec: CommandSpec<A, C, R>,
+  config: C,
+  io: Io,
+): Promise<void> {
+  const command = await spec.load();
+  const progress = createProgress(config, spec.progress(config));
+  // One Ctrl-C must stop a command that waits on stdin (a pipe that never ends, /dev/zero):
+  // a reader of stdin then sees the interruption as its stream's error.
+  const stopInput = (): void => {
+    process.stdin.on('error', () => undefined).destroy(io.signal.reason as Error);
+  };
+  io.signal.addEventListener('abort', stopInput, { once: true });
+  try {
+    const result = await command.run(config, {
+      signal: io.signal,
+      progress: (text) => progress.update(text),
+    });
+    progress.stop();
+    for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${note}`);
+    io.out(
+      config.json
+        ? JSON.stringify(command.json(result, config), null, 2)
+        : command.format(result, config),
+    );
+    command.check(result);
+  } finally {
+    io.signal.removeEventListener('abort', stopInput);
+    progress.stop();
+  }
+}

@@ -1,0 +1,94 @@
+import { UsageError } from '../../errors.ts';
+import {
+  parseSize,
+  toCommonConfig,
+  wholeNumber,
+  type CommonArgs,
+  type CommonConfig,
+} from '../../config.ts';
+import { argsAsTyped } from '../../raw-args.ts';
+import { defineCommand } from '../command.ts';
+import type { LogstatsResult } from './run.ts';
+
+/** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
+export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
+
+export interface LogstatsArgs extends CommonArgs {
+  readonly paths?: readonly string[] | undefined;
+  readonly recursive?: boolean | undefined;
+  readonly top?: string | number | undefined;
+  readonly splitSize?: string | undefined;
+}
+
+export interface LogstatsConfig extends CommonConfig {
+  /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */
+  readonly paths: readonly (string | Buffer)[];
+  readonly recursive: boolean;
+  /** 0: no top list. */
+  readonly top: number;
+  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
+  readonly splitBytes: number | undefined;
+}
+
+/** Validates the command line; child processes by default, one file per process. */
+export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = []): LogstatsConfig {
+  const common = toCommonConfig(args, 'process');
+  // yargs drops a bare "-" from variadic positionals: put stdin back from the raw argv.
+  const stdin = argv.includes('-') && !args.paths?.includes('-') ? ['-'] : [];
+  const paths = [...(args.paths ?? []), ...stdin];
+  if (paths.length === 0) {
+    throw new UsageError('name a log directory, log files, or - for stdin');
+  }
+  if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
+  const top = wholeNumber('--top', args.top, 0, 0, 10_000);
+  const splitBytes =
+    args.splitSize === undefined
+      ? undefined
+      : parseSize('--split-size', args.splitSize, '512K or 64M');
+  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE) {
+    // Each range costs a task, a line search and a set merge: tiny ones only add those.
+    throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
+  }
+  return {
+    ...common,
+    paths: argsAsTyped(paths),
+    recursive: args.recursive ?? false,
+    top,
+    splitBytes,
+  };
+}
+
+/** `crew logstats`: the declaration; the work is in run.ts. */
+export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, LogstatsResult>({
+  usage: 'logstats <paths..>',
+  describe: 'Count requests and distinct client IPs per access-log file, exactly, on every core',
+  options: (y) =>
+    y
+      .positional('paths', {
+        type: 'string',
+        array: true,
+        describe: 'Log directories, log files (.gz too), or - for stdin',
+      })
+      .option('recursive', {
+        alias: 'r',
+        type: 'boolean',
+        describe: 'Descend into subdirectories of a directory',
+      })
+      .option('top', {
+        type: 'number',
+        describe: 'Also list the K busiest client IPs per file and overall',
+        requiresArg: true,
+      })
+      .option('split-size', {
+        type: 'string',
+        describe: 'Cut files bigger than this into byte ranges (e.g. 64M) [default: auto]',
+        requiresArg: true,
+      })
+      .example('$0 logstats files/', 'Every log in files/: requests and distinct IPs')
+      .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')
+      .example('$0 logstats files/ --json', 'The same as one JSON document')
+      .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
+  toConfig: toLogstatsConfig,
+  progress: () => 'counting',
+  load: () => import('./run.ts'),
+});

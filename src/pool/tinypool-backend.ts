@@ -1,0 +1,96 @@
+import Tinypool from 'tinypool';
+import type { Backend } from './backend.ts';
+import { CHILD_TASKS_ENV } from './child-env.ts';
+
+/**
+ * Child processes load the pool's own child entry, which guards against outliving crew and
+ * then serves the task module named in CHILD_TASKS_ENV. Bundled, it is dist/pool-child.js
+ * beside the chunk that holds this code; from source, Node loads child.ts with type stripping.
+ */
+const childEntry = (): string =>
+  (import.meta.url.endsWith('.ts')
+    ? new URL('./child.ts', import.meta.url)
+    : new URL('./pool-child.js', import.meta.url)
+  ).href;
+
+/** Worker threads or child processes, through tinypool. */
+export function tinypoolBackend(
+  module: URL,
+  runtime: 'thread' | 'process',
+  workers: number,
+  tasksPerWorker: number,
+  onDead: (error: unknown) => void,
+): Backend {
+  const pool = new Tinypool({
+    filename: runtime === 'thread' ? module.href : childEntry(),
+    runtime: runtime === 'thread' ? 'worker_threads' : 'child_process',
+    // Start every worker up front and never retire idle ones: the run is short-lived, and a
+    // fixed set of workers is what the unexpected-exit watch below relies on.
+    minThreads: workers,
+    maxThreads: workers,
+    concurrentTasksPerWorker: tasksPerWorker,
+    // Child processes get V8 serialization too, so BigInt, Map and typed arrays cross as they
+    // do to threads (the default JSON would drop them).
+    serialization: 'advanced',
+    // tinypool forks children with only the env it is given: without this they would lose
+    // PATH, proxy settings, and the single binary's marker that tells a child what it is.
+    env: { ...process.env, [CHILD_TASKS_ENV]: module.href },
+  });
+  let destroying: Promise<void> | undefined;
+  // Tinypool emits 'error' for a worker that died with no task on it (e.g. the module failed to
+  // load). Without a listener that would crash crew; with no workers left, queued tasks would
+  // wait forever, so fail them instead.
+  pool.on('error', (error: unknown) => {
+    if (!destroying) onDead(error);
+  });
+  // Tinypool notices a child process that exits, but not a worker thread that calls
+  // process.exit(): its task would hang. Report such an exit as the worker's error, which
+  // tinypool already handles by failing that worker's tasks and starting a replacement.
+  const watched = new WeakSet<object>();
+  const watchThreads = (): void => {
+    if (runtime !== 'thread') return;
+    for (const worker of pool.threads) {
+      if (watched.has(worker)) continue;
+      watched.add(worker);
+      worker.once('exit', (code: number) => {
+        if (!destroying) {
+          worker.emit('error', new Error(`worker thread exited unexpectedly (code ${code})`));
+        }
+      });
+    }
+  };
+  watchThreads();
+  return {
+    run(name, input) {
+      const result = pool.run(input, { name }).catch((error: unknown) => {
+        throw asError(error);
+      });
+      watchThreads(); // a crashed worker is replaced when the next task is queued
+      return result;
+    },
+    destroy() {
+      destroying ??= pool.destroy();
+      return destroying;
+    },
+  };
+}
+
+/**
+ * Child processes send errors back as plain `{ name, message, stack }` objects, and tinypool
+ * words a dead child differently from our dead-thread message: make both look alike.
+ */
+function asError(error: unknown): Error {
+  if (error instanceof Error) {
+    return error.message === 'Worker exited unexpectedly'
+      ? new Error('worker process exited unexpectedly', { cause: error })
+      : error;
+  }
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message, name, stack } = error as { message: unknown; name?: unknown; stack?: unknown };
+    const rebuilt = new Error(String(message));
+    if (typeof name === 'string') rebuilt.name = name;
+    if (typeof stack === 'string') rebuilt.stack = stack;
+    return rebuilt;
+  }
+  return new Error(String(error));
+}

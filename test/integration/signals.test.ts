@@ -1,0 +1,30 @@
+import { openSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
+
+const out = mkdtempSync(join(tmpdir(), 'crew-signals-'));
+
+describe('one signal stops any command, whatever it waits on', () => {
+  it.each([
+    ['logstats on an idle pipe', ['logstats', '-'], 'pipe', 'SIGINT'],
+    ['logstats on /dev/zero', ['logstats', '-'], '/dev/zero', 'SIGINT'],
+    ['logstats on an idle pipe, SIGTERM', ['logstats', '-'], 'pipe', 'SIGTERM'],
+    ['download-csv on an idle pipe', ['download-csv', '-', '-o', out], 'pipe', 'SIGINT'],
+  ] as const)('%s: exit 130 after one signal', async (_, args, input, signal) => {
+    const child = spawnCrew(args, {
+      stdio: [input === 'pipe' ? 'pipe' : openSync(input, 'r'), 'pipe', 'pipe'],
+    });
+    const done = collect(child, { keepStdinOpen: true, timeoutMs: 15_000 });
+    await untilCatches(child.pid!, signal);
+    await sleep(500); // started, and waiting on its input
+    child.kill(signal);
+    const run = await done;
+    expect(run.signal).toBe(null);
+    expect(run.code).toBe(130);
+    expect(run.stderr).toMatch(/^crew: interrupted/m);
+  });
+});
