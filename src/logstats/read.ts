@@ -167,8 +167,12 @@ export async function scanRange(range: ScanRange, top: boolean): Promise<TallyRe
   const handle = await open(range.path, 'r');
   try {
     const size = (await handle.stat()).size;
-    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
-    const to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
+    const end = Math.min(range.end, size);
+    // The search for the first line start stops at the range's end: in a file of one huge
+    // line, every range but the first is then empty at the cost of its own bytes, instead of
+    // each reading on to the end of the file.
+    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
+    const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
     const tally = new Tally(top, to - from);
     // Read straight into the scanner's memory: no copy, and no garbage per chunk.
     const input = tally.input;
@@ -230,7 +234,7 @@ export async function scanHere(input: LogInput, top: boolean): Promise<TallyResu
  * that is corrupt or cut short fails. Node's Gunzip (fast) fails on trailing garbage and
  * drops the end of the data before it, so such a file is read again member by member.
  */
-async function scanGzipFile(path: string, top: boolean): Promise<TallyResult> {
+async function scanGzipFile(path: string | Buffer, top: boolean): Promise<TallyResult> {
   // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
   const tally = new Tally(top);
@@ -249,7 +253,7 @@ async function scanGzipFile(path: string, top: boolean): Promise<TallyResult> {
   return scanGzipStream(createReadStream(path), top);
 }
 
-async function startsWithGzipMagic(path: string): Promise<boolean> {
+async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
@@ -297,21 +301,27 @@ async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void>
   tally.end();
 }
 
-/** The first offset >= `offset` where a line starts (just after a "\n" or "\r"), or EOF. */
+/**
+ * The first offset in `[offset, limit)` where a line starts (just after a "\n" or "\r"), or
+ * `limit` (by default the end of the file) when none does.
+ */
 async function lineStartAtOrAfter(
   handle: Awaited<ReturnType<typeof open>>,
   offset: number,
+  limit = Infinity,
 ): Promise<number> {
   const buffer = Buffer.allocUnsafe(64 * 1024);
   // A line starts at `offset` exactly when the byte before it ends a line.
   let position = offset - 1;
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+  while (position + 1 < limit) {
+    const want = Math.min(buffer.length, limit - 1 - position);
+    const { bytesRead } = await handle.read(buffer, 0, want, position);
     if (bytesRead === 0) return position;
     const nl = lineEnd(buffer, 0, bytesRead);
     if (nl < bytesRead) return position + nl + 1;
     position += bytesRead;
   }
+  return limit;
 }
 
 /** A short, human reason for a failed read: the system's words without the stack. */
