@@ -182,6 +182,24 @@ describe('crew --queue with three workers', () => {
     startWorker();
   }, 60_000);
 
+  it('carries on after the database drops every connection', async () => {
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE application_name = 'crew' AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]!.n).toBeGreaterThanOrEqual(6); // each worker's pool and listener
+    } finally {
+      await client.end();
+    }
+    const run = await queued(['sum', '1e6', '--json', '-w', '6']);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { result: string }).result).toBe('499999500000');
+    for (const worker of workers) expect(worker.child.exitCode).toBeNull();
+  });
+
   it('refuses a job that names no crew task, and says why', async () => {
     // Written straight to the queue, as anyone with access to the database could.
     const boss = new PgBoss({ connectionString: postgres.url, supervise: false, schedule: false });

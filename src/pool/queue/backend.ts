@@ -49,54 +49,16 @@ export async function queueBackend(options: QueueOptions, batchSize: number): Pr
   let timer: NodeJS.Timeout | undefined;
   let destroyed = false;
   const perJob = Math.max(1, Math.min(MAX_BATCH, batchSize));
+  const sender = startSender(boss, options, run, sent);
 
   const flush = (): void => {
     clearTimeout(timer);
     timer = undefined;
-    const waiters = batch;
+    if (batch.length > 0) sender.add(batch);
     batch = [];
-    if (waiters.length === 0) return;
-    void send(boss, options, run, waiters).then(
-      (id) => {
-        sent.set(id, waiters);
-        if (destroyed) void cancel(boss, [id]);
-      },
-      (error: unknown) => {
-        for (const w of waiters) w.reject(error);
-      },
-    );
   };
 
-  let collecting = false;
-  let again = false;
-  const collect = async (): Promise<void> => {
-    if (collecting) {
-      again = true;
-      return;
-    }
-    collecting = true;
-    try {
-      do {
-        again = false;
-        await settleFinished(boss, sent);
-      } while (again);
-    } catch (error) {
-      trouble = error as Error;
-    } finally {
-      collecting = false;
-    }
-  };
-  const listener: Listener = listen(
-    options.url,
-    DONE_CHANNEL,
-    (payload) => {
-      if (payload === run || payload === '') void collect();
-    },
-    (error) => (trouble = error),
-  );
-  const sweep = setInterval(() => {
-    if (sent.size > 0) void collect();
-  }, SWEEP_MS);
+  const collector = startCollector(options.url, run, boss, sent, (error) => (trouble = error));
 
   return {
     run(name, input) {
@@ -111,41 +73,133 @@ export async function queueBackend(options: QueueOptions, batchSize: number): Pr
       if (destroyed) return;
       destroyed = true;
       clearTimeout(timer);
-      clearInterval(sweep);
       const stopped = new Error(trouble ? `the queue failed: ${trouble.message}` : 'stopped');
       for (const w of batch) w.reject(stopped);
+      await sender.drain();
       // Jobs not finished yet belong to a run that is over: take them off the queue.
       const left = [...sent.keys()];
       for (const waiters of sent.values()) for (const w of waiters) w.reject(stopped);
       sent.clear();
       await cancel(boss, left).catch(() => undefined);
-      await listener.close();
+      await collector.close();
       await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => undefined);
     },
   };
 }
 
-async function send(
+/**
+ * Settles finished jobs of `run`. A worker's notice names the job it finished (payload
+ * `<run> <job>`), and only the named jobs are read; once a second, and after the listener
+ * (re)connects, every job still out is read, in case a notice was lost or a job failed for
+ * good with no worker to say so. One query at a time; notices meanwhile wait for the next.
+ */
+function startCollector(
+  url: string,
+  run: string,
+  boss: PgBoss,
+  sent: Map<string, Waiter[]>,
+  onTrouble: (error: Error) => void,
+): Listener {
+  let collecting = false;
+  let everything = false;
+  const named = new Set<string>();
+  const collect = async (): Promise<void> => {
+    if (collecting) return;
+    collecting = true;
+    try {
+      while (everything || named.size > 0) {
+        const ids = everything ? [...sent.keys()] : [...named].filter((id) => sent.has(id));
+        everything = false;
+        named.clear();
+        await settleFinished(boss, sent, ids);
+      }
+    } catch (error) {
+      onTrouble(error as Error);
+    } finally {
+      collecting = false;
+    }
+  };
+  const listener = listen(
+    url,
+    DONE_CHANNEL,
+    (payload) => {
+      const [from, job] = payload.split(' ');
+      if (payload === '') everything = true;
+      else if (from === run && job !== undefined) named.add(job);
+      else return;
+      void collect();
+    },
+    onTrouble,
+  );
+  const sweep = setInterval(() => {
+    everything = sent.size > 0;
+    void collect();
+  }, SWEEP_MS);
+  return {
+    async close() {
+      clearInterval(sweep);
+      await listener.close();
+    },
+  };
+}
+
+/** Most jobs in one INSERT. */
+const MAX_INSERT = 500;
+
+/**
+ * Sends jobs in as few round trips as it can: one INSERT at a time, of every job made
+ * meanwhile, and one NOTIFY for each. (A send per job would queue on the connection pool
+ * and time out when a run makes thousands of jobs at once.)
+ */
+function startSender(
   boss: PgBoss,
   options: QueueOptions,
   run: string,
-  waiters: readonly Waiter[],
-): Promise<string> {
-  const id = await boss.send(
-    QUEUE,
-    encodeJob(
-      run,
-      waiters.map((w) => w.task),
-    ),
-    {
-      heartbeatSeconds: options.taskTimeoutSeconds,
-      // Heartbeats decide when a worker is gone; expiry only bounds a task that hangs.
-      expireInSeconds: 24 * 60 * 60,
+  sent: Map<string, Waiter[]>,
+): { add(job: Waiter[]): void; drain(): Promise<void> } {
+  const ready: Waiter[][] = [];
+  let sending: Promise<void> = Promise.resolve();
+  // Cleared in the same tick the loop sees nothing left, so a job added later starts it again.
+  let looping = false;
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      if (ready.length === 0) {
+        looping = false;
+        return;
+      }
+      const jobs = ready.splice(0, MAX_INSERT).map((waiters) => ({ id: randomUUID(), waiters }));
+      try {
+        await boss.insert(
+          QUEUE,
+          jobs.map(({ id, waiters }) => ({
+            id,
+            data: encodeJob(
+              run,
+              waiters.map((w) => w.task),
+            ),
+            heartbeatSeconds: options.taskTimeoutSeconds,
+            // Heartbeats decide when a worker is gone; expiry only bounds a task that hangs.
+            expireInSeconds: 24 * 60 * 60,
+          })),
+        );
+        for (const { id, waiters } of jobs) sent.set(id, waiters);
+        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, run]);
+      } catch (error) {
+        for (const { waiters } of jobs) for (const w of waiters) w.reject(error);
+      }
+    }
+  };
+  return {
+    add(job) {
+      ready.push(job);
+      if (looping) return;
+      looping = true;
+      sending = loop();
     },
-  );
-  if (id === null) throw new Error('the queue refused the job');
-  await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, run]);
-  return id;
+    async drain() {
+      await sending;
+    },
+  };
 }
 
 async function cancel(boss: PgBoss, ids: readonly string[]): Promise<void> {
@@ -159,14 +213,18 @@ interface FinishedRow {
   readonly retry_count: number;
 }
 
-/** Reads every finished job of this run in one query and settles its tasks. */
-async function settleFinished(boss: PgBoss, sent: Map<string, Waiter[]>): Promise<void> {
-  if (sent.size === 0) return;
+/** Reads which of `ids` finished, in one query, and settles their tasks. */
+async function settleFinished(
+  boss: PgBoss,
+  sent: Map<string, Waiter[]>,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
   const rows = (await sql(
     boss,
     `SELECT id, state, output, retry_count FROM pgboss.job
       WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('completed', 'failed', 'cancelled')`,
-    [QUEUE, [...sent.keys()]],
+    [QUEUE, ids],
   )) as FinishedRow[];
   for (const row of rows) {
     const waiters = sent.get(row.id);

@@ -41,8 +41,12 @@ const IDLE_POLL_MS = 500;
 export async function serveQueue(options: ServeOptions): Promise<void> {
   const trouble = (error: Error): void => options.onEvent({ kind: 'trouble', error });
   const boss = await openBoss(options.url, trouble);
+  // A notice that arrives while the loop is busy fetching must not be lost: it is kept in
+  // `nudged` and the next wait returns at once.
   let wake: (() => void) | undefined;
+  let nudged: boolean | undefined;
   const nudge = (): void => {
+    nudged = true;
     wake?.();
     wake = undefined;
   };
@@ -53,6 +57,7 @@ export async function serveQueue(options: ServeOptions): Promise<void> {
     while (!options.signal.aborted) {
       const free = options.slots - running.size;
       let jobs: { id: string; data: unknown; heartbeatSeconds?: number | null }[] = [];
+      nudged = false;
       if (free > 0) {
         try {
           jobs = await boss.fetch(QUEUE, { batchSize: free });
@@ -67,7 +72,7 @@ export async function serveQueue(options: ServeOptions): Promise<void> {
         });
         running.add(done);
       }
-      if (jobs.length === 0 || running.size >= options.slots) {
+      if ((jobs.length === 0 || running.size >= options.slots) && !nudged) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, IDLE_POLL_MS);
           wake = () => {
@@ -114,7 +119,9 @@ async function runJob(
       return;
     }
     await completeWithRetry(boss, job.id, encodeOutcomes(outcomes), options);
-    await sql(boss, 'SELECT pg_notify($1, $2)', [DONE_CHANNEL, run]).catch(() => undefined);
+    await sql(boss, 'SELECT pg_notify($1, $2)', [DONE_CHANNEL, `${run} ${job.id}`]).catch(
+      () => undefined,
+    );
     const failed = outcomes.filter((o) => !o.ok).length;
     options.onEvent({ kind: 'job-done', tasks: outcomes.length, failed });
   } finally {

@@ -10,7 +10,7 @@ import { deserialize, serialize } from 'node:v8';
 export const QUEUE = 'crew-tasks';
 /** NOTIFY channel: new jobs wait (wakes idle workers). */
 export const TASKS_CHANNEL = 'crew_tasks';
-/** NOTIFY channel: a job of run `payload` settled (wakes its coordinator). */
+/** NOTIFY channel: payload `<run> <job id>`, a job finished (wakes its coordinator). */
 export const DONE_CHANNEL = 'crew_done';
 
 export interface QueueTask {
