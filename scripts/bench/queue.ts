@@ -140,7 +140,7 @@ export async function benchQueue(context: BenchContext): Promise<BenchSection> {
     });
   } finally {
     for (const worker of workers) worker.kill('SIGTERM');
-    await Promise.all(workers.map((w) => (w.exitCode === null ? once(w, 'exit') : undefined)));
+    await Promise.all(workers.filter((w) => w.exitCode === null).map((w) => once(w, 'exit')));
     await server.close();
     await postgres.stop();
   }
