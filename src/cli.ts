@@ -62,7 +62,10 @@ async function buildParser(argv: readonly string[], io: Io) {
   }
   return parser
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(1, 'Name a command: download-csv, logstats or sum (see crew --help)')
+    .demandCommand(
+      1,
+      'Name a command: download-csv, logstats, sum, worker or queue (see crew --help)',
+    )
     .recommendCommands()
     .strict()
     .version(pkg.version)
