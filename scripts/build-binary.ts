@@ -2,7 +2,10 @@
  * Builds the single executable `dist/crew` with Node's Single Executable Applications:
  *   1. the loader (src/sea/main.ts) is bundled to CommonJS, the form SEA runs;
  *   2. dist/cli.js, dist/worker.js and tinypool's entries (from `npm run build`) become SEA
- *      assets, with an index of their sha256 that the loader verifies its cache against;
+ *      assets, with an index of their sha256 that the loader verifies its cache against, and
+ *      a package.json of `"type": "module"`: Node looks for the nearest package.json to learn
+ *      how to load a .js file, and without one in the cache dir it would read any planted
+ *      further up (a `/tmp/package.json` saying "commonjs" broke every run);
  *   3. `node --experimental-sea-config` writes the blob, and postject injects it into a copy
  *      of the pinned Node 24 binary (the `node` devDependency): everything from npm, offline.
  * Writes dist/crew and dist/crew.sha256.
@@ -37,10 +40,13 @@ const files = (await readdir(dist, { recursive: true }))
   .filter((f) => f.endsWith('.js') && !f.startsWith('sea'))
   .map((f) => f.split(sep).join('/'))
   .sort();
+const sources: Record<string, string> = Object.fromEntries(files.map((f) => [f, join(dist, f)]));
+sources['package.json'] = join(work, 'package.json');
+await writeFile(sources['package.json'], `${JSON.stringify({ type: 'module' })}\n`);
 const hashes: Record<string, string> = {};
-for (const file of files) {
-  hashes[file] = createHash('sha256')
-    .update(await readFile(join(dist, file)))
+for (const [name, source] of Object.entries(sources)) {
+  hashes[name] = createHash('sha256')
+    .update(await readFile(source))
     .digest('hex');
 }
 const combined = createHash('sha256').update(JSON.stringify(hashes)).digest('hex').slice(0, 16);
@@ -63,7 +69,7 @@ await writeFile(
       useCodeCache: true,
       assets: {
         'index.json': join(work, 'index.json'),
-        ...Object.fromEntries(files.map((f) => [f, join(dist, f)])),
+        ...sources,
       },
     },
     null,
@@ -77,9 +83,12 @@ execFileSync(node, ['--experimental-sea-config', join(work, 'sea-config.json')],
 const binary = join(dist, 'crew');
 await copyFile(node, binary);
 await chmod(binary, 0o755);
-await inject(binary, 'NODE_SEA_BLOB', await readFile(blob), {
-  sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
-});
+const blobBytes = await readFile(blob);
+await quietly(/^warning: Can't find string offset for section name/, () =>
+  inject(binary, 'NODE_SEA_BLOB', blobBytes, {
+    sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2',
+  }),
+);
 const digest = createHash('sha256')
   .update(await readFile(binary))
   .digest('hex');
@@ -87,3 +96,21 @@ await writeFile(join(dist, 'crew.sha256'), `${digest}  crew\n`);
 process.stderr.write(
   `build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`,
 );
+
+/**
+ * Runs `work` with console.warn lines matching `noise` dropped. postject's ELF reader (LIEF,
+ * compiled to WebAssembly, printing through console.warn) warns about the official Node
+ * binary's unnamed note sections on every build; the injected binary is fine, and a build log
+ * that always warns teaches people to ignore warnings.
+ */
+async function quietly<T>(noise: RegExp, work: () => Promise<T>): Promise<T> {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (!noise.test(String(args[0]))) warn(...args);
+  };
+  try {
+    return await work();
+  } finally {
+    console.warn = warn;
+  }
+}

@@ -24,6 +24,22 @@ const lazyStringWidth: Plugin = {
   },
 };
 
+/**
+ * The bundle reads no file it did not write: yargs' y18n would read locale files relative to
+ * the bundle, and its package.json search would read any package.json above the current
+ * directory. Both are replaced by shims that read nothing (scripts/shims/).
+ */
+const readNothing: Plugin = {
+  name: 'read-nothing',
+  setup(b) {
+    const shims: Record<string, string> = {
+      y18n: `${root}/scripts/shims/y18n.ts`,
+      'escalade/sync': `${root}/scripts/shims/escalade-sync.ts`,
+    };
+    b.onResolve({ filter: /^(y18n|escalade\/sync)$/ }, (args) => ({ path: shims[args.path]! }));
+  },
+};
+
 await rm(`${root}/dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -48,7 +64,7 @@ await build({
   banner: {
     js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",
   },
-  plugins: [lazyStringWidth],
+  plugins: [lazyStringWidth, readNothing],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -136,25 +136,10 @@ async function attempt(
       dispatcher: dispatcherFor(options),
     });
     const { statusCode: status, headers } = response;
-    if (status >= 300 && status < 400 && status !== 304) {
-      await response.body.dump();
-      const location = header(headers, 'location');
-      if (!location) throw new Final(`HTTP ${status} redirect without a Location`, status);
-      const next = new URL(location, current);
-      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-        throw new Final(`redirect to a non-http URL (${next.protocol})`, status);
-      }
-      if (seen.has(next.href)) throw new Final('redirect loop', status);
-      if (hops + 1 > MAX_REDIRECTS) throw new Final(`more than ${MAX_REDIRECTS} redirects`, status);
-      current = next.href;
+    const next = await nextHop(response, current, seen, hops);
+    if (next !== undefined) {
+      current = next;
       continue;
-    }
-    if (status !== 200) {
-      await response.body.dump();
-      if (status >= 500 || status === 408 || status === 429) {
-        throw new Retryable(`HTTP ${status}`, status, retryAfter(header(headers, 'retry-after')));
-      }
-      throw new Final(`HTTP ${status}`, status);
     }
     const declared = Number(header(headers, 'content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
@@ -212,6 +197,39 @@ async function attempt(
       finalUrl: current,
     };
   }
+}
+
+/**
+ * What a response's status means before its body is read: a 200 goes on (undefined), a
+ * redirect gives the URL to follow, anything else throws (Retryable or Final).
+ */
+async function nextHop(
+  response: Dispatcher.ResponseData,
+  current: string,
+  seen: ReadonlySet<string>,
+  hops: number,
+): Promise<string | undefined> {
+  const { statusCode: status, headers } = response;
+  if (status >= 300 && status < 400 && status !== 304) {
+    await response.body.dump();
+    const location = header(headers, 'location');
+    if (!location) throw new Final(`HTTP ${status} redirect without a Location`, status);
+    const next = new URL(location, current);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw new Final(`redirect to a non-http URL (${next.protocol})`, status);
+    }
+    if (seen.has(next.href)) throw new Final('redirect loop', status);
+    if (hops + 1 > MAX_REDIRECTS) throw new Final(`more than ${MAX_REDIRECTS} redirects`, status);
+    return next.href;
+  }
+  if (status !== 200) {
+    await response.body.dump();
+    if (status >= 500 || status === 408 || status === 429) {
+      throw new Retryable(`HTTP ${status}`, status, retryAfter(header(headers, 'retry-after')));
+    }
+    throw new Final(`HTTP ${status}`, status);
+  }
+  return undefined;
 }
 
 function header(

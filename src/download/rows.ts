@@ -2,7 +2,7 @@
  * Reading the CSV's shape: is the first row a header, which column holds the URL, which the
  * name (and the id that names a file when the name is empty). Pure: rows in, layout out.
  */
-import { UsageError } from '../errors.ts';
+import { LayoutError } from './errors.ts';
 
 export type HeaderMode = 'yes' | 'no' | 'auto';
 
@@ -33,16 +33,23 @@ export function isHttpUrl(text: string | undefined): boolean {
 }
 
 /**
+ * Whether the first record is a header: as told, or (auto) when none of its fields is an
+ * http(s) URL. A reader that gets true must wait for the next record before `detectLayout`.
+ */
+export function firstRowIsHeader(first: readonly string[], mode: HeaderMode): boolean {
+  return mode === 'yes' ? true : mode === 'no' ? false : !first.some(isHttpUrl);
+}
+
+/**
  * Decides the layout from the first record and the one after it (the first data row when
- * the first is a header). Throws UsageError when a named column does not exist.
+ * the first is a header). Throws LayoutError when a named column does not exist.
  */
 export function detectLayout(
   first: readonly string[],
   second: readonly string[] | undefined,
   options: LayoutOptions,
 ): Layout {
-  const hasHeader =
-    options.header === 'yes' ? true : options.header === 'no' ? false : !first.some(isHttpUrl);
+  const hasHeader = firstRowIsHeader(first, options.header);
   const header = hasHeader ? first.map((h) => h.trim().toLowerCase()) : undefined;
   const data = hasHeader ? second : first;
   const width = Math.max(first.length, second?.length ?? 0);
@@ -51,13 +58,13 @@ export function detectLayout(
     if (/^\d+$/.test(value)) {
       const index = Number(value) - 1;
       if (index < 0 || index >= width) {
-        throw new UsageError(`${flag} ${value} is out of range: the CSV has ${width} columns`);
+        throw new LayoutError(`${flag} ${value} is out of range: the CSV has ${width} columns`);
       }
       return index;
     }
     const index = header?.indexOf(value.trim().toLowerCase()) ?? -1;
     if (index < 0) {
-      throw new UsageError(
+      throw new LayoutError(
         header
           ? `${flag} "${value}" is not a column; the header has: ${first.join(', ')}`
           : `${flag} "${value}" names a header column, but the CSV has no header (use a 1-based index)`,
@@ -80,7 +87,7 @@ export function detectLayout(
       : byHeader(URL_HEADERS);
   url ??= data?.findIndex(isHttpUrl);
   if (url === undefined || url < 0) {
-    throw new UsageError(
+    throw new LayoutError(
       'cannot tell which column holds the URLs: no http(s) URL in the first data row; use --url-column',
     );
   }
@@ -101,12 +108,15 @@ export interface Job {
   readonly id: string;
 }
 
+/** A data row that cannot be downloaded, and why. */
+export interface BadRow {
+  readonly row: number;
+  readonly url: string;
+  readonly error: string;
+}
+
 /** A row as a job, or the reason it cannot be one. */
-export function toJob(
-  record: readonly string[],
-  layout: Layout,
-  row: number,
-): Job | { readonly row: number; readonly url: string; readonly error: string } {
+export function toJob(record: readonly string[], layout: Layout, row: number): Job | BadRow {
   const url = (record[layout.url] ?? '').trim();
   const name = layout.name === undefined ? '' : (record[layout.name] ?? '').trim();
   const id = layout.id === undefined ? '' : (record[layout.id] ?? '').trim();

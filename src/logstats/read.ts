@@ -2,18 +2,21 @@
  * The I/O side of logstats: finding the files, and streaming a file, a byte range of one,
  * a .gz, or stdin through a Tally.
  */
-import { createReadStream } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { createReadStream, type Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
+import { comparePaths, fileNameText, pathText } from './file-names.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
 /** A log to count: where it is, and the name to report it under. */
 export interface LogInput {
-  readonly path: string;
+  /** A Buffer when the name is not UTF-8: a string would lose its bytes. */
+  readonly path: string | Buffer;
   readonly name: string;
 }
 
@@ -26,15 +29,20 @@ export interface InputError {
 /**
  * Expands the command line into files. A directory means its regular, non-hidden files,
  * sorted by name (descending into subdirectories with `recursive`), reported relative to it
- * when it is the only input; files named one by one keep the path as given.
+ * when it is the only input; files named one by one keep the path as given. Names are read
+ * as bytes, so one that is not UTF-8 is still opened. A directory that cannot be read is
+ * reported and the rest still listed. Symbolic links are followed, each file and directory
+ * counted once: a link to a file or directory already listed (a loop, `current.log` beside
+ * its target) is skipped; a link that leads nowhere is reported.
  */
 export async function listInputs(
-  paths: readonly string[],
+  paths: readonly (string | Buffer)[],
   recursive: boolean,
 ): Promise<{ files: LogInput[]; errors: InputError[] }> {
   const files: LogInput[] = [];
   const errors: InputError[] = [];
   for (const path of paths) {
+    const shown = pathText(path);
     if (path === '-') {
       files.push({ path, name: '-' });
       continue;
@@ -42,31 +50,113 @@ export async function listInputs(
     try {
       const info = await stat(path);
       if (!info.isDirectory()) {
-        files.push({ path, name: path });
+        files.push({ path, name: shown });
         continue;
       }
-      const found = await walk(path, recursive);
-      for (const file of found) {
-        files.push({ path: file, name: paths.length === 1 ? relative(path, file) : file });
+      const found = await walk(path, info, recursive);
+      const name = (parts: readonly Uint8Array[]): string => {
+        const inside = parts.map(fileNameText).join('/');
+        return parts.length === 0 ? shown : paths.length === 1 ? inside : join(shown, inside);
+      };
+      for (const file of found.files) {
+        files.push({
+          path: isUtf8(file.path) ? file.path.toString() : file.path,
+          name: name(file.parts),
+        });
       }
+      for (const e of found.errors) errors.push({ name: name(e.parts), error: e.error });
     } catch (error) {
-      errors.push({ name: path, error: reason(error) });
+      errors.push({ name: shown, error: reason(error) });
     }
   }
   return { files, errors };
 }
 
-async function walk(dir: string, recursive: boolean): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const out: string[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isFile()) out.push(path);
-    else if (entry.isDirectory() && recursive) out.push(...(await walk(path, true)));
+interface Found {
+  readonly path: Buffer;
+  /** The names from the listed directory down, as bytes. */
+  readonly parts: readonly Buffer[];
+}
+
+interface Listing {
+  readonly recursive: boolean;
+  readonly files: Found[];
+  readonly errors: (Found & { readonly error: string })[];
+  /** Directories walked, by device and inode: none twice, whatever the links. */
+  readonly dirs: Set<string>;
+  readonly links: Found[];
+}
+
+const identity = (info: { dev: number; ino: number }): string => `${info.dev}:${info.ino}`;
+
+/** A path's identity, or undefined if it cannot be stat-ed (reading it will say why). */
+const identityOf = (path: Buffer): Promise<string | undefined> =>
+  stat(path).then(identity, () => undefined);
+
+/**
+ * Lists a directory tree. Links wait until every real directory is walked, so a link into
+ * the tree finds its target already counted (and under its real name) and is skipped.
+ */
+async function walk(
+  dir: string | Buffer,
+  info: { dev: number; ino: number },
+  recursive: boolean,
+): Promise<Listing> {
+  const listing: Listing = { recursive, files: [], errors: [], dirs: new Set(), links: [] };
+  listing.dirs.add(identity(info));
+  // Without trailing slashes (but "/" stays "/"): listed paths are joined with one.
+  const bytes = Buffer.from(dir);
+  let end = bytes.length;
+  while (end > 1 && bytes[end - 1] === 0x2f) end--;
+  await walkDir(bytes.subarray(0, end), [], listing);
+  const fileIds = new Set<string>();
+  if (listing.links.length > 0) {
+    for (const file of listing.files) fileIds.add((await identityOf(file.path)) ?? '');
   }
-  return out;
+  // The queue grows as followed links lead to more directories.
+  for (let i = 0; i < listing.links.length; i++) {
+    const link = listing.links[i]!;
+    let target: Awaited<ReturnType<typeof stat>>;
+    try {
+      target = await stat(link.path);
+    } catch (error) {
+      listing.errors.push({ ...link, error: `broken link: ${reason(error)}` });
+      continue;
+    }
+    const id = identity(target);
+    if (target.isFile() && !fileIds.has(id)) {
+      fileIds.add(id);
+      listing.files.push(link);
+    } else if (target.isDirectory() && recursive && !listing.dirs.has(id)) {
+      listing.dirs.add(id);
+      await walkDir(link.path, link.parts, listing);
+    }
+  }
+  listing.files.sort((a, b) => comparePaths(a.parts, b.parts));
+  listing.errors.sort((a, b) => comparePaths(a.parts, b.parts));
+  return listing;
+}
+
+const SLASH = Buffer.from('/');
+
+async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing): Promise<void> {
+  let entries: Dirent<Buffer>[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  } catch (error) {
+    listing.errors.push({ path: dir, parts, error: reason(error) });
+    return;
+  }
+  for (const entry of entries) {
+    if (entry.name[0] === 0x2e) continue; // hidden: a name starting with '.'
+    const found = { path: Buffer.concat([dir, SLASH, entry.name]), parts: [...parts, entry.name] };
+    if (entry.isSymbolicLink()) listing.links.push(found);
+    else if (entry.isFile()) listing.files.push(found);
+    else if (entry.isDirectory() && listing.recursive) {
+      listing.dirs.add((await identityOf(found.path)) ?? '');
+      await walkDir(found.path, found.parts, listing);
+    }
+  }
 }
 
 /**

@@ -4,8 +4,8 @@
  */
 
 export interface LogFile {
-  /** The path to open. */
-  readonly path: string;
+  /** The path to open (a Buffer for a name that is not UTF-8). */
+  readonly path: string | Buffer;
   /** Bytes on disk (compressed size for .gz). */
   readonly size: number;
   /** Gzip streams cannot be entered in the middle, so .gz files are never split. */
@@ -15,7 +15,7 @@ export interface LogFile {
 /** One task: bytes `[start, end)` of file number `file`, by the lines that start there. */
 export interface ScanRange {
   readonly file: number;
-  readonly path: string;
+  readonly path: string | Buffer;
   readonly start: number;
   readonly end: number;
   readonly gzip: boolean;

@@ -12,14 +12,12 @@ import type { TallyResult } from '../logstats/tally.ts';
 
 /** Adds every integer of one chunk; returns the exact partial sum. */
 export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigint> {
-  // Only the inline runtime passes a signal: yield between blocks so Ctrl-C is seen.
-  const between = signal
-    ? async (): Promise<void> => {
-        await yieldToEventLoop();
-        signal.throwIfAborted();
-      }
-    : undefined;
-  return sumRangeExact(range.start, range.end, between);
+  // Yield now and then in every runtime: inline, Ctrl-C gets through (only inline passes a
+  // signal); in a child process, the pool's orphan guard sees a vanished parent.
+  return sumRangeExact(range.start, range.end, async () => {
+    await yieldToEventLoop();
+    signal?.throwIfAborted();
+  });
 }
 
 /** Counts one file or byte range of a log; errors carry a short reason that survives cloning. */

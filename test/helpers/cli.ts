@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,4 +121,23 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * Waits until process `pid` has installed a handler for `signal` (its SigCgt mask in /proc),
+ * so a test's signal means "interrupt the work", not "kill a process still starting".
+ */
+export async function untilCatches(
+  pid: number,
+  signal: 'SIGINT' | 'SIGTERM',
+  timeoutMs = 20_000,
+): Promise<void> {
+  const bit = 1n << BigInt(signal === 'SIGINT' ? 1 : 14);
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`process ${pid} did not start catching ${signal}`);
 }

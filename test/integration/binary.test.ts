@@ -1,10 +1,23 @@
-import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, stat, writeFile, appendFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  appendFile,
+  chmod,
+  chown,
+  cp,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collect, isolatedCopy, pathWithoutNode, repoRoot } from '../helpers/cli.ts';
 import { startImageServer } from '../helpers/image-server.ts';
+import { NOBODY, scratchDir, spawnAsNobody } from '../helpers/nobody.ts';
 
 // The single binary, copied alone to an empty directory and run with no Node on PATH.
 let binary = '';
@@ -19,6 +32,16 @@ const run = (args: string[], env: Record<string, string>, cwd = repoRoot) =>
       env: { PATH: pathWithoutNode, NO_COLOR: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     }),
+  );
+// With a time limit: a run that hangs must fail the test, not the suite.
+const collectIn = (args: string[], env: Record<string, string>, cwd: string) =>
+  collect(
+    spawn(binary, args, {
+      cwd,
+      env: { PATH: pathWithoutNode, NO_COLOR: '1', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }),
+    { timeoutMs: 20_000 },
   );
 const fresh = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
 
@@ -109,19 +132,222 @@ describe('dist/crew, the single executable', () => {
     expect((await readdir(join(temp, `crew-${uid}`))).length).toBe(1);
   });
 
-  it('survives several first runs racing to fill an empty cache', async () => {
+  it('survives 16 first runs racing to fill an empty cache, and 16 racing to repair it', async () => {
     const cache = await fresh('crew-xdg-');
     const env = { XDG_CACHE_HOME: cache, HOME: cache };
-    const runs = await Promise.all(
-      Array.from({ length: 4 }, () => run(['sum', '1e7', '--runtime', 'process', '--json'], env)),
-    );
-    for (const r of runs) {
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ result: '49999995000000' });
-    }
+    const race = () =>
+      Promise.all(
+        Array.from({ length: 16 }, () => run(['sum', '1e6', '--runtime', 'inline', '--json'], env)),
+      );
+    const check = (runs: Awaited<ReturnType<typeof race>>) => {
+      for (const r of runs) {
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ result: '499999500000' });
+      }
+    };
+    check(await race());
     const entries = await readdir(join(cache, 'crew'));
     expect(entries.filter((e) => !e.startsWith('.tmp-'))).toHaveLength(1);
     expect(entries.filter((e) => e.startsWith('.tmp-'))).toEqual([]);
+    // Every run now finds files to repair at once: none may take the directory from another.
+    const dir = join(cache, 'crew', entries[0]!);
+    await appendFile(join(dir, 'cli.js'), '\n// changed\n');
+    const chunk = (await readdir(dir)).find((f) => f.startsWith('run-'))!;
+    await rm(join(dir, chunk));
+    check(await race());
+    expect((await readdir(dir)).filter((e) => e.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+// Code appended to a cached file by an attacker: it leaves the uid it ran as in `marker`.
+const plant = (marker: string) =>
+  `\n;process.getBuiltinModule('node:fs').appendFileSync(${JSON.stringify(marker)}, process.getuid() + '\\n');\n`;
+
+async function plantEverywhere(dir: string, marker: string): Promise<void> {
+  for (const file of await readdir(dir, { recursive: true })) {
+    if (file.endsWith('.js')) await appendFile(join(dir, file), plant(marker));
+  }
+}
+
+describe('dist/crew with another local user about', () => {
+  const uid = process.getuid?.() ?? 0;
+  const runAsNobody = (args: string[], env: Record<string, string>) =>
+    collect(
+      spawnAsNobody(binary, args, {
+        cwd: repoRoot,
+        env: { PATH: pathWithoutNode, NO_COLOR: '1', ...env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
+  beforeAll(async () => {
+    await chmod(dirname(binary), 0o755); // so nobody can run it too
+  });
+
+  it('never runs code another user swaps into a cache path they can write', async () => {
+    const shared = await scratchDir('crew-shared-', 0o777); // anyone may write, not sticky
+    const own = await scratchDir('crew-attacker-', 0o700, 'nobody');
+    expect((await runAsNobody(['sum', '1'], { XDG_CACHE_HOME: own, HOME: own })).code).toBe(0);
+    const marker = join(shared, 'ran-as');
+    await plantEverywhere(join(own, 'crew'), marker);
+    // The attacker waits for the victim's crew/ to appear and fill, swaps theirs in for a
+    // moment, then puts the victim's back so that the next run trusts it again.
+    const attack = [
+      'cd "$1" && cp -a "$2" copying && mv copying staged && while :; do',
+      '  if [ -d crew ] && [ ! -O crew ]; then',
+      '    sleep 0.05; mv crew old && mv staged crew; sleep 0.3; mv crew staged && mv old crew',
+      '  fi',
+      '  sleep 0.005',
+      'done',
+    ].join('\n');
+    const attacker = spawnAsNobody('sh', ['-c', attack, 'attacker', shared, join(own, 'crew')], {
+      stdio: 'ignore',
+    });
+    try {
+      const home = await fresh('crew-home-');
+      while (!(await readdir(shared)).includes('staged')) {
+        await new Promise((resolve) => setTimeout(resolve, 20)); // the attacker gets ready
+      }
+      for (const runtime of ['process', 'thread', 'process', 'thread']) {
+        const r = await run(['logstats', 'samples/logs', '--runtime', runtime, '--json'], {
+          XDG_CACHE_HOME: shared,
+          HOME: home,
+        });
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+        expect(JSON.parse(r.stdout)).toMatchObject({ all: { files: 3, total: 1500 } });
+      }
+      expect((await readdir(join(home, '.cache', 'crew'))).length).toBe(1);
+    } finally {
+      attacker.kill('SIGKILL');
+    }
+    await expect(stat(marker)).rejects.toThrow(/ENOENT/);
+    // The victim made nothing there: not even a directory for the attacker to replace.
+    for (const entry of await readdir(shared)) {
+      expect((await stat(join(shared, entry))).uid).toBe(NOBODY);
+    }
+  });
+
+  it('refuses a cache under a directory another user owns', async () => {
+    const theirs = await scratchDir('crew-theirs-', 0o755, 'nobody');
+    const cache = join(theirs, 'cache'); // ours and private, but they can rename it
+    await mkdir(cache, { mode: 0o700 });
+    const home = await fresh('crew-home-');
+    const r = await run(['sum', '1e6', '--json'], { XDG_CACHE_HOME: cache, HOME: home });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await readdir(cache)).toEqual([]);
+    expect((await readdir(join(home, '.cache', 'crew'))).length).toBe(1);
+  });
+
+  it('fails with a clear message when no cache root is safe', async () => {
+    const shared = await scratchDir('crew-shared-', 0o777);
+    const sticky = await scratchDir('crew-sticky-', 0o1777);
+    // Another user took the temp dir's name first.
+    await mkdir(join(sticky, `crew-${uid}`));
+    await chown(join(sticky, `crew-${uid}`), NOBODY, NOBODY);
+    const r = await run(['sum', '1'], {
+      XDG_CACHE_HOME: shared,
+      HOME: 'relative-home',
+      TMPDIR: sticky,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'crew: found no safe cache directory for the files it runs from:\n' +
+        `  ${shared}/crew: ${shared} is writable by other users\n` +
+        `  ${sticky}/crew-${uid}: ${sticky}/crew-${uid} belongs to another user (uid ${NOBODY})\n` +
+        'Set XDG_CACHE_HOME to a directory that only you (or root) can write.\n',
+    );
+  });
+
+  it('runs as an unprivileged user with its cache in a sticky temp dir', async () => {
+    const sticky = await scratchDir('crew-sticky-', 0o1777);
+    const r = await runAsNobody(['logstats', 'samples/logs', '--runtime', 'process', '--json'], {
+      HOME: '/nonexistent',
+      TMPDIR: sticky,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ all: { files: 3, total: 1500 } });
+    const info = await stat(join(sticky, `crew-${NOBODY}`));
+    expect([info.uid, info.mode & 0o7777]).toEqual([NOBODY, 0o700]);
+  });
+
+  it('a forked child checks the cache dir again, and loads nothing changed since', async () => {
+    const cache = await fresh('crew-xdg-');
+    expect((await run(['sum', '1'], { XDG_CACHE_HOME: cache, HOME: cache })).code).toBe(0);
+    const [name] = await readdir(join(cache, 'crew'));
+    const dir = join(cache, 'crew', name!);
+    const marker = join(cache, 'ran-as');
+    // What tinypool would start, after the parent checked the dir and someone changed it.
+    const forkedChild = (sea: string) =>
+      collect(
+        spawn(binary, [], {
+          env: { PATH: pathWithoutNode, CREW_SEA_DIR: sea, TINYPOOL_WORKER_ID: '1' },
+          stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+        }),
+        { timeoutMs: 20_000 },
+      );
+    await plantEverywhere(dir, marker);
+    const changed = await forkedChild(dir);
+    expect(changed.stderr).toMatch(/^crew: \S+ is not the file this binary carries\n$/);
+    expect(changed.code).toBe(1);
+    // An intact copy somewhere another user can write is refused too.
+    expect((await run(['sum', '1'], { XDG_CACHE_HOME: cache, HOME: cache })).code).toBe(0);
+    const shared = await scratchDir('crew-shared-', 0o777);
+    await cp(dir, join(shared, name!), { recursive: true });
+    const copied = await forkedChild(join(shared, name!));
+    expect(copied.stderr).toBe(`crew: ${shared} is writable by other users\n`);
+    expect(copied.code).toBe(1);
+    await expect(stat(marker)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads no file beside or above its cache, nor a package.json above the current dir', async () => {
+    const sticky = await scratchDir('crew-plant-', 0o1777); // like /tmp: anyone may add files
+    await writeFile(join(sticky, 'package.json'), '{"type":"commonjs"}\n');
+    await mkdir(join(sticky, 'locales'));
+    await writeFile(
+      join(sticky, 'locales', 'C.json'),
+      JSON.stringify({ 'Invalid values:': 'PLANTED: run /tmp/x.sh' }),
+    );
+    await writeFile(join(sticky, 'locales', 'en_US.json'), '{ not json');
+    await mkdir(join(sticky, 'locales', 'en.json'));
+    // yargs used to read the nearest package.json above the cwd: a FIFO there hung it for good.
+    const cwd = join(sticky, 'work');
+    await mkdir(cwd);
+    execFileSync('mkfifo', [join(cwd, 'package.json')]);
+    for (const LANG of ['C', 'en_US.UTF-8', 'en']) {
+      const env = { XDG_CACHE_HOME: 'relative', HOME: 'relative', TMPDIR: sticky, LANG };
+      const bad = await collectIn(['sum', '--runtime', 'x'], env, cwd);
+      expect(bad.stderr).toMatch(/^crew: Invalid values:\n {2}Argument: runtime, Given: "x"/);
+      expect(bad.code).toBe(2);
+      const ok = await collectIn(
+        ['logstats', join(repoRoot, 'samples/logs'), '--runtime', 'process', '--json'],
+        env,
+        cwd,
+      );
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ all: { files: 3, total: 1500 } });
+    }
+    expect(await readdir(sticky)).toEqual(['crew-' + uid, 'locales', 'package.json', 'work']);
+  });
+
+  it('ignores a relative XDG_CACHE_HOME, HOME or TMPDIR: never a cache in the cwd', async () => {
+    const cwd = await fresh('crew-cwd-');
+    const temp = await fresh('crew-tmp-');
+    const cases: Record<string, string>[] = [
+      { XDG_CACHE_HOME: 'cache', HOME: 'home', TMPDIR: temp },
+      { XDG_CACHE_HOME: '.', HOME: '', TMPDIR: './tmp' }, // /tmp/crew-<uid>, as with no TMPDIR
+    ];
+    for (const env of cases) {
+      const r = await run(['sum', '1e6', '--json'], env, cwd);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ result: '499999500000' });
+      expect(await readdir(cwd)).toEqual([]);
+    }
+    expect(await readdir(temp)).toEqual([`crew-${uid}`]);
   });
 });

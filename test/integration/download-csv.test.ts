@@ -259,8 +259,15 @@ describe('crew download-csv', () => {
     await writeFile(join(dir, 'list.csv'), [...rows, `stuck,${u}/slow`].join('\n'));
     const child = spawnCrew(['download-csv', 'list.csv', '--timeout', '30'], { cwd: dir, env });
     const done = collect(child);
-    for (let i = 0; i < 100 && (server.hits.get('/slow') ?? 0) === 0; i++) await sleep(50);
-    await sleep(200);
+    // Interrupt only once the six quick rows are in the manifest and /slow is in flight: a
+    // fixed sleep raced the manifest on a loaded machine.
+    const recorded = async () => (await manifest().catch(() => [])).length;
+    for (
+      let i = 0;
+      i < 200 && ((server.hits.get('/slow') ?? 0) === 0 || (await recorded()) < 6);
+      i++
+    )
+      await sleep(50);
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);

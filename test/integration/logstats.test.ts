@@ -79,25 +79,25 @@ describe('crew logstats', () => {
   ])(
     'gives the same answers under %s x %s, with ranges cut inside lines',
     async (runtime, workers) => {
-      for (const split of ['64K', '100K', '1M']) {
-        const doc = await json([
-          'many.log',
-          'logs',
-          '--runtime',
-          runtime,
-          '-w',
-          workers,
-          '--split-size',
-          split,
-        ]);
-        expect(doc.files[0]).toMatchObject({
-          file: 'many.log',
-          total: 2000,
-          ip: manyIps,
-          malformed: 0,
-        });
-        expect(doc.all).toMatchObject({ files: 3, total: 2010, ip: manyIps + 4, malformed: 2 });
-      }
+      // Every cut point is checked in process (unit/logstats/scan-range): here, that each
+      // runtime sends ranges and merges their sets.
+      const doc = await json([
+        'many.log',
+        'logs',
+        '--runtime',
+        runtime,
+        '-w',
+        workers,
+        '--split-size',
+        '64K',
+      ]);
+      expect(doc.files[0]).toMatchObject({
+        file: 'many.log',
+        total: 2000,
+        ip: manyIps,
+        malformed: 0,
+      });
+      expect(doc.all).toMatchObject({ files: 3, total: 2010, ip: manyIps + 4, malformed: 2 });
     },
   );
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, spawnCrew } from '../helpers/cli.ts';
+import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'crew-signals-'));
 
@@ -19,7 +19,8 @@ describe('one signal stops any command, whatever it waits on', () => {
       stdio: [input === 'pipe' ? 'pipe' : openSync(input, 'r'), 'pipe', 'pipe'],
     });
     const done = collect(child, { keepStdinOpen: true, timeoutMs: 15_000 });
-    await sleep(1500); // started, and waiting on its input
+    await untilCatches(child.pid!, signal);
+    await sleep(500); // started, and waiting on its input
     child.kill(signal);
     const run = await done;
     expect(run.signal).toBe(null);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, runCrew, spawnCrew } from '../helpers/cli.ts';
+import { collect, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
 
 describe('crew sum', () => {
   it.each([
@@ -126,6 +126,7 @@ describe('crew sum', () => {
         await sleep(100);
         workers = childrenOf(pid);
       }
+      await untilCatches(pid, 'SIGINT');
       await sleep(300);
       child.kill('SIGINT');
       const run = await done;

@@ -1,8 +1,9 @@
 import { UsageError } from '../../errors.ts';
 import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../../download/defaults.ts';
+import type { Argv } from 'yargs';
 import { defineCommand } from '../command.ts';
-import type { DownloadConfig, DownloadResult } from '../download-csv.ts';
+import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
 
 /** Every option's default, written once: the help text and toDownloadConfig both read them. */
 export const DEFAULTS = {
@@ -87,87 +88,95 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
   };
 }
 
+/** Where rows come from and how files are named. */
+const inputOptions = (y: Argv): Argv =>
+  y
+    .positional('csv', {
+      type: 'string',
+      describe: 'The CSV file, or - to read it from stdin',
+    })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: `Output directory [default: ${DEFAULTS.out}]`,
+      requiresArg: true,
+    })
+    .option('csv-header', {
+      type: 'string',
+      choices: ['yes', 'no', 'auto'],
+      describe: `Is the first row a header? [default: ${DEFAULTS.csvHeader}]`,
+      requiresArg: true,
+    })
+    .option('url-column', {
+      type: 'string',
+      describe: 'URL column: header name or 1-based index [default: detected]',
+      requiresArg: true,
+    })
+    .option('name-column', {
+      type: 'string',
+      describe: 'Name column: header name or 1-based index [default: detected]',
+      requiresArg: true,
+    })
+    .option('ext', {
+      type: 'string',
+      describe: 'Force this extension (e.g. png) [default: from the content]',
+      requiresArg: true,
+    })
+    .option('any-type', { type: 'boolean', describe: 'Accept bodies that are not images' });
+
+/** How each URL is fetched. */
+const fetchOptions = (y: Argv): Argv =>
+  y
+    .option('concurrency', {
+      alias: 'c',
+      type: 'string',
+      describe: `Downloads in flight per worker [default: ${DEFAULTS.concurrency}]`,
+      requiresArg: true,
+    })
+    .option('per-host', {
+      type: 'string',
+      describe: `Connections per origin, all workers together [default: ${DEFAULTS.perHost}]`,
+      requiresArg: true,
+    })
+    .option('retries', {
+      type: 'string',
+      describe: `Retries for network errors, timeouts, 5xx, 408, 429 [default: ${DEFAULTS.retries}]`,
+      requiresArg: true,
+    })
+    .option('backoff', {
+      type: 'number',
+      describe: `First retry delay in seconds, doubling with jitter [default: ${DEFAULTS.backoff}]`,
+      requiresArg: true,
+    })
+    .option('timeout', {
+      type: 'number',
+      describe: `Seconds allowed to connect, get headers, or between body bytes [default: ${DEFAULTS.timeout}]`,
+      requiresArg: true,
+    })
+    .option('max-bytes', {
+      type: 'string',
+      describe: `Abort bodies bigger than this [default: ${DEFAULTS.maxBytes}]`,
+      requiresArg: true,
+    })
+    .option('user-agent', {
+      type: 'string',
+      describe: 'User-Agent header [default: a desktop browser]',
+      requiresArg: true,
+    })
+    .option('header', {
+      alias: 'H',
+      type: 'string',
+      array: true,
+      describe: 'Extra request header "Name: value" (repeatable)',
+      requiresArg: true,
+    });
+
 /** `crew download-csv`: the declaration; the work is in the run module. */
 export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, DownloadResult>({
   usage: 'download-csv <csv>',
   describe: 'Download every image listed in a CSV: retries, resume, safe names, a manifest',
   options: (y) =>
-    y
-      .positional('csv', {
-        type: 'string',
-        describe: 'The CSV file, or - to read it from stdin',
-      })
-      .option('out', {
-        alias: 'o',
-        type: 'string',
-        describe: `Output directory [default: ${DEFAULTS.out}]`,
-        requiresArg: true,
-      })
-      .option('csv-header', {
-        type: 'string',
-        choices: ['yes', 'no', 'auto'],
-        describe: `Is the first row a header? [default: ${DEFAULTS.csvHeader}]`,
-        requiresArg: true,
-      })
-      .option('url-column', {
-        type: 'string',
-        describe: 'URL column: header name or 1-based index [default: detected]',
-        requiresArg: true,
-      })
-      .option('name-column', {
-        type: 'string',
-        describe: 'Name column: header name or 1-based index [default: detected]',
-        requiresArg: true,
-      })
-      .option('ext', {
-        type: 'string',
-        describe: 'Force this extension (e.g. png) [default: from the content]',
-        requiresArg: true,
-      })
-      .option('any-type', { type: 'boolean', describe: 'Accept bodies that are not images' })
-      .option('concurrency', {
-        alias: 'c',
-        type: 'string',
-        describe: `Downloads in flight per worker [default: ${DEFAULTS.concurrency}]`,
-        requiresArg: true,
-      })
-      .option('per-host', {
-        type: 'string',
-        describe: `Connections per origin, all workers together [default: ${DEFAULTS.perHost}]`,
-        requiresArg: true,
-      })
-      .option('retries', {
-        type: 'string',
-        describe: `Retries for network errors, timeouts, 5xx, 408, 429 [default: ${DEFAULTS.retries}]`,
-        requiresArg: true,
-      })
-      .option('backoff', {
-        type: 'number',
-        describe: `First retry delay in seconds, doubling with jitter [default: ${DEFAULTS.backoff}]`,
-        requiresArg: true,
-      })
-      .option('timeout', {
-        type: 'number',
-        describe: `Seconds allowed to connect, get headers, or between body bytes [default: ${DEFAULTS.timeout}]`,
-        requiresArg: true,
-      })
-      .option('max-bytes', {
-        type: 'string',
-        describe: `Abort bodies bigger than this [default: ${DEFAULTS.maxBytes}]`,
-        requiresArg: true,
-      })
-      .option('user-agent', {
-        type: 'string',
-        describe: 'User-Agent header [default: a desktop browser]',
-        requiresArg: true,
-      })
-      .option('header', {
-        alias: 'H',
-        type: 'string',
-        array: true,
-        describe: 'Extra request header "Name: value" (repeatable)',
-        requiresArg: true,
-      })
+    fetchOptions(inputOptions(y))
       .option('force', {
         type: 'boolean',
         describe: 'Download every row again, even if the manifest says done',
@@ -176,9 +185,9 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
       .example('$0 download-csv list.csv -o pics --ext png', 'Into pics/, every file named .png')
       .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')
       .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
-  // yargs reads a bare "-" as no value: it means stdin here.
+  // yargs reads a bare "-" as no value: it means stdin here.,
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),
   progress: () => 'reading the CSV',
-  load: () => import('../download-csv.ts'),
+  load: () => import('./run.ts'),
 });

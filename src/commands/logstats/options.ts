@@ -6,11 +6,12 @@ import {
   type CommonArgs,
   type CommonConfig,
 } from '../../config.ts';
+import { argsAsTyped } from '../../raw-args.ts';
 import { defineCommand } from '../command.ts';
+import type { LogstatsResult } from './run.ts';
 
 /** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
 export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
-import type { LogstatsResult } from './run.ts';
 
 export interface LogstatsArgs extends CommonArgs {
   readonly paths?: readonly string[] | undefined;
@@ -20,7 +21,8 @@ export interface LogstatsArgs extends CommonArgs {
 }
 
 export interface LogstatsConfig extends CommonConfig {
-  readonly paths: readonly string[];
+  /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */
+  readonly paths: readonly (string | Buffer)[];
   readonly recursive: boolean;
   /** 0: no top list. */
   readonly top: number;
@@ -47,7 +49,13 @@ export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = [
     // Each range costs a task, a line search and a set merge: tiny ones only add those.
     throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
   }
-  return { ...common, paths, recursive: args.recursive ?? false, top, splitBytes };
+  return {
+    ...common,
+    paths: argsAsTyped(paths),
+    recursive: args.recursive ?? false,
+    top,
+    splitBytes,
+  };
 }
 
 /** `crew logstats`: the declaration; the work is in run.ts. */

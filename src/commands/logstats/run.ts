@@ -2,11 +2,13 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, reasonOf } from '../../errors.ts';
 import type { Runtime } from '../../pool/pool.ts';
+import { pathText } from '../../logstats/file-names.ts';
 import { listInputs, reason, scanStream, type LogInput } from '../../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
 import { ClientUnion, type TallyResult } from '../../logstats/tally.ts';
 import { createTaskPool } from '../../tasks/pool.ts';
 import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 import type { LogstatsConfig } from './options.ts';
 
@@ -26,7 +28,7 @@ export const check = checkLogstats;
 /** Says so when the paths held no log file at all (not an error: exit 0). */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
   return result.files.length === 0 && result.failed.length === 0
-    ? [`no log files in ${config.paths.join(', ')}`]
+    ? [`no log files in ${printable(config.paths.map(pathText).join(', '))}`]
     : [];
 }
 
@@ -85,6 +87,23 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
+  const plan = await planInputs(config);
+  const tracker = new FileTracker(plan, onProgress);
+  const workers = await scanAll(plan, config, tracker, signal);
+  return summarize(plan, tracker, config, workers, performance.now() - began);
+}
+
+/** What to read: the inputs, those that failed already, and the ranges for the pool. */
+interface InputPlan {
+  readonly inputs: readonly LogInput[];
+  readonly listErrors: readonly { name: string; error: string }[];
+  /** Input index -> reason, for inputs that could not be read (filled while scanning too). */
+  readonly failed: Map<number, string>;
+  readonly ranges: readonly ScanRange[];
+  readonly totalBytes: number;
+}
+
+async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
   const listed = await listInputs(config.paths, config.recursive);
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
@@ -98,7 +117,7 @@ export async function runLogstats(
           index,
           path: input.path,
           size: info.size,
-          gzip: /\.gz$/i.test(input.path),
+          gzip: /\.gz$/i.test(input.name),
         };
       } catch (error) {
         failed.set(index, reason(error));
@@ -113,59 +132,88 @@ export async function runLogstats(
     ...r,
     file: files[r.file]!.index,
   }));
-  const perFile = new Map<number, TallyResult[]>();
-  const rangesOf = new Map<number, number>();
-  for (const r of ranges) rangesOf.set(r.file, (rangesOf.get(r.file) ?? 0) + 1);
-
-  const want = config.top > 0;
-  const union = new ClientUnion(want);
-  const totalFiles = inputs.length;
-  const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
-  let doneFiles = failed.size;
-  let doneBytes = 0;
-  const report = (): void =>
-    onProgress?.({ files: doneFiles, totalFiles, bytes: doneBytes, totalBytes });
-
-  const failedParts = new Map<number, number>();
-  const settle = (index: number, result: TallyResult | undefined, bytes: number): void => {
-    doneBytes += bytes;
-    if (result) {
-      const parts = perFile.get(index) ?? [];
-      parts.push(result);
-      perFile.set(index, parts);
-    }
-    if (
-      (perFile.get(index)?.length ?? 0) + (failedParts.get(index) ?? 0) ===
-      (rangesOf.get(index) ?? 1)
-    ) {
-      doneFiles++;
-    }
-    report();
+  return {
+    inputs,
+    listErrors: listed.errors,
+    failed,
+    ranges,
+    totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
+}
 
+/** Each input's finished parts, and progress in files and bytes as parts settle. */
+class FileTracker {
+  readonly parts = new Map<number, TallyResult[]>();
+  readonly #failedParts = new Map<number, number>();
+  readonly #rangesOf = new Map<number, number>();
+  readonly #plan: InputPlan;
+  readonly #onProgress: LogstatsProgress | undefined;
+  doneFiles: number;
+  #doneBytes = 0;
+
+  constructor(plan: InputPlan, onProgress?: LogstatsProgress) {
+    this.#plan = plan;
+    this.#onProgress = onProgress;
+    this.doneFiles = plan.failed.size;
+    for (const r of plan.ranges) this.#rangesOf.set(r.file, (this.#rangesOf.get(r.file) ?? 0) + 1);
+  }
+
+  report(): void {
+    this.#onProgress?.({
+      files: this.doneFiles,
+      totalFiles: this.#plan.inputs.length,
+      bytes: this.#doneBytes,
+      totalBytes: this.#plan.totalBytes,
+    });
+  }
+
+  /** One part of input `index` finished (a result) or failed (undefined). */
+  settle(index: number, result: TallyResult | undefined, bytes: number): void {
+    this.#doneBytes += bytes;
+    if (result) {
+      const parts = this.parts.get(index) ?? [];
+      parts.push(result);
+      this.parts.set(index, parts);
+    } else {
+      this.#failedParts.set(index, (this.#failedParts.get(index) ?? 0) + 1);
+    }
+    const settled = (this.parts.get(index)?.length ?? 0) + (this.#failedParts.get(index) ?? 0);
+    if (settled === (this.#rangesOf.get(index) ?? 1)) this.doneFiles++;
+    this.report();
+  }
+}
+
+/** Runs every range on the pool and stdin here; returns how many workers the pool had. */
+async function scanAll(
+  plan: InputPlan,
+  config: LogstatsConfig,
+  tracker: FileTracker,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { ranges, failed, inputs } = plan;
+  const want = config.top > 0;
   const workers = Math.max(1, Math.min(config.workers, ranges.length));
   const pool =
     ranges.length > 0
       ? await createTaskPool({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
       : undefined;
   try {
-    report();
+    tracker.report();
     const scans: Promise<void>[] = ranges.map(async (range: ScanRange) => {
       try {
         const result = await pool!.run('logstatsRange', { range, top: want });
-        settle(range.file, result, range.end - range.start);
+        tracker.settle(range.file, result, range.end - range.start);
       } catch (error) {
         if (signal?.aborted) throw error;
         if (!failed.has(range.file)) failed.set(range.file, reasonOf(error));
-        failedParts.set(range.file, (failedParts.get(range.file) ?? 0) + 1);
-        settle(range.file, undefined, range.end - range.start);
+        tracker.settle(range.file, undefined, range.end - range.start);
       }
     });
     const stdinIndex = inputs.findIndex((input) => input.path === '-');
     if (stdinIndex >= 0) {
       scans.push(
         scanStream(process.stdin, want).then(
-          (result) => settle(stdinIndex, result, 0),
+          (result) => tracker.settle(stdinIndex, result, 0),
           (error: unknown) => {
             failed.set(stdinIndex, reason(error));
           },
@@ -176,33 +224,46 @@ export async function runLogstats(
     signal?.throwIfAborted(); // stdin's scan ends as a failed input when interrupted
   } catch (error) {
     if (signal?.aborted) {
-      throw new Interrupted(`interrupted: ${doneFiles} of ${totalFiles} files had been counted`);
+      throw new Interrupted(
+        `interrupted: ${tracker.doneFiles} of ${inputs.length} files had been counted`,
+      );
     }
     throw error;
   } finally {
     await pool?.destroy();
   }
+  return pool?.workers ?? 0;
+}
 
+/** Per-file numbers, and the exact union over every file. */
+function summarize(
+  plan: InputPlan,
+  tracker: FileTracker,
+  config: LogstatsConfig,
+  workers: number,
+  ms: number,
+): LogstatsResult {
+  const want = config.top > 0;
   const stats: FileStats[] = [];
   const counted: TallyResult[][] = [];
-  inputs.forEach((input, index) => {
-    const parts = perFile.get(index);
-    if (failed.has(index) || !parts) return;
+  plan.inputs.forEach((input, index) => {
+    const parts = tracker.parts.get(index);
+    if (plan.failed.has(index) || !parts) return;
     stats.push(countFile(input.name, parts, config.top));
     counted.push(parts);
   });
-  perFile.clear();
+  tracker.parts.clear();
   // One file without --top is its own union: skip re-building a set of every address.
   const only = counted.length === 1 && !want ? stats[0] : undefined;
+  const union = new ClientUnion(want);
   if (!only) for (const part of counted.flat()) union.add(part);
   const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
     stats.reduce((n, f) => n + f[key], 0);
-
   return {
     files: stats,
     failed: [
-      ...listed.errors.map((e) => ({ file: e.name, error: e.error })),
-      ...[...failed].map(([index, error]) => ({ file: inputs[index]!.name, error })),
+      ...plan.listErrors.map((e) => ({ file: e.name, error: e.error })),
+      ...[...plan.failed].map(([index, error]) => ({ file: plan.inputs[index]!.name, error })),
     ],
     all: {
       files: stats.length,
@@ -212,8 +273,8 @@ export async function runLogstats(
       bytes: sum('bytes'),
       ...(want ? { top: union.top(config.top) } : {}),
     },
-    ms: performance.now() - began,
-    workers: pool?.workers ?? 0,
+    ms,
+    workers,
     runtime: config.runtime,
   };
 }
@@ -246,7 +307,12 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
-  const rows = result.files.map((f) => [f.file, count(f.total), count(f.ip), count(f.malformed)]);
+  const rows = result.files.map((f) => [
+    printable(f.file),
+    count(f.total),
+    count(f.ip),
+    count(f.malformed),
+  ]);
   const { all } = result;
   rows.push([
     style('bold', `all (${plural(all.files, 'file')})`),
@@ -261,7 +327,7 @@ export function formatLogstats(result: LogstatsResult): string {
   ];
   for (const [name, top] of topBlocks) {
     if (!top) continue;
-    lines.push('', `busiest clients: ${name}`);
+    lines.push('', `busiest clients: ${printable(name)}`);
     lines.push(
       top.length === 0
         ? '  (none)'
@@ -301,6 +367,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
 export function checkLogstats(result: LogstatsResult): void {
   const n = result.failed.length;
   if (n === 0) return;
-  const list = result.failed.map((f) => `${f.file} (${f.error})`).join('; ');
+  // The error can quote the path too: escape the whole entry.
+  const list = result.failed.map((f) => printable(`${f.file} (${f.error})`)).join('; ');
   throw new ItemFailures(n, `${plural(n, 'file')} could not be read: ${list}`);
 }

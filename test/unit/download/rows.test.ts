@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectLayout, isHttpUrl, toJob } from '../../../src/download/rows.ts';
-import { UsageError } from '../../../src/errors.ts';
+import { LayoutError } from '../../../src/download/errors.ts';
 
 const auto = { header: 'auto' as const };
 
@@ -103,8 +103,8 @@ describe('detectLayout', () => {
       { header: 'no' as const, nameColumn: 'name' },
       /has no header/,
     ],
-  ])('usage error: %s', (_, first, second, options, message) => {
-    expect(() => detectLayout(first, second, options)).toThrow(UsageError);
+  ])('layout error: %s', (_, first, second, options, message) => {
+    expect(() => detectLayout(first, second, options)).toThrow(LayoutError);
     expect(() => detectLayout(first, second, options)).toThrow(message);
   });
 });

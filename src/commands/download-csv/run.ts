@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import { ItemFailures, UsageError } from '../../errors.ts';
+import type {
+  DownloadConfig,
+  DownloadProgress,
+  DownloadResult,
+  RowFailure,
+} from '../../download/config.ts';
+import { InputError } from '../../download/errors.ts';
+import { MANIFEST } from '../../download/manifest.ts';
+import { runDownload as runPipeline } from '../../download/run.ts';
+import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import type { RunContext } from '../command.ts';
+
+export async function run(config: DownloadConfig, context: RunContext): Promise<DownloadResult> {
+  return runDownload(config, context.signal, (p) => context.progress(progressText(p)));
+}
+
+export const format = formatDownload;
+export const json = downloadJson;
+export const check = checkDownload;
+
+/** The download run; a CSV that cannot be used as given is a usage error (exit 2). */
+export async function runDownload(
+  config: DownloadConfig,
+  signal: AbortSignal,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<DownloadResult> {
+  try {
+    return await runPipeline(config, signal, onProgress);
+  } catch (error) {
+    throw error instanceof InputError ? new UsageError(error.message, { cause: error }) : error;
+  }
+}
+
+/** The progress line: rows done of read (of all, once the CSV is read), MB, rate, ETA. */
+export function progressText(p: DownloadProgress): string {
+  const seconds = p.elapsedMs / 1000;
+  const eta =
+    p.fraction && p.fraction > 0.01 && p.fraction < 1
+      ? `, ETA ${Math.round((seconds / p.fraction) * (1 - p.fraction))} s`
+      : '';
+  return (
+    `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows, ` +
+    `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s), ` +
+    `${p.failed} failed${eta}`
+  );
+}
+
+/** Failures grouped by reason, biggest group first, with the first few URLs of each. */
+export function groupFailures(
+  failures: readonly RowFailure[],
+  examples = 3,
+): { error: string; rows: number; urls: string[] }[] {
+  const groups = new Map<string, { error: string; rows: number; urls: string[] }>();
+  for (const f of failures) {
+    const group = groups.get(f.error) ?? { error: f.error, rows: 0, urls: [] };
+    group.rows++;
+    if (group.urls.length < examples) group.urls.push(f.url || `(row ${f.row})`);
+    groups.set(f.error, group);
+  }
+  return [...groups.values()].sort((a, b) => b.rows - a.rows);
+}
+
+/** The human summary: counts, bytes, time and rate, then failures by reason. */
+export function formatDownload(result: DownloadResult): string {
+  const seconds = result.ms / 1000;
+  const lines = [
+    table(
+      ['downloaded', style('bold', `${result.ok} of ${result.total} rows`)],
+      [
+        ['skipped', `${result.skipped} (already done)`],
+        ['failed', result.failed > 0 ? style('red', String(result.failed)) : '0'],
+        ['bytes', formatBytes(result.bytes)],
+        [
+          'time',
+          `${formatMs(result.ms)} (${formatBytes(seconds > 0 ? result.bytes / seconds : 0)}/s)`,
+        ],
+        ['files in', result.out],
+      ],
+    ),
+  ];
+  if (result.failed > result.failures.length) {
+    lines.push('', `(the first ${result.failures.length} failures below; the manifest has all)`);
+  }
+  for (const group of groupFailures(result.failures)) {
+    lines.push('', `${style('red', group.error)}: ${plural(group.rows, 'row')}`);
+    for (const url of group.urls) lines.push(`  ${url}`);
+    if (group.rows > group.urls.length)
+      lines.push(`  ... and ${group.rows - group.urls.length} more`);
+  }
+  return lines.join('\n');
+}
+
+export function downloadJson(result: DownloadResult): Record<string, unknown> {
+  return {
+    total: result.total,
+    ok: result.ok,
+    failed: result.failed,
+    skipped: result.skipped,
+    bytes: result.bytes,
+    ms: round(result.ms),
+    requests: result.requests,
+    out: result.out,
+    failures: result.failures,
+    // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
+    failuresTruncated: result.failed > result.failures.length,
+  };
+}
+
+/** Exit 1 after the summary when any row failed. */
+export function checkDownload(result: DownloadResult): void {
+  if (result.failed > 0) {
+    throw new ItemFailures(
+      result.failed,
+      `${result.failed} of ${result.total} rows failed (see ${join(result.out, MANIFEST)})`,
+    );
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The manifest line for each way a row can end: skipped (an earlier run did it), bad (no
+ * usable URL), failed (the fetch, or writing the file), or ok. Pure.
+ */
+import type { FetchOutcome } from './fetch.ts';
+import type { ManifestLine } from './manifest.ts';
+import type { BadRow, Job } from './rows.ts';
+
+type Fetched = Extract<FetchOutcome, { ok: true }>;
+type NotFetched = Extract<FetchOutcome, { ok: false }>;
+
+const blank = {
+  file: null,
+  http: null,
+  bytes: 0,
+  sha256: null,
+  contentType: null,
+  attempts: 0,
+  error: null,
+  ms: 0,
+} as const;
+
+const who = (job: Job): Pick<ManifestLine, 'row' | 'id' | 'name' | 'url'> => ({
+  row: job.row,
+  id: job.id,
+  name: job.name,
+  url: job.url,
+});
+
+/** The row's file, as an earlier run recorded it, is still there. */
+export function skippedLine(job: Job, previous: { file: string; bytes: number }): ManifestLine {
+  return { ...blank, ...who(job), status: 'skipped', file: previous.file, bytes: previous.bytes };
+}
+
+/** The row has no usable URL. */
+export function badRowLine(bad: BadRow): ManifestLine {
+  return {
+    ...blank,
+    row: bad.row,
+    id: '',
+    name: '',
+    url: bad.url,
+    status: 'failed',
+    error: bad.error,
+  };
+}
+
+/** The URL could not be fetched (every row sharing it gets the same reason). */
+export function fetchFailedLine(job: Job, ms: number, outcome: NotFetched): ManifestLine {
+  return {
+    ...blank,
+    ...who(job),
+    ms,
+    status: 'failed',
+    http: outcome.status ?? null,
+    attempts: outcome.attempts,
+    error: outcome.error,
+  };
+}
+
+/** The body arrived but the row's file could not be put in place. */
+export function writeFailedLine(
+  job: Job,
+  ms: number,
+  outcome: Fetched,
+  file: string,
+  error: unknown,
+): ManifestLine {
+  return {
+    ...blank,
+    ...who(job),
+    ms,
+    status: 'failed',
+    attempts: outcome.attempts,
+    error: `cannot write ${file}: ${(error as Error).message}`,
+  };
+}
+
+/**
+ * The row's file is in place. Only the row that fetched the URL counts the attempts; rows
+ * that copied its file made none.
+ */
+export function okLine(
+  job: Job,
+  ms: number,
+  outcome: Fetched,
+  file: string,
+  fetchedHere: boolean,
+): ManifestLine {
+  return {
+    ...who(job),
+    ms,
+    status: 'ok',
+    file,
+    http: outcome.status,
+    bytes: outcome.bytes,
+    sha256: outcome.sha256,
+    contentType: outcome.contentType || null,
+    attempts: fetchedHere ? outcome.attempts : 0,
+    error: null,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * The reading stage: the CSV (a file, or stdin as it arrives) as numbered data rows, each a
+ * job or the reason it cannot be one. Which row is the header and which columns hold the URL
+ * and the name is decided here from the first records, by the rules in rows.ts. A CSV that
+ * cannot be used at all is an InputError; a bad row is a value, and the run goes on.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { InputError } from './errors.ts';
+import {
+  detectLayout,
+  firstRowIsHeader,
+  toJob,
+  type BadRow,
+  type HeaderMode,
+  type Job,
+  type Layout,
+} from './rows.ts';
+
+export interface ReadOptions {
+  /** A path, or '-' for stdin. */
+  readonly csv: string;
+  readonly csvHeader: HeaderMode;
+  readonly urlColumn: string | undefined;
+  readonly nameColumn: string | undefined;
+}
+
+/** Data rows in CSV order; iterate once. `close()` stops reading (stdin included). */
+export class CsvRows implements AsyncIterable<Job | BadRow> {
+  readonly #options: ReadOptions;
+  readonly #signal: AbortSignal;
+  /** The file's size, for the fraction read; undefined for stdin or an empty file. */
+  readonly #size: number | undefined;
+  #input: (Readable & { bytesRead?: number }) | undefined;
+
+  private constructor(options: ReadOptions, signal: AbortSignal, size: number | undefined) {
+    this.#options = options;
+    this.#signal = signal;
+    this.#size = size || undefined;
+  }
+
+  /** Checks that the CSV file exists and is a file; reading starts with the iteration. */
+  static async open(options: ReadOptions, signal: AbortSignal): Promise<CsvRows> {
+    const size = options.csv === '-' ? undefined : await csvFileSize(options.csv);
+    return new CsvRows(options, signal, size);
+  }
+
+  /** How much of the CSV file has been read (0 to 1); undefined for stdin. */
+  fraction(): number | undefined {
+    if (this.#size === undefined || this.#input === undefined) return undefined;
+    return Math.min(1, (this.#input.bytesRead ?? 0) / this.#size);
+  }
+
+  close(): void {
+    this.#input?.destroy();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Job | BadRow> {
+    const { csv } = this.#options;
+    const input = csv === '-' ? process.stdin : createReadStream(csv);
+    this.#input = input;
+    const parser = input.pipe(
+      parse({
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        skip_records_with_empty_values: true,
+        trim: true,
+      }),
+    );
+    // pipe() does not forward errors: a read error must end the parse, not vanish.
+    input.on('error', (error: Error) => parser.destroy(error));
+    let layout: Layout | undefined;
+    let header: string[] | undefined;
+    let row = 0;
+    try {
+      for await (const record of parser as AsyncIterable<string[]>) {
+        this.#signal.throwIfAborted();
+        if (layout === undefined) {
+          // A header is held back until the first data row arrives: the layout needs both.
+          if (header === undefined && firstRowIsHeader(record, this.#options.csvHeader)) {
+            header = record;
+            continue;
+          }
+          layout = detectLayout(header ?? record, header ? record : undefined, {
+            header: this.#options.csvHeader,
+            urlColumn: this.#options.urlColumn,
+            nameColumn: this.#options.nameColumn,
+          });
+        }
+        yield toJob(record, layout, ++row);
+      }
+    } catch (error) {
+      throw asInputError(error, csv);
+    }
+  }
+}
+
+/** A read or parse failure in the words the user needs; anything else as it is. */
+function asInputError(error: unknown, csv: string): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'ENOENT' && csv !== '-') return new InputError(`cannot read ${csv}: no such file`);
+  if (code?.startsWith('CSV_')) {
+    return new InputError(`${csv} is not valid CSV: ${(error as Error).message}`);
+  }
+  return error;
+}
+
+async function csvFileSize(path: string): Promise<number> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new InputError(
+      `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
+  }
+  if (info.isDirectory()) throw new InputError(`${path} is a directory, not a CSV file`);
+  return info.size;
+}

@@ -1,0 +1,124 @@
+/**
+ * A download run as a pipeline of stages, top to bottom: read the CSV's rows (read.ts), plan
+ * each row (plan.ts: its name, resume, one fetch per URL), fetch through the pool
+ * (fetcher.ts), publish the files and manifest lines (publish.ts), report (report.ts). Each
+ * stage keeps its own state; this module wires them and bounds the rows in flight.
+ */
+import { performance } from 'node:perf_hooks';
+import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
+import { Fetcher } from './fetcher.ts';
+import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
+import type { ManifestLine } from './manifest.ts';
+import { Planner } from './plan.ts';
+import { Output, type Published } from './publish.ts';
+import { CsvRows } from './read.ts';
+import { Tally } from './report.ts';
+import type { Job } from './rows.ts';
+
+interface Stages {
+  readonly plan: Planner;
+  readonly fetcher: Fetcher;
+  readonly output: Output;
+}
+
+/**
+ * Streams the CSV, names every row, fetches each distinct URL once through the pool, puts
+ * every row's file in place, and appends one manifest line per finished row. Throws
+ * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run.
+ */
+export async function runDownload(
+  config: DownloadConfig,
+  signal: AbortSignal,
+  onProgress?: (p: DownloadProgress) => void,
+): Promise<DownloadResult> {
+  const began = performance.now();
+  const rows = await CsvRows.open(config, signal);
+  const output = await Output.open(config.out, config.force);
+  const tally = new Tally(began, () => rows.fraction(), onProgress);
+  const finish = (line: ManifestLine): void => {
+    output.record(line);
+    tally.finished(line);
+  };
+  const inFlight = new InFlight(Math.max(16, config.workers * config.concurrency * 2));
+  let fetcher: Fetcher | undefined;
+  try {
+    fetcher = await Fetcher.start(config, signal);
+    const plan = new Planner({ out: config.out, ext: config.ext, done: output.done });
+    const stages: Stages = { plan, fetcher, output };
+    for await (const row of rows) {
+      tally.read();
+      if ('error' in row) finish(badRowLine(row));
+      else await inFlight.add(downloadRow(row, plan.stem(row), stages).then(finish));
+    }
+    await inFlight.all();
+  } catch (error) {
+    throw signal.aborted ? tally.interrupted() : error;
+  } finally {
+    rows.close();
+    await fetcher?.destroy();
+    await inFlight.settled();
+    await output.close();
+  }
+  return tally.result({ requests: fetcher.requests, out: config.out, cleaned: output.cleaned });
+}
+
+/** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
+async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
+  const { plan, output } = stages;
+  const started = performance.now();
+  const previous = plan.finishedBefore(job);
+  if (previous && (await plan.stillThere(previous))) return skippedLine(job, previous);
+  const { first, published } = plan.fetchOnce(job.url, () => fetchFirst(job.url, stem, stages));
+  const { outcome, path, writeError } = await published;
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  if (!outcome.ok) return fetchFailedLine(job, ms, outcome);
+  const file = plan.fileName(stem, outcome.ext);
+  try {
+    if (writeError !== undefined || path === undefined) throw new Error(writeError);
+    if (!first) await output.copy(path, file);
+  } catch (error) {
+    return writeFailedLine(job, ms, outcome, file, error);
+  }
+  return okLine(job, ms, outcome, file, first);
+}
+
+/**
+ * Fetches a URL for the first row that has it, and puts that row's file in place before any
+ * other row sees the outcome, so rows sharing the URL copy a file that exists.
+ */
+async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Published> {
+  const temp = stages.output.tempPath();
+  const outcome = await stages.fetcher.fetch(url, temp);
+  if (!outcome.ok) return { outcome };
+  return stages.output.place(temp, stages.plan.fileName(stem, outcome.ext), outcome);
+}
+
+/**
+ * Rows in flight (fetching, or waiting on a URL another row fetches). Reading pauses at the
+ * limit, so memory does not grow with the CSV.
+ */
+class InFlight {
+  readonly #limit: number;
+  readonly #tasks = new Set<Promise<void>>();
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Adds a row's task; resolves once there is room for another row. */
+  async add(task: Promise<void>): Promise<void> {
+    const tracked = task.finally(() => this.#tasks.delete(tracked));
+    this.#tasks.add(tracked);
+    while (this.#tasks.size >= this.#limit) await Promise.race(this.#tasks);
+  }
+
+  /** Every row finished; rejects with the first that failed. */
+  async all(): Promise<void> {
+    await Promise.all(this.#tasks);
+  }
+
+  /** Every row settled, however (after an abort). */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.#tasks);
+  }
+}

@@ -1,0 +1,38 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runDownload } from '../../../src/commands/download-csv/run.ts';
+import { InputError } from '../../../src/download/errors.ts';
+import { exitCodeFor, UsageError } from '../../../src/errors.ts';
+import { downloadConfig } from '../../helpers/download-config.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-command-'));
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+// The download stages throw their own errors; the command says what they mean to a user.
+describe('download-csv maps input errors to usage errors (exit 2)', () => {
+  it.each([
+    ['no such file', undefined, 'nope.csv', /^cannot read .*nope\.csv: no such file$/],
+    ['not CSV', 'a,"b\n', 'list.csv', /list\.csv is not valid CSV: /],
+    [
+      'a column that is not there',
+      'name,url\ncat,http://127.0.0.1:9/a\n',
+      'list.csv',
+      /^--url-column "photo" is not a column; the header has: name, url$/,
+    ],
+  ])('%s', async (_, text, file, message) => {
+    if (text !== undefined) await writeFile(join(dir, file), text);
+    const config = downloadConfig(join(dir, file), join(dir, 'out'), { urlColumn: 'photo' });
+    const error: unknown = await runDownload(config, new AbortController().signal).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).cause).toBeInstanceOf(InputError);
+    expect(exitCodeFor(error)).toBe(2);
+  });
+});

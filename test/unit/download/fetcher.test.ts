@@ -1,0 +1,68 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Fetcher } from '../../../src/download/fetcher.ts';
+import { downloadConfig, loopbackWithoutProxy } from '../../helpers/download-config.ts';
+import { PNG, startImageServer, type ImageServer } from '../../helpers/image-server.ts';
+
+let server: ImageServer;
+let dir: string;
+beforeAll(async () => {
+  loopbackWithoutProxy();
+  server = await startImageServer();
+});
+afterAll(() => server.close());
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-fetcher-'));
+  server.hits.clear();
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+describe('Fetcher (inline runtime)', () => {
+  it('downloads a body to the temp path it is given, and counts requests', async () => {
+    const fetcher = await Fetcher.start(downloadConfig('-', dir), new AbortController().signal);
+    try {
+      const outcome = await fetcher.fetch(`${server.url}/png`, join(dir, 'a.part'));
+      expect(outcome).toMatchObject({ ok: true, status: 200, bytes: PNG.length, ext: 'png' });
+      expect(await readFile(join(dir, 'a.part'))).toEqual(PNG);
+      expect(fetcher.requests).toBe(1);
+    } finally {
+      await fetcher.destroy();
+    }
+  });
+
+  it('returns a failed download as an outcome and leaves no temp file', async () => {
+    const fetcher = await Fetcher.start(downloadConfig('-', dir), new AbortController().signal);
+    try {
+      const outcome = await fetcher.fetch(`${server.url}/404`, join(dir, 'b.part'));
+      expect(outcome).toEqual({ ok: false, status: 404, error: 'HTTP 404', attempts: 1 });
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await fetcher.destroy();
+    }
+  });
+
+  it('sends the configured headers', async () => {
+    const config = downloadConfig('-', dir);
+    const fetcher = await Fetcher.start(config, new AbortController().signal);
+    try {
+      await fetcher.fetch(`${server.url}/browser-only`, join(dir, 'c.part'));
+      expect(server.agents.get('/browser-only')).toBe('crew-test');
+    } finally {
+      await fetcher.destroy();
+    }
+  });
+
+  it('fails a fetch in flight when the run is aborted', async () => {
+    const controller = new AbortController();
+    const fetcher = await Fetcher.start(downloadConfig('-', dir), controller.signal);
+    try {
+      const fetching = fetcher.fetch(`${server.url}/slow`, join(dir, 'd.part'));
+      setTimeout(() => controller.abort(new Error('stop')), 100);
+      await expect(fetching).rejects.toThrow('stop');
+    } finally {
+      await fetcher.destroy();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
+import { doneKey, ManifestWriter, readManifest } from '../../../src/download/manifest.ts';
+
+let dir: string;
+let path: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-manifest-'));
+  path = join(dir, 'crew-manifest.jsonl');
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+const line = (row: number, status: string, file: string | null, bytes = 3, url = `u${row}`) =>
+  JSON.stringify({ row, url, file, status, bytes });
+
+describe('readManifest', () => {
+  it('finds nothing when there is no manifest', async () => {
+    expect((await readManifest(path)).size).toBe(0);
+  });
+
+  it.each([
+    [
+      'ok and skipped rows are done',
+      [line(1, 'ok', 'a.png'), line(2, 'skipped', 'b.png', 4)],
+      {
+        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
+        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 4 },
+      },
+    ],
+    ['failed rows are not', [line(1, 'failed', null)], {}],
+    [
+      'the last line of a row wins',
+      [
+        line(1, 'ok', 'a.png'),
+        line(1, 'failed', null),
+        line(2, 'failed', null),
+        line(2, 'ok', 'b.png'),
+      ],
+      {
+        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 3 },
+      },
+    ],
+    [
+      'a row is keyed by row and URL: a changed CSV does not match',
+      [line(1, 'ok', 'a.png', 3, 'u1'), line(1, 'ok', 'x.png', 3, 'other')],
+      {
+        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
+        [doneKey(1, 'other')]: { file: 'x.png', bytes: 3 },
+      },
+    ],
+    ['an ok line without a file is not done', [line(1, 'ok', null)], {}],
+    [
+      'a line cut short by a crash, blank lines and CRLF are passed over',
+      [
+        line(1, 'ok', 'a.png'),
+        '',
+        `${line(2, 'ok', 'b.png')}\r`,
+        line(3, 'ok', 'c.png').slice(0, 20),
+      ],
+      {
+        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
+        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 3 },
+      },
+    ],
+  ])('%s', async (_, lines, expected) => {
+    await writeFile(path, lines.join('\n'));
+    expect(Object.fromEntries(await readManifest(path))).toEqual(expected);
+  });
+});
+
+describe('ManifestWriter', () => {
+  it('appends one JSON line per row after what is there, all on disk after close', async () => {
+    await writeFile(path, `${line(1, 'ok', 'a.png')}\n`);
+    const writer = new ManifestWriter(path);
+    const job = { row: 2, id: '', name: 'b', url: 'u2' };
+    writer.write(skippedLine(job, { file: 'b.png', bytes: 5 }));
+    writer.write(badRowLine({ row: 3, url: '', error: 'no URL in this row' }));
+    await writer.close();
+    const lines = (await readFile(path, 'utf8')).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe('');
+    expect(lines.slice(1, 3).map((l) => JSON.parse(l) as unknown)).toMatchObject([
+      { row: 2, status: 'skipped', file: 'b.png' },
+      { row: 3, status: 'failed', error: 'no URL in this row' },
+    ]);
+    expect(Object.fromEntries(await readManifest(path))).toEqual({
+      [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
+      [doneKey(2, 'u2')]: { file: 'b.png', bytes: 5 },
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FetchOutcome } from '../../../src/download/fetch.ts';
+import { doneKey, type Done } from '../../../src/download/manifest.ts';
+import { Planner } from '../../../src/download/plan.ts';
+import type { Published } from '../../../src/download/publish.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-plan-'));
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+const job = (row: number, name: string, url = `http://x.test/${row}`) => ({
+  row,
+  name,
+  id: '',
+  url,
+});
+const planner = (options: { ext?: string; done?: Done } = {}, maxUrls?: number) =>
+  new Planner(
+    {
+      out: dir,
+      ext: options.ext,
+      done: options.done ?? new Map<string, { file: string; bytes: number }>(),
+    },
+    maxUrls,
+  );
+
+const ok: FetchOutcome = {
+  ok: true,
+  status: 200,
+  bytes: 3,
+  sha256: 'abc',
+  contentType: 'image/png',
+  ext: 'png',
+  attempts: 1,
+  finalUrl: 'http://x.test/final',
+};
+
+describe('Planner', () => {
+  it('claims stems in row order: the same name again gets -2, -3, whatever the case', () => {
+    const plan = planner();
+    const stems = ['cat', 'Cat', 'dog', 'cat', ''].map((name, i) => plan.stem(job(i + 1, name)));
+    expect(stems).toEqual(['cat', 'Cat-2', 'dog', 'cat-3', '5']);
+  });
+
+  it.each([
+    ['the content decides', undefined, 'cat', 'png', 'cat.png'],
+    ['--ext wins over the content', 'jpg', 'cat', 'png', 'cat.jpg'],
+    ['a name already ending in the extension keeps it', undefined, 'cat.PNG', 'png', 'cat.PNG'],
+    ['no known extension', undefined, 'cat', '', 'cat'],
+  ])('file name: %s', (_, ext, stem, contentExt, expected) => {
+    expect(planner(ext ? { ext } : {}).fileName(stem, contentExt)).toBe(expected);
+  });
+
+  it('skips a row only when its recorded file is still there, whole', async () => {
+    const done: Done = new Map([
+      [doneKey(1, 'http://x.test/1'), { file: 'whole.png', bytes: 3 }],
+      [doneKey(2, 'http://x.test/2'), { file: 'cut.png', bytes: 3 }],
+      [doneKey(3, 'http://x.test/3'), { file: 'gone.png', bytes: 3 }],
+      [doneKey(4, 'http://x.test/4'), { file: 'link.png', bytes: 3 }],
+    ]);
+    await writeFile(join(dir, 'whole.png'), 'abc');
+    await writeFile(join(dir, 'cut.png'), 'ab');
+    await symlink(join(dir, 'whole.png'), join(dir, 'link.png'));
+    const plan = planner({ done });
+    const skipped = [];
+    for (const row of [1, 2, 3, 4]) {
+      const previous = plan.finishedBefore(job(row, 'x'));
+      skipped.push(previous !== undefined && (await plan.stillThere(previous)));
+    }
+    expect(skipped).toEqual([true, false, false, false]);
+    // Another URL on the same row is another job: nothing recorded.
+    expect(plan.finishedBefore(job(1, 'x', 'http://x.test/other'))).toBeUndefined();
+  });
+
+  it('fetches each URL once; later rows share the first one', async () => {
+    const plan = planner();
+    let fetches = 0;
+    const fetch = (): Promise<Published> => {
+      fetches++;
+      return Promise.resolve({ outcome: ok, path: join(dir, 'cat.png') });
+    };
+    const first = plan.fetchOnce('http://x.test/a', fetch);
+    const second = plan.fetchOnce('http://x.test/a', fetch);
+    const other = plan.fetchOnce('http://x.test/b', fetch);
+    expect([first.first, second.first, other.first]).toEqual([true, false, true]);
+    expect(fetches).toBe(2);
+    expect(await second.published).toEqual(await first.published);
+    // Once settled, later rows get what they need without the redirect target.
+    const later = await plan.fetchOnce('http://x.test/a', fetch).published;
+    expect(later).toMatchObject({
+      path: join(dir, 'cat.png'),
+      outcome: { ok: true, sha256: 'abc' },
+    });
+    expect(later.outcome).toMatchObject({ finalUrl: '' });
+    expect(fetches).toBe(2);
+  });
+
+  it('remembers only the most recent URLs: an old repeat is fetched again', () => {
+    const plan = planner({}, 2);
+    let fetches = 0;
+    const fetch = (): Promise<Published> => {
+      fetches++;
+      return new Promise(() => undefined);
+    };
+    for (const url of ['a', 'b', 'c', 'c', 'b', 'a']) plan.fetchOnce(`http://x.test/${url}`, fetch);
+    expect(fetches).toBe(4);
+  });
+});

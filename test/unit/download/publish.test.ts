@@ -1,0 +1,99 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FetchOutcome } from '../../../src/download/fetch.ts';
+import { badRowLine } from '../../../src/download/lines.ts';
+import { doneKey, MANIFEST } from '../../../src/download/manifest.ts';
+import { Output } from '../../../src/download/publish.ts';
+
+let dir: string;
+let out: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-publish-'));
+  out = join(dir, 'images');
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+const ok: FetchOutcome = {
+  ok: true,
+  status: 200,
+  bytes: 3,
+  sha256: 'abc',
+  contentType: 'image/png',
+  ext: 'png',
+  attempts: 1,
+  finalUrl: 'http://x.test/a',
+};
+const line = (row: number, status: string, file: string | null) =>
+  JSON.stringify({ row, url: `http://x.test/${row}`, file, status, bytes: 3 });
+
+describe('Output', () => {
+  it('creates the directory, removes what a killed run left, and reads what it finished', async () => {
+    await mkdir(out);
+    await writeFile(join(out, '.crew-dead1-0.part'), 'x');
+    await writeFile(join(out, '.crew-dead1-7.part'), 'x');
+    await writeFile(join(out, 'keep.png'), 'x');
+    await writeFile(
+      join(out, MANIFEST),
+      [line(1, 'ok', 'a.png'), line(2, 'failed', null), line(3, 'skipped', 'c.png')].join('\n'),
+    );
+    const output = await Output.open(out, false);
+    await output.close();
+    expect(output.cleaned).toBe(2);
+    expect((await readdir(out)).sort()).toEqual([MANIFEST, 'keep.png'].sort());
+    expect([...output.done.keys()]).toEqual([
+      doneKey(1, 'http://x.test/1'),
+      doneKey(3, 'http://x.test/3'),
+    ]);
+    const forced = await Output.open(out, true);
+    await forced.close();
+    expect(forced.done.size).toBe(0);
+  });
+
+  it('hands out distinct hidden temp paths in the output directory', async () => {
+    const output = await Output.open(out, false);
+    const temps = [output.tempPath(), output.tempPath(), output.tempPath()];
+    await output.close();
+    expect(new Set(temps).size).toBe(3);
+    for (const temp of temps) {
+      expect(dirname(temp)).toBe(out);
+      expect(basename(temp)).toMatch(/^\.crew-[0-9a-f]+-\d+\.part$/);
+    }
+  });
+
+  it('places a fetched body under its final name, and gives other rows copies', async () => {
+    const output = await Output.open(out, false);
+    const temp = output.tempPath();
+    await writeFile(temp, 'abc');
+    const placed = await output.place(temp, 'cat.png', ok);
+    expect(placed).toEqual({ outcome: ok, path: join(out, 'cat.png') });
+    await output.copy(placed.path!, 'cat-2.png');
+    await output.close();
+    expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe('abc');
+    expect((await readdir(out)).sort()).toEqual(['cat-2.png', 'cat.png', MANIFEST].sort());
+  });
+
+  it('keeps a failed rename as a value for every row that shares the URL', async () => {
+    const output = await Output.open(out, false);
+    const placed = await output.place(output.tempPath(), 'cat.png', ok);
+    await output.close();
+    expect(placed.outcome).toBe(ok);
+    expect(placed.path).toBeUndefined();
+    expect(placed.writeError).toMatch(/ENOENT/);
+  });
+
+  it('appends one manifest line per row, and on close removes only its own temp files', async () => {
+    await mkdir(out);
+    await writeFile(join(out, MANIFEST), `${line(1, 'ok', 'a.png')}\n`);
+    const output = await Output.open(out, false);
+    await writeFile(output.tempPath(), 'left by a killed worker');
+    await writeFile(join(out, '.crew-other-0.part'), 'another run in flight');
+    output.record(badRowLine({ row: 2, url: '', error: 'no URL in this row' }));
+    output.record(badRowLine({ row: 3, url: 'ftp://x', error: 'not an http(s) URL' }));
+    await output.close();
+    const lines = (await readFile(join(out, MANIFEST), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { row: number }).row)).toEqual([1, 2, 3]);
+    expect((await readdir(out)).sort()).toEqual(['.crew-other-0.part', MANIFEST].sort());
+  });
+});

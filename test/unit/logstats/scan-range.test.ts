@@ -1,0 +1,71 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanRange } from '../../../src/logstats/read.ts';
+import { ClientUnion } from '../../../src/logstats/tally.ts';
+
+// Lines of many lengths and endings, so that cut points land inside the client field, inside
+// the rest of a line, on a CR, on an LF, and right after one.
+const lines = [
+  '10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 2326',
+  '10.0.0.2 - - [10/Oct/2000:13:55:37 -0700] "GET /a HTTP/1.1" 200 1\r',
+  '',
+  '2001:db8::1 - - [10/Oct/2000:13:55:38 -0700] "GET /b HTTP/1.1" 404 0',
+  'not a log line at all',
+  `10.0.0.3 - - [10/Oct/2000:13:55:39 -0700] "GET /${'x'.repeat(700)} HTTP/1.1" 200 9`,
+  '10.0.0.1 - - [10/Oct/2000:13:55:40 -0700] "GET / HTTP/1.1" 304 0\r',
+  '192.168.100.200 - - [10/Oct/2000:13:55:41 -0700] "POST /c HTTP/1.1" 201 12',
+  '2001:db8::1 - - [10/Oct/2000:13:55:42 -0700] "GET /d HTTP/1.1" 200 3',
+];
+
+let dir: string;
+let file: string;
+let size: number;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-scan-range-'));
+  file = join(dir, 'access.log');
+  // The last line has no line end: a file cut off mid-write still counts it.
+  const text = lines.join('\n');
+  size = Buffer.byteLength(text);
+  await writeFile(file, text);
+});
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Scans `[0, size)` cut at `cuts`, one range at a time, and unions the results. */
+async function scanCut(cuts: readonly number[]) {
+  const bounds = [0, ...cuts, size];
+  const union = new ClientUnion(false);
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const range = { file: 0, path: file, start: bounds[i]!, end: bounds[i + 1]!, gzip: false };
+    union.add(await scanRange(range, false));
+  }
+  return { total: union.total, malformed: union.malformed, ips: union.ips, bytes: union.bytes };
+}
+
+describe('scanRange: ranges cut anywhere count every line exactly once', () => {
+  // Counted by hand: 8 requests (the empty line is no request), 1 of them not a log line,
+  // 5 distinct clients.
+  const expected = { total: 8, malformed: 1, ips: 5 };
+
+  it('counts the whole file', async () => {
+    expect(await scanCut([])).toEqual({ ...expected, bytes: size });
+  });
+
+  it('at every single cut point', async () => {
+    for (let cut = 1; cut < size; cut++) {
+      expect(await scanCut([cut]), `cut at ${cut}`).toEqual({ ...expected, bytes: size });
+    }
+  });
+
+  it('at many pairs of cut points, including empty and one-byte ranges', async () => {
+    for (let a = 1; a < size; a += 7) {
+      for (const width of [0, 1, 2, 65, 66, 700, 800]) {
+        const b = Math.min(size, a + width);
+        expect(await scanCut([a, b]), `cuts at ${a}, ${b}`).toEqual({ ...expected, bytes: size });
+      }
+    }
+  });
+});
