@@ -51,9 +51,10 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
       running++;
       const first = event.tasks[0];
       const current = first ? describeTask(first.name, first.input) : 'an empty job';
-      context.progress(
-        `running ${current}${event.tasks.length > 1 ? ` and ${event.tasks.length - 1} more` : ''}`,
-      );
+      const line = `running ${current}${event.tasks.length > 1 ? ` and ${event.tasks.length - 1} more` : ''}`;
+      context.progress(line);
+      // Off a terminal (a service's log), each job's start and end is a line of its own.
+      if (!process.stderr.isTTY) say(line);
       return;
     }
     running--;
