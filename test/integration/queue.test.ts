@@ -5,7 +5,7 @@
  * coordinator stopped with Ctrl-C.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,13 +50,13 @@ function answers(stdout: string): unknown {
   );
 }
 
-/** Jobs that needed more than one attempt. */
-async function retriedJobs(): Promise<number> {
+/** How many of crew's jobs match `where` (a condition on pgboss.job). */
+async function countJobs(where: string): Promise<number> {
   const client = new pg.Client({ connectionString: postgres.url });
   await client.connect();
   try {
     const { rows } = await client.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND retry_count > 0',
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND ${where}`,
       [QUEUE],
     );
     return rows[0]!.n;
@@ -64,6 +64,19 @@ async function retriedJobs(): Promise<number> {
     await client.end();
   }
 }
+
+/** Takes `worker` out of the three and starts another in its place, serving once it returns. */
+async function replaceWorker(worker: (typeof workers)[number]): Promise<void> {
+  workers.splice(workers.indexOf(worker), 1);
+  const next = startWorker();
+  while (!next.stderr.includes('serving')) await sleep(100);
+}
+
+/** A worker's log line for a chunk of sum's work (not one of its 64-number warm-ups). */
+const inChunk = /running sum \[\d+, \d{6,}\)/;
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
 beforeAll(async () => {
   postgres = await startPostgres();
@@ -121,6 +134,8 @@ describe('crew --queue with three workers', () => {
     expect(result.ok).toBe(true);
     expect(result.result).toBe(String((9007199254740000n + 9007199314739999n) * 30000000n));
     expect(result.chunks).toBe(5);
+    const home = await runCrew([...args, '-w', '5'], { env: local });
+    expect(answers(remote.stdout)).toEqual(answers(home.stdout));
   });
 
   it('downloads a CSV: every row once in the manifest, every file in place', async () => {
@@ -168,7 +183,7 @@ describe('crew --queue with three workers', () => {
       env: { ...env, CREW_QUEUE: postgres.url },
     });
     const result = collect(coordinator, { timeoutMs: 55_000 });
-    while (!victim.stderr.slice(before).includes('running sum')) await sleep(20);
+    while (!inChunk.test(victim.stderr.slice(before))) await sleep(20);
     victim.child.kill('SIGKILL');
     const remote = await result;
     expect(remote.code).toBe(0);
@@ -177,10 +192,63 @@ describe('crew --queue with three workers', () => {
       result: String((120_000_000_000n * 119_999_999_999n) / 2n),
     });
     // The task the dead worker held went back to the queue and ran again.
-    expect(await retriedJobs()).toBeGreaterThan(0);
-    workers.shift();
-    startWorker();
+    expect(await countJobs('retry_count > 0')).toBeGreaterThan(0);
+    await replaceWorker(victim);
   }, 60_000);
+
+  it('a worker stopped with SIGTERM finishes the task it holds, then exits', async () => {
+    const victim = workers[0]!;
+    const before = victim.stderr.length;
+    // Three chunks of about a second each: the victim is inside one when told to stop.
+    const coordinator = spawnCrew(['sum', '3e10', '--json', '-w', '3'], {
+      env: { ...env, CREW_QUEUE: postgres.url },
+    });
+    const result = collect(coordinator, { timeoutMs: 55_000 });
+    while (!inChunk.test(victim.stderr.slice(before))) await sleep(20);
+    const exit = exited(victim.child);
+    victim.child.kill('SIGTERM');
+    const remote = await result;
+    expect(remote.code).toBe(0);
+    expect(JSON.parse(remote.stdout)).toMatchObject({
+      ok: true,
+      result: String((30_000_000_000n * 29_999_999_999n) / 2n),
+    });
+    expect(await exit).toBe(130);
+    const said = victim.stderr.slice(before);
+    const stopping = said.indexOf('stopping after the 1 job running');
+    expect(stopping).toBeGreaterThan(0);
+    // After the notice, the job it held finished here (a line per job off a terminal).
+    expect(said.slice(stopping)).toMatch(/\d+ tasks? done \(0 failed\) in \d+ jobs?\n/);
+    expect(said).toMatch(/crew: stopped: \d+ tasks? done \(0 failed\)/);
+    await replaceWorker(victim);
+  }, 60_000);
+
+  it('fails the task of a file the workers cannot see, with that reason, like a local run', async () => {
+    const dir = join(work, 'vanishing');
+    await mkdir(dir);
+    for (const name of ['20210322.log', '20210323.log']) {
+      await copyFile(join(repoRoot, 'samples/logs', name), join(dir, name));
+    }
+    // The coordinator lists both files; the workers, held still meanwhile, find one gone.
+    for (const { child } of workers) child.kill('SIGSTOP');
+    let result: ReturnType<typeof collect>;
+    try {
+      const coordinator = spawnCrew(['logstats', dir, '--json'], {
+        env: { ...env, CREW_QUEUE: postgres.url },
+      });
+      result = collect(coordinator, { timeoutMs: 30_000 });
+      while ((await countJobs(`state = 'created'`)) === 0) await sleep(50);
+      await rm(join(dir, '20210323.log'));
+    } finally {
+      for (const { child } of workers) child.kill('SIGCONT');
+    }
+    const remote = await result;
+    expect(remote.code).toBe(1);
+    const doc = JSON.parse(remote.stdout) as { files: { file: string }[]; failed: unknown };
+    expect(doc.files.map((f) => f.file)).toEqual(['20210322.log']);
+    expect(doc.failed).toEqual([{ file: '20210323.log', error: 'no such file or directory' }]);
+    expect(remote.stderr).toContain('20210323.log (no such file or directory)');
+  });
 
   it('carries on after the database drops every connection', async () => {
     const client = new pg.Client({ connectionString: postgres.url });

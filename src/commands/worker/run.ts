@@ -1,4 +1,4 @@
-import { Interrupted } from '../../errors.ts';
+import { Interrupted, reasonOf } from '../../errors.ts';
 import { MAX_BATCH } from '../../pool/queue/backend.ts';
 import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
@@ -71,8 +71,8 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
       slots: pool.workers,
       run: (name, input) =>
         pool.run(name as 'sumRange', input as never).catch((error: unknown) => {
-          // The coordinator names the task itself: send the worker's reason only.
-          throw error instanceof Error && error.name === 'TaskError' ? error.cause : error;
+          // The coordinator names the task itself: send the reason a local run would print.
+          throw new Error(reasonOf(error));
         }),
       accept: acceptTask,
       signal: context.signal,
