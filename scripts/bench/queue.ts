@@ -76,18 +76,18 @@ export async function benchQueue(context: BenchContext): Promise<BenchSection> {
   await writeFile(join(dir, 'list.csv'), `${csv.join('\n')}\n`);
 
   const pairs: Pair[] = [];
-  const side = async (argv: string[], queued: boolean, before?: () => Promise<void>) => {
-    const times: number[] = [];
-    let last: Measured | undefined;
-    for (let i = 0; i < runs; i++) {
-      await before?.();
-      last = await measure(crew[0]!, [...crew.slice(1), ...argv, '--json', '--quiet'], {
-        env: queued ? env : { CREW_QUEUE: '' },
-      });
-      if (last.code !== 0) throw new Error(`${argv.join(' ')} exited ${last.code}: ${last.stderr}`);
-      times.push(last.wallMs);
-    }
-    return { ms: median(times), last: last! };
+  const runOnce = async (argv: string[], queued: boolean, before?: () => Promise<void>) => {
+    await before?.();
+    const run = await measure(crew[0]!, [...crew.slice(1), ...argv, '--json', '--quiet'], {
+      env: queued ? env : { CREW_QUEUE: '' },
+    });
+    if (run.code !== 0) throw new Error(`${argv.join(' ')} exited ${run.code}: ${run.stderr}`);
+    return run;
+  };
+  const side = async (argv: string[], queued: boolean) => {
+    const all = [];
+    for (let i = 0; i < runs; i++) all.push(await runOnce(argv, queued));
+    return { ms: median(all.map((r) => r.wallMs)), last: all.at(-1)! };
   };
   const compare = async (
     work: string,
@@ -97,16 +97,21 @@ export async function benchQueue(context: BenchContext): Promise<BenchSection> {
     before?: () => Promise<void>,
   ): Promise<void> => {
     context.log(`queue: ${work}`);
-    // Alternated, so both sides see the same machine (it is shared and noisy).
+    // Alternated run by run, so both sides see the same machine (it is shared and noisy).
     // The coordinator's --runtime only names the workers' in its report: the same on both.
-    const local = await side([...argv, '--runtime', 'process'], false, before);
-    const queue = await side([...argv, '--runtime', 'process'], true, before);
+    const args = [...argv, '--runtime', 'process'];
+    const local: Measured[] = [];
+    const queue: Measured[] = [];
+    for (let i = 0; i < runs; i++) {
+      local.push(await runOnce(args, false, before));
+      queue.push(await runOnce(args, true, before));
+    }
     pairs.push({
       work,
       tasks,
-      localMs: local.ms,
-      queueMs: queue.ms,
-      same: answer(local.last) === answer(queue.last),
+      localMs: median(local.map((r) => r.wallMs)),
+      queueMs: median(queue.map((r) => r.wallMs)),
+      same: answer(local.at(-1)!) === answer(queue.at(-1)!),
       target,
     });
   };
