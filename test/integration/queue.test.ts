@@ -75,6 +75,26 @@ async function replaceWorker(worker: (typeof workers)[number]): Promise<void> {
 /** A worker's log line for a chunk of sum's work (not one of its 64-number warm-ups). */
 const inChunk = /running sum \[\d+, \d{6,}\)/;
 
+const SUM_3E10 = String((30_000_000_000n * 29_999_999_999n) / 2n);
+
+/**
+ * Starts a queued `crew sum 3e10` in three chunks of a second or more each, and returns once
+ * `worker` is inside one of them (when it can act on a task that is really running).
+ */
+async function sumWithWorkerInChunk(worker: (typeof workers)[number], extra: string[]) {
+  const before = worker.stderr.length;
+  const coordinator = spawnCrew(['sum', '3e10', '--json', '-w', '3', ...extra], {
+    env: { ...env, CREW_QUEUE: postgres.url },
+  });
+  const result = collect(coordinator, { timeoutMs: 110_000 });
+  while (!inChunk.test(worker.stderr.slice(before))) {
+    if (coordinator.exitCode !== null)
+      throw new Error('the run ended before the worker got a chunk');
+    await sleep(20);
+  }
+  return { result, before };
+}
+
 const exited = (child: ChildProcess): Promise<number | null> =>
   new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
@@ -177,51 +197,39 @@ describe('crew --queue with three workers', () => {
 
   it('gets the exact answer when a worker is killed with -9 mid-task', async () => {
     const victim = workers[0]!;
-    const before = victim.stderr.length;
-    // Chunks of seconds each (4e10 additions at ~8e9/s): the victim is inside one when it dies.
-    const coordinator = spawnCrew(['sum', '1.2e11', '--json', '-w', '3', '--task-timeout', '10'], {
-      env: { ...env, CREW_QUEUE: postgres.url },
-    });
-    const result = collect(coordinator, { timeoutMs: 55_000 });
-    while (!inChunk.test(victim.stderr.slice(before))) await sleep(20);
-    victim.child.kill('SIGKILL');
-    const remote = await result;
-    expect(remote.code).toBe(0);
-    expect(JSON.parse(remote.stdout)).toMatchObject({
-      ok: true,
-      result: String((120_000_000_000n * 119_999_999_999n) / 2n),
-    });
-    // The task the dead worker held went back to the queue and ran again.
-    expect(await countJobs('retry_count > 0')).toBeGreaterThan(0);
-    await replaceWorker(victim);
-  }, 60_000);
+    try {
+      const { result } = await sumWithWorkerInChunk(victim, ['--task-timeout', '10']);
+      victim.child.kill('SIGKILL');
+      const remote = await result;
+      expect(remote.code).toBe(0);
+      expect(JSON.parse(remote.stdout)).toMatchObject({ ok: true, result: SUM_3E10 });
+      // The task the dead worker held went back to the queue and ran again.
+      expect(await countJobs('retry_count > 0')).toBeGreaterThan(0);
+    } finally {
+      await replaceWorker(victim);
+    }
+  }, 120_000);
 
   it('a worker stopped with SIGTERM finishes the task it holds, then exits', async () => {
     const victim = workers[0]!;
-    const before = victim.stderr.length;
-    // Three chunks of about a second each: the victim is inside one when told to stop.
-    const coordinator = spawnCrew(['sum', '3e10', '--json', '-w', '3'], {
-      env: { ...env, CREW_QUEUE: postgres.url },
-    });
-    const result = collect(coordinator, { timeoutMs: 55_000 });
-    while (!inChunk.test(victim.stderr.slice(before))) await sleep(20);
-    const exit = exited(victim.child);
-    victim.child.kill('SIGTERM');
-    const remote = await result;
-    expect(remote.code).toBe(0);
-    expect(JSON.parse(remote.stdout)).toMatchObject({
-      ok: true,
-      result: String((30_000_000_000n * 29_999_999_999n) / 2n),
-    });
-    expect(await exit).toBe(130);
-    const said = victim.stderr.slice(before);
-    const stopping = said.indexOf('stopping after the 1 job running');
-    expect(stopping).toBeGreaterThan(0);
-    // After the notice, the job it held finished here (a line per job off a terminal).
-    expect(said.slice(stopping)).toMatch(/\d+ tasks? done \(0 failed\) in \d+ jobs?\n/);
-    expect(said).toMatch(/crew: stopped: \d+ tasks? done \(0 failed\)/);
-    await replaceWorker(victim);
-  }, 60_000);
+    try {
+      const { result, before } = await sumWithWorkerInChunk(victim, []);
+      const exit = exited(victim.child);
+      victim.child.kill('SIGTERM');
+      const remote = await result;
+      expect(remote.code).toBe(0);
+      expect(JSON.parse(remote.stdout)).toMatchObject({ ok: true, result: SUM_3E10 });
+      expect(await exit).toBe(130);
+      const said = victim.stderr.slice(before);
+      const stopping = said.indexOf('stopping after the 1 job running');
+      expect(stopping).toBeGreaterThan(0);
+      // After the notice, the job it held finished here (a line per job off a terminal).
+      expect(said.slice(stopping)).toMatch(/\d+ tasks? done \(0 failed\) in \d+ jobs?\n/);
+      expect(said).toMatch(/crew: stopped: \d+ tasks? done \(0 failed\)/);
+    } finally {
+      await replaceWorker(victim);
+    }
+  }, 120_000);
 
   it('fails the task of a file the workers cannot see, with that reason, like a local run', async () => {
     const dir = join(work, 'vanishing');
