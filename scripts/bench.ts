@@ -12,12 +12,14 @@ import { benchBinary } from './bench/binary.ts';
 import { benchDownload } from './bench/download.ts';
 import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
+import { benchQueue } from './bench/queue.ts';
 
 const sections: Record<string, BenchRunner> = {
   sum: benchSum,
   logstats: benchLogstats,
   download: benchDownload,
   binary: benchBinary,
+  queue: benchQueue,
 };
 
 const args = process.argv.slice(2);

@@ -1,15 +1,23 @@
 import type { Argv } from 'yargs';
 import { exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
-import { maxWorkers, parseWorkers } from './config.ts';
+import { DEFAULT_TASK_TIMEOUT, maxWorkers, parseWorkers } from './config.ts';
 import { runtimes } from './pool/runtime.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
 import { logstatsCommand } from './commands/logstats/options.ts';
 import { sumCommand } from './commands/sum/options.ts';
+import { workerCommand } from './commands/worker/options.ts';
+import { queueCommand } from './commands/queue/options.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** Every command, in the order `crew --help` lists them. */
-const commands: readonly Command[] = [sumCommand, downloadCommand, logstatsCommand];
+const commands: readonly Command[] = [
+  sumCommand,
+  downloadCommand,
+  logstatsCommand,
+  workerCommand,
+  queueCommand,
+];
 
 function commonOptions<T>(y: Argv<T>) {
   return y
@@ -28,7 +36,17 @@ function commonOptions<T>(y: Argv<T>) {
     })
     .option('json', { type: 'boolean', describe: 'Print one JSON document on stdout' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'No progress on stderr' })
-    .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' });
+    .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' })
+    .option('queue', {
+      type: 'string',
+      describe: 'Run tasks on the workers of this Postgres queue (or CREW_QUEUE; see crew worker)',
+      requiresArg: true,
+    })
+    .option('task-timeout', {
+      type: 'string',
+      describe: `With --queue: seconds without a worker's heartbeat before its task runs elsewhere [default: ${DEFAULT_TASK_TIMEOUT}]`,
+      requiresArg: true,
+    });
 }
 
 async function buildParser(argv: readonly string[], io: Io) {
@@ -44,7 +62,10 @@ async function buildParser(argv: readonly string[], io: Io) {
   }
   return parser
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(1, 'Name a command: download-csv, logstats or sum (see crew --help)')
+    .demandCommand(
+      1,
+      'Name a command: download-csv, logstats, sum, worker or queue (see crew --help)',
+    )
     .recommendCommands()
     .strict()
     .version(pkg.version)

@@ -1,5 +1,7 @@
 import { defaultWorkers, runtimes, type Runtime } from './pool/runtime.ts';
 import { UsageError } from './errors.ts';
+import type { QueueOptions } from './pool/queue/backend.ts';
+import { queueUrlProblem } from './pool/queue/url.ts';
 
 /** Options every command shares, validated once from the command line. */
 export interface CommonConfig {
@@ -8,6 +10,8 @@ export interface CommonConfig {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly debug: boolean;
+  /** `--queue` (or CREW_QUEUE): tasks go to the workers of this queue, not local ones. */
+  readonly queue?: QueueOptions | undefined;
 }
 
 export interface CommonArgs {
@@ -16,6 +20,8 @@ export interface CommonArgs {
   readonly json?: boolean | undefined;
   readonly quiet?: boolean | undefined;
   readonly debug?: boolean | undefined;
+  readonly queue?: string | undefined;
+  readonly taskTimeout?: string | number | undefined;
 }
 
 /**
@@ -25,7 +31,11 @@ export interface CommonArgs {
 export const maxWorkers = (): number => Math.max(16, 8 * defaultWorkers());
 
 /** Builds the shared config; `defaultRuntime` is the command's own (threads for I/O, ...). */
-export function toCommonConfig(args: CommonArgs, defaultRuntime: Runtime): CommonConfig {
+export function toCommonConfig(
+  args: CommonArgs,
+  defaultRuntime: Runtime,
+  env: NodeJS.ProcessEnv = process.env,
+): CommonConfig {
   const runtime = args.runtime ?? defaultRuntime;
   if (!isRuntime(runtime)) {
     throw new UsageError(`--runtime must be one of ${runtimes.join(', ')}; got "${runtime}"`);
@@ -36,7 +46,34 @@ export function toCommonConfig(args: CommonArgs, defaultRuntime: Runtime): Commo
     json: args.json ?? false,
     quiet: args.quiet ?? false,
     debug: args.debug ?? false,
+    queue: toQueueOptions(args, env),
   };
+}
+
+/** Seconds without a heartbeat before a queued task runs again elsewhere. */
+export const DEFAULT_TASK_TIMEOUT = 30;
+
+/** `--queue URL` or CREW_QUEUE, and `--task-timeout`; undefined for a local run. */
+export function toQueueOptions(
+  args: Pick<CommonArgs, 'queue' | 'taskTimeout'>,
+  env: NodeJS.ProcessEnv,
+): QueueOptions | undefined {
+  const url = args.queue ?? (env['CREW_QUEUE'] || undefined);
+  if (url === undefined) {
+    if (args.taskTimeout !== undefined) throw new UsageError('--task-timeout needs --queue');
+    return undefined;
+  }
+  const problem = queueUrlProblem(url);
+  if (problem) throw new UsageError(problem);
+  // pg-boss checks heartbeats no more often than every 10 s.
+  const taskTimeoutSeconds = wholeNumber(
+    '--task-timeout',
+    args.taskTimeout,
+    DEFAULT_TASK_TIMEOUT,
+    10,
+    24 * 60 * 60,
+  );
+  return { url, taskTimeoutSeconds };
 }
 
 function isRuntime(value: string): value is Runtime {

@@ -24,6 +24,7 @@ export function measure(
     readonly cwd?: string;
     readonly rss?: boolean;
     readonly feed?: (stdin: Writable) => Promise<void>;
+    readonly env?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<Measured> {
   const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
@@ -32,7 +33,7 @@ export function measure(
   return new Promise((resolve, reject) => {
     const child = spawn(withTime[0]!, withTime.slice(1), {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
     });
     let stdout = '';
     let stderr = '';

@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import type { CommonConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
 import { createProgress } from '../ui/progress.ts';
+import { withQueue } from '../tasks/placement.ts';
 
 /** What a running command gets besides its config. */
 export interface RunContext {
@@ -87,10 +88,9 @@ export async function runCommand<A, C extends CommonConfig, R>(
   };
   io.signal.addEventListener('abort', stopInput, { once: true });
   try {
-    const result = await command.run(config, {
-      signal: io.signal,
-      progress: (text) => progress.update(text),
-    });
+    const result = await withQueue(config.queue, () =>
+      command.run(config, { signal: io.signal, progress: (text) => progress.update(text) }),
+    );
     progress.stop();
     for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${note}`);
     io.out(

@@ -6,15 +6,13 @@
  * field, the first comma-separated element, trimmed (so an X-Forwarded-For list counts its
  * first address). The element must be a valid IPv4 or IPv6 address.
  */
+import { formatIPv6, parseIPv6 } from './ipv6.ts';
 
 /** What one line holds. Non-negative numbers are IPv4 addresses as unsigned 32-bit ints. */
 export const BLANK = -1;
 export const MALFORMED = -2;
-/** An IPv6 address: its canonical text is in `LineClient.ipv6`. */
+/** An IPv6 address: its four words are in `LineClient.ipv6`. */
 export const IPV6 = -3;
-
-/** Lines longer than this are malformed: no client field is that long, and memory stays bounded. */
-export const MAX_LINE_BYTES = 1 << 20;
 
 /** The longest textual IP (an IPv6 address with an embedded IPv4 tail). */
 const MAX_IP_CHARS = 45;
@@ -31,14 +29,15 @@ function isSpace(byte: number): boolean {
   return byte === SPACE || (byte >= 0x09 && byte <= 0x0d);
 }
 
-/** Reused result slot, so classifying a line allocates nothing for IPv4. */
+/** Reused result slot, so classifying a line allocates nothing. */
 export interface LineClient {
-  ipv6: string;
+  /** The address's 16 bytes as four big-endian words. */
+  readonly ipv6: Uint32Array;
 }
 
 /**
  * Classifies the line `bytes[start, end)` (without its newline): an IPv4 address as a uint32,
- * or BLANK, MALFORMED, or IPV6 with the canonical address in `out.ipv6`.
+ * or BLANK, MALFORMED, or IPV6 with the address in `out.ipv6`.
  */
 export function classifyLine(
   bytes: Uint8Array,
@@ -85,17 +84,10 @@ export function classifyLine(
 
   const v4 = parseIPv4(bytes, s, e);
   if (v4 >= 0) return v4;
-  let text = '';
-  for (let i = s; i < e; i++) {
-    const byte = bytes[i]!;
-    if (byte >= 0x80) return MALFORMED;
-    text += String.fromCharCode(byte);
-  }
-  const v6 = canonicalIPv6(text);
-  if (v6 === undefined) return MALFORMED;
-  const mapped = mappedIPv4(v6);
-  if (mapped >= 0) return mapped;
-  out.ipv6 = v6;
+  const words = out.ipv6;
+  if (!parseIPv6(bytes, s, e, words)) return MALFORMED;
+  // ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket: count it as that IPv4.
+  if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return words[3]!;
   return IPV6;
 }
 
@@ -134,19 +126,10 @@ export function parseIPv4(bytes: Uint8Array, start: number, end: number): number
  * undefined if it is not one. Zone ids (`fe80::1%eth0`) are not client addresses.
  */
 export function canonicalIPv6(text: string): string | undefined {
-  // Only hex digits, colons and dots can reach the URL parser, so nothing in the text can end
-  // the host early (`::1]/x` would otherwise parse as ::1). Not net.isIPv6: compiling its
-  // regex costs every worker ~10 ms, and the URL parser rejects the same invalid forms.
-  if (!text.includes(':') || !/^[0-9a-f:.]+$/i.test(text)) return undefined;
-  // The WHATWG URL parser serialises IPv6 hosts canonically; it is built in and exact.
-  return URL.parse(`http://[${text}]/`)?.hostname.slice(1, -1);
-}
-
-/** `::ffff:a.b.c.d` is an IPv4 client on a dual-stack socket: count it as that IPv4. */
-function mappedIPv4(canonical: string): number {
-  const match = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
-  if (!match) return -1;
-  return parseInt(match[1]!, 16) * 65536 + parseInt(match[2]!, 16);
+  const words = new Uint32Array(4);
+  const bytes = Buffer.from(text, 'latin1');
+  if (!/^[\x21-\x7e]*$/.test(text) || !parseIPv6(bytes, 0, bytes.length, words)) return undefined;
+  return formatIPv6(words);
 }
 
 /** 0x01020304 -> "1.2.3.4". */
@@ -157,10 +140,10 @@ export function formatIPv4(value: number): string {
 /** The rule on one line of text, for tests and reports: an address, "blank" or "malformed". */
 export function clientIp(line: string): string {
   const bytes = Buffer.from(line, 'utf8');
-  const out: LineClient = { ipv6: '' };
+  const out: LineClient = { ipv6: new Uint32Array(4) };
   const kind = classifyLine(bytes, 0, bytes.length, out);
   if (kind === BLANK) return 'blank';
   if (kind === MALFORMED) return 'malformed';
-  if (kind === IPV6) return out.ipv6;
+  if (kind === IPV6) return formatIPv6(out.ipv6);
   return formatIPv4(kind);
 }

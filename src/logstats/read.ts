@@ -3,15 +3,13 @@
  * a .gz, or stdin through a Tally.
  */
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, type Dirent } from 'node:fs';
+import { createReadStream, type Dirent, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Tally, type TallyResult } from './tally.ts';
+import { lineEnd, Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 import { comparePaths, fileNameText, pathText } from './file-names.ts';
-
-const CHUNK_BYTES = 1 << 20;
 
 /** A log to count: where it is, and the name to report it under. */
 export interface LogInput {
@@ -165,44 +163,137 @@ async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing):
  * so ranges cut anywhere still count every line exactly once.
  */
 export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
-  const tally = new Tally(top);
-  if (range.gzip) {
-    // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
-    const { createGunzip } = await import('node:zlib');
-    await feed(createReadStream(range.path).pipe(createGunzip()), tally);
-    return tally.toResult();
-  }
+  if (range.gzip) return scanGzipFile(range.path, top);
   const handle = await open(range.path, 'r');
   try {
     const size = (await handle.stat()).size;
-    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start);
-    const to = range.end >= size ? size : await lineStartAtOrAfter(handle, range.end);
-    // One buffer, reused for every read: no garbage per chunk, so no GC pauses mid-scan
-    // (Tally copies the few bytes of a line that straddles two reads).
-    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    const end = Math.min(range.end, size);
+    // The search for the first line start stops at the range's end: in a file of one huge
+    // line, every range but the first is then empty at the cost of its own bytes, instead of
+    // each reading on to the end of the file.
+    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
+    const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
+    const tally = new Tally(top, to - from);
+    // Read straight into the scanner's memory: no copy, and no garbage per chunk.
+    const input = tally.input;
     for (let position = from; position < to;) {
       const { bytesRead } = await handle.read(
-        buffer,
+        input,
         0,
-        Math.min(buffer.length, to - position),
+        Math.min(input.length, to - position),
         position,
       );
       if (bytesRead === 0) break;
-      tally.push(buffer.subarray(0, bytesRead));
+      tally.pushInput(bytesRead);
       position += bytesRead;
     }
     tally.end();
+    return finish(tally);
   } finally {
     await handle.close();
   }
-  return tally.toResult();
+}
+
+/**
+ * True for an input only this process can read, to its end, as a stream: one that is not
+ * a regular file (a FIFO, a terminal, a device: their size says nothing), or a name for one
+ * of this process's own descriptors (/dev/stdin, /dev/fd/3), which a worker would open as
+ * its own. Such inputs are read here, like `-`.
+ */
+export function readHere(path: string | Buffer, info: Stats): boolean {
+  return (
+    !info.isFile() ||
+    (typeof path === 'string' &&
+      /^\/(dev\/(std(in|out|err)$|fd\/)|proc\/(self|thread-self)\/)/.test(resolve(path)))
+  );
+}
+
+/** Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way. */
+export async function scanHere(input: LogInput, top: boolean): Promise<TallyResult> {
+  const { path } = input;
+  // A name for one of our descriptors is read from the descriptor: a socket (what Node
+  // gives a child for stdin) cannot be opened by name at all.
+  const own =
+    typeof path === 'string'
+      ? /^\/(?:dev\/(stdin)|dev\/fd\/(\d+)|proc\/(?:self|thread-self)\/fd\/(\d+))$/.exec(
+          resolve(path),
+        )
+      : null;
+  const fd = own ? Number(own[2] ?? own[3] ?? 0) : undefined;
+  const stream =
+    path === '-' || fd === 0
+      ? process.stdin
+      : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
+  if (path === '-' || !/\.gz$/i.test(input.name)) return scanStream(stream, top);
+  return scanGzipStream(stream, top);
+}
+
+/**
+ * Counts a .gz file. As gzip(1) does, bytes after the last member that do not start another
+ * one ("trailing garbage") end the input with a warning and all before them counts; a member
+ * that is corrupt or cut short fails. Node's Gunzip (fast) fails on trailing garbage and
+ * drops the end of the data before it, so such a file is read again member by member.
+ */
+async function scanGzipFile(path: string | Buffer, top: boolean): Promise<TallyResult> {
+  // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
+  const { createGunzip } = await import('node:zlib');
+  const tally = new Tally(top);
+  const raw = createReadStream(path);
+  try {
+    await feed(raw.pipe(createGunzip()), tally);
+    return finish(tally);
+  } catch (error) {
+    // zlib's words for a member header it cannot read, which after a first member that
+    // read well (the file starts with gzip's magic) means a header that is not one.
+    const message = error instanceof Error ? error.message : '';
+    if (message !== 'incorrect header check' || !(await startsWithGzipMagic(path))) throw error;
+  } finally {
+    raw.destroy();
+  }
+  return scanGzipStream(createReadStream(path), top);
+}
+
+async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
+    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Counts a gzip stream member by member (see scanGzipFile). */
+async function scanGzipStream(raw: Readable, top: boolean): Promise<TallyResult> {
+  const { gunzipMembers } = await import('./gunzip.ts');
+  const tally = new Tally(top);
+  try {
+    const members = gunzipMembers(raw as AsyncIterable<Uint8Array>);
+    for (;;) {
+      const next = await members.next();
+      if (next.done) {
+        tally.end();
+        const result = finish(tally);
+        return next.value ? { ...result, warning: 'trailing garbage ignored' } : result;
+      }
+      tally.push(next.value);
+    }
+  } finally {
+    raw.destroy();
+  }
 }
 
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
 export async function scanStream(stream: Readable, top: boolean): Promise<TallyResult> {
   const tally = new Tally(top);
   await feed(stream, tally);
-  return tally.toResult();
+  return finish(tally);
+}
+
+function finish(tally: Tally): TallyResult {
+  const result = tally.toResult();
+  tally.release();
+  return result;
 }
 
 async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void> {
@@ -210,21 +301,27 @@ async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void>
   tally.end();
 }
 
-/** The first offset >= `offset` where a line starts (just after a newline), or EOF. */
+/**
+ * The first offset in `[offset, limit)` where a line starts (just after a "\n" or "\r"), or
+ * `limit` (by default the end of the file) when none does.
+ */
 async function lineStartAtOrAfter(
   handle: Awaited<ReturnType<typeof open>>,
   offset: number,
+  limit = Infinity,
 ): Promise<number> {
   const buffer = Buffer.allocUnsafe(64 * 1024);
-  // A line starts at `offset` exactly when the byte before it is a newline.
+  // A line starts at `offset` exactly when the byte before it ends a line.
   let position = offset - 1;
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+  while (position + 1 < limit) {
+    const want = Math.min(buffer.length, limit - 1 - position);
+    const { bytesRead } = await handle.read(buffer, 0, want, position);
     if (bytesRead === 0) return position;
-    const nl = buffer.subarray(0, bytesRead).indexOf(0x0a);
-    if (nl >= 0) return position + nl + 1;
+    const nl = lineEnd(buffer, 0, bytesRead);
+    if (nl < bytesRead) return position + nl + 1;
     position += bytesRead;
   }
+  return limit;
 }
 
 /** A short, human reason for a failed read: the system's words without the stack. */

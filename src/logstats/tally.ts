@@ -1,211 +1,125 @@
 /**
- * Counting: lines, malformed lines, and the exact set of distinct client IPs, kept compact.
- * IPv4 addresses live as uint32 keys in an open-addressing hash set on typed arrays (4 bytes
- * an address, or 8 with request counts), not as strings in a JS Set (~60 bytes each), which
- * is what keeps 10 million distinct addresses well under 300 MB.
+ * Counting: lines, malformed lines, and the exact set of distinct client IPs, kept compact
+ * (IPv4Set: 4 bytes an address, not a string in a JS Set at ~60), which is what keeps
+ * 10 million distinct addresses well under 300 MB, and sets cheap to send and to combine.
  */
-import {
-  BLANK,
-  classifyLine,
-  formatIPv4,
-  IPV6,
-  MALFORMED,
-  MAX_LINE_BYTES,
-  type LineClient,
-} from './client-ip.ts';
+import { BLANK, classifyLine, formatIPv4, IPV6, MALFORMED, type LineClient } from './client-ip.ts';
+import { INPUT_BYTES, LineScanner } from './line-scan.ts';
+import { LongLine } from './long-line.ts';
+import { IPv4Set, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
+import { IPv6Set, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
+import { formatIPv6 } from './ipv6.ts';
 
-const NEWLINE = 0x0a;
-const MIN_CAPACITY = 1 << 12;
-// Slots are "taken" when their key is not EMPTY; 0xffffffff (255.255.255.255) is a real
-// address too, so it is tracked on the side like every open-addressing table must.
-const EMPTY = 0xffffffff;
-
-/** A set of IPv4 addresses (uint32), optionally with a count per address. */
-export class IPv4Set {
-  #keys: Uint32Array;
-  #counts: Uint32Array | undefined;
-  #size = 0;
-  #shift: number;
-  #broadcast = 0;
-
-  constructor(withCounts: boolean, capacity = MIN_CAPACITY) {
-    const slots = Math.max(MIN_CAPACITY, 2 ** Math.ceil(Math.log2(capacity)));
-    this.#keys = new Uint32Array(slots).fill(EMPTY);
-    this.#counts = withCounts ? new Uint32Array(slots) : undefined;
-    this.#shift = 32 - Math.log2(slots);
-  }
-
-  get size(): number {
-    return this.#size + (this.#broadcast > 0 ? 1 : 0);
-  }
-
-  get counted(): boolean {
-    return this.#counts !== undefined;
-  }
-
-  /** Adds `count` requests from `ip`. */
-  add(ip: number, count = 1): void {
-    if (ip === EMPTY) {
-      this.#broadcast += count;
-      return;
-    }
-    const keys = this.#keys;
-    const mask = keys.length - 1;
-    // Fibonacci hashing: the top bits of key * 2^32/phi spread sequential addresses well.
-    let slot = Math.imul(ip, 0x9e3779b1) >>> this.#shift;
-    for (;;) {
-      const key = keys[slot]!;
-      if (key === ip) break;
-      if (key === EMPTY) {
-        keys[slot] = ip;
-        this.#size++;
-        if (this.#size * 4 > keys.length * 3) {
-          if (this.#counts) this.#counts[slot] = count;
-          this.#grow();
-          return;
-        }
-        break;
-      }
-      slot = (slot + 1) & mask;
-    }
-    if (this.#counts) this.#counts[slot] = this.#counts[slot]! + count;
-  }
-
-  /**
-   * Makes room for `more` new addresses up front. Merging needs it: another table hands its
-   * keys over in hash order, and inserting those into a table that keeps doubling on the way
-   * piles them into one long probe run (a 300x slowdown measured on 430k addresses).
-   */
-  reserve(more: number): void {
-    const needed = this.#size + more;
-    if (needed * 4 > this.#keys.length * 3)
-      this.#grow(2 ** Math.ceil(Math.log2((needed * 4) / 3 + 1)));
-  }
-
-  #grow(slots = this.#keys.length * 2): void {
-    const oldKeys = this.#keys;
-    const oldCounts = this.#counts;
-    this.#keys = new Uint32Array(slots).fill(EMPTY);
-    this.#counts = oldCounts ? new Uint32Array(slots) : undefined;
-    this.#shift = 32 - Math.log2(slots);
-    this.#size = 0;
-    for (let i = 0; i < oldKeys.length; i++) {
-      const key = oldKeys[i]!;
-      if (key !== EMPTY) this.add(key, oldCounts ? oldCounts[i]! : 1);
-    }
-  }
-
-  /** The addresses and their counts as dense arrays: what a worker sends back. */
-  toArrays(): { keys: Uint32Array; counts: Uint32Array | undefined } {
-    const keys = new Uint32Array(this.size);
-    const counts = this.#counts ? new Uint32Array(this.size) : undefined;
-    let n = 0;
-    const own = this.#keys;
-    for (let i = 0; i < own.length; i++) {
-      if (own[i] === EMPTY) continue;
-      keys[n] = own[i]!;
-      if (counts) counts[n] = this.#counts![i]!;
-      n++;
-    }
-    if (this.#broadcast > 0) {
-      keys[n] = EMPTY;
-      if (counts) counts[n] = this.#broadcast;
-    }
-    return { keys, counts };
-  }
-
-  /** Every address with its count (1 when counts are not kept). */
-  *entries(): Generator<[number, number]> {
-    const keys = this.#keys;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] !== EMPTY) yield [keys[i]!, this.#counts ? this.#counts[i]! : 1];
-    }
-    if (this.#broadcast > 0) yield [EMPTY, this.#broadcast];
-  }
+/**
+ * The first line end ("\n" or "\r": a lone CR ends a line, and CRLF is a line end and an
+ * empty line, which counts for nothing) in `bytes[from, to)`, or `to`.
+ */
+export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
+  const part = bytes.subarray(from, to);
+  const lf = part.indexOf(0x0a);
+  const cr = part.indexOf(0x0d, 0);
+  const first = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+  return first < 0 ? to : from + first;
 }
+
+export { IPv4Set };
 
 /** What one scan (a file, or one byte range of it) found, compact enough to send back. */
 export interface TallyResult {
   readonly total: number;
   readonly malformed: number;
   readonly bytes: number;
-  readonly ipv4: Uint32Array;
-  /** Requests per address of `ipv4`, only with `--top`. */
-  readonly ipv4Counts: Uint32Array | undefined;
-  readonly ipv6: [string, number][];
+  /** The distinct IPv4 clients, compact and ordered for merging (see ipv4-set.ts). */
+  readonly ipv4: IPv4Run;
+  /** The distinct IPv6 clients, 16 bytes each, ordered for merging (see ipv6-set.ts). */
+  readonly ipv6: IPv6Run;
+  /** Set when the input was counted only in part, e.g. a .gz with trailing garbage. */
+  readonly warning?: string;
+}
+
+/** How many distinct clients one scan saw. */
+export function distinctClients(result: TallyResult): number {
+  return result.ipv4.count + result.ipv6.count;
 }
 
 /**
- * Counts lines fed to it in chunks of any size. Lines that straddle chunks are carried;
- * a line longer than MAX_LINE_BYTES is counted as malformed without being held in memory.
+ * Counts lines fed to it in chunks of any size. The WebAssembly scanner takes the common
+ * line; the rest get the full rule here. A line that straddles chunks is held as the few
+ * bytes that decide its client (LongLine), however long it is.
  */
 export class Tally {
   total = 0;
   malformed = 0;
   bytes = 0;
   readonly ipv4: IPv4Set;
-  readonly ipv6 = new Map<string, number>();
-  readonly #slot: LineClient = { ipv6: '' };
-  #carry: Uint8Array[] = [];
-  #carryBytes = 0;
-  #overlong = false;
+  readonly ipv6: IPv6Set;
+  readonly #slot: LineClient = { ipv6: new Uint32Array(4) };
+  readonly #scanner = LineScanner.take();
+  readonly #long = new LongLine();
+  #carrying = false;
 
-  constructor(withCounts: boolean) {
-    this.ipv4 = new IPv4Set(withCounts);
+  /** `expectedBytes`: how much input is coming, to size the address table for it. */
+  constructor(withCounts: boolean, expectedBytes = 0) {
+    // Most logs run 100 to 300 bytes a line and repeat clients; a table that rarely grows.
+    this.ipv4 = new IPv4Set(withCounts, expectedBytes / 256);
+    this.ipv6 = new IPv6Set(withCounts);
+  }
+
+  /** Where a reader may put up to INPUT_BYTES for `pushInput`: saves copying each chunk. */
+  get input(): Uint8Array {
+    const start = this.#scanner.inputStart;
+    return this.#scanner.memory.subarray(start, start + INPUT_BYTES);
   }
 
   /** Scans every complete line of `chunk`; keeps the unfinished tail for the next one. */
   push(chunk: Uint8Array): void {
-    this.bytes += chunk.length;
-    let pos = 0;
-    if (this.#carryBytes > 0 || this.#overlong) {
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl < 0) {
-        this.#hold(chunk);
-        return;
-      }
-      this.#hold(chunk.subarray(0, nl));
-      this.#finishCarried();
+    const memory = this.#scanner.memory;
+    for (let at = 0; at < chunk.length; at += INPUT_BYTES) {
+      const part = chunk.subarray(at, at + INPUT_BYTES);
+      memory.set(part, this.#scanner.inputStart);
+      this.pushInput(part.length);
+    }
+  }
+
+  /** As `push`, for `length` bytes already written to the start of `input`. */
+  pushInput(length: number): void {
+    this.bytes += length;
+    const scanner = this.#scanner;
+    const memory = scanner.memory;
+    let pos = scanner.inputStart;
+    const end = pos + length;
+    if (this.#carrying) {
+      const nl = lineEnd(memory, pos, end);
+      this.#long.append(memory, pos, nl);
+      if (nl === end) return;
+      this.#finishLong();
       pos = nl + 1;
     }
     for (;;) {
-      const nl = chunk.indexOf(NEWLINE, pos);
-      if (nl < 0) break;
-      this.#line(chunk, pos, nl);
-      pos = nl + 1;
+      pos = scanner.scan(pos, end);
+      this.total += scanner.lines;
+      this.malformed += scanner.malformed;
+      this.ipv4.addAll(scanner.addresses, scanner.count);
+      const lineEnd = scanner.lineEnd;
+      if (lineEnd >= end) break;
+      this.#line(memory, pos, lineEnd);
+      pos = lineEnd + 1;
     }
-    if (pos < chunk.length) this.#hold(chunk.subarray(pos));
+    if (pos < end) {
+      this.#long.append(memory, pos, end);
+      this.#carrying = true;
+    }
   }
 
   /** The input ended: count its last line if it had no final newline. */
   end(): void {
-    if (this.#carryBytes > 0 || this.#overlong) this.#finishCarried();
+    if (this.#carrying) this.#finishLong();
   }
 
-  #hold(part: Uint8Array): void {
-    if (this.#overlong) return;
-    if (this.#carryBytes + part.length > MAX_LINE_BYTES) {
-      this.#overlong = true;
-      this.#carry = [];
-      this.#carryBytes = 0;
-      return;
-    }
-    // Copy: the caller may reuse the chunk's memory.
-    this.#carry.push(Uint8Array.prototype.slice.call(part));
-    this.#carryBytes += part.length;
-  }
-
-  #finishCarried(): void {
-    if (this.#overlong) {
-      this.total++;
-      this.malformed++;
-    } else {
-      const line = Buffer.concat(this.#carry, this.#carryBytes);
-      this.#line(line, 0, line.length);
-    }
-    this.#carry = [];
-    this.#carryBytes = 0;
-    this.#overlong = false;
+  #finishLong(): void {
+    const line = this.#long.finish();
+    this.#carrying = false;
+    this.#line(line, 0, line.length);
   }
 
   #line(bytes: Uint8Array, start: number, end: number): void {
@@ -214,20 +128,24 @@ export class Tally {
     this.total++;
     if (kind >= 0) this.ipv4.add(kind);
     else if (kind === MALFORMED) this.malformed++;
-    else if (kind === IPV6)
-      this.ipv6.set(this.#slot.ipv6, (this.ipv6.get(this.#slot.ipv6) ?? 0) + 1);
+    else if (kind === IPV6) this.ipv6.add(this.#slot.ipv6);
   }
 
   toResult(): TallyResult {
-    const { keys, counts } = this.ipv4.toArrays();
     return {
       total: this.total,
       malformed: this.malformed,
       bytes: this.bytes,
-      ipv4: keys,
-      ipv4Counts: counts,
-      ipv6: [...this.ipv6],
+      ipv4: this.ipv4.toRun(),
+      ipv6: this.ipv6.toRun(),
     };
+  }
+
+  /** Done with this tally: its memory goes to the next one in this process. */
+  release(): void {
+    this.ipv4.release();
+    this.ipv6.release();
+    this.#scanner.release();
   }
 }
 
@@ -236,25 +154,27 @@ export class ClientUnion {
   total = 0;
   malformed = 0;
   bytes = 0;
-  readonly ipv4: IPv4Set;
-  readonly ipv6 = new Map<string, number>();
+  readonly #runs: IPv4Run[] = [];
+  readonly #ipv6: IPv6Run[] = [];
+  readonly #withCounts: boolean;
 
-  constructor(withCounts: boolean, expected = 0) {
-    this.ipv4 = new IPv4Set(withCounts, Math.ceil(expected / 0.7));
+  /** `withCounts`: the union will be asked for its busiest clients (the runs carry counts). */
+  constructor(withCounts = false) {
+    this.#withCounts = withCounts;
   }
 
   get ips(): number {
-    return this.ipv4.size + this.ipv6.size;
+    return unionSize(this.#runs) + unionSizeIPv6(this.#ipv6);
   }
 
   add(result: TallyResult): void {
     this.total += result.total;
     this.malformed += result.malformed;
     this.bytes += result.bytes;
-    const { ipv4, ipv4Counts } = result;
-    this.ipv4.reserve(ipv4.length);
-    for (let i = 0; i < ipv4.length; i++) this.ipv4.add(ipv4[i]!, ipv4Counts ? ipv4Counts[i]! : 1);
-    for (const [ip, count] of result.ipv6) this.ipv6.set(ip, (this.ipv6.get(ip) ?? 0) + count);
+    const run = result.ipv4;
+    if (run.count > 0) this.#runs.push(this.#withCounts ? run : { ...run, counts: undefined });
+    const v6 = result.ipv6;
+    if (v6.count > 0) this.#ipv6.push(this.#withCounts ? v6 : { ...v6, counts: undefined });
   }
 
   /**
@@ -279,8 +199,15 @@ export class ClientUnion {
       best.splice(at, 0, entry);
       if (best.length > k) best.pop();
     };
-    for (const [key, requests] of this.ipv4.entries()) consider({ key, requests });
-    for (const [key, requests] of this.ipv6) consider({ key, requests });
+    // Most clients fall short of the list: skip them before making an entry or any text.
+    const short = (requests: number): boolean =>
+      best.length === k && requests < best[best.length - 1]!.requests;
+    visitUnion(this.#runs, (key, requests) => {
+      if (!short(requests)) consider({ key, requests });
+    });
+    visitUnionIPv6(this.#ipv6, (words, requests) => {
+      if (!short(requests)) consider({ key: formatIPv6(words), requests });
+    });
     return best.map(({ key, requests }) => ({
       ip: typeof key === 'number' ? formatIPv4(key) : key,
       requests,

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { inlineBackend } from './inline-backend.ts';
 import { tinypoolBackend } from './tinypool-backend.ts';
 import type { Runtime } from './runtime.ts';
+import type { QueueOptions } from './queue/backend.ts';
 
 export { defaultWorkers, runtimes, type Runtime } from './runtime.ts';
 
@@ -36,6 +37,8 @@ export interface PoolOptions {
   readonly signal?: AbortSignal;
   /** The module whose named exports are the tasks (the pool knows nothing else of them). */
   readonly module: URL;
+  /** Send tasks to this queue's workers instead of starting local ones. */
+  readonly queue?: QueueOptions | undefined;
 }
 
 export interface PoolProgress {
@@ -78,8 +81,10 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
   // Every unsettled run, so an abort or a dead pool can reject them all at once.
   const pending = new Set<(error: unknown) => void>();
 
-  const backend =
-    options.runtime === 'inline'
+  const backend = options.queue
+    ? // Loaded only here: a local run never evaluates pg-boss (start-up time).
+      await (await import('./queue/backend.ts')).queueBackend(options.queue, tasksPerWorker)
+    : options.runtime === 'inline'
       ? await inlineBackend(module, tasksPerWorker, signal)
       : tinypoolBackend(module, options.runtime, workers, tasksPerWorker, (error) => {
           for (const reject of pending) reject(error);

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { createPool, type Pool, type PoolOptions } from '../pool/pool.ts';
+import { queueInScope } from './placement.ts';
 import type * as tasks from './worker.ts';
 
 /** crew's own tasks: the named exports of `worker.ts`. */
@@ -15,6 +17,25 @@ const taskModule = (): URL =>
     : new URL('./worker.js', import.meta.url);
 
 /** The pool every crew command runs its tasks on. */
-export function createTaskPool(options: Omit<PoolOptions, 'module'>): Promise<Pool<CrewTasks>> {
-  return createPool<CrewTasks>({ ...options, module: taskModule() });
+export async function createTaskPool(
+  options: Omit<PoolOptions, 'module'>,
+): Promise<Pool<CrewTasks>> {
+  const queue = options.queue ?? queueInScope();
+  const pool = await createPool<CrewTasks>({ ...options, module: taskModule(), queue });
+  if (!queue) return pool;
+  // Another machine has another working directory: paths travel absolute.
+  return { ...pool, run: (name, input) => pool.run(name, portable(name, input)) };
+}
+
+/** A task's input with its paths made absolute, as a worker elsewhere needs them. */
+function portable<I>(name: string, input: I): I {
+  const value = input as Record<string, unknown>;
+  if (name === 'logstatsRange') {
+    const range = value['range'] as { path: string };
+    return { ...value, range: { ...range, path: resolve(range.path) } } as I;
+  }
+  if (name === 'downloadUrl') {
+    return { ...value, tempPath: resolve(value['tempPath'] as string) } as I;
+  }
+  return input;
 }

@@ -49,6 +49,8 @@ export interface CrewOptions {
   readonly cwd?: string;
   readonly env?: Record<string, string | undefined>;
   readonly input?: string | Buffer;
+  /** A file descriptor to give crew as its stdin, instead of a pipe. */
+  readonly stdin?: number;
   readonly timeoutMs?: number;
   /** Leave stdin open (an idle pipe) instead of ending it after `input`. */
   readonly keepStdinOpen?: boolean;
@@ -66,7 +68,7 @@ function spawnOptions(options: CrewOptions): SpawnOptions {
   return {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, ...binaryEnv, ...options.env },
-    stdio: options.stdio ?? ['pipe', 'pipe', 'pipe'],
+    stdio: options.stdio ?? [options.stdin ?? 'pipe', 'pipe', 'pipe'],
   };
 }
 

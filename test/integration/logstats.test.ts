@@ -1,9 +1,11 @@
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCrew } from '../helpers/cli.ts';
+import { collect, repoRoot, runCrew, spawnCrew } from '../helpers/cli.ts';
 
 interface Doc {
   files: { file: string; total: number; ip: number; malformed: number; top?: unknown }[];
@@ -47,6 +49,25 @@ beforeAll(async () => {
   const truncated = gzipSync(`${many.join('\n')}\n`);
   await writeFile(join(dir, 'truncated.log.gz'), truncated.subarray(0, truncated.length >> 1));
   await mkdir(join(dir, 'empty'));
+  // Lines of megabytes: the client is at the start whatever follows.
+  const long = `1.2.3.4 - - [22/Mar/2021:10:00:00 +0800] "GET /${'a'.repeat(5_000_000)} HTTP/1.1" 200 1`;
+  await writeFile(
+    join(dir, 'long.log'),
+    [
+      long,
+      dayTwo[0],
+      `${'x'.repeat(3_000_000)} - - [x]`,
+      `${' '.repeat(2_000_000)}${dayTwo[1]}`,
+      long,
+    ].join('\n'),
+  );
+  // gzip(1) reads this with "trailing garbage ignored"; old Mac line ends (CR alone).
+  await writeFile(
+    join(dir, 'garbage.log.gz'),
+    Buffer.concat([gzipSync(`${dayTwo.join('\n')}\n`), Buffer.from('appended by mistake\n')]),
+  );
+  await writeFile(join(dir, 'mac.log'), `${dayTwo.join('\r')}\r`);
+  await writeFile(join(dir, 'long.log.gz'), gzipSync(`${long.repeat(20)}\n${dayTwo[2]}\n`));
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -127,6 +148,78 @@ describe('crew logstats', () => {
     const run = await runCrew(['logstats', '-', '--json'], { input: `${dayOne.join('\n')}\n` });
     expect(run.code).toBe(0);
     expect((JSON.parse(run.stdout) as Doc).all).toMatchObject({ total: 7, ip: 3, malformed: 2 });
+  });
+
+  it('counts lines of megabytes by their client, cut into ranges anywhere', async () => {
+    // long.log: 1.2.3.4, 5.6.7.8, a 3 MB malformed line, 9.9.9.9 after 2 MB of spaces, 1.2.3.4
+    for (const split of ['1M', '333K', '64M']) {
+      const doc = await json(['long.log', 'long.log.gz', '--split-size', split]);
+      expect(doc.files).toEqual([
+        expect.objectContaining({ file: 'long.log', total: 5, ip: 3, malformed: 1 }),
+        // twenty 5 MB lines run together are one line of 100 MB, then 9.9.9.9
+        expect.objectContaining({ file: 'long.log.gz', total: 2, ip: 2, malformed: 0 }),
+      ]);
+    }
+  });
+
+  it('counts a .gz with trailing garbage as gzip(1) does, warning, and lines ended by CR', async () => {
+    const run = await runCrew(['logstats', 'garbage.log.gz', 'mac.log', '--json'], { cwd: dir });
+    // The data was read: a warning, not a failure.
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe('crew: garbage.log.gz: trailing garbage ignored\n');
+    expect((JSON.parse(run.stdout) as Doc).files).toEqual([
+      expect.objectContaining({ file: 'garbage.log.gz', total: 3, ip: 2, malformed: 0 }),
+      expect.objectContaining({ file: 'mac.log', total: 3, ip: 2, malformed: 0 }),
+    ]);
+  });
+
+  it('reads a FIFO named on the command line to its end, like stdin', async () => {
+    const fifo = join(dir, 'pipe.log');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const child = spawnCrew(['logstats', 'pipe.log', 'logs/20210323.log.gz', '--json'], {
+        cwd: dir,
+      });
+      const done = collect(child);
+      const writer = createWriteStream(fifo);
+      // Written in pieces, so the reader sees a stream and never a size.
+      for (const line of dayOne) writer.write(`${line}\n`);
+      writer.end();
+      const run = await done;
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const doc = JSON.parse(run.stdout) as Doc;
+      expect(doc.files).toEqual([
+        expect.objectContaining({ file: 'pipe.log', total: 7, ip: 3, malformed: 2 }),
+        expect.objectContaining({ file: 'logs/20210323.log.gz', total: 3, ip: 2 }),
+      ]);
+      expect(doc.all).toMatchObject({ files: 2, total: 10, ip: 4 });
+    } finally {
+      await rm(fifo);
+    }
+  });
+
+  it('reads /dev/stdin as its own stdin, a file or a pipe, and a device to its end', async () => {
+    // stdin is the file itself, not a pipe: a worker that opened /dev/stdin would get its own.
+    const file = await open(join(dir, 'many.log'));
+    try {
+      const run = await runCrew(['logstats', '/dev/stdin', '/dev/null', '--json'], {
+        cwd: dir,
+        stdin: file.fd,
+      });
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.stdout) as Doc).files).toEqual([
+        expect.objectContaining({ file: '/dev/stdin', total: 2000, ip: manyIps }),
+        expect.objectContaining({ file: '/dev/null', total: 0, ip: 0 }),
+      ]);
+    } finally {
+      await file.close();
+    }
+    const piped = await runCrew(['logstats', '/dev/stdin', '--json'], {
+      input: `${dayOne.join('\n')}\n`,
+    });
+    expect(piped.code).toBe(0);
+    expect((JSON.parse(piped.stdout) as Doc).all).toMatchObject({ total: 7, ip: 3, malformed: 2 });
   });
 
   it('reports unreadable inputs with their reason, counts the rest, exits 1', async () => {

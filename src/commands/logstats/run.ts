@@ -3,9 +3,9 @@ import { performance } from 'node:perf_hooks';
 import { Interrupted, ItemFailures, reasonOf } from '../../errors.ts';
 import type { Runtime } from '../../pool/pool.ts';
 import { pathText } from '../../logstats/file-names.ts';
-import { listInputs, reason, scanStream, type LogInput } from '../../logstats/read.ts';
+import { listInputs, readHere, reason, scanHere, type LogInput } from '../../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
-import { ClientUnion, type TallyResult } from '../../logstats/tally.ts';
+import { ClientUnion, distinctClients, type TallyResult } from '../../logstats/tally.ts';
 import { createTaskPool } from '../../tasks/pool.ts';
 import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
 import { printable } from '../../ui/printable.ts';
@@ -25,11 +25,16 @@ export const format = formatLogstats;
 export const json = logstatsJson;
 export const check = checkLogstats;
 
-/** Says so when the paths held no log file at all (not an error: exit 0). */
+/**
+ * Said on stderr, not errors (exit 0): files counted only in part (a .gz with trailing
+ * garbage, whose data before it was read, as gzip(1) does), and paths with no log file.
+ */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
-  return result.files.length === 0 && result.failed.length === 0
-    ? [`no log files in ${printable(config.paths.map(pathText).join(', '))}`]
-    : [];
+  const said = result.warnings.map(({ file, warning }) => `${printable(file)}: ${warning}`);
+  if (result.files.length === 0 && result.failed.length === 0) {
+    said.push(`no log files in ${printable(config.paths.map(pathText).join(', '))}`);
+  }
+  return said;
 }
 
 export interface TopClient {
@@ -56,6 +61,8 @@ export interface FileFailure {
 export interface LogstatsResult {
   readonly files: readonly FileStats[];
   readonly failed: readonly FileFailure[];
+  /** Files counted only in part, with why (a .gz with trailing garbage). */
+  readonly warnings: readonly { readonly file: string; readonly warning: string }[];
   readonly all: {
     readonly files: number;
     readonly total: number;
@@ -100,6 +107,8 @@ interface InputPlan {
   /** Input index -> reason, for inputs that could not be read (filled while scanning too). */
   readonly failed: Map<number, string>;
   readonly ranges: readonly ScanRange[];
+  /** Inputs read in this process, to their end: stdin, FIFOs, devices (see readHere). */
+  readonly here: ReadonlySet<number>;
   readonly totalBytes: number;
 }
 
@@ -108,11 +117,13 @@ async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
   const sized: (LogFile & { index: number })[] = [];
+  const here = new Set<number>();
   await Promise.all(
     inputs.map(async (input, index) => {
-      if (input.path === '-') return;
+      if (input.path === '-') return void here.add(index);
       try {
         const info = await stat(input.path);
+        if (readHere(input.path, info)) return void here.add(index);
         sized[index] = {
           index,
           path: input.path,
@@ -137,6 +148,7 @@ async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
     listErrors: listed.errors,
     failed,
     ranges,
+    here,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
 }
@@ -144,6 +156,7 @@ async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
 /** Each input's finished parts, and progress in files and bytes as parts settle. */
 class FileTracker {
   readonly parts = new Map<number, TallyResult[]>();
+  readonly warnings = new Map<number, string>();
   readonly #failedParts = new Map<number, number>();
   readonly #rangesOf = new Map<number, number>();
   readonly #plan: InputPlan;
@@ -170,6 +183,7 @@ class FileTracker {
   /** One part of input `index` finished (a result) or failed (undefined). */
   settle(index: number, result: TallyResult | undefined, bytes: number): void {
     this.#doneBytes += bytes;
+    if (result?.warning) this.warnings.set(index, result.warning);
     if (result) {
       const parts = this.parts.get(index) ?? [];
       parts.push(result);
@@ -209,13 +223,12 @@ async function scanAll(
         tracker.settle(range.file, undefined, range.end - range.start);
       }
     });
-    const stdinIndex = inputs.findIndex((input) => input.path === '-');
-    if (stdinIndex >= 0) {
+    for (const index of plan.here) {
       scans.push(
-        scanStream(process.stdin, want).then(
-          (result) => tracker.settle(stdinIndex, result, 0),
+        scanHere(inputs[index]!, want).then(
+          (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
-            failed.set(stdinIndex, reason(error));
+            failed.set(index, reason(error));
           },
         ),
       );
@@ -261,6 +274,9 @@ function summarize(
     stats.reduce((n, f) => n + f[key], 0);
   return {
     files: stats,
+    warnings: [...tracker.warnings]
+      .sort(([a], [b]) => a - b)
+      .map(([index, warning]) => ({ file: plan.inputs[index]!.name, warning })),
     failed: [
       ...plan.listErrors.map((e) => ({ file: e.name, error: e.error })),
       ...[...plan.failed].map(([index, error]) => ({ file: plan.inputs[index]!.name, error })),
@@ -287,7 +303,7 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
   let topClients: readonly TopClient[] | undefined;
   const only = parts.length === 1 ? parts[0] : undefined;
   if (only && top === 0) {
-    ip = only.ipv4.length + only.ipv6.length;
+    ip = distinctClients(only);
   } else {
     const union = new ClientUnion(top > 0);
     for (const part of parts) union.add(part);
@@ -357,6 +373,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
     files: result.files,
     all: result.all,
     failed: result.failed,
+    warnings: result.warnings,
     ms: round(result.ms),
     workers: result.workers,
     runtime: result.runtime,

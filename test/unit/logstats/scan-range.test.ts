@@ -69,3 +69,25 @@ describe('scanRange: ranges cut anywhere count every line exactly once', () => {
     }
   });
 });
+
+describe('scanRange on a file that is one long line', () => {
+  it('counts it once, in the range where it starts, however the file is cut', async () => {
+    const path = join(dir, 'one-line.log');
+    const text = `10.0.0.9 - - [10/Oct/2000:13:55:36 -0700] "GET /${'y'.repeat(3 << 20)}`;
+    await writeFile(path, text);
+    const size = Buffer.byteLength(text);
+    const union = new ClientUnion(false);
+    const piece = 64 * 1024;
+    for (let start = 0; start < size; start += piece) {
+      const range = { file: 0, path, start, end: Math.min(size, start + piece), gzip: false };
+      const result = await scanRange(range, false);
+      expect(result.total, `range at ${start}`).toBe(start === 0 ? 1 : 0);
+      union.add(result);
+    }
+    expect({ total: union.total, ips: union.ips, bytes: union.bytes }).toEqual({
+      total: 1,
+      ips: 1,
+      bytes: size,
+    });
+  });
+});

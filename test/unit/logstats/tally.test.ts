@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
-import { formatIPv4, MAX_LINE_BYTES } from '../../../src/logstats/client-ip.ts';
+import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
   ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
@@ -20,7 +20,7 @@ describe('Tally', () => {
     const result = tallyOf(text, chunk);
     expect(result.total).toBe(6);
     expect(result.malformed).toBe(1);
-    expect(result.ipv4.length + result.ipv6.length).toBe(3);
+    expect(result.ipv4.count + result.ipv6.count).toBe(3);
     expect(result.bytes).toBe(Buffer.byteLength(text));
   });
 
@@ -28,11 +28,11 @@ describe('Tally', () => {
     const text = log(['1.1.1.1', '2.2.2.2'], '\r\n') + '3.3.3.3 - - [x]';
     const result = tallyOf(text);
     expect(result.total).toBe(3);
-    expect(result.ipv4.length).toBe(3);
+    expect(result.ipv4.count).toBe(3);
   });
 
-  it('counts a line longer than the limit as one malformed line, holding none of it', () => {
-    const long = Buffer.alloc(MAX_LINE_BYTES + 10, 0x61);
+  it('counts a megabyte line of garbage as one malformed line', () => {
+    const long = Buffer.alloc((1 << 20) + 10, 0x61);
     const text = Buffer.concat([
       Buffer.from(log(['1.1.1.1'])),
       long,
@@ -41,7 +41,40 @@ describe('Tally', () => {
     ]);
     const result = tallyOf(text, 65536);
     expect(result).toMatchObject({ total: 3, malformed: 1 });
-    expect(result.ipv4.length).toBe(2);
+    expect(result.ipv4.count).toBe(2);
+  });
+
+  it.each([7, 4096, 1 << 20])(
+    'counts a 5 MB line by its client, whatever the read size (%d)',
+    (chunk) => {
+      const text = `1.2.3.4 - - [${'x'.repeat(5_000_000)}]\n${log(['5.6.7.8'])}`;
+      const result = tallyOf(text, chunk);
+      expect(result).toMatchObject({ total: 2, malformed: 0 });
+      expect(result.ipv4.count).toBe(2);
+    },
+  );
+
+  it.each([
+    ['LF', 'a - x\nb - y\n', 2],
+    ['CRLF', 'a - x\r\nb - y\r\n', 2],
+    ['CR alone (old Mac)', 'a - x\rb - y\r', 2],
+    ['CR alone, no final one', 'a - x\rb - y', 2],
+    ['mixed, and blank lines of each', 'a - x\r\r\n\nb - y\n\r  \rc - z', 3],
+    ['CR in the client field', '1.2.3.4\r5.6.7.8 - y', 2],
+  ])('ends lines at %s', (_what, text, lines) => {
+    const withIps = text.replace(
+      /[abc] -/g,
+      (m) => `${{ a: '1.1.1.1', b: '2.2.2.2', c: '3.3.3.3' }[m[0] as 'a' | 'b' | 'c']} -`,
+    );
+    for (const chunk of [1, 2, 3, 64]) {
+      const result = tallyOf(withIps, chunk);
+      expect([chunk, result.total, result.malformed, result.ipv4.count]).toEqual([
+        chunk,
+        lines,
+        0,
+        lines,
+      ]);
+    }
   });
 
   it('survives NUL bytes and invalid UTF-8', () => {

@@ -1,0 +1,52 @@
+import { UsageError } from '../../errors.ts';
+import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
+import { queueUrlProblem } from '../../pool/queue/url.ts';
+import { defineCommand } from '../command.ts';
+import type { WorkerResult } from './run.ts';
+
+export interface WorkerArgs extends CommonArgs {
+  readonly url?: string | undefined;
+}
+
+export interface WorkerConfig extends CommonConfig {
+  /** The queue served (may hold a password: never printed). */
+  readonly url: string;
+}
+
+/**
+ * Validates `crew worker [url]`; the URL may come from CREW_QUEUE instead, which keeps a
+ * password off the command line (where `ps` shows it). Child processes by default: most
+ * queued work is CPU-bound.
+ */
+export function toWorkerConfig(
+  args: WorkerArgs,
+  env: NodeJS.ProcessEnv = process.env,
+): WorkerConfig {
+  if (args.queue !== undefined)
+    throw new UsageError('crew worker takes the queue URL as its argument, not --queue');
+  // The worker's own pool is local: the queue is what it serves, not where it sends tasks.
+  const common = toCommonConfig({ ...args, queue: undefined }, 'process', {});
+  const url = args.url ?? (env['CREW_QUEUE'] || undefined);
+  if (url === undefined)
+    throw new UsageError('name the queue: crew worker postgres://... (or set CREW_QUEUE)');
+  const problem = queueUrlProblem(url);
+  if (problem) throw new UsageError(problem);
+  return { ...common, url, queue: undefined };
+}
+
+/** `crew worker`: the declaration; the work is in run.ts. */
+export const workerCommand = defineCommand<WorkerArgs, WorkerConfig, WorkerResult>({
+  usage: 'worker [url]',
+  describe: 'Serve the tasks of a Postgres queue (crew ... --queue) on this machine until stopped',
+  options: (y) =>
+    y
+      .positional('url', {
+        type: 'string',
+        describe: 'The queue: postgres://user:password@host/db [default: CREW_QUEUE]',
+      })
+      .example('CREW_QUEUE=postgres://crew:pw@db/crew $0 worker', 'Serve with one worker per core')
+      .example('$0 worker postgres://crew@db/crew -w 8 --runtime thread', 'Eight threads'),
+  toConfig: (args) => toWorkerConfig(args),
+  progress: () => 'waiting for tasks',
+  load: () => import('./run.ts'),
+});

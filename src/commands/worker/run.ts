@@ -1,0 +1,111 @@
+import { Interrupted } from '../../errors.ts';
+import { MAX_BATCH } from '../../pool/queue/backend.ts';
+import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
+import { redactUrl } from '../../pool/queue/url.ts';
+import { acceptTask } from '../../tasks/accept.ts';
+import { createTaskPool } from '../../tasks/pool.ts';
+import { plural } from '../../ui/format.ts';
+import type { RunContext } from '../command.ts';
+import type { WorkerConfig } from './options.ts';
+
+export interface WorkerResult {
+  readonly tasks: number;
+  readonly failed: number;
+}
+
+/**
+ * Serves the queue on a local pool until Ctrl-C or SIGTERM, then finishes the tasks it
+ * holds (a second signal stops at once: those tasks run again elsewhere after their
+ * heartbeat timeout). Says on stderr what it does: it is a long-running service.
+ */
+export async function run(config: WorkerConfig, context: RunContext): Promise<WorkerResult> {
+  const say = (text: string): void => {
+    if (!config.quiet) process.stderr.write(`crew worker: ${text}\n`);
+  };
+  // No signal for the pool: a stop lets running tasks finish rather than killing them.
+  const pool = await createTaskPool({
+    runtime: config.runtime,
+    workers: config.workers,
+    // One job carries up to MAX_BATCH tasks (downloads); CPU jobs carry one each.
+    tasksPerWorker: MAX_BATCH,
+  });
+  const counts = { tasks: 0, failed: 0, jobs: 0 };
+  let running = 0;
+  say(`serving ${redactUrl(config.url)} with ${pool.workers} × ${config.runtime}; Ctrl-C to stop`);
+  context.signal.addEventListener(
+    'abort',
+    () =>
+      say(
+        running > 0
+          ? `stopping after the ${plural(running, 'job')} running (Ctrl-C again to stop now; they would run again elsewhere)`
+          : 'stopping',
+      ),
+    { once: true },
+  );
+  const onEvent = (event: WorkerEvent): void => {
+    if (event.kind === 'trouble') {
+      say(`trouble with the queue (retrying): ${event.error.message}`);
+      return;
+    }
+    if (event.kind === 'job-started') {
+      running++;
+      const first = event.tasks[0];
+      const current = first ? describeTask(first.name, first.input) : 'an empty job';
+      const line = `running ${current}${event.tasks.length > 1 ? ` and ${event.tasks.length - 1} more` : ''}`;
+      context.progress(line);
+      // Off a terminal (a service's log), each job's start and end is a line of its own.
+      if (!process.stderr.isTTY) say(line);
+      return;
+    }
+    running--;
+    counts.jobs++;
+    counts.tasks += event.tasks;
+    counts.failed += event.failed;
+    const line = `${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`;
+    context.progress(line);
+    if (!process.stderr.isTTY) say(line);
+  };
+  try {
+    await serveQueue({
+      url: config.url,
+      slots: pool.workers,
+      run: (name, input) =>
+        pool.run(name as 'sumRange', input as never).catch((error: unknown) => {
+          // The coordinator names the task itself: send the worker's reason only.
+          throw error instanceof Error && error.name === 'TaskError' ? error.cause : error;
+        }),
+      accept: acceptTask,
+      signal: context.signal,
+      onEvent,
+    });
+  } finally {
+    await pool.destroy();
+  }
+  throw new Interrupted(
+    `stopped: ${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`,
+  );
+}
+
+/** The task a worker is on, in a few words. */
+function describeTask(name: string, input: unknown): string {
+  try {
+    return describeInput(name, input as Record<string, unknown>);
+  } catch {
+    return name; // not checked yet: the input may be anything
+  }
+}
+
+function describeInput(name: string, value: Record<string, unknown>): string {
+  if (name === 'logstatsRange') {
+    const range = value['range'] as { path: string; start: number; end: number };
+    return `logstats ${range.path} [${range.start}, ${range.end})`;
+  }
+  if (name === 'downloadUrl') return `download ${String(value['url'])}`;
+  if (name === 'sumRange') return `sum [${String(value['start'])}, ${String(value['end'])})`;
+  return name;
+}
+
+export const format = (result: WorkerResult): string =>
+  `${plural(result.tasks, 'task')} done (${result.failed} failed)`;
+export const json = (result: WorkerResult): unknown => result;
+export function check(): void {}

@@ -1,0 +1,262 @@
+/**
+ * The queue runtime, coordinator side: `pool.run` calls are gathered into jobs (as many
+ * tasks as one worker runs at once), sent to crew's pg-boss queue, and settled when a
+ * worker completes the job. Workers NOTIFY the run when they finish a job; the coordinator
+ * then reads every settled job of the run in one query (and every second anyway, in case a
+ * notice was lost or a job failed for good without a worker to say so).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PgBoss } from 'pg-boss';
+import type { Backend } from '../backend.ts';
+import { listen, openBoss, sql, type Listener } from './connect.ts';
+import {
+  decodeOutcomes,
+  DONE_CHANNEL,
+  encodeJob,
+  QUEUE,
+  TASKS_CHANNEL,
+  type QueueTask,
+} from './wire.ts';
+
+/** Where and how a pool's tasks go through a queue instead of local workers. */
+export interface QueueOptions {
+  /** A postgres:// URL (may hold a password: never printed). */
+  readonly url: string;
+  /** A task whose worker sends no heartbeat for this long runs again elsewhere (>= 10). */
+  readonly taskTimeoutSeconds: number;
+}
+
+/** Most tasks in one job. */
+export const MAX_BATCH = 64;
+/** How long a partial batch waits for more tasks before it is sent. */
+const BATCH_WAIT_MS = 5;
+/** Safety net for lost notices and jobs that failed for good. */
+const SWEEP_MS = 1_000;
+
+interface Waiter {
+  readonly task: QueueTask;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Connects to the queue; `batchSize` tasks at most go in one job. */
+export async function queueBackend(options: QueueOptions, batchSize: number): Promise<Backend> {
+  const run = randomUUID();
+  let trouble: Error | undefined;
+  const boss = await openBoss(options.url, (error) => (trouble = error));
+  const sent = new Map<string, Waiter[]>();
+  let batch: Waiter[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let destroyed = false;
+  const perJob = Math.max(1, Math.min(MAX_BATCH, batchSize));
+  const sender = startSender(boss, options, run, sent);
+
+  const flush = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (batch.length > 0) sender.add(batch);
+    batch = [];
+  };
+
+  const collector = startCollector(options.url, run, boss, sent, (error) => (trouble = error));
+
+  return {
+    run(name, input) {
+      if (destroyed) return Promise.reject(new Error('the queue pool was destroyed'));
+      return new Promise((resolve, reject) => {
+        batch.push({ task: { name, input }, resolve, reject });
+        if (batch.length >= perJob) flush();
+        else timer ??= setTimeout(flush, BATCH_WAIT_MS);
+      });
+    },
+    async destroy() {
+      if (destroyed) return;
+      destroyed = true;
+      clearTimeout(timer);
+      const stopped = new Error(trouble ? `the queue failed: ${trouble.message}` : 'stopped');
+      for (const w of batch) w.reject(stopped);
+      await sender.drain();
+      // Jobs not finished yet belong to a run that is over: take them off the queue.
+      const left = [...sent.keys()];
+      for (const waiters of sent.values()) for (const w of waiters) w.reject(stopped);
+      sent.clear();
+      await cancel(boss, left).catch(() => undefined);
+      await collector.close();
+      await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * Settles finished jobs of `run`. A worker's notice names the job it finished (payload
+ * `<run> <job>`), and only the named jobs are read; once a second, and after the listener
+ * (re)connects, every job still out is read, in case a notice was lost or a job failed for
+ * good with no worker to say so. One query at a time; notices meanwhile wait for the next.
+ */
+function startCollector(
+  url: string,
+  run: string,
+  boss: PgBoss,
+  sent: Map<string, Waiter[]>,
+  onTrouble: (error: Error) => void,
+): Listener {
+  let collecting = false;
+  let everything = false;
+  const named = new Set<string>();
+  const collect = async (): Promise<void> => {
+    if (collecting) return;
+    collecting = true;
+    try {
+      while (everything || named.size > 0) {
+        const ids = everything ? [...sent.keys()] : [...named].filter((id) => sent.has(id));
+        everything = false;
+        named.clear();
+        await settleFinished(boss, sent, ids);
+      }
+    } catch (error) {
+      onTrouble(error as Error);
+    } finally {
+      collecting = false;
+    }
+  };
+  const listener = listen(
+    url,
+    DONE_CHANNEL,
+    (payload) => {
+      const [from, job] = payload.split(' ');
+      if (payload === '') everything = true;
+      else if (from === run && job !== undefined) named.add(job);
+      else return;
+      void collect();
+    },
+    onTrouble,
+  );
+  const sweep = setInterval(() => {
+    everything = sent.size > 0;
+    void collect();
+  }, SWEEP_MS);
+  return {
+    async close() {
+      clearInterval(sweep);
+      await listener.close();
+    },
+  };
+}
+
+/** Most jobs in one INSERT. */
+const MAX_INSERT = 500;
+
+/**
+ * Sends jobs in as few round trips as it can: one INSERT at a time, of every job made
+ * meanwhile, and one NOTIFY for each. (A send per job would queue on the connection pool
+ * and time out when a run makes thousands of jobs at once.)
+ */
+function startSender(
+  boss: PgBoss,
+  options: QueueOptions,
+  run: string,
+  sent: Map<string, Waiter[]>,
+): { add(job: Waiter[]): void; drain(): Promise<void> } {
+  const ready: Waiter[][] = [];
+  let sending: Promise<void> = Promise.resolve();
+  // Cleared in the same tick the loop sees nothing left, so a job added later starts it again.
+  let looping = false;
+  const loop = async (): Promise<void> => {
+    for (;;) {
+      if (ready.length === 0) {
+        looping = false;
+        return;
+      }
+      const jobs = ready.splice(0, MAX_INSERT).map((waiters) => ({ id: randomUUID(), waiters }));
+      try {
+        await boss.insert(
+          QUEUE,
+          jobs.map(({ id, waiters }) => ({
+            id,
+            data: encodeJob(
+              run,
+              waiters.map((w) => w.task),
+            ),
+            heartbeatSeconds: options.taskTimeoutSeconds,
+            // Heartbeats decide when a worker is gone; expiry only bounds a task that hangs.
+            expireInSeconds: 24 * 60 * 60,
+          })),
+        );
+        for (const { id, waiters } of jobs) sent.set(id, waiters);
+        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, run]);
+      } catch (error) {
+        for (const { waiters } of jobs) for (const w of waiters) w.reject(error);
+      }
+    }
+  };
+  return {
+    add(job) {
+      ready.push(job);
+      if (looping) return;
+      looping = true;
+      sending = loop();
+    },
+    async drain() {
+      await sending;
+    },
+  };
+}
+
+async function cancel(boss: PgBoss, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await boss.cancel(QUEUE, [...ids]);
+}
+
+interface FinishedRow {
+  readonly id: string;
+  readonly state: string;
+  readonly output: unknown;
+  readonly retry_count: number;
+}
+
+/** Reads which of `ids` finished, in one query, and settles their tasks. */
+async function settleFinished(
+  boss: PgBoss,
+  sent: Map<string, Waiter[]>,
+  ids: readonly string[],
+): Promise<void> {
+  if (ids.length === 0) return;
+  const rows = (await sql(
+    boss,
+    `SELECT id, state, output, retry_count FROM pgboss.job
+      WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('completed', 'failed', 'cancelled')`,
+    [QUEUE, ids],
+  )) as FinishedRow[];
+  for (const row of rows) {
+    const waiters = sent.get(row.id);
+    if (!waiters) continue;
+    sent.delete(row.id);
+    if (row.state !== 'completed') {
+      const error = new Error(jobFailure(row));
+      for (const w of waiters) w.reject(error);
+      continue;
+    }
+    try {
+      const outcomes = decodeOutcomes(row.output, waiters.length);
+      waiters.forEach((w, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) w.resolve(outcome.value);
+        else w.reject(new Error(outcome.error));
+      });
+    } catch (error) {
+      for (const w of waiters) w.reject(error);
+    }
+  }
+}
+
+/** Why a job ended without an answer, in words. */
+function jobFailure(row: FinishedRow): string {
+  if (row.state === 'cancelled') return 'the job was cancelled on the queue';
+  const output = row.output as { message?: unknown; value?: unknown } | null;
+  const why =
+    typeof output?.message === 'string'
+      ? output.message
+      : typeof output?.value === 'string'
+        ? output.value
+        : 'no worker finished it';
+  return `failed on the queue after ${row.retry_count + 1} attempts: ${why}`;
+}

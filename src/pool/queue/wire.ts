@@ -1,0 +1,73 @@
+/**
+ * What crosses the queue. A job is a batch of pool tasks; its data and its output are
+ * JSON (pg-boss stores jsonb) holding V8-serialized values as base64, so BigInt, typed
+ * arrays (logstats' IPv4 sets) and Maps keep their types and stay compact, as they do
+ * between threads. V8 deserialization builds plain data only: it never runs code.
+ */
+import { deserialize, serialize } from 'node:v8';
+
+/** The one pg-boss queue every crew run and worker shares. */
+export const QUEUE = 'crew-tasks';
+/** NOTIFY channel: new jobs wait (wakes idle workers). */
+export const TASKS_CHANNEL = 'crew_tasks';
+/** NOTIFY channel: payload `<run> <job id>`, a job finished (wakes its coordinator). */
+export const DONE_CHANNEL = 'crew_done';
+
+export interface QueueTask {
+  readonly name: string;
+  readonly input: unknown;
+}
+
+export type TaskOutcome =
+  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+
+/** A job's data: which run sent it, and its tasks. */
+export interface JobData {
+  readonly run: string;
+  readonly tasks: string;
+}
+
+/** A completed job's output: one outcome per task, in order. */
+export interface JobOutput {
+  readonly outcomes: string;
+}
+
+const pack = (value: unknown): string => serialize(value).toString('base64');
+const unpack = (text: string): unknown => deserialize(Buffer.from(text, 'base64'));
+
+export function encodeJob(run: string, tasks: readonly QueueTask[]): JobData {
+  return { run, tasks: pack(tasks) };
+}
+
+/** Reads a job's tasks; throws on anything that is not a list of `{ name, input }`. */
+export function decodeJob(data: unknown): { run: string; tasks: QueueTask[] } {
+  const job = data as Partial<JobData> | null;
+  if (typeof job?.run !== 'string' || typeof job.tasks !== 'string') {
+    throw new Error('not a crew job');
+  }
+  const tasks = unpack(job.tasks);
+  if (
+    !Array.isArray(tasks) ||
+    !tasks.every(
+      (t: unknown) =>
+        typeof t === 'object' && t !== null && typeof (t as QueueTask).name === 'string',
+    )
+  ) {
+    throw new Error('not a crew job');
+  }
+  return { run: job.run, tasks: tasks as QueueTask[] };
+}
+
+export function encodeOutcomes(outcomes: readonly TaskOutcome[]): JobOutput {
+  return { outcomes: pack(outcomes) };
+}
+
+/** Reads a job's outcomes; `count` tasks were sent, so anything else is a broken answer. */
+export function decodeOutcomes(output: unknown, count: number): TaskOutcome[] {
+  const text = (output as Partial<JobOutput> | null)?.outcomes;
+  const outcomes = typeof text === 'string' ? unpack(text) : undefined;
+  if (!Array.isArray(outcomes) || outcomes.length !== count) {
+    throw new Error('the worker sent an answer crew cannot read');
+  }
+  return outcomes as TaskOutcome[];
+}

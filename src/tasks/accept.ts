@@ -1,0 +1,98 @@
+/**
+ * What a worker accepts from the queue. A job is data written by whoever can reach the
+ * database, so each task must name one of crew's tasks and carry exactly the input that
+ * task takes: plain values of the right types, absolute paths, http(s) URLs, and temp
+ * files named as crew names them.
+ */
+import { basename, isAbsolute } from 'node:path';
+
+type Check = (input: Record<string, unknown>) => string | undefined;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/** The keys an input must have, no more. */
+function shape(input: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  const extra = Object.keys(input).find((key) => !keys.includes(key));
+  if (extra !== undefined) return `unexpected field "${extra}"`;
+  const missing = keys.find((key) => !(key in input));
+  return missing === undefined ? undefined : `missing field "${missing}"`;
+}
+
+const checkSum: Check = (input) =>
+  shape(input, ['start', 'end']) ??
+  (typeof input['start'] === 'bigint' &&
+  typeof input['end'] === 'bigint' &&
+  input['start'] <= input['end']
+    ? undefined
+    : 'start and end must be BigInts with start <= end');
+
+const checkLogstats: Check = (input) => {
+  const range = input['range'];
+  if (!isObject(range)) return shape(input, ['range', 'top']) ?? 'range must be an object';
+  return (
+    shape(input, ['range', 'top']) ??
+    shape(range, ['file', 'path', 'start', 'end', 'gzip']) ??
+    (typeof input['top'] !== 'boolean' || typeof range['gzip'] !== 'boolean'
+      ? 'top and gzip must be booleans'
+      : !isCount(range['file']) || !isCount(range['start']) || !isCount(range['end'])
+        ? 'file, start and end must be whole numbers'
+        : (range['start'] as number) > (range['end'] as number)
+          ? 'start must not pass end'
+          : typeof range['path'] !== 'string' || !isAbsolute(range['path'])
+            ? 'path must be absolute'
+            : undefined)
+  );
+};
+
+const FETCH_OPTIONS = [
+  'retries',
+  'timeoutMs',
+  'maxBytes',
+  'perHost',
+  'headers',
+  'anyType',
+  'backoffMs',
+] as const;
+
+const checkDownload: Check = (input) => {
+  const options = input['options'];
+  const url = input['url'];
+  const temp = input['tempPath'];
+  if (!isObject(options)) return shape(input, ['url', 'tempPath', 'options']) ?? 'bad options';
+  const headers = options['headers'];
+  return (
+    shape(input, ['url', 'tempPath', 'options']) ??
+    shape(options, FETCH_OPTIONS) ??
+    (typeof url !== 'string' || !/^https?:\/\//i.test(url)
+      ? 'url must be http(s)'
+      : typeof temp !== 'string' ||
+          !isAbsolute(temp) ||
+          !/^\.crew-[0-9a-z]+-\d+\.part$/.test(basename(temp))
+        ? 'tempPath must be an absolute path to a crew temp file'
+        : !['retries', 'timeoutMs', 'maxBytes', 'perHost', 'backoffMs'].every((k) =>
+              isCount(options[k]),
+            )
+          ? 'fetch options must be whole numbers'
+          : typeof options['anyType'] !== 'boolean' ||
+              !isObject(headers) ||
+              !Object.values(headers).every((v) => typeof v === 'string')
+            ? 'anyType must be a boolean and headers strings'
+            : undefined)
+  );
+};
+
+const checks: Record<string, Check> = {
+  sumRange: checkSum,
+  logstatsRange: checkLogstats,
+  downloadUrl: checkDownload,
+};
+
+/** Why a task from the queue must not run, or undefined when it may. */
+export function acceptTask(name: string, input: unknown): string | undefined {
+  const check = Object.hasOwn(checks, name) ? checks[name] : undefined;
+  if (!check) return `no crew task is named "${name}"`;
+  if (!isObject(input)) return 'the input must be an object';
+  return check(input);
+}

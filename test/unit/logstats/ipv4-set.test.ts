@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import {
+  hashesOf,
+  hashIPv4,
+  IPv4Set,
+  unhashIPv4,
+  unionSize,
+  visitUnion,
+  type IPv4Run,
+} from '../../../src/logstats/ipv4-set.ts';
+import { seeded } from '../../helpers/client-rule.ts';
+
+function runOf(ips: readonly number[], counted = false): IPv4Run {
+  const set = new IPv4Set(counted);
+  for (const ip of ips) set.add(ip);
+  const run = set.toRun();
+  set.release();
+  return run;
+}
+
+/** True when the hashes come bucket (high 16 bits) by bucket, as unions need them. */
+function byBucket(hashes: Uint32Array): boolean {
+  return hashes.every((hash, i) => i === 0 || hash >>> 16 >= hashes[i - 1]! >>> 16);
+}
+
+describe('IPv4Set runs', () => {
+  it('hashes are a bijection', () => {
+    for (const ip of [0, 1, 0x01020304, 0x7fffffff, 0x80000000, 0xffffffff]) {
+      expect(unhashIPv4(hashIPv4(ip))).toBe(ip);
+    }
+  });
+
+  it.each([0, 1, 5, 3000, 200_000])('hands over %d addresses bucket by bucket', (n) => {
+    const next = seeded(n + 1);
+    // A narrow range so addresses repeat, plus the two that are special in a table.
+    const ips = Array.from({ length: n }, () => next(n * 2 + 1));
+    if (n > 1) ips.push(0, 0xffffffff, 0);
+    const run = runOf(ips);
+    const hashes = hashesOf(run);
+    expect(run.count).toBe(new Set(ips).size);
+    expect(byBucket(hashes)).toBe(true);
+    expect(new Set([...hashes].map(unhashIPv4))).toEqual(new Set(ips));
+    // Big runs keep two bytes an address.
+    expect(run.lows !== undefined).toBe(run.count >= 1 << 17);
+  });
+
+  it('keeps buckets in order when a probe run wraps past the last slot', () => {
+    // Addresses whose hashes are the largest: their home slots are the last ones.
+    const ips = Array.from({ length: 600 }, (_, i) => unhashIPv4(0xffffffff - i * 97));
+    const hashes = hashesOf(runOf([...ips, 1, 2, 3]));
+    expect(byBucket(hashes)).toBe(true);
+    expect(hashes.length).toBe(603);
+  });
+
+  it('keeps a big run with crowded buckets (their sizes need 16 bits)', () => {
+    const crowded = Array.from({ length: 1000 }, (_, i) => unhashIPv4(0x00050000 + i * 13));
+    const others = Array.from({ length: 140_000 }, (_, i) => i * 3);
+    const run = runOf([...crowded, ...others]);
+    expect(run.sizes).toBeInstanceOf(Uint16Array);
+    expect(new Set(hashesOf(run)).size).toBe(141_000);
+    expect(unionSize([run, runOf(crowded.slice(0, 10)), runOf([1, 2])])).toBe(141_002);
+  });
+
+  it('counts requests per address through growth', () => {
+    const set = new IPv4Set(true);
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 50_000; i++) set.add(i * 7);
+    set.add(0xffffffff, 5);
+    const { keys, counts } = set.toArrays();
+    expect(keys.length).toBe(50_001);
+    expect(counts![keys.indexOf(0xffffffff)]).toBe(5);
+    expect(counts![keys.indexOf(7 * 49_999)]).toBe(3);
+    expect(counts![keys.indexOf(0)]).toBe(3);
+  });
+});
+
+describe('unions of runs', () => {
+  it.each([
+    [1, 4000],
+    [2, 4000],
+    [8, 4000],
+    [40, 4000],
+    [3, 300_000],
+  ])('equals a plain Set union over %d runs of up to %d, counts summed', (k, most) => {
+    const next = seeded(k);
+    const expected = new Map<number, number>();
+    const runs = Array.from({ length: k }, () => {
+      const ips = Array.from({ length: next(most) }, () =>
+        next(9) === 0 ? 0xffffffff - next(3) : next(most * 5),
+      );
+      for (const ip of ips) expected.set(ip, (expected.get(ip) ?? 0) + 1);
+      return runOf(ips, true);
+    });
+    expect(unionSize(runs)).toBe(expected.size);
+    const visited = new Map<number, number>();
+    visitUnion(runs, (ip, requests) => {
+      expect(visited.has(ip)).toBe(false);
+      visited.set(ip, requests);
+    });
+    expect(visited).toEqual(expected);
+  });
+
+  it('is empty over no runs', () => {
+    expect(unionSize([])).toBe(0);
+    visitUnion([], () => expect.unreachable());
+  });
+});

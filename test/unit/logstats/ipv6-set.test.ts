@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
+import {
+  hashIPv6,
+  IPv6Set,
+  unionSizeIPv6,
+  visitUnionIPv6,
+  type IPv6Run,
+} from '../../../src/logstats/ipv6-set.ts';
+import { seeded } from '../../helpers/client-rule.ts';
+
+type Words = readonly [number, number, number, number];
+
+function runOf(addresses: readonly Words[], counted = false): IPv6Run {
+  const set = new IPv6Set(counted);
+  for (const words of addresses) set.add(words);
+  const run = set.toRun();
+  set.release();
+  return run;
+}
+
+const textsOf = (run: IPv6Run): string[] =>
+  Array.from({ length: run.count }, (_, i) => formatIPv6(run.words.subarray(i * 4, i * 4 + 4)));
+
+/** True when the addresses come bucket (high 16 bits of their hash) by bucket. */
+function ordered(run: IPv6Run): boolean {
+  let last = -1;
+  for (let i = 0; i < run.count; i++) {
+    const w = run.words.subarray(i * 4, i * 4 + 4);
+    const bucket = hashIPv6(w[0]!, w[1]!, w[2]!, w[3]!) >>> 16;
+    if (bucket < last) return false;
+    last = bucket;
+  }
+  return true;
+}
+
+function randomAddresses(next: (n: number) => number, n: number): Words[] {
+  // Few distinct values per word, so addresses repeat and "::" turns up.
+  return Array.from(
+    { length: n },
+    () => [next(3), 0, next(2) * 0xffff, next(Math.max(1, n))] as const,
+  );
+}
+
+describe('IPv6Set', () => {
+  it.each([0, 1, 7, 5000, 60_000])('hands over %d addresses bucket by bucket', (n) => {
+    const addresses = randomAddresses(seeded(n + 3), n);
+    const run = runOf(addresses);
+    const expected = new Set(addresses.map((w) => formatIPv6(w)));
+    expect(run.count).toBe(expected.size);
+    expect(new Set(textsOf(run))).toEqual(expected);
+    expect(ordered(run)).toBe(true);
+  });
+
+  it('counts requests per address, "::" too', () => {
+    const run = runOf(
+      [
+        [0, 0, 0, 0],
+        [0x20010db8, 0, 0, 1],
+        [0, 0, 0, 0],
+        [0x20010db8, 0, 0, 1],
+        [0x20010db8, 0, 0, 1],
+      ],
+      true,
+    );
+    const texts = textsOf(run);
+    expect(texts.sort()).toEqual(['2001:db8::1', '::']);
+    const counts = new Map(textsOf(run).map((t, i) => [t, run.counts![i]]));
+    expect(counts).toEqual(
+      new Map([
+        ['::', 2],
+        ['2001:db8::1', 3],
+      ]),
+    );
+  });
+
+  it.each([2, 5, 20])('unions %d runs exactly, counts summed', (k) => {
+    const next = seeded(k * 13);
+    const expected = new Map<string, number>();
+    const runs = Array.from({ length: k }, () => {
+      const addresses = randomAddresses(next, next(3000));
+      for (const w of addresses) {
+        const text = formatIPv6(w);
+        expected.set(text, (expected.get(text) ?? 0) + 1);
+      }
+      return runOf(addresses, true);
+    });
+    expect(unionSizeIPv6(runs)).toBe(expected.size);
+    const visited = new Map<string, number>();
+    visitUnionIPv6(runs, (words, requests) => {
+      const text = formatIPv6(words);
+      expect(visited.has(text)).toBe(false);
+      visited.set(text, requests);
+    });
+    expect(visited).toEqual(expected);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { toQueueOptions } from '../../src/config.ts';
+import { toQueueStatusConfig } from '../../src/commands/queue/options.ts';
+import { toWorkerConfig } from '../../src/commands/worker/options.ts';
+
+const url = 'postgres://crew:pw@db/crew';
+
+describe('toQueueOptions', () => {
+  it.each([
+    [{}, {}, undefined],
+    [{}, { CREW_QUEUE: '' }, undefined],
+    [{ queue: url }, {}, { url, taskTimeoutSeconds: 30 }],
+    [{}, { CREW_QUEUE: url }, { url, taskTimeoutSeconds: 30 }],
+    [{ queue: url, taskTimeout: '12' }, {}, { url, taskTimeoutSeconds: 12 }],
+  ])('%j with env %j', (args, env, options) => {
+    expect(toQueueOptions(args, env)).toEqual(options);
+  });
+
+  it.each([
+    [{ taskTimeout: '12' }, '--task-timeout needs --queue'],
+    [{ queue: url, taskTimeout: '5' }, '--task-timeout must be a whole number from 10 to 86400'],
+    [{ queue: 'redis://h' }, 'postgres:// URL'],
+  ])('refuses %j', (args, message) => {
+    expect(() => toQueueOptions(args, {})).toThrow(message);
+  });
+});
+
+describe('crew worker and crew queue status', () => {
+  it('take the URL as an argument or from CREW_QUEUE, never as a queue for their own pool', () => {
+    expect(toWorkerConfig({ url }, {})).toMatchObject({ url, queue: undefined });
+    expect(toWorkerConfig({}, { CREW_QUEUE: url })).toMatchObject({ url, queue: undefined });
+    expect(toQueueStatusConfig({ action: 'status' }, { CREW_QUEUE: url })).toMatchObject({ url });
+  });
+
+  it('say what is missing', () => {
+    expect(() => toWorkerConfig({}, {})).toThrow('name the queue');
+    expect(() => toWorkerConfig({ url, queue: url }, {})).toThrow('not --queue');
+    expect(() => toQueueStatusConfig({ action: 'drop', url }, {})).toThrow('one action, status');
+  });
+});
