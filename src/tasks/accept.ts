@@ -69,7 +69,7 @@ const checkDownload: Check = (input) => {
       ? 'url must be http(s)'
       : typeof temp !== 'string' ||
           !isAbsolute(temp) ||
-          !/^\.crew-[0-9a-z]+-\d+\.part$/.test(basename(temp))
+          !/^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/.test(basename(temp))
         ? 'tempPath must be an absolute path to a crew temp file'
         : !['retries', 'timeoutMs', 'maxBytes', 'perHost', 'backoffMs'].every((k) =>
               isCount(options[k]),
