@@ -10,7 +10,8 @@ import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { firstField, IP_FIELDS, looksLikeJson, parseJsonLine, TIME_FIELDS } from './json-line.ts';
 import type { LogFormat } from './json-line.ts';
 import { LongLine } from './long-line.ts';
-import { lineEnd } from './tally.ts';
+import { INPUT_BYTES } from './line-scan.ts';
+import { lineEnd, type TallyResult } from './tally.ts';
 import { LineKeys, UNKNOWN, type Grouping } from './timestamp.ts';
 
 /** How lines are read: the CLI's --by, --utc, --format, --ip-field and --time-field. */
@@ -68,6 +69,7 @@ export class KeyedTally {
   #overflow = false;
   #long = new LongLine();
   #carrying = false;
+  #input: Uint8Array | undefined;
 
   constructor(withCounts: boolean, rules: LineRules) {
     this.#rules = rules;
@@ -76,20 +78,14 @@ export class KeyedTally {
     this.#whole = new Counts(withCounts);
   }
 
-  get total(): number {
-    return this.#whole.total;
+  /** Where a reader may put up to INPUT_BYTES for `pushInput`. */
+  get input(): Uint8Array {
+    return (this.#input ??= new Uint8Array(INPUT_BYTES));
   }
 
-  get malformed(): number {
-    return this.#whole.malformed;
-  }
-
-  get ipv4(): IPv4Set {
-    return this.#whole.ipv4;
-  }
-
-  get ipv6(): IPv6Set {
-    return this.#whole.ipv6;
+  /** As `push`, for `length` bytes already written to the start of `input`. */
+  pushInput(length: number): void {
+    this.push(this.input.subarray(0, length));
   }
 
   /** Counts every complete line of `chunk`; keeps the unfinished one for the next. */
@@ -139,7 +135,10 @@ export class KeyedTally {
     if (this.#overflow && !this.#isJson(line, 0, line.length)) {
       // The client from all of it, the time from the kept start.
       const client = this.#long.finish();
-      this.#count(classifyLine(client, 0, client.length, this.#slot), this.#keyOf(line, 0, line.length));
+      this.#count(
+        classifyLine(client, 0, client.length, this.#slot),
+        this.#keyOf(line, 0, line.length),
+      );
     } else {
       this.#long.finish();
       this.#line(line, 0, line.length, this.#overflow);
@@ -164,26 +163,17 @@ export class KeyedTally {
       this.#count(classifyLine(bytes, start, end, this.#slot), this.#keyOf(bytes, start, end));
       return;
     }
-    let s = start;
-    while (s < end && (bytes[s] === 0x20 || (bytes[s]! >= 0x09 && bytes[s]! <= 0x0d))) s++;
-    if (s === end) return; // blank
-    const doc = cut ? undefined : parseJsonLine(utf8.decode(bytes.subarray(s, end)));
-    const key = this.#keys ? UNKNOWN : undefined;
-    if (doc === undefined) return this.#count(MALFORMED, key);
+    const line = cut
+      ? { kind: MALFORMED }
+      : readJsonLine(bytes, start, end, this.#rules, this.#slot);
+    if (line.field !== undefined) this.fields.add(line.field);
+    this.#count(line.kind, this.#keys && (line.doc ? this.#timeKey(line.doc) : UNKNOWN));
+  }
+
+  #timeKey(doc: Record<string, unknown>): string {
     const rules = this.#rules;
-    const client = firstField(doc, rules.ipField === undefined ? IP_FIELDS : [rules.ipField]);
-    let kind = MALFORMED;
-    if (client !== undefined && typeof client.value === 'string') {
-      // The client rule, X-Forwarded-For lists included, applies to the field's value.
-      const value = Buffer.from(client.value);
-      kind = classifyLine(value, 0, value.length, this.#slot);
-      if (kind === BLANK) kind = MALFORMED;
-      this.fields.add(client.path);
-    }
-    const time =
-      this.#keys &&
-      firstField(doc, rules.timeField === undefined ? TIME_FIELDS : [rules.timeField]);
-    this.#count(kind, this.#keys && this.#keys.ofValue(time?.value));
+    const time = firstField(doc, rules.timeField === undefined ? TIME_FIELDS : [rules.timeField]);
+    return this.#keys!.ofValue(time?.value);
   }
 
   #count(kind: number, key: string | undefined): void {
@@ -199,6 +189,19 @@ export class KeyedTally {
       else if (kind === MALFORMED) counts.malformed++;
       else if (kind === IPV6) counts.ipv6.add(this.#slot.ipv6);
     }
+  }
+
+  toResult(): TallyResult {
+    const whole = this.#whole;
+    return {
+      total: whole.total,
+      malformed: whole.malformed,
+      bytes: this.bytes,
+      ipv4: whole.ipv4.toRun(),
+      ipv6: whole.ipv6.toRun(),
+      ...(this.#keys ? { groups: this.groups() } : {}),
+      ...(this.fields.size > 0 ? { fields: [...this.fields] } : {}),
+    };
   }
 
   /** The groups, in key order (`unknown` last). */
@@ -220,6 +223,30 @@ export class KeyedTally {
       counts.ipv6.release();
     }
   }
+}
+
+/**
+ * A JSON log line's client by the client rule (X-Forwarded-For lists included) applied to
+ * its client field: an IPv4 as a uint32, IPV6 (in `slot`), BLANK, or MALFORMED (not JSON,
+ * no client field, not an address). Says which field held the client.
+ */
+export function readJsonLine(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  rules: Pick<LineRules, 'ipField'>,
+  slot: LineClient,
+): { kind: number; field?: string; doc?: Record<string, unknown> } {
+  let s = start;
+  while (s < end && (bytes[s] === 0x20 || (bytes[s]! >= 0x09 && bytes[s]! <= 0x0d))) s++;
+  if (s === end) return { kind: BLANK };
+  const doc = parseJsonLine(utf8.decode(bytes.subarray(s, end)));
+  if (doc === undefined) return { kind: MALFORMED };
+  const client = firstField(doc, rules.ipField === undefined ? IP_FIELDS : [rules.ipField]);
+  if (client === undefined || typeof client.value !== 'string') return { kind: MALFORMED, doc };
+  const value = Buffer.from(client.value);
+  const kind = classifyLine(value, 0, value.length, slot);
+  return { kind: kind === BLANK ? MALFORMED : kind, field: client.path, doc };
 }
 
 /** Dates and hours in time order, `unknown` after them. */
