@@ -12,3 +12,29 @@ export class InputError extends Error {
 export class LayoutError extends InputError {
   override name = 'LayoutError';
 }
+
+/**
+ * The output directory cannot take more: a full disk or quota, a file-size limit, a
+ * read-only, vanished or forbidden --out, a manifest that is not crew's. The run stops at
+ * once (every later row would fail the same way); what finished stays in the manifest.
+ */
+export class OutputError extends Error {
+  override name = 'OutputError';
+}
+
+/** The errno codes of writing that say the output as a whole is unusable, not one file. */
+const OUTPUT_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EFBIG',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'ENOENT',
+  'ENOTDIR',
+  'EIO',
+]);
+
+/** Whether a failed write or rename in --out means the output as a whole is unusable. */
+export const isOutputProblem = (error: unknown): boolean =>
+  OUTPUT_CODES.has((error as { code?: string } | undefined)?.code ?? '');

@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { reasonOf } from '../errors.ts';
+import { isOutputProblem } from './errors.ts';
 import { sniff } from './sniff.ts';
+import { writeAll } from './store.ts';
 
 export interface FetchOptions {
   readonly retries: number;
@@ -44,6 +47,8 @@ export type FetchOutcome =
       readonly status: number | undefined;
       readonly error: string;
       readonly attempts: number;
+      /** The body could not be stored because --out as a whole is unusable (a full disk). */
+      readonly output?: true;
     };
 
 const MAX_REDIRECTS = 5;
@@ -60,6 +65,18 @@ class Retryable extends Error {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/** Storing the body failed (open, write, close of the temp file): the disk's words in `cause`. */
+class OnDisk extends Error {}
+
+/** Runs a file operation; its failure becomes OnDisk, told apart from the network's. */
+const onDisk = async <T>(operation: Promise<T>): Promise<T> => {
+  try {
+    return await operation;
+  } catch (error) {
+    throw new OnDisk(reasonOf(error), { cause: error });
+  }
+};
 
 /** A failure that another attempt would not fix (404, not an image, a redirect loop). */
 class Final extends Error {
@@ -101,7 +118,18 @@ export async function fetchToFile(input: FetchInput): Promise<FetchOutcome> {
       const done = await attempt(input.url, input.tempPath, options);
       return { ok: true, attempts, ...done };
     } catch (error) {
-      await rm(input.tempPath, { force: true });
+      await rm(input.tempPath, { force: true }).catch(() => undefined);
+      if (error instanceof OnDisk) {
+        // Not retried: the same disk would fail the same way.
+        const output = isOutputProblem(error.cause);
+        return {
+          ok: false,
+          status: undefined,
+          error: error.message,
+          attempts,
+          ...(output ? { output } : {}),
+        };
+      }
       const retryable = error instanceof Retryable || !(error instanceof Final);
       const status =
         error instanceof Retryable || error instanceof Final ? error.status : undefined;
@@ -151,7 +179,7 @@ async function attempt(
     let bytes = 0;
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
-    const file = await open(tempPath, 'wx', 0o644);
+    const file = await onDisk(open(tempPath, 'wx', 0o644));
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         bytes += chunk.length;
@@ -161,7 +189,7 @@ async function attempt(
         }
         if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
         hash.update(chunk);
-        await file.write(chunk);
+        await onDisk(writeAll(file, chunk));
       }
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.
@@ -178,7 +206,7 @@ async function attempt(
       }
       throw error;
     } finally {
-      await file.close();
+      await onDisk(file.close());
     }
     if (Number.isFinite(declared) && bytes !== declared) {
       throw new Retryable(

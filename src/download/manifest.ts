@@ -2,9 +2,11 @@
  * `<out>/crew-manifest.jsonl`: one JSON line per finished row, appended as it finishes, so an
  * interrupted run loses nothing it had finished, and a re-run knows what to skip.
  */
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { reasonOf } from '../errors.ts';
+import { OutputError } from './errors.ts';
+import { writeAll } from './store.ts';
 
 export const MANIFEST = 'crew-manifest.jsonl';
 
@@ -31,22 +33,15 @@ export type Done = Map<string, { file: string; bytes: number }>;
 
 export const doneKey = (row: number, url: string): string => `${row}\t${url}`;
 
-/** The rows a previous run finished (ok or skipped), last line winning; none if no manifest. */
-export async function readManifest(path: string): Promise<Done> {
+/** Reads manifest lines: the rows finished (ok or skipped), last line winning. */
+export async function doneFrom(lines: AsyncIterable<string>): Promise<Done> {
   const done: Done = new Map();
-  let stream;
-  try {
-    stream = createReadStream(path, 'utf8');
-    await once(stream, 'open');
-  } catch {
-    return done;
-  }
-  for await (const text of createInterface({ input: stream, crlfDelay: Infinity })) {
+  for await (const text of lines) {
     let line: ManifestLine;
     try {
       line = JSON.parse(text) as ManifestLine;
     } catch {
-      continue; // a line cut short by a crash
+      continue; // a line cut short by a crash or a full disk
     }
     const key = doneKey(line.row, line.url);
     if ((line.status === 'ok' || line.status === 'skipped') && line.file) {
@@ -58,17 +53,109 @@ export async function readManifest(path: string): Promise<Done> {
   return done;
 }
 
-/** Appends lines; `close()` flushes them to disk. */
-export class ManifestWriter {
-  readonly #stream: WriteStream;
-  constructor(path: string) {
-    this.#stream = createWriteStream(path, { flags: 'a' });
+/** The rows a previous run finished, from the manifest at `path`; none if there is none. */
+export async function readManifest(path: string): Promise<Done> {
+  let file;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return new Map();
   }
+  try {
+    return await doneFrom(file.readLines({ autoClose: false }));
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * The manifest, open for reading what an earlier run finished and for appending this run's
+ * lines. It is opened without following a link and must be a regular file of this user's:
+ * in a shared --out, another user could otherwise plant `crew-manifest.jsonl -> /etc/...`
+ * and have crew (run as root) append to that file.
+ */
+export class ManifestFile {
+  readonly #file: FileHandle;
+  readonly #path: string;
+  #pending: string[] = [];
+  #flushing: Promise<void> | undefined;
+  #error: OutputError | undefined;
+
+  private constructor(file: FileHandle, path: string) {
+    this.#file = file;
+    this.#path = path;
+  }
+
+  /** Opens (creating) the manifest at `path`; OutputError when it is not one crew may use. */
+  static async open(path: string): Promise<ManifestFile> {
+    const flags =
+      constants.O_RDWR |
+      constants.O_APPEND |
+      constants.O_CREAT |
+      constants.O_NOFOLLOW | // a planted symlink fails (ELOOP) instead of being followed
+      constants.O_NONBLOCK; // a planted FIFO does not hang the run
+    let file: FileHandle;
+    try {
+      file = await open(path, flags, 0o644);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      throw new OutputError(
+        code === 'ELOOP'
+          ? `${path} is a symbolic link: refusing to write through it`
+          : `cannot open ${path}: ${reasonOf(error)}`,
+        { cause: error },
+      );
+    }
+    const info = await file.stat();
+    const uid = process.getuid?.();
+    if (!info.isFile() || (uid !== undefined && info.uid !== uid)) {
+      await file.close();
+      throw new OutputError(
+        `${path} is not a regular file of this user's: refusing to write to it`,
+      );
+    }
+    const manifest = new ManifestFile(file, path);
+    // A last line cut short (a kill, a full disk) is ended first, so the next line stands alone.
+    if (info.size > 0) {
+      const { buffer } = await file.read(Buffer.alloc(1), 0, 1, info.size - 1);
+      if (buffer[0] !== 0x0a) manifest.#pending.push('\n');
+    }
+    return manifest;
+  }
+
+  /** The rows an earlier run finished (read before this run appends anything). */
+  async done(): Promise<Done> {
+    return doneFrom(this.#file.readLines({ start: 0, autoClose: false }));
+  }
+
+  /** Appends a line (written soon, in order); throws once writing has failed. */
   write(line: ManifestLine): void {
-    this.#stream.write(`${JSON.stringify(line)}\n`);
+    if (this.#error) throw this.#error;
+    this.#pending.push(`${JSON.stringify(line)}\n`);
+    this.#flushing ??= this.#flush();
   }
+
+  async #flush(): Promise<void> {
+    try {
+      while (this.#pending.length > 0) {
+        const text = this.#pending.join('');
+        this.#pending = [];
+        await writeAll(this.#file, Buffer.from(text));
+      }
+    } catch (error) {
+      this.#error = new OutputError(`cannot write ${this.#path}: ${reasonOf(error)}`, {
+        cause: error,
+      });
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  /** Writes what is pending and closes; throws if any line could not be written. */
   async close(): Promise<void> {
-    this.#stream.end();
-    await once(this.#stream, 'close');
+    await this.#flushing;
+    if (this.#pending.length > 0 && !this.#error) await this.#flush();
+    await this.#file.close();
+    if (this.#error) throw this.#error;
   }
 }

@@ -5,16 +5,13 @@
  * later row with the same URL its own copy, and appends one manifest line per finished row.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { reasonOf } from '../errors.ts';
+import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
-import {
-  MANIFEST,
-  ManifestWriter,
-  readManifest,
-  type Done,
-  type ManifestLine,
-} from './manifest.ts';
-import { prepareOut, publish, publishCopy, tempPath } from './store.ts';
+import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
+import { lockOut, prepareOut, publish, publishCopy, removeTemps, tempPath } from './store.ts';
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {
@@ -22,7 +19,7 @@ export interface Published {
   /** The final file, once the body is fetched and renamed into place. */
   readonly path?: string;
   /** Why the rename failed, when it did. */
-  readonly writeError?: string;
+  readonly writeError?: Error;
 }
 
 /** The output directory of one run, from `open` to `close`. */
@@ -32,30 +29,48 @@ export class Output {
   readonly cleaned: number;
   /** The rows an earlier run finished (none with `force`): the planner skips them. */
   readonly done: Done;
-  readonly #manifest: ManifestWriter;
+  readonly #manifest: ManifestFile;
+  readonly #unlock: () => Promise<void>;
   /** Names this run's temp files, so the clean-up at the end removes only its own. */
   readonly #runId = randomBytes(4).toString('hex');
-  #temps = 0;
 
-  private constructor(out: string, cleaned: number, done: Done) {
+  private constructor(
+    out: string,
+    parts: { cleaned: number; done: Done; manifest: ManifestFile; unlock: () => Promise<void> },
+  ) {
     this.out = out;
-    this.cleaned = cleaned;
-    this.done = done;
-    this.#manifest = new ManifestWriter(join(out, MANIFEST));
+    this.cleaned = parts.cleaned;
+    this.done = parts.done;
+    this.#manifest = parts.manifest;
+    this.#unlock = parts.unlock;
   }
 
-  /** Creates `out`, removes leftovers, reads the manifest, and opens it for appending. */
+  /**
+   * Creates `out` and takes its lock (one live run per directory), then removes leftovers,
+   * opens the manifest and reads it. OutputError when `out` cannot be used.
+   */
   static async open(out: string, force: boolean): Promise<Output> {
-    const cleaned = await prepareOut(out);
-    const done: Done = force
-      ? new Map<string, { file: string; bytes: number }>()
-      : await readManifest(join(out, MANIFEST));
-    return new Output(out, cleaned, done);
+    let unlock: (() => Promise<void>) | undefined;
+    try {
+      // The lock comes before the clean-up: a live run's temp files are not leftovers.
+      await mkdir(out, { recursive: true });
+      unlock = await lockOut(out);
+      const cleaned = await prepareOut(out);
+      const manifest = await ManifestFile.open(join(out, MANIFEST));
+      const done = force
+        ? new Map<string, { file: string; bytes: number }>()
+        : await manifest.done();
+      return new Output(out, { cleaned, done, manifest, unlock });
+    } catch (error) {
+      await unlock?.();
+      if (error instanceof OutputError) throw error;
+      throw new OutputError(`cannot use ${out}: ${reasonOf(error)}`, { cause: error });
+    }
   }
 
-  /** A fresh temp path in the output directory for a body on its way in. */
+  /** A fresh, unguessable temp path in the output directory for a body on its way in. */
   tempPath(): string {
-    return tempPath(this.out, this.#runId, this.#temps++);
+    return tempPath(this.out, this.#runId);
   }
 
   /** Renames a fetched body at `temp` to its final name; a failure is kept as a value. */
@@ -63,7 +78,7 @@ export class Output {
     try {
       return { outcome, path: await publish(this.out, temp, name) };
     } catch (error) {
-      return { outcome, writeError: (error as Error).message };
+      return { outcome, writeError: error as Error };
     }
   }
 
@@ -77,9 +92,17 @@ export class Output {
     this.#manifest.write(line);
   }
 
-  /** Flushes the manifest and removes this run's temp files (a killed worker leaves some). */
+  /**
+   * Flushes the manifest, removes this run's temp files (a killed worker leaves some) and
+   * releases the lock. Throws OutputError if manifest lines could not be written.
+   */
   async close(): Promise<void> {
-    await this.#manifest.close();
-    await prepareOut(this.out, this.#runId);
+    try {
+      await this.#manifest.close();
+    } finally {
+      // A vanished or full --out must not hide the error that stopped the run.
+      await removeTemps(this.out, this.#runId).catch(() => undefined);
+      await this.#unlock().catch(() => undefined);
+    }
   }
 }

@@ -34,6 +34,7 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
   /** The file's size, for the fraction read; undefined for stdin or an empty file. */
   readonly #size: number | undefined;
   #input: (Readable & { bytesRead?: number }) | undefined;
+  #parser: Readable | undefined;
 
   private constructor(options: ReadOptions, signal: AbortSignal, size: number | undefined) {
     this.#options = options;
@@ -53,8 +54,10 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
     return Math.min(1, (this.#input.bytesRead ?? 0) / this.#size);
   }
 
+  /** Stops reading: ends the iteration even while it waits for more input. */
   close(): void {
     this.#input?.destroy();
+    this.#parser?.destroy();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Job | BadRow> {
@@ -70,6 +73,7 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
         trim: true,
       }),
     );
+    this.#parser = parser;
     // pipe() does not forward errors: a read error must end the parse, not vanish.
     input.on('error', (error: Error) => parser.destroy(error));
     let layout: Layout | undefined;

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { Interrupted } from '../errors.ts';
 import type { DownloadProgress, DownloadResult, RowFailure } from './config.ts';
+import { OutputError } from './errors.ts';
 import type { ManifestLine } from './manifest.ts';
 
 /** How many failures the summary and --json list; the manifest has every one. */
@@ -69,6 +70,15 @@ export class Tally {
     const { ok, skipped, failed, read } = this.#counts;
     return new Interrupted(
       `interrupted: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${read} rows read; run the same command again to finish`,
+    );
+  }
+
+  /** The error that ends a run stopped by its output: why, what was done, how to go on. */
+  stopped(cause: OutputError): OutputError {
+    const { ok, skipped, failed, read } = this.#counts;
+    return new OutputError(
+      `${cause.message}; stopped: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${read} rows read, all in the manifest; make room (or fix --out) and run the same command again to resume`,
+      { cause },
     );
   }
 

@@ -5,7 +5,9 @@
  * stage keeps its own state; this module wires them and bounds the rows in flight.
  */
 import { performance } from 'node:perf_hooks';
+import { reasonOf } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
+import { isOutputProblem, OutputError } from './errors.ts';
 import { Fetcher } from './fetcher.ts';
 import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
 import type { ManifestLine } from './manifest.ts';
@@ -24,7 +26,8 @@ interface Stages {
 /**
  * Streams the CSV, names every row, fetches each distinct URL once through the pool, puts
  * every row's file in place, and appends one manifest line per finished row. Throws
- * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run.
+ * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run, and
+ * OutputError, at once, when --out cannot take more (what finished is in the manifest).
  */
 export async function runDownload(
   config: DownloadConfig,
@@ -32,17 +35,27 @@ export async function runDownload(
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
   const began = performance.now();
-  const rows = await CsvRows.open(config, signal);
+  // A full disk stops the run as Ctrl-C would: every stage listens to `run`.
+  const stop = new AbortController();
+  const run = AbortSignal.any([signal, stop.signal]);
+  const rows = await CsvRows.open(config, run);
   const output = await Output.open(config.out, config.force);
   const tally = new Tally(began, () => rows.fraction(), onProgress);
   const finish = (line: ManifestLine): void => {
     output.record(line);
     tally.finished(line);
   };
-  const inFlight = new InFlight(Math.max(16, config.workers * config.concurrency * 2));
+  const halt = (error: unknown): void => {
+    if (error instanceof OutputError && !stop.signal.aborted) {
+      stop.abort(error);
+      rows.close();
+    }
+  };
+  const inFlight = new InFlight(Math.max(16, config.workers * config.concurrency * 2), halt);
   let fetcher: Fetcher | undefined;
+  let failure: unknown;
   try {
-    fetcher = await Fetcher.start(config, signal);
+    fetcher = await Fetcher.start(config, run);
     const plan = new Planner({ out: config.out, ext: config.ext, done: output.done });
     const stages: Stages = { plan, fetcher, output };
     for await (const row of rows) {
@@ -52,14 +65,26 @@ export async function runDownload(
     }
     await inFlight.all();
   } catch (error) {
-    throw signal.aborted ? tally.interrupted() : error;
+    failure = signal.aborted
+      ? tally.interrupted()
+      : stop.signal.aborted
+        ? stop.signal.reason
+        : error;
   } finally {
     rows.close();
     await fetcher?.destroy();
     await inFlight.settled();
-    await output.close();
+    // The manifest's own writes can fail last (a disk that filled up on its final lines).
+    await output.close().catch((error: unknown) => void (failure ??= error));
   }
-  return tally.result({ requests: fetcher.requests, out: config.out, cleaned: output.cleaned });
+  if (failure instanceof OutputError) throw tally.stopped(failure);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- whatever a stage threw
+  if (failure !== undefined) throw failure;
+  return tally.result({
+    requests: fetcher?.requests ?? 0,
+    out: config.out,
+    cleaned: output.cleaned,
+  });
 }
 
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
@@ -71,12 +96,19 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
   const { first, published } = plan.fetchOnce(job.url, () => fetchFirst(job.url, stem, stages));
   const { outcome, path, writeError } = await published;
   const ms = Math.round((performance.now() - started) * 10) / 10;
-  if (!outcome.ok) return fetchFailedLine(job, ms, outcome);
+  if (!outcome.ok) {
+    // Not this row's failure: no row after it could be stored either.
+    if (outcome.output) throw new OutputError(`cannot write to ${output.out}: ${outcome.error}`);
+    return fetchFailedLine(job, ms, outcome);
+  }
   const file = plan.fileName(stem, outcome.ext);
   try {
-    if (writeError !== undefined || path === undefined) throw new Error(writeError);
+    if (writeError !== undefined || path === undefined) throw writeError ?? new Error('not placed');
     if (!first) await output.copy(path, file);
   } catch (error) {
+    if (isOutputProblem(error)) {
+      throw new OutputError(`cannot write to ${output.out}: ${reasonOf(error)}`, { cause: error });
+    }
     return writeFailedLine(job, ms, outcome, file, error);
   }
   return okLine(job, ms, outcome, file, first);
@@ -99,15 +131,19 @@ async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Pu
  */
 class InFlight {
   readonly #limit: number;
+  readonly #onError: (error: unknown) => void;
   readonly #tasks = new Set<Promise<void>>();
 
-  constructor(limit: number) {
+  /** `onError` hears of a row's failure at once, even while reading waits for input. */
+  constructor(limit: number, onError: (error: unknown) => void) {
     this.#limit = limit;
+    this.#onError = onError;
   }
 
   /** Adds a row's task; resolves once there is room for another row. */
   async add(task: Promise<void>): Promise<void> {
     const tracked = task.finally(() => this.#tasks.delete(tracked));
+    tracked.catch(this.#onError);
     this.#tasks.add(tracked);
     while (this.#tasks.size >= this.#limit) await Promise.race(this.#tasks);
   }

@@ -1,19 +1,34 @@
 /**
  * The output directory: temporary names for bodies in flight, the rename that makes a file
- * final, and the clean-up of what a killed run left behind.
+ * final, the clean-up of what a killed run left behind, and the lock that keeps two runs
+ * out of one directory.
  */
-import { copyFile, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { FileHandle } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
-const TEMP = /^\.crew-[0-9a-z]+-\d+\.part$/;
+const TEMP = /^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/;
 
-/** A temp path in `out` for download number `n` of run `runId` (hidden, never a final name). */
-export const tempPath = (out: string, runId: string, n: number): string =>
-  join(out, `.crew-${runId}-${n}.part`);
+/** The lock file: hidden, so no row's name (names.ts drops leading dots) can be it. */
+export const LOCK = '.crew-lock';
+
+/**
+ * A temp path in `out` for a body of run `runId`: hidden, never a final name, and random,
+ * so nobody watching the directory can plant a link at the next one.
+ */
+export const tempPath = (out: string, runId: string): string =>
+  join(out, `.crew-${runId}-${randomBytes(8).toString('hex')}.part`);
 
 /** Creates `out` and removes temp files an earlier, killed run left; returns how many. */
-export async function prepareOut(out: string, runId?: string): Promise<number> {
+export async function prepareOut(out: string): Promise<number> {
   await mkdir(out, { recursive: true });
+  return removeTemps(out);
+}
+
+/** Removes the temp files in `out` of run `runId` (of any run without it); returns how many. */
+export async function removeTemps(out: string, runId?: string): Promise<number> {
   const leftovers = (await readdir(out)).filter(
     (name) => TEMP.test(name) && (runId === undefined || name.startsWith(`.crew-${runId}-`)),
   );
@@ -31,15 +46,23 @@ export async function publish(out: string, temp: string, name: string): Promise<
   return target;
 }
 
-/** A second row with the same URL gets its own copy, made via a temp name like any other. */
+/**
+ * A second row with the same URL gets its own copy, made at a fresh temp name that must not
+ * exist yet (COPYFILE_EXCL creates it exclusively: a link planted there is not followed).
+ */
 export async function publishCopy(
   out: string,
   source: string,
   temp: string,
   name: string,
 ): Promise<void> {
-  await copyFile(source, temp);
-  await publish(out, temp, name);
+  try {
+    await copyFile(source, temp, constants.COPYFILE_EXCL);
+    await publish(out, temp, name);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
 
 /** Size of a regular file at `path` (not following a symlink), or undefined. */
@@ -49,5 +72,73 @@ export async function fileSize(path: string): Promise<number | undefined> {
     return info.isFile() ? info.size : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Writes all of `bytes` at the file's position. One write may store fewer bytes than asked
+ * (a file-size limit, a disk that fills up): the rest is written again, and a write that
+ * stores nothing at all fails as the disk being full, so a short file is never taken whole.
+ */
+export async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.length - done);
+    if (bytesWritten === 0) {
+      throw Object.assign(new Error('no space left on device (a write stored nothing)'), {
+        code: 'ENOSPC',
+      });
+    }
+    done += bytesWritten;
+  }
+}
+
+/**
+ * Takes `out`'s lock for this process: refuses (with the other process's id) while another
+ * live crew holds it, and takes over a lock whose process is gone (a run killed with -9).
+ * Returns the function that releases it.
+ */
+export async function lockOut(out: string): Promise<() => Promise<void>> {
+  const path = join(out, LOCK);
+  for (let tries = 0; ; tries++) {
+    try {
+      // 'wx' is O_CREAT|O_EXCL: exactly one process creates it, and a link is not followed.
+      const file = await open(path, 'wx', 0o644);
+      await file.writeFile(`${process.pid}\n`);
+      await file.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST' || tries > 0) throw error;
+    }
+    const holder = await lockHolder(path);
+    if (holder !== undefined) {
+      throw Object.assign(
+        new Error(
+          `another crew (process ${holder}) is downloading into it; if that process is not ` +
+            `crew, remove ${path}`,
+        ),
+        { code: 'ELOCKED' },
+      );
+    }
+    await rm(path, { force: true }); // its process is gone: take the lock over
+  }
+}
+
+/** The live process that holds the lock at `path`, if any. */
+async function lockHolder(path: string): Promise<number | undefined> {
+  let pid: number;
+  try {
+    const info = await lstat(path);
+    if (!info.isFile()) return undefined; // not a lock crew wrote: replace it
+    pid = Number((await readFile(path, 'utf8')).trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as { code?: string }).code === 'EPERM' ? pid : undefined;
   }
 }

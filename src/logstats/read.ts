@@ -7,6 +7,7 @@ import { createReadStream, type Dirent, type Stats } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { KeyedTally, type LineRules } from './keyed.ts';
 import { lineEnd, Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 import { comparePaths, fileNameText, pathText } from './file-names.ts';
@@ -162,8 +163,12 @@ async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing):
  * line starts (the reader of the previous range finishes a line that crosses the boundary),
  * so ranges cut anywhere still count every line exactly once.
  */
-export async function scanRange(range: ScanRange, top: boolean): Promise<TallyResult> {
-  if (range.gzip) return scanGzipFile(range.path, top);
+export async function scanRange(
+  range: ScanRange,
+  top: boolean,
+  rules?: LineRules,
+): Promise<TallyResult> {
+  if (range.gzip) return scanGzipFile(range.path, top, rules);
   const handle = await open(range.path, 'r');
   try {
     const size = (await handle.stat()).size;
@@ -173,7 +178,7 @@ export async function scanRange(range: ScanRange, top: boolean): Promise<TallyRe
     // each reading on to the end of the file.
     const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
     const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
-    const tally = new Tally(top, to - from);
+    const tally = makeTally(top, rules, to - from);
     // Read straight into the scanner's memory: no copy, and no garbage per chunk.
     const input = tally.input;
     for (let position = from; position < to;) {
@@ -209,7 +214,11 @@ export function readHere(path: string | Buffer, info: Stats): boolean {
 }
 
 /** Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way. */
-export async function scanHere(input: LogInput, top: boolean): Promise<TallyResult> {
+export async function scanHere(
+  input: LogInput,
+  top: boolean,
+  rules?: LineRules,
+): Promise<TallyResult> {
   const { path } = input;
   // A name for one of our descriptors is read from the descriptor: a socket (what Node
   // gives a child for stdin) cannot be opened by name at all.
@@ -224,8 +233,8 @@ export async function scanHere(input: LogInput, top: boolean): Promise<TallyResu
     path === '-' || fd === 0
       ? process.stdin
       : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
-  if (path === '-' || !/\.gz$/i.test(input.name)) return scanStream(stream, top);
-  return scanGzipStream(stream, top);
+  if (path === '-' || !/\.gz$/i.test(input.name)) return scanStream(stream, top, rules);
+  return scanGzipStream(stream, top, rules);
 }
 
 /**
@@ -234,10 +243,14 @@ export async function scanHere(input: LogInput, top: boolean): Promise<TallyResu
  * that is corrupt or cut short fails. Node's Gunzip (fast) fails on trailing garbage and
  * drops the end of the data before it, so such a file is read again member by member.
  */
-async function scanGzipFile(path: string | Buffer, top: boolean): Promise<TallyResult> {
+async function scanGzipFile(
+  path: string | Buffer,
+  top: boolean,
+  rules?: LineRules,
+): Promise<TallyResult> {
   // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
-  const tally = new Tally(top);
+  const tally = makeTally(top, rules);
   const raw = createReadStream(path);
   try {
     await feed(raw.pipe(createGunzip()), tally);
@@ -250,7 +263,7 @@ async function scanGzipFile(path: string | Buffer, top: boolean): Promise<TallyR
   } finally {
     raw.destroy();
   }
-  return scanGzipStream(createReadStream(path), top);
+  return scanGzipStream(createReadStream(path), top, rules);
 }
 
 async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
@@ -264,9 +277,13 @@ async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
 }
 
 /** Counts a gzip stream member by member (see scanGzipFile). */
-async function scanGzipStream(raw: Readable, top: boolean): Promise<TallyResult> {
+async function scanGzipStream(
+  raw: Readable,
+  top: boolean,
+  rules?: LineRules,
+): Promise<TallyResult> {
   const { gunzipMembers } = await import('./gunzip.ts');
-  const tally = new Tally(top);
+  const tally = makeTally(top, rules);
   try {
     const members = gunzipMembers(raw as AsyncIterable<Uint8Array>);
     for (;;) {
@@ -283,20 +300,34 @@ async function scanGzipStream(raw: Readable, top: boolean): Promise<TallyResult>
   }
 }
 
+/** What counts lines: the WebAssembly Tally, or KeyedTally for --by and --format json. */
+type Counter = Tally | KeyedTally;
+
+function makeTally(top: boolean, rules: LineRules | undefined, expectedBytes = 0): Counter {
+  if (rules && (rules.by !== undefined || rules.format === 'json')) {
+    return new KeyedTally(top, rules);
+  }
+  return new Tally(top, expectedBytes, rules?.format === 'auto' ? rules : undefined);
+}
+
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
-export async function scanStream(stream: Readable, top: boolean): Promise<TallyResult> {
-  const tally = new Tally(top);
+export async function scanStream(
+  stream: Readable,
+  top: boolean,
+  rules?: LineRules,
+): Promise<TallyResult> {
+  const tally = makeTally(top, rules);
   await feed(stream, tally);
   return finish(tally);
 }
 
-function finish(tally: Tally): TallyResult {
+function finish(tally: Counter): TallyResult {
   const result = tally.toResult();
   tally.release();
   return result;
 }
 
-async function feed(stream: AsyncIterable<unknown>, tally: Tally): Promise<void> {
+async function feed(stream: AsyncIterable<unknown>, tally: Counter): Promise<void> {
   for await (const chunk of stream) tally.push(chunk as Uint8Array);
   tally.end();
 }

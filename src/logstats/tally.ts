@@ -9,6 +9,8 @@ import { LongLine } from './long-line.ts';
 import { IPv4Set, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
 import { formatIPv6 } from './ipv6.ts';
+import { looksLikeJson } from './json-line.ts';
+import { readJsonLine, type GroupResult, type LineRules } from './keyed.ts';
 
 /**
  * The first line end ("\n" or "\r": a lone CR ends a line, and CRLF is a line end and an
@@ -35,6 +37,10 @@ export interface TallyResult {
   readonly ipv6: IPv6Run;
   /** Set when the input was counted only in part, e.g. a .gz with trailing garbage. */
   readonly warning?: string;
+  /** With --by: each day's (or hour's) own counts, in key order. */
+  readonly groups?: readonly GroupResult[];
+  /** JSON logs: the fields the clients were read from. */
+  readonly fields?: readonly string[];
 }
 
 /** How many distinct clients one scan saw. */
@@ -57,9 +63,13 @@ export class Tally {
   readonly #scanner = LineScanner.take();
   readonly #long = new LongLine();
   #carrying = false;
+  /** With --format auto: lines that are JSON objects are read as JSON logs. */
+  readonly #json: Pick<LineRules, 'ipField'> | undefined;
+  readonly #fields = new Set<string>();
 
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
-  constructor(withCounts: boolean, expectedBytes = 0) {
+  constructor(withCounts: boolean, expectedBytes = 0, json?: Pick<LineRules, 'ipField'>) {
+    this.#json = json;
     // Most logs run 100 to 300 bytes a line and repeat clients; a table that rarely grows.
     this.ipv4 = new IPv4Set(withCounts, expectedBytes / 256);
     this.ipv6 = new IPv6Set(withCounts);
@@ -123,7 +133,15 @@ export class Tally {
   }
 
   #line(bytes: Uint8Array, start: number, end: number): void {
-    const kind = classifyLine(bytes, start, end, this.#slot);
+    // The WebAssembly path never takes a line that starts with "{": JSON lines end up here.
+    let kind: number;
+    if (this.#json && looksLikeJson(bytes, start, end)) {
+      const line = readJsonLine(bytes, start, end, this.#json, this.#slot);
+      if (line.field !== undefined) this.#fields.add(line.field);
+      kind = line.kind;
+    } else {
+      kind = classifyLine(bytes, start, end, this.#slot);
+    }
     if (kind === BLANK) return;
     this.total++;
     if (kind >= 0) this.ipv4.add(kind);
@@ -138,6 +156,7 @@ export class Tally {
       bytes: this.bytes,
       ipv4: this.ipv4.toRun(),
       ipv6: this.ipv6.toRun(),
+      ...(this.#fields.size > 0 ? { fields: [...this.#fields] } : {}),
     };
   }
 

@@ -28,11 +28,31 @@ const checkSum: Check = (input) =>
     ? undefined
     : 'start and end must be BigInts with start <= end');
 
+const RULE_KEYS = ['by', 'utc', 'format', 'ipField', 'timeField'];
+const isText = (value: unknown): boolean => value === undefined || typeof value === 'string';
+
+/** How lines are read (--by, --format...): known keys of the right types; may be absent. */
+function checkRules(rules: unknown): string | undefined {
+  if (rules === undefined) return undefined;
+  if (!isObject(rules)) return 'rules must be an object';
+  const extra = Object.keys(rules).find((key) => !RULE_KEYS.includes(key));
+  if (extra !== undefined) return `unexpected field "${extra}"`;
+  const ok =
+    [undefined, 'day', 'hour'].includes(rules['by'] as string) &&
+    ['auto', 'combined', 'json'].includes(rules['format'] as string) &&
+    typeof rules['utc'] === 'boolean' &&
+    isText(rules['ipField']) &&
+    isText(rules['timeField']);
+  return ok ? undefined : 'rules hold an unknown grouping, format or field';
+}
+
 const checkLogstats: Check = (input) => {
   const range = input['range'];
-  if (!isObject(range)) return shape(input, ['range', 'top']) ?? 'range must be an object';
+  const { rules, ...rest } = input;
+  if (!isObject(range)) return shape(rest, ['range', 'top']) ?? 'range must be an object';
   return (
-    shape(input, ['range', 'top']) ??
+    shape(rest, ['range', 'top']) ??
+    checkRules(rules) ??
     shape(range, ['file', 'path', 'start', 'end', 'gzip']) ??
     (typeof input['top'] !== 'boolean' || typeof range['gzip'] !== 'boolean'
       ? 'top and gzip must be booleans'
@@ -69,7 +89,7 @@ const checkDownload: Check = (input) => {
       ? 'url must be http(s)'
       : typeof temp !== 'string' ||
           !isAbsolute(temp) ||
-          !/^\.crew-[0-9a-z]+-\d+\.part$/.test(basename(temp))
+          !/^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/.test(basename(temp))
         ? 'tempPath must be an absolute path to a crew temp file'
         : !['retries', 'timeoutMs', 'maxBytes', 'perHost', 'backoffMs'].every((k) =>
               isCount(options[k]),

@@ -7,6 +7,7 @@ import { sumRangeExact } from '../sum/kernel.ts';
 import type { Range } from '../sum/plan.ts';
 import type { FetchInput, FetchOutcome } from '../download/fetch.ts';
 import { reason, scanRange } from '../logstats/read.ts';
+import type { LineRules } from '../logstats/keyed.ts';
 import type { ScanRange } from '../logstats/split.ts';
 import type { TallyResult } from '../logstats/tally.ts';
 
@@ -24,9 +25,10 @@ export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigi
 export async function logstatsRange(input: {
   range: ScanRange;
   top: boolean;
+  rules?: LineRules;
 }): Promise<TallyResult> {
   try {
-    return await scanRange(input.range, input.top);
+    return await scanRange(input.range, input.top, input.rules);
   } catch (error) {
     throw new Error(reason(error), { cause: error });
   }

@@ -94,7 +94,10 @@ const routes: Record<string, Route> = {
   },
 };
 
-/** Starts the server; `/img/<anything>` serves a PNG whose bytes depend on <anything>. */
+/**
+ * Starts the server; `/img/<anything>` serves a PNG whose bytes depend on <anything>, and
+ * `/sized/<KiB>/<anything>` one of that size.
+ */
 export async function startImageServer(): Promise<ImageServer> {
   const hits = new Map<string, number>();
   const agents = new Map<string, string | undefined>();
@@ -105,6 +108,13 @@ export async function startImageServer(): Promise<ImageServer> {
     agents.set(path, req.headers['user-agent']);
     const route = routes[path.split('?')[0]!];
     if (route) return route(req, res, hit);
+    const sized = /^\/sized\/(\d+)\/(.*)$/.exec(path);
+    if (sized) {
+      // `/sized/<KiB>/<anything>`: a distinct PNG of exactly that many KiB.
+      const tail = Buffer.from(sized[2]!);
+      const pad = Buffer.alloc(Math.max(0, Number(sized[1]) * 1024 - PNG.length - tail.length));
+      return send(res, Buffer.concat([PNG, pad, tail]), 'image/png');
+    }
     if (path.startsWith('/img/')) {
       // A distinct, valid PNG per path: the name rides in a trailing chunk-free tail.
       return send(res, Buffer.concat([PNG, Buffer.from(path)]), 'image/png');

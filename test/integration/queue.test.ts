@@ -198,8 +198,11 @@ describe('crew --queue with three workers', () => {
   it('gets the exact answer when a worker is killed with -9 mid-task', async () => {
     const victim = workers[0]!;
     try {
-      const { result } = await sumWithWorkerInChunk(victim, ['--task-timeout', '10']);
+      const { result, before } = await sumWithWorkerInChunk(victim, ['--task-timeout', '10']);
       victim.child.kill('SIGKILL');
+      const said = victim.stderr.slice(before);
+      // It died inside the chunk: it never said that one was done.
+      expect(said.slice(said.search(inChunk))).not.toMatch(/done/);
       const remote = await result;
       expect(remote.code).toBe(0);
       expect(JSON.parse(remote.stdout)).toMatchObject({ ok: true, result: SUM_3E10 });

@@ -7,6 +7,9 @@ import {
   type CommonConfig,
 } from '../../config.ts';
 import { argsAsTyped } from '../../raw-args.ts';
+import type { LogFormat } from '../../logstats/json-line.ts';
+import type { LineRules } from '../../logstats/keyed.ts';
+import type { Grouping } from '../../logstats/timestamp.ts';
 import { defineCommand } from '../command.ts';
 import type { LogstatsResult } from './run.ts';
 
@@ -18,6 +21,11 @@ export interface LogstatsArgs extends CommonArgs {
   readonly recursive?: boolean | undefined;
   readonly top?: string | number | undefined;
   readonly splitSize?: string | undefined;
+  readonly by?: string | undefined;
+  readonly utc?: boolean | undefined;
+  readonly format?: string | undefined;
+  readonly ipField?: string | undefined;
+  readonly timeField?: string | undefined;
 }
 
 export interface LogstatsConfig extends CommonConfig {
@@ -28,6 +36,8 @@ export interface LogstatsConfig extends CommonConfig {
   readonly top: number;
   /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
   readonly splitBytes: number | undefined;
+  /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
+  readonly rules: LineRules;
 }
 
 /** Validates the command line; child processes by default, one file per process. */
@@ -55,6 +65,31 @@ export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = [
     recursive: args.recursive ?? false,
     top,
     splitBytes,
+    rules: toRules(args),
+  };
+}
+
+function toRules(args: LogstatsArgs): LineRules {
+  // yargs checks the choices of --by and --format.
+  const by = args.by as Grouping | undefined;
+  if (args.utc && by === undefined) throw new UsageError('--utc needs --by day or --by hour');
+  if (args.timeField !== undefined && by === undefined) {
+    throw new UsageError('--time-field needs --by day or --by hour');
+  }
+  for (const [flag, value] of [
+    ['--ip-field', args.ipField],
+    ['--time-field', args.timeField],
+  ] as const) {
+    if (value !== undefined && !/^[^.\s]+(\.[^.\s]+)*$/.test(value)) {
+      throw new UsageError(`${flag} must be a field name or a dotted path (request.remote_ip)`);
+    }
+  }
+  return {
+    by,
+    utc: args.utc ?? false,
+    format: (args.format ?? 'auto') as LogFormat,
+    ipField: args.ipField,
+    timeField: args.timeField,
   };
 }
 
@@ -84,7 +119,36 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
         describe: 'Cut files bigger than this into byte ranges (e.g. 64M) [default: auto]',
         requiresArg: true,
       })
+      .option('by', {
+        type: 'string',
+        choices: ['day', 'hour'],
+        describe: "Group by each request's own day or hour, across all files",
+        requiresArg: true,
+      })
+      .option('utc', {
+        type: 'boolean',
+        describe: "With --by: days and hours in UTC, not in each timestamp's own offset",
+      })
+      .option('format', {
+        type: 'string',
+        choices: ['auto', 'combined', 'json'],
+        describe: 'Line format: common/combined, JSON lines, or auto (per line) [default: auto]',
+        requiresArg: true,
+      })
+      .option('ip-field', {
+        type: 'string',
+        describe:
+          'JSON logs: the client field, a dotted path [default: remote_addr, request.client_ip, request.remote_ip, ClientHost]',
+        requiresArg: true,
+      })
+      .option('time-field', {
+        type: 'string',
+        describe:
+          'JSON logs with --by: the time field [default: time_iso8601, time, timestamp, @timestamp, ts]',
+        requiresArg: true,
+      })
       .example('$0 logstats files/', 'Every log in files/: requests and distinct IPs')
+      .example('$0 logstats files/ --by day', 'One row per day, across files, exact')
       .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')
       .example('$0 logstats files/ --json', 'The same as one JSON document')
       .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),

@@ -5,6 +5,8 @@ import type { Runtime } from '../../pool/pool.ts';
 import { pathText } from '../../logstats/file-names.ts';
 import { listInputs, readHere, reason, scanHere, type LogInput } from '../../logstats/read.ts';
 import { planRanges, type LogFile, type ScanRange } from '../../logstats/split.ts';
+import { compareKeys } from '../../logstats/keyed.ts';
+import type { Grouping } from '../../logstats/timestamp.ts';
 import { ClientUnion, distinctClients, type TallyResult } from '../../logstats/tally.ts';
 import { createTaskPool } from '../../tasks/pool.ts';
 import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
@@ -31,6 +33,10 @@ export const check = checkLogstats;
  */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
   const said = result.warnings.map(({ file, warning }) => `${printable(file)}: ${warning}`);
+  if (result.fields.length > 0) {
+    // Without --ip-field, say which of the common names held the clients.
+    said.push(`JSON lines: client IPs from ${result.fields.map((f) => `"${f}"`).join(', ')}`);
+  }
   if (result.files.length === 0 && result.failed.length === 0) {
     said.push(`no log files in ${printable(config.paths.map(pathText).join(', '))}`);
   }
@@ -71,9 +77,21 @@ export interface LogstatsResult {
     readonly bytes: number;
     readonly top?: readonly TopClient[];
   };
+  /** With --by: one row per day or hour across every file, in time order. */
+  readonly groups?: readonly GroupStats[];
+  readonly by?: Grouping;
+  /** JSON-lines logs: the fields the clients were read from. */
+  readonly fields: readonly string[];
   readonly ms: number;
   readonly workers: number;
   readonly runtime: Runtime;
+}
+
+export interface GroupStats {
+  readonly key: string;
+  readonly total: number;
+  readonly ip: number;
+  readonly malformed: number;
 }
 
 /** Called as work finishes: files and bytes done of the totals known so far. */
@@ -215,7 +233,7 @@ async function scanAll(
     tracker.report();
     const scans: Promise<void>[] = ranges.map(async (range: ScanRange) => {
       try {
-        const result = await pool!.run('logstatsRange', { range, top: want });
+        const result = await pool!.run('logstatsRange', { range, top: want, rules: config.rules });
         tracker.settle(range.file, result, range.end - range.start);
       } catch (error) {
         if (signal?.aborted) throw error;
@@ -225,7 +243,7 @@ async function scanAll(
     });
     for (const index of plan.here) {
       scans.push(
-        scanHere(inputs[index]!, want).then(
+        scanHere(inputs[index]!, want, config.rules).then(
           (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
             failed.set(index, reason(error));
@@ -272,8 +290,11 @@ function summarize(
   if (!only) for (const part of counted.flat()) union.add(part);
   const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
     stats.reduce((n, f) => n + f[key], 0);
+  const parts = counted.flat();
   return {
     files: stats,
+    ...(config.rules.by !== undefined ? { by: config.rules.by, groups: mergeGroups(parts) } : {}),
+    fields: [...new Set(parts.flatMap((part) => part.fields ?? []))].sort(),
     warnings: [...tracker.warnings]
       .sort(([a], [b]) => a - b)
       .map(([index, warning]) => ({ file: plan.inputs[index]!.name, warning })),
@@ -293,6 +314,29 @@ function summarize(
     workers,
     runtime: config.runtime,
   };
+}
+
+/**
+ * Each group's numbers over every file and range that holds it: the distinct IPs of a day
+ * are the exact union of that day's sets from every part.
+ */
+function mergeGroups(parts: readonly TallyResult[]): GroupStats[] {
+  const byKey = new Map<string, ClientUnion>();
+  for (const part of parts) {
+    for (const group of part.groups ?? []) {
+      let union = byKey.get(group.key);
+      if (union === undefined) byKey.set(group.key, (union = new ClientUnion(false)));
+      union.add({ ...group, bytes: 0 });
+    }
+  }
+  return [...byKey]
+    .sort(([a], [b]) => compareKeys(a, b))
+    .map(([key, union]) => ({
+      key,
+      total: union.total,
+      ip: union.ips,
+      malformed: union.malformed,
+    }));
 }
 
 /** One file's numbers from its ranges; a lone range without --top needs no merging. */
@@ -323,20 +367,19 @@ function countFile(name: string, parts: readonly TallyResult[], top: number): Fi
 
 /** The human report: one row per file and a totals row, then the top clients if asked. */
 export function formatLogstats(result: LogstatsResult): string {
-  const rows = result.files.map((f) => [
-    printable(f.file),
-    count(f.total),
-    count(f.ip),
-    count(f.malformed),
-  ]);
   const { all } = result;
+  // With --by, the rows are days (or hours) across every file; else, the files.
+  const rows = (
+    result.groups?.map((g) => [g.key, g.total, g.ip, g.malformed] as const) ??
+    result.files.map((f) => [printable(f.file), f.total, f.ip, f.malformed] as const)
+  ).map(([name, total, ip, malformed]) => [name, count(total), count(ip), count(malformed)]);
   rows.push([
     style('bold', `all (${plural(all.files, 'file')})`),
     style('bold', count(all.total)),
     style('bold', count(all.ip)),
     style('bold', count(all.malformed)),
   ]);
-  const lines = [table(['file', 'total', 'ip', 'malformed'], rows)];
+  const lines = [table([result.by ?? 'file', 'total', 'ip', 'malformed'], rows)];
   const topBlocks: [string, readonly TopClient[] | undefined][] = [
     ...result.files.map((f): [string, readonly TopClient[] | undefined] => [f.file, f.top]),
     ['all files', all.top],
@@ -372,6 +415,7 @@ export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
   return {
     files: result.files,
     all: result.all,
+    ...(result.groups ? { groups: result.groups } : {}),
     failed: result.failed,
     warnings: result.warnings,
     ms: round(result.ms),

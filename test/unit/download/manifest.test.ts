@@ -1,9 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
-import { doneKey, ManifestWriter, readManifest } from '../../../src/download/manifest.ts';
+import { doneKey, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
 
 let dir: string;
 let path: string;
@@ -71,10 +72,10 @@ describe('readManifest', () => {
   });
 });
 
-describe('ManifestWriter', () => {
+describe('ManifestFile', () => {
   it('appends one JSON line per row after what is there, all on disk after close', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n`);
-    const writer = new ManifestWriter(path);
+    const writer = await ManifestFile.open(path);
     const job = { row: 2, id: '', name: 'b', url: 'u2' };
     writer.write(skippedLine(job, { file: 'b.png', bytes: 5 }));
     writer.write(badRowLine({ row: 3, url: '', error: 'no URL in this row' }));
@@ -90,5 +91,35 @@ describe('ManifestWriter', () => {
       [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
       [doneKey(2, 'u2')]: { file: 'b.png', bytes: 5 },
     });
+  });
+
+  it('ends a torn last line before appending, so no line is lost to it', async () => {
+    await writeFile(path, `${line(1, 'ok', 'a.png')}\n{"row":2,"url":"u2","sta`);
+    const writer = await ManifestFile.open(path);
+    expect(Object.fromEntries(await writer.done())).toEqual({
+      [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
+    });
+    writer.write(
+      skippedLine({ row: 3, id: '', name: 'c', url: 'u3' }, { file: 'c.png', bytes: 1 }),
+    );
+    await writer.close();
+    expect(Object.keys(Object.fromEntries(await readManifest(path)))).toEqual([
+      doneKey(1, 'u1'),
+      doneKey(3, 'u3'),
+    ]);
+  });
+
+  it('refuses a symbolic link, a directory, or a FIFO at its name, and writes nothing', async () => {
+    const victim = join(dir, 'victim');
+    await writeFile(victim, 'keep me');
+    await symlink(victim, path);
+    await expect(ManifestFile.open(path)).rejects.toThrow(/is a symbolic link: refusing/);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    await rm(path);
+    await mkdir(path);
+    await expect(ManifestFile.open(path)).rejects.toThrow(/cannot open .*is a directory/);
+    await rm(path, { recursive: true });
+    execFileSync('mkfifo', [path]);
+    await expect(ManifestFile.open(path)).rejects.toThrow(/not a regular file/);
   });
 });

@@ -58,7 +58,7 @@ describe('Output', () => {
     expect(new Set(temps).size).toBe(3);
     for (const temp of temps) {
       expect(dirname(temp)).toBe(out);
-      expect(basename(temp)).toMatch(/^\.crew-[0-9a-f]+-\d+\.part$/);
+      expect(basename(temp)).toMatch(/^\.crew-[0-9a-f]+-[0-9a-f]{16}\.part$/);
     }
   });
 
@@ -80,7 +80,7 @@ describe('Output', () => {
     await output.close();
     expect(placed.outcome).toBe(ok);
     expect(placed.path).toBeUndefined();
-    expect(placed.writeError).toMatch(/ENOENT/);
+    expect(placed.writeError?.message).toMatch(/ENOENT/);
   });
 
   it('appends one manifest line per row, and on close removes only its own temp files', async () => {
@@ -88,12 +88,12 @@ describe('Output', () => {
     await writeFile(join(out, MANIFEST), `${line(1, 'ok', 'a.png')}\n`);
     const output = await Output.open(out, false);
     await writeFile(output.tempPath(), 'left by a killed worker');
-    await writeFile(join(out, '.crew-other-0.part'), 'another run in flight');
+    await writeFile(join(out, '.crew-0ther-0a.part'), 'left by another run');
     output.record(badRowLine({ row: 2, url: '', error: 'no URL in this row' }));
     output.record(badRowLine({ row: 3, url: 'ftp://x', error: 'not an http(s) URL' }));
     await output.close();
     const lines = (await readFile(join(out, MANIFEST), 'utf8')).trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { row: number }).row)).toEqual([1, 2, 3]);
-    expect((await readdir(out)).sort()).toEqual(['.crew-other-0.part', MANIFEST].sort());
+    expect((await readdir(out)).sort()).toEqual(['.crew-0ther-0a.part', MANIFEST].sort());
   });
 });

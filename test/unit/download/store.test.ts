@@ -1,13 +1,29 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   fileSize,
+  lockOut,
+  LOCK,
   prepareOut,
   publish,
   publishCopy,
+  removeTemps,
   tempPath,
+  writeAll,
 } from '../../../src/download/store.ts';
 
 let dir: string;
@@ -19,8 +35,10 @@ beforeEach(async () => {
 });
 
 describe('store', () => {
-  it('names temp files hidden, per run and download, inside the output directory', () => {
-    expect(tempPath(out, 'ab12', 7)).toBe(join(out, '.crew-ab12-7.part'));
+  it('names temp files hidden, per run, unguessable, inside the output directory', () => {
+    const names = new Set(Array.from({ length: 1000 }, () => tempPath(out, 'ab12')));
+    expect(names.size).toBe(1000);
+    for (const name of names) expect(name).toMatch(/\/\.crew-ab12-[0-9a-f]{16}\.part$/);
   });
 
   it('creates the output directory (and its parents)', async () => {
@@ -31,30 +49,30 @@ describe('store', () => {
   it('removes temp files left behind: all of them, or one run’s', async () => {
     await mkdir(out);
     const names = [
-      '.crew-aa-0.part',
-      '.crew-aa-1.part',
-      '.crew-bb-0.part',
+      '.crew-aa-0f.part',
+      '.crew-aa-1e.part',
+      '.crew-bb-0d.part',
       '.crew-x.part',
       'a.png',
-      '.crew-aa-1.part.png',
+      '.crew-aa-1e.part.png',
     ];
     for (const name of names) await writeFile(join(out, name), 'x');
-    expect(await prepareOut(out, 'aa')).toBe(2);
+    expect(await removeTemps(out, 'aa')).toBe(2);
     expect((await readdir(out)).sort()).toEqual([
-      '.crew-aa-1.part.png',
-      '.crew-bb-0.part',
+      '.crew-aa-1e.part.png',
+      '.crew-bb-0d.part',
       '.crew-x.part',
       'a.png',
     ]);
     expect(await prepareOut(out)).toBe(1);
-    expect((await readdir(out)).sort()).toEqual(['.crew-aa-1.part.png', '.crew-x.part', 'a.png']);
+    expect((await readdir(out)).sort()).toEqual(['.crew-aa-1e.part.png', '.crew-x.part', 'a.png']);
   });
 
   it('publishes by rename, replacing a symlink at the final name instead of following it', async () => {
     await mkdir(out);
     await writeFile(join(dir, 'outside.txt'), 'keep me');
     await symlink(join(dir, 'outside.txt'), join(out, 'cat.png'));
-    const temp = tempPath(out, 'aa', 0);
+    const temp = tempPath(out, 'aa');
     await writeFile(temp, 'png bytes');
     expect(await publish(out, temp, 'cat.png')).toBe(join(out, 'cat.png'));
     expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('keep me');
@@ -66,9 +84,47 @@ describe('store', () => {
   it('copies a published file to another name by way of a temp file', async () => {
     await mkdir(out);
     await writeFile(join(out, 'cat.png'), 'png bytes');
-    await publishCopy(out, join(out, 'cat.png'), tempPath(out, 'aa', 1), 'cat-2.png');
+    await publishCopy(out, join(out, 'cat.png'), tempPath(out, 'aa'), 'cat-2.png');
     expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe('png bytes');
     expect((await readdir(out)).sort()).toEqual(['cat-2.png', 'cat.png']);
+  });
+
+  it('never copies through a link planted at the temp name', async () => {
+    await mkdir(out);
+    await writeFile(join(out, 'cat.png'), 'png bytes');
+    await writeFile(join(dir, 'victim'), 'keep me');
+    const temp = tempPath(out, 'aa');
+    await symlink(join(dir, 'victim'), temp);
+    await expect(publishCopy(out, join(out, 'cat.png'), temp, 'cat-2.png')).rejects.toThrow(
+      /EEXIST/,
+    );
+    expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('keep me');
+  });
+
+  it('writes every byte, or fails: a file-size limit is not a short file taken whole', async () => {
+    const path = join(dir, 'limited');
+    const file = await open(path, 'w');
+    try {
+      await writeAll(file, Buffer.alloc(100_000, 7));
+    } finally {
+      await file.close();
+    }
+    expect((await readFile(path)).length).toBe(100_000);
+  });
+
+  it('locks the output directory: one live run, the lock of a dead run taken over', async () => {
+    await mkdir(out);
+    // Another live process holds it (its pid in the lock, as crew writes it).
+    const other = spawn('sleep', ['30']);
+    await writeFile(join(out, LOCK), `${other.pid}\n`);
+    await expect(lockOut(out)).rejects.toThrow(`another crew (process ${other.pid})`);
+    other.kill('SIGKILL');
+    await once(other, 'exit');
+    // Its process is gone (as after kill -9): the lock is taken over.
+    const unlock = await lockOut(out);
+    expect(await readFile(join(out, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    await unlock();
+    expect(await readdir(out)).toEqual([]);
   });
 
   it('sizes regular files only', async () => {
