@@ -23,6 +23,8 @@ interface Row {
   readonly mbPerS: number;
   readonly linesPerS: number;
   readonly maxRssMiB: number | undefined;
+  /** Median CPU time (user + system), where measured. */
+  readonly cpuMs?: number | undefined;
   readonly exact: string;
 }
 
@@ -87,6 +89,7 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
       mbPerS: mb / (ms / 1000),
       linesPerS: (options.lineCount ?? expected.all.total) / (ms / 1000),
       maxRssMiB: last.maxRssKiB === undefined ? undefined : last.maxRssKiB / 1024,
+      cpuMs: last.cpuMs === undefined ? undefined : median(results.map((r) => r.cpuMs ?? NaN)),
       exact: options.check ? options.check(last.stdout) : '',
     };
     rows.push(row);
@@ -116,7 +119,7 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
     [...crew.slice(1), 'logstats', dir, '--json', '-w', '2', '--runtime', 'thread'],
     { check: crewCheck },
   );
-  await timed(
+  const crewOne = await timed(
     'crew logstats (1 process)',
     crew[0]!,
     [...crew.slice(1), 'logstats', dir, '--json', '-w', '1'],
@@ -265,10 +268,11 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
   }
 
   const table = markdownTable(
-    ['tool', 'median ms', 'MB/s', 'lines/s', 'peak RSS MiB', 'exact counts'],
+    ['tool', 'median ms', 'CPU ms', 'MB/s', 'lines/s', 'peak RSS MiB', 'exact counts'],
     rows.map((r) => [
       r.tool.replaceAll('|', '\\|'),
       fixed(r.ms),
+      r.cpuMs === undefined ? '' : fixed(r.cpuMs, 0),
       fixed(r.mbPerS, 0),
       fixed(r.linesPerS / 1e6, 2) + ' M',
       r.maxRssMiB === undefined ? 'n/a' : fixed(r.maxRssMiB, 0),
@@ -286,6 +290,12 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
               'plain C on one core vs crew on 2 workers (time ratio)',
               `${fixed(cRow.ms / crewAll.ms, 2)}x`,
               '>= 1x',
+            ],
+            [
+              // CPU time, not wall: on a shared machine both wait for cores alike.
+              'plain C on one core vs crew on 1 worker (CPU time ratio)',
+              `${fixed((cRow.cpuMs ?? NaN) / (crewOne.cpuMs ?? NaN), 2)}x`,
+              '1x is C speed per core',
             ],
           ]
         : []),

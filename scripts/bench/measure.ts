@@ -10,6 +10,8 @@ export interface Measured {
   readonly stderr: string;
   /** Peak resident set size in KiB (from GNU time when available, else undefined). */
   readonly maxRssKiB: number | undefined;
+  /** User plus system CPU time in ms (GNU time, with `rss`): steadier than wall time on a busy machine. */
+  readonly cpuMs?: number | undefined;
 }
 
 /**
@@ -28,7 +30,7 @@ export function measure(
   } = {},
 ): Promise<Measured> {
   const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
-  const withTime = options.rss ? ['/usr/bin/time', '-f', 'crew-bench-rss:%M', ...argv] : argv;
+  const withTime = options.rss ? ['/usr/bin/time', '-f', 'crew-bench-rss:%M:%U:%S', ...argv] : argv;
   const began = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(withTime[0]!, withTime.slice(1), {
@@ -43,13 +45,14 @@ export function measure(
     options.feed?.(child.stdin).then(() => child.stdin.end(), reject);
     child.on('close', (code) => {
       const wallMs = performance.now() - began;
-      const rss = /crew-bench-rss:(\d+)/.exec(stderr);
+      const rss = /crew-bench-rss:(\d+):([\d.]+):([\d.]+)/.exec(stderr);
       resolve({
         wallMs,
         code,
         stdout,
-        stderr: stderr.replace(/crew-bench-rss:\d+\n?/, ''),
+        stderr: stderr.replace(/crew-bench-rss:[\d.:]+\n?/, ''),
         maxRssKiB: rss ? Number(rss[1]) : undefined,
+        cpuMs: rss ? (Number(rss[2]) + Number(rss[3])) * 1000 : undefined,
       });
     });
   });

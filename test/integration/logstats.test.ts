@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { mkdtemp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,14 @@ import { collect, repoRoot, runCrew, spawnCrew } from '../helpers/cli.ts';
 
 interface Doc {
   files: { file: string; total: number; ip: number; malformed: number; top?: unknown }[];
-  all: { files: number; total: number; ip: number; malformed: number; top?: unknown };
+  all: {
+    files: number;
+    total: number;
+    ip: number;
+    malformed: number;
+    bytes?: number;
+    top?: unknown;
+  };
   failed: { file: string; error: string }[];
 }
 
@@ -220,6 +228,54 @@ describe('crew logstats', () => {
     });
     expect(piped.code).toBe(0);
     expect((JSON.parse(piped.stdout) as Doc).all).toMatchObject({ total: 7, ip: 3, malformed: 2 });
+  });
+
+  it('counts a file of one 20 MB line and no newline once, however many ranges it is cut into', async () => {
+    // Every range after the first finds no line start before its own end and counts nothing.
+    const path = join(dir, 'one-line.log');
+    await writeFile(path, `10.0.0.9 - - [x] "GET /${'y'.repeat(20 << 20)}`);
+    try {
+      for (const workers of ['1', '2']) {
+        const doc = await json([path, '--split-size', '1M', '-w', workers]);
+        expect(doc.all).toMatchObject({ files: 1, total: 1, ip: 1, malformed: 0 });
+        expect(doc.all).toMatchObject({ bytes: 20 * 2 ** 20 + 23 });
+      }
+    } finally {
+      await rm(path);
+    }
+  });
+
+  it('keeps a million distinct IPv6 clients off the JS heap, counted exactly', async () => {
+    // A Map of address strings takes ~90 MB of heap for these; the typed-array set none.
+    const path = join(dir, 'ipv6.log');
+    const count = 1_000_000;
+    const out = createWriteStream(path);
+    for (let i = 0; i < count; i += 10_000) {
+      let batch = '';
+      for (let j = i; j < i + 10_000; j++) {
+        const address = `2001:db8:${(j >>> 16).toString(16)}:${(j & 0xffff).toString(16)}::1`;
+        batch += `${address} - - [x] "GET / HTTP/1.1" 200 1\n`;
+        // The same client spelled otherwise: counted once.
+        if (j % 10 === 0) batch += `${address.toUpperCase().replace('::', ':0:0:0:')} - - [x]\n`;
+      }
+      if (!out.write(batch)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+    try {
+      const run = await runCrew(['logstats', path, '--json', '--runtime', 'inline'], {
+        env: { NODE_OPTIONS: '--max-old-space-size=32' },
+      });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect((JSON.parse(run.stdout) as Doc).all).toMatchObject({
+        total: count + count / 10,
+        ip: count,
+        malformed: 0,
+      });
+    } finally {
+      await rm(path);
+    }
   });
 
   it('reports unreadable inputs with their reason, counts the rest, exits 1', async () => {
