@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { parse } from 'csv-parse';
+import { parse, type Options as ParseOptions } from 'csv-parse/sync';
 import { LineCutter, MARK, OVERSIZED } from './csv-lines.ts';
 import { AUTO_ENCODING, detectEncoding } from './encoding.ts';
 import { InputError } from './errors.ts';
@@ -66,26 +66,16 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
     const { csv } = this.#options;
     const input = csv === '-' ? process.stdin : createReadStream(csv);
     this.#input = input;
-    const text = new CsvText(this.#options.encoding);
-    const parser = input.pipe(text).pipe(
-      parse({
-        record_delimiter: '\n',
-        relax_quotes: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        skip_records_with_empty_values: true,
-        trim: true,
-      }),
-    );
+    const records = input.pipe(new CsvText(this.#options.encoding));
     // pipe() does not forward errors: a read error must end the parse, not vanish.
-    input.on('error', (error: Error) => parser.destroy(error));
-    const stop = (): void => void parser.destroy(this.#signal.reason as Error);
+    input.on('error', (error: Error) => records.destroy(error));
+    const stop = (): void => void records.destroy(this.#signal.reason as Error);
     this.#signal.addEventListener('abort', stop, { once: true });
     let layout: Layout | undefined;
     let header: string[] | undefined;
     let row = 0;
     try {
-      for await (const record of parser as AsyncIterable<string[]>) {
+      for await (const record of records as AsyncIterable<string[]>) {
         this.#signal.throwIfAborted();
         if (record[0]?.startsWith(MARK)) {
           yield { row: ++row, url: '', error: markedRowError(record[0]) };
@@ -103,7 +93,7 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
             nameColumn: this.#options.nameColumn,
           });
         }
-        yield toJob(record, layout, ++row, text.encoding);
+        yield toJob(record, layout, ++row, records.encoding);
       }
     } catch (error) {
       throw asInputError(error, csv);
@@ -118,9 +108,21 @@ const markedRowError = (mark: string): string =>
     ? `row is over 1 MiB (a line or field that never ends?)`
     : 'unbalanced quotes in this row';
 
+/** How a batch of whole lines is split into fields (csv-lines.ts has balanced their quotes). */
+const PARSE: ParseOptions = {
+  record_delimiter: '\n',
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  skip_records_with_empty_values: true,
+  trim: true,
+};
+
 /**
- * CSV bytes in, UTF-8 text out, cut into lines (csv-lines.ts). The encoding is told, or
- * detected from the first bytes; each chunk is passed on as soon as it is decoded.
+ * CSV bytes in, records out. The encoding is told, or detected from the first bytes; the
+ * text is cut into lines (csv-lines.ts), and each batch of whole lines is parsed as soon as
+ * it arrives: csv-parse's stream holds a record back until the byte after it arrives, so a
+ * row read from a pipe would wait for the next one.
  */
 class CsvText extends Transform {
   #decoder: TextDecoder | undefined;
@@ -128,7 +130,7 @@ class CsvText extends Transform {
   readonly #lines = new LineCutter();
 
   constructor(encoding: string) {
-    super();
+    super({ readableObjectMode: true });
     if (encoding !== AUTO_ENCODING) this.#decoder = new TextDecoder(encoding);
   }
 
@@ -138,15 +140,16 @@ class CsvText extends Transform {
   }
 
   override _transform(chunk: Buffer, _: BufferEncoding, done: TransformCallback): void {
-    this.#decode(chunk, false);
-    done();
+    done(caught(() => this.#decode(chunk, false)));
   }
 
   override _flush(done: TransformCallback): void {
-    this.#decode(Buffer.alloc(0), true);
-    const rest = this.#lines.end();
-    if (rest !== '') this.push(rest);
-    done();
+    done(
+      caught(() => {
+        this.#decode(Buffer.alloc(0), true);
+        this.#parse(this.#lines.end());
+      }),
+    );
   }
 
   #decode(chunk: Buffer, final: boolean): void {
@@ -161,8 +164,22 @@ class CsvText extends Transform {
       this.#head = Buffer.alloc(0);
       this.#decoder = new TextDecoder(detected);
     }
-    const lines = this.#lines.push(this.#decoder.decode(bytes, { stream: !final }));
-    if (lines !== '') this.push(lines);
+    this.#parse(this.#lines.push(this.#decoder.decode(bytes, { stream: !final })));
+  }
+
+  #parse(lines: string): void {
+    if (lines === '') return;
+    for (const record of parse(lines, PARSE) as string[][]) this.push(record);
+  }
+}
+
+/** What `work` threw, for a stream callback; null when it did not. */
+function caught(work: () => void): Error | null {
+  try {
+    work();
+    return null;
+  } catch (error) {
+    return error as Error;
   }
 }
 
