@@ -169,7 +169,7 @@ class CsvText extends Transform {
 
   #parse(lines: string): void {
     if (lines === '') return;
-    for (const record of parse(lines, PARSE) as string[][]) this.push(record);
+    for (const record of parse<string[]>(lines, PARSE)) this.push(record);
   }
 }
 
