@@ -169,7 +169,8 @@ class CsvText extends Transform {
 
   #parse(lines: string): void {
     if (lines === '') return;
-    for (const record of parse<string[]>(lines, PARSE)) this.push(record);
+    const records: string[][] = parse(lines, PARSE);
+    for (const record of records) this.push(record);
   }
 }
 
