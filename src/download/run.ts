@@ -100,6 +100,7 @@ async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Pu
 class InFlight {
   readonly #limit: number;
   readonly #tasks = new Set<Promise<void>>();
+  #failure: { readonly error: unknown } | undefined;
 
   constructor(limit: number) {
     this.#limit = limit;
@@ -108,6 +109,9 @@ class InFlight {
   /** Adds a row's task; resolves once there is room for another row. */
   async add(task: Promise<void>): Promise<void> {
     const tracked = task.finally(() => this.#tasks.delete(tracked));
+    // A row that fails (the run aborted) while the reader waits on stdin leaves the set before
+    // anyone awaits it: kept here, it is not an unhandled rejection that crashes the run.
+    void tracked.catch((error: unknown) => (this.#failure ??= { error }));
     this.#tasks.add(tracked);
     while (this.#tasks.size >= this.#limit) await Promise.race(this.#tasks);
   }
@@ -115,6 +119,7 @@ class InFlight {
   /** Every row finished; rejects with the first that failed. */
   async all(): Promise<void> {
     await Promise.all(this.#tasks);
+    if (this.#failure) throw this.#failure.error;
   }
 
   /** Every row settled, however (after an abort). */
