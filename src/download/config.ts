@@ -13,6 +13,8 @@ export interface DownloadConfig extends CommonConfig {
   readonly csvHeader: HeaderMode;
   readonly urlColumn: string | undefined;
   readonly nameColumn: string | undefined;
+  /** The CSV's text encoding (a TextDecoder label), or 'auto'. */
+  readonly encoding: string;
   /** Forced extension, without the dot. */
   readonly ext: string | undefined;
   readonly concurrency: number;

@@ -3,6 +3,7 @@
  * would trip on is neutralised; the UTF-8 length is capped without cutting a character; and
  * no name can leave the output directory. Pure.
  */
+import { MANIFEST } from './manifest.ts';
 
 /** A cap well under the 255-byte limit of common file systems, leaving room for suffixes. */
 export const MAX_NAME_BYTES = 200;
@@ -61,22 +62,70 @@ export function stemFor(job: { name: string; id: string; url: string; row: numbe
   return `row-${job.row}`;
 }
 
+/** What looks like a file extension at the end of a name (what `fileName` may keep). */
+const EXT = /\.[a-z0-9]{1,10}$/i;
+
+/** The files crew itself keeps in the output directory under names a row could take. */
+export const CREW_FILES: readonly string[] = [MANIFEST];
+
 /**
  * Hands out distinct stems in row order: the first row with a name gets it, later rows with
- * the same name (compared case-insensitively, as on macOS and Windows) get `name-2`, `name-3`.
- * Deterministic, so a re-run of the same CSV gives every row the same file.
+ * the same name (compared case-insensitively, as on macOS and Windows) get `name-2`, `name-3`
+ * (`pic-2.png` for `pic.png`). Deterministic, so a re-run of the same CSV gives every row the
+ * same file.
+ *
+ * A stem's final name is decided later, by `fileName` once the extension is known: `pic`
+ * may end as `pic.png`, and `pic.png` stays `pic.png`. So a stem claims both itself and
+ * itself without its extension, and no two stems can end as one file whatever their content
+ * turns out to be; crew's own files are claimed from the start.
  */
 export class NameBook {
   readonly #taken = new Fingerprints();
+  /** For each stem that had to take a suffix, the next one to try: the N-th repeat is O(1). */
+  readonly #next = new Fingerprints();
+  #tries = 0;
+
+  constructor(reserved: readonly string[] = CREW_FILES) {
+    for (const name of reserved) this.#take(name);
+  }
+
+  /** Candidate names tried so far (the work done, for tests). */
+  get tries(): number {
+    return this.#tries;
+  }
 
   claim(stem: string): string {
-    let candidate = stem;
-    for (let n = 2; !this.#taken.add(candidate.toLowerCase()); n++) {
-      const suffix = `-${n}`;
-      candidate = capBytes(stem, MAX_NAME_BYTES - suffix.length) + suffix;
+    const key = stem.toLowerCase();
+    let n = this.#next.get(key);
+    if (n === 0) {
+      if (this.#take(stem)) return stem;
+      n = 2;
     }
+    let candidate = suffixed(stem, n);
+    while (!this.#take(candidate)) candidate = suffixed(stem, ++n);
+    this.#next.set(key, n + 1);
     return candidate;
   }
+
+  /** Takes every name `candidate` could end as; false (taking none) if one is taken. */
+  #take(candidate: string): boolean {
+    this.#tries++;
+    const name = candidate.toLowerCase();
+    const ext = EXT.exec(name);
+    const bare = ext ? name.slice(0, ext.index) : undefined;
+    if (this.#taken.has(name) || (bare !== undefined && this.#taken.has(bare))) return false;
+    this.#taken.add(name);
+    if (bare !== undefined) this.#taken.add(bare);
+    return true;
+  }
+}
+
+/** `stem` with `-n` before its extension, still within the byte cap. */
+function suffixed(stem: string, n: number): string {
+  const ext = EXT.exec(stem);
+  const root = ext ? stem.slice(0, ext.index) : stem;
+  const tail = `-${n}${ext?.[0] ?? ''}`;
+  return capBytes(root, MAX_NAME_BYTES - Buffer.byteLength(tail)) + tail;
 }
 
 const fmix = (h: number): number => {
@@ -86,18 +135,45 @@ const fmix = (h: number): number => {
 };
 
 /**
- * A set of strings kept as 64-bit fingerprints in typed arrays: 16 bytes a name however long
- * it is, so a million-row CSV costs ~16 MB here rather than a string per row. Two names
- * share a fingerprint with odds of about n^2 / 2^65 (1e-8 for a million names); the cost of
- * that would be one needless `-2` suffix, the same on every run.
+ * A map from strings to small numbers kept as 64-bit fingerprints in typed arrays: 20 bytes a
+ * name however long it is, so a million-row CSV costs ~20 MB here rather than a string per
+ * row. Two names share a fingerprint with odds of about n^2 / 2^65 (1e-8 for a million
+ * names); the cost of that would be one needless `-2` suffix, the same on every run.
  */
 export class Fingerprints {
   #high = new Uint32Array(1024);
   #low = new Uint32Array(1024);
+  #value = new Uint32Array(1024);
   #size = 0;
 
   /** Adds `text`; false if it was already there. */
   add(text: string): boolean {
+    const slot = this.#slot(text);
+    if (this.#high[slot] !== 0) return false;
+    this.#fill(slot, 1);
+    return true;
+  }
+
+  has(text: string): boolean {
+    return this.#high[this.#slot(text)] !== 0;
+  }
+
+  /** The number stored for `text`; 0 when none is. */
+  get(text: string): number {
+    return this.#value[this.#slot(text)]!;
+  }
+
+  set(text: string, value: number): void {
+    const slot = this.#slot(text);
+    if (this.#high[slot] === 0) this.#fill(slot, value);
+    else this.#value[slot] = value;
+  }
+
+  #hashHigh = 0;
+  #hashLow = 0;
+
+  /** Where `text` is, or the empty slot where it would go; leaves its fingerprint in #hash*. */
+  #slot(text: string): number {
     let a = 0x811c9dc5;
     let b = 0x01000193;
     for (let i = 0; i < text.length; i++) {
@@ -105,32 +181,39 @@ export class Fingerprints {
       a = Math.imul(a ^ c, 0x01000193);
       b = Math.imul(b ^ c, 0x5bd1e995);
     }
-    const high = fmix(a) || 1; // 0 marks an empty slot
-    const low = fmix(b ^ text.length);
-    return this.#insert(high, low);
+    this.#hashHigh = fmix(a) || 1; // 0 marks an empty slot
+    this.#hashLow = fmix(b ^ text.length);
+    return this.#find(this.#hashHigh, this.#hashLow);
   }
 
-  #insert(high: number, low: number): boolean {
+  #find(high: number, low: number): number {
     const mask = this.#high.length - 1;
     for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
       const h = this.#high[slot]!;
-      if (h === 0) {
-        this.#high[slot] = high;
-        this.#low[slot] = low;
-        if (++this.#size * 2 > this.#high.length) this.#grow();
-        return true;
-      }
-      if (h === high && this.#low[slot] === low) return false;
+      if (h === 0 || (h === high && this.#low[slot] === low)) return slot;
     }
   }
 
+  /** Stores the fingerprint #slot just computed in the empty `slot`. */
+  #fill(slot: number, value: number): void {
+    this.#high[slot] = this.#hashHigh;
+    this.#low[slot] = this.#hashLow;
+    this.#value[slot] = value;
+    if (++this.#size * 2 > this.#high.length) this.#grow();
+  }
+
   #grow(): void {
-    const high = this.#high;
-    const low = this.#low;
+    const [high, low, value] = [this.#high, this.#low, this.#value];
     this.#high = new Uint32Array(high.length * 2);
     this.#low = new Uint32Array(low.length * 2);
-    this.#size = 0;
-    for (let i = 0; i < high.length; i++) if (high[i] !== 0) this.#insert(high[i]!, low[i]!);
+    this.#value = new Uint32Array(value.length * 2);
+    for (let i = 0; i < high.length; i++) {
+      if (high[i] === 0) continue;
+      const slot = this.#find(high[i]!, low[i]!);
+      this.#high[slot] = high[i]!;
+      this.#low[slot] = low[i]!;
+      this.#value[slot] = value[i]!;
+    }
   }
 }
 

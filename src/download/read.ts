@@ -6,8 +6,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { TextDecoder } from 'node:util';
+import { parse, type Options as ParseOptions } from 'csv-parse/sync';
+import { LineCutter, MARK, OVERSIZED } from './csv-lines.ts';
+import { AUTO_ENCODING, detectEncoding } from './encoding.ts';
 import { InputError } from './errors.ts';
 import {
   detectLayout,
@@ -25,6 +28,8 @@ export interface ReadOptions {
   readonly csvHeader: HeaderMode;
   readonly urlColumn: string | undefined;
   readonly nameColumn: string | undefined;
+  /** A TextDecoder label, or 'auto' to detect it from the bytes. */
+  readonly encoding: string;
 }
 
 /** Data rows in CSV order; iterate once. `close()` stops reading (stdin included). */
@@ -64,24 +69,22 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
     const { csv } = this.#options;
     const input = csv === '-' ? process.stdin : createReadStream(csv);
     this.#input = input;
-    const parser = input.pipe(
-      parse({
-        bom: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        skip_records_with_empty_values: true,
-        trim: true,
-      }),
-    );
-    this.#parser = parser;
+    const records = input.pipe(new CsvText(this.#options.encoding));
+    this.#parser = records;
     // pipe() does not forward errors: a read error must end the parse, not vanish.
-    input.on('error', (error: Error) => parser.destroy(error));
+    input.on('error', (error: Error) => records.destroy(error));
+    const stop = (): void => void records.destroy(this.#signal.reason as Error);
+    this.#signal.addEventListener('abort', stop, { once: true });
     let layout: Layout | undefined;
     let header: string[] | undefined;
     let row = 0;
     try {
-      for await (const record of parser as AsyncIterable<string[]>) {
+      for await (const record of records as AsyncIterable<string[]>) {
         this.#signal.throwIfAborted();
+        if (record[0]?.startsWith(MARK)) {
+          yield { row: ++row, url: '', error: markedRowError(record[0]) };
+          continue;
+        }
         if (layout === undefined) {
           // A header is held back until the first data row arrives: the layout needs both.
           if (header === undefined && firstRowIsHeader(record, this.#options.csvHeader)) {
@@ -94,11 +97,94 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
             nameColumn: this.#options.nameColumn,
           });
         }
-        yield toJob(record, layout, ++row);
+        yield toJob(record, layout, ++row, records.encoding);
       }
     } catch (error) {
       throw asInputError(error, csv);
+    } finally {
+      this.#signal.removeEventListener('abort', stop);
     }
+  }
+}
+
+const markedRowError = (mark: string): string =>
+  mark === OVERSIZED
+    ? `row is over 1 MiB (a line or field that never ends?)`
+    : 'unbalanced quotes in this row';
+
+/** How a batch of whole lines is split into fields (csv-lines.ts has balanced their quotes). */
+const PARSE: ParseOptions = {
+  record_delimiter: '\n',
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  skip_records_with_empty_values: true,
+  trim: true,
+};
+
+/**
+ * CSV bytes in, records out. The encoding is told, or detected from the first bytes; the
+ * text is cut into lines (csv-lines.ts), and each batch of whole lines is parsed as soon as
+ * it arrives: csv-parse's stream holds a record back until the byte after it arrives, so a
+ * row read from a pipe would wait for the next one.
+ */
+class CsvText extends Transform {
+  #decoder: TextDecoder | undefined;
+  #head: Buffer = Buffer.alloc(0);
+  readonly #lines = new LineCutter();
+
+  constructor(encoding: string) {
+    super({ readableObjectMode: true });
+    if (encoding !== AUTO_ENCODING) this.#decoder = new TextDecoder(encoding);
+  }
+
+  /** The canonical name of the encoding in use (utf-8 until known). */
+  get encoding(): string {
+    return this.#decoder?.encoding ?? 'utf-8';
+  }
+
+  override _transform(chunk: Buffer, _: BufferEncoding, done: TransformCallback): void {
+    done(caught(() => this.#decode(chunk, false)));
+  }
+
+  override _flush(done: TransformCallback): void {
+    done(
+      caught(() => {
+        this.#decode(Buffer.alloc(0), true);
+        this.#parse(this.#lines.end());
+      }),
+    );
+  }
+
+  #decode(chunk: Buffer, final: boolean): void {
+    let bytes = chunk;
+    if (this.#decoder === undefined) {
+      bytes = this.#head.length === 0 ? chunk : Buffer.concat([this.#head, chunk]);
+      const detected = detectEncoding(bytes, final);
+      if (detected === undefined) {
+        this.#head = bytes;
+        return;
+      }
+      this.#head = Buffer.alloc(0);
+      this.#decoder = new TextDecoder(detected);
+    }
+    this.#parse(this.#lines.push(this.#decoder.decode(bytes, { stream: !final })));
+  }
+
+  #parse(lines: string): void {
+    if (lines === '') return;
+    const records: string[][] = parse(lines, PARSE);
+    for (const record of records) this.push(record);
+  }
+}
+
+/** What `work` threw, for a stream callback; null when it did not. */
+function caught(work: () => void): Error | null {
+  try {
+    work();
+    return null;
+  } catch (error) {
+    return error as Error;
   }
 }
 

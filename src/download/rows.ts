@@ -115,12 +115,30 @@ export interface BadRow {
   readonly error: string;
 }
 
-/** A row as a job, or the reason it cannot be one. */
-export function toJob(record: readonly string[], layout: Layout, row: number): Job | BadRow {
+/** A row as a job, or the reason it cannot be one. `encoding` is the CSV's, for the error. */
+export function toJob(
+  record: readonly string[],
+  layout: Layout,
+  row: number,
+  encoding = 'utf-8',
+): Job | BadRow {
   const url = (record[layout.url] ?? '').trim();
   const name = layout.name === undefined ? '' : (record[layout.name] ?? '').trim();
   const id = layout.id === undefined ? '' : (record[layout.id] ?? '').trim();
   if (url === '') return { row, url, error: 'no URL in this row' };
+  // U+FFFD is what the decoder left for bytes that are not `encoding`: the row's name would
+  // be garbled for good, so the row fails and says how to read it right.
+  if ([url, name, id].some((field) => field.includes('\ufffd'))) {
+    return { row, url, error: notDecodable(encoding) };
+  }
+  if (/[\s\p{Cc}]/u.test(url)) {
+    return { row, url, error: 'invalid URL: whitespace or a control character inside' };
+  }
   if (!isHttpUrl(url)) return { row, url, error: 'not an http(s) URL' };
   return { row, url, name, id };
 }
+
+/** The failure of a row whose bytes are not text in the CSV's encoding. */
+export const notDecodable = (encoding: string): string =>
+  `this row is not valid ${encoding} text; name the CSV's encoding with --encoding ` +
+  '(e.g. gb18030, big5, shift_jis, windows-1252)';

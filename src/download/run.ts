@@ -133,6 +133,7 @@ class InFlight {
   readonly #limit: number;
   readonly #onError: (error: unknown) => void;
   readonly #tasks = new Set<Promise<void>>();
+  #failure: { readonly error: unknown } | undefined;
 
   /** `onError` hears of a row's failure at once, even while reading waits for input. */
   constructor(limit: number, onError: (error: unknown) => void) {
@@ -143,7 +144,12 @@ class InFlight {
   /** Adds a row's task; resolves once there is room for another row. */
   async add(task: Promise<void>): Promise<void> {
     const tracked = task.finally(() => this.#tasks.delete(tracked));
-    tracked.catch(this.#onError);
+    // A row that fails while the reader waits on stdin leaves the set before anyone awaits
+    // it: kept here (not an unhandled rejection), and told to `onError` at once.
+    void tracked.catch((error: unknown) => {
+      this.#failure ??= { error };
+      this.#onError(error);
+    });
     this.#tasks.add(tracked);
     while (this.#tasks.size >= this.#limit) await Promise.race(this.#tasks);
   }
@@ -151,6 +157,7 @@ class InFlight {
   /** Every row finished; rejects with the first that failed. */
   async all(): Promise<void> {
     await Promise.all(this.#tasks);
+    if (this.#failure) throw this.#failure.error;
   }
 
   /** Every row settled, however (after an abort). */

@@ -21,6 +21,7 @@ export function downloadConfig(
     csvHeader: 'auto',
     urlColumn: undefined,
     nameColumn: undefined,
+    encoding: 'auto',
     ext: undefined,
     concurrency: 16,
     perHost: 16,

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.ts';
 import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
 import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../../download/defaults.ts';
+import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
 import type { Argv } from 'yargs';
 import { defineCommand } from '../command.ts';
 import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
@@ -9,6 +10,7 @@ import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
 export const DEFAULTS = {
   out: 'images',
   csvHeader: 'auto',
+  encoding: AUTO_ENCODING,
   concurrency: DEFAULT_CONCURRENCY,
   perHost: DEFAULT_PER_HOST,
   retries: 3,
@@ -27,6 +29,7 @@ export interface DownloadArgs extends CommonArgs {
   readonly csvHeader?: string | undefined;
   readonly urlColumn?: string | number | undefined;
   readonly nameColumn?: string | number | undefined;
+  readonly encoding?: string | undefined;
   readonly ext?: string | undefined;
   readonly anyType?: boolean | undefined;
   readonly concurrency?: string | number | undefined;
@@ -47,6 +50,12 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
   const csvHeader = args.csvHeader ?? DEFAULTS.csvHeader;
   if (csvHeader !== 'yes' && csvHeader !== 'no' && csvHeader !== 'auto') {
     throw new UsageError(`--csv-header must be yes, no or auto; got "${csvHeader}"`);
+  }
+  const encoding = args.encoding ?? DEFAULTS.encoding;
+  if (encoding !== AUTO_ENCODING && encodingName(encoding) === undefined) {
+    throw new UsageError(
+      `--encoding "${encoding}" is not an encoding crew knows; try utf-8, gb18030, big5, shift_jis, windows-1252 or utf-16le`,
+    );
   }
   const ext = args.ext?.replace(/^\./, '');
   if (ext !== undefined && !/^[a-z0-9]{1,10}$/i.test(ext)) {
@@ -73,6 +82,7 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
     csvHeader,
     urlColumn: args.urlColumn === undefined ? undefined : String(args.urlColumn),
     nameColumn: args.nameColumn === undefined ? undefined : String(args.nameColumn),
+    encoding,
     ext,
     concurrency: wholeNumber('--concurrency', args.concurrency, DEFAULTS.concurrency, 1, 1024),
     perHost: wholeNumber('--per-host', args.perHost, DEFAULTS.perHost, 1, 1024),
@@ -115,6 +125,11 @@ const inputOptions = (y: Argv): Argv =>
     .option('name-column', {
       type: 'string',
       describe: 'Name column: header name or 1-based index [default: detected]',
+      requiresArg: true,
+    })
+    .option('encoding', {
+      type: 'string',
+      describe: `The CSV's text encoding: utf-8, gb18030, big5, shift_jis, windows-1252, utf-16le... [default: ${DEFAULTS.encoding}: a BOM, else UTF-8, else GB18030]`,
       requiresArg: true,
     })
     .option('ext', {

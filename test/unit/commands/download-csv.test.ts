@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
 import { runDownload } from '../../../src/commands/download-csv/run.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
@@ -17,7 +18,6 @@ beforeEach(async () => {
 describe('download-csv maps input errors to usage errors (exit 2)', () => {
   it.each([
     ['no such file', undefined, 'nope.csv', /^cannot read .*nope\.csv: no such file$/],
-    ['not CSV', 'a,"b\n', 'list.csv', /list\.csv is not valid CSV: /],
     [
       'a column that is not there',
       'name,url\ncat,http://127.0.0.1:9/a\n',
@@ -34,5 +34,22 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).cause).toBeInstanceOf(InputError);
     expect(exitCodeFor(error)).toBe(2);
+  });
+});
+
+describe('--encoding', () => {
+  it.each([
+    [undefined, 'auto'],
+    ['gb18030', 'gb18030'],
+    ['Shift_JIS', 'Shift_JIS'],
+    ['latin1', 'latin1'],
+  ])('%s -> %s', (encoding, expected) => {
+    expect(toDownloadConfig({ csv: 'list.csv', encoding }).encoding).toBe(expected);
+  });
+
+  it('refuses a label TextDecoder does not know, as a usage error', () => {
+    expect(() => toDownloadConfig({ csv: 'list.csv', encoding: 'klingon' })).toThrow(
+      /--encoding "klingon" is not an encoding crew knows/,
+    );
   });
 });

@@ -81,6 +81,73 @@ describe('NameBook and fileName', () => {
     ]);
   });
 
+  it.each([
+    // A stem claims the names it may end as, whatever extension its content gets.
+    [
+      ['pic.png', 'pic'],
+      ['pic.png', 'pic-2'],
+    ],
+    [
+      ['pic', 'pic.png'],
+      ['pic', 'pic-2.png'],
+    ],
+    [
+      ['pic.png', 'PIC.png', 'pic.png'],
+      ['pic.png', 'PIC-2.png', 'pic-3.png'],
+    ],
+    [
+      ['pic.png', 'pic.png.jpg'],
+      ['pic.png', 'pic.png-2.jpg'],
+    ],
+    [
+      ['a.b.c', 'a.b'],
+      ['a.b.c', 'a-2.b'],
+    ],
+    [
+      ['Mr. Smith', 'Mr'],
+      ['Mr. Smith', 'Mr'],
+    ],
+    // crew's own files are never a row's.
+    [
+      ['crew-manifest', 'crew-manifest.jsonl', 'Crew-Manifest'],
+      ['crew-manifest-2', 'crew-manifest-3.jsonl', 'Crew-Manifest-4'],
+    ],
+  ])('no two rows end as one file: %j -> %j', (stems, expected) => {
+    const book = new NameBook();
+    const claimed = stems.map((s) => book.claim(s));
+    expect(claimed).toEqual(expected);
+    // Every extension each row's content could get: no final name is shared or crew's.
+    for (const ext of ['', 'png', 'jpg', 'jsonl', 'c', 'b']) {
+      const names = claimed.map((stem) => fileName(stem, ext).toLowerCase());
+      expect(new Set(names).size).toBe(names.length);
+      expect(names).not.toContain('crew-manifest.jsonl');
+    }
+  });
+
+  it.each([1_000, 20_000])(
+    'names %i rows that share a name with the same work per row as distinct names',
+    (rows) => {
+      const same = new NameBook();
+      const distinct = new NameBook();
+      const names = new Set<string>();
+      for (let i = 0; i < rows; i++) {
+        names.add(same.claim('same'));
+        distinct.claim(`name ${i}`);
+      }
+      expect(names.size).toBe(rows);
+      expect(names.has(`same-${rows}`)).toBe(true);
+      // One try for a new name, at most two for a repeat (the name, then its next suffix).
+      expect(distinct.tries).toBe(rows + 1);
+      expect(same.tries).toBeLessThanOrEqual(2 * rows);
+    },
+  );
+
+  it('skips suffixes that rows took as names, and stays O(1) per repeat', () => {
+    const book = new NameBook();
+    const claimed = ['a', 'a-2', 'a', 'a', 'a-3', 'a'].map((s) => book.claim(s));
+    expect(claimed).toEqual(['a', 'a-2', 'a-3', 'a-4', 'a-3-2', 'a-5']);
+  });
+
   it('keeps suffixed names under the byte cap', () => {
     const book = new NameBook();
     const long = '長'.repeat(66);
@@ -110,5 +177,14 @@ describe('Fingerprints', () => {
     expect(set.add('名前')).toBe(false);
     expect(set.add('')).toBe(true);
     expect(set.add('')).toBe(false);
+  });
+
+  it('keeps a number per string across growths', () => {
+    const map = new Fingerprints();
+    for (let i = 0; i < 10_000; i++) map.set(`k${i}`, i + 1);
+    for (let i = 0; i < 10_000; i += 13) expect(map.get(`k${i}`)).toBe(i + 1);
+    expect(map.get('absent')).toBe(0);
+    expect(map.has('k5')).toBe(true);
+    expect(map.has('absent')).toBe(false);
   });
 });

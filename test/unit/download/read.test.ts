@@ -16,6 +16,7 @@ const options = (csv: string, more: Partial<ReadOptions> = {}): ReadOptions => (
   csvHeader: 'auto',
   urlColumn: undefined,
   nameColumn: undefined,
+  encoding: 'auto',
   ...more,
 });
 
@@ -110,10 +111,98 @@ describe('CsvRows', () => {
     await expect(opening).rejects.toThrow(message);
   });
 
-  it('names invalid CSV as an InputError', async () => {
-    const reading = readAll('a,"http://x.test/a\n');
-    await expect(reading).rejects.toThrow(InputError);
-    await expect(reading).rejects.toThrow(/list\.csv is not valid CSV: /);
+  it.each([
+    [
+      'CRLF, then LF, then lone CR: every line ending ends a row',
+      'name,url\r\na,http://x.test/a\nb,http://x.test/b\rc,http://x.test/c\r\nd,http://x.test/d',
+      ['a', 'b', 'c', 'd'],
+    ],
+    [
+      'an unbalanced quote fails its row only',
+      'name,url\n"a,http://x.test/a\nb,http://x.test/b\nc"d,http://x.test/c\n"e"x,http://x.test/e\n',
+      ['unbalanced quotes in this row', 'b', 'c"d', 'unbalanced quotes in this row'],
+    ],
+    [
+      'a quoted field that would span lines fails, the next line is a row of its own',
+      'name,url\n"two\nlines",http://x.test/a\nc,http://x.test/c\n',
+      // The second line is a row like any other: the URL in it is fetched.
+      ['unbalanced quotes in this row', 'lines"', 'c'],
+    ],
+    [
+      'a row over the cap fails; the next line is read',
+      `name,url\n${'x'.repeat(1024 * 1024 + 1)},http://x.test/a\nb,http://x.test/b\n`,
+      ['row is over 1 MiB (a line or field that never ends?)', 'b'],
+    ],
+    [
+      'a row over the cap at the end of the file',
+      `name,url\na,http://x.test/a\n${'x'.repeat(1024 * 1024 + 1)}`,
+      ['a', 'row is over 1 MiB (a line or field that never ends?)'],
+    ],
+  ])('%s', async (_, text, expected) => {
+    const { rows } = await readAll(text);
+    expect(rows.map((r) => ('error' in r ? r.error : r.name))).toEqual(expected);
+  });
+
+  it.each([
+    [
+      'GB18030 (detected)',
+      Buffer.from('312cb6abb1b146344ac4a3b7c2d0e32c687474703a2f2f782e746573742f610a', 'hex'),
+      'auto',
+      '东北F4J模仿秀',
+    ],
+    ['UTF-8 with a BOM', Buffer.from('\ufeff1,猫,http://x.test/a\n'), 'auto', '猫'],
+    ['UTF-16LE with a BOM', Buffer.from('\ufeff1,猫,http://x.test/a\n', 'utf16le'), 'auto', '猫'],
+    ['UTF-16LE without a BOM', Buffer.from('1,猫,http://x.test/a\n', 'utf16le'), 'auto', '猫'],
+    [
+      'UTF-16BE without a BOM',
+      Buffer.from('1,cat,http://x.test/a\n', 'utf16le').swap16(),
+      'auto',
+      'cat',
+    ],
+    [
+      'latin-1 forced',
+      Buffer.from('1,caf\xe9,http://x.test/a\n', 'latin1'),
+      'windows-1252',
+      'café',
+    ],
+    [
+      'Shift_JIS forced',
+      Buffer.from('312c944c2c687474703a2f2f782e746573742f610a', 'hex'),
+      'shift_jis',
+      '猫',
+    ],
+  ])('reads %s', async (_, bytes, encoding, name) => {
+    const { rows } = await readAll(bytes, { encoding });
+    expect(rows).toEqual([{ row: 1, id: '1', name, url: 'http://x.test/a' }]);
+  });
+
+  it('fails a row it cannot decode, naming the encoding, and reads the others', async () => {
+    const text = Buffer.from(
+      '1,cat,http://x.test/a\n2,caf\xe9 au lait,http://x.test/b\n',
+      'latin1',
+    );
+    const { rows } = await readAll(text);
+    expect(rows[0]).toMatchObject({ row: 1, name: 'cat' });
+    expect(rows[1]).toMatchObject({ row: 2, url: 'http://x.test/b' });
+    expect((rows[1] as { error: string }).error).toMatch(/not valid utf-8 text.*--encoding/);
+  });
+
+  it('never fails the run on quotes: any line of quotes is a row or a row failure', async () => {
+    const lines = [
+      '"',
+      '""',
+      '"""',
+      'a"',
+      '" a " ,b',
+      '"a""b"',
+      '"a" "b"',
+      ',"',
+      '"a",\t"b" ',
+      'a,"b',
+    ];
+    const text = ['a,b,http://x.test/a', ...lines.map((l) => `${l},http://x.test/a`)].join('\n');
+    const { rows } = await readAll(text, { csvHeader: 'no', urlColumn: '3' });
+    expect(rows).toHaveLength(lines.length + 1);
   });
 
   it('throws a LayoutError when the columns do not fit the options', async () => {

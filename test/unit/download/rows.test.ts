@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { detectLayout, isHttpUrl, toJob } from '../../../src/download/rows.ts';
+import { detectLayout, isHttpUrl, notDecodable, toJob } from '../../../src/download/rows.ts';
+
+const INVALID = 'invalid URL: whitespace or a control character inside';
 import { LayoutError } from '../../../src/download/errors.ts';
 
 const auto = { header: 'auto' as const };
@@ -129,7 +131,29 @@ describe('isHttpUrl and toJob', () => {
     [['1', 'cat', ''], { row: 4, error: 'no URL in this row' }],
     [['1', 'cat'], { row: 4, error: 'no URL in this row' }],
     [['1', 'cat', 'file:///etc/passwd'], { row: 4, error: 'not an http(s) URL' }],
+    // WHATWG URL parsing would drop the newline and tab and fetch a URL no row holds.
+    [['1', 'cat', 'http://x.test/a\nhttp://x.test/b'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a\rb'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a\tb'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a b'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a\u0000b'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a\u0085b'], { error: INVALID }],
+    [['1', 'cat', 'http://x.test/a\u3000b'], { error: INVALID }],
+    [
+      ['1', 'caf\ufffd', 'http://x.test/a'],
+      { url: 'http://x.test/a', error: notDecodable('utf-8') },
+    ],
+    [['\ufffd', 'cat', 'http://x.test/a'], { error: notDecodable('utf-8') }],
+    [['1', 'cat', 'http://x.test/\ufffd'], { error: notDecodable('utf-8') }],
   ])('%j', (record, expected) => {
     expect(toJob(record, layout, 4)).toMatchObject(expected);
+  });
+
+  it('names the encoding and --encoding in the failure of a row it cannot decode', () => {
+    expect(toJob(['1', '\ufffd', 'http://x.test/a'], layout, 4, 'gb18030')).toEqual({
+      row: 4,
+      url: 'http://x.test/a',
+      error: expect.stringMatching(/not valid gb18030 text.*--encoding/) as unknown,
+    });
   });
 });

@@ -1,0 +1,117 @@
+/**
+ * Cutting CSV text into lines before the CSV parser sees it. Every line ending (CRLF, LF or a
+ * lone CR, in any mix) ends a row, and a row is given out as soon as its line ending arrives.
+ * A line whose quotes do not balance, or that grows past the cap, becomes a marker line that
+ * the reader reports as that row's failure; the next line starts afresh. So a quoted field
+ * cannot span lines: in a list of URLs a stray quote is far likelier than a name with a
+ * newline in it, and one stray quote must not swallow the rest of the file. Pure.
+ */
+
+/** The longest row, in characters: past it the row fails and the rest of its line is dropped. */
+export const MAX_ROW_CHARS = 1024 * 1024;
+
+/** Marks a line the parser must not see as data; a private-use character no CSV starts a row with. */
+export const MARK = '\ue000crew:';
+export const OVERSIZED = `${MARK}oversized`;
+export const UNBALANCED = `${MARK}quotes`;
+
+const LINE_END = /[\r\n]/g;
+
+/** Feeds text in, gets whole lines out, each ending in `\n` (or a marker line instead). */
+export class LineCutter {
+  readonly #max: number;
+  #partial = '';
+  /** The previous chunk ended in CR: a LF first in the next one belongs to it. */
+  #afterCr = false;
+  /** The current line went over the cap: drop it up to its line ending. */
+  #dropping = false;
+
+  constructor(max = MAX_ROW_CHARS) {
+    this.#max = max;
+  }
+
+  /** The lines that `text` completes, as one string of `\n`-ended lines. */
+  push(text: string): string {
+    let out = '';
+    let from = 0;
+    if (this.#afterCr && text.startsWith('\n')) from = 1;
+    this.#afterCr = false;
+    LINE_END.lastIndex = from;
+    for (let m = LINE_END.exec(text); m !== null; m = LINE_END.exec(text)) {
+      out += this.#line(text.slice(from, m.index));
+      from = m.index + 1;
+      if (text.charCodeAt(m.index) === 13) {
+        if (from === text.length) this.#afterCr = true;
+        else if (text.charCodeAt(from) === 10) from++;
+        LINE_END.lastIndex = from;
+      }
+    }
+    return out + this.#keep(text.slice(from));
+  }
+
+  /** The last line, when the text does not end in a line ending. */
+  end(): string {
+    const last = this.#partial;
+    const dropped = this.#dropping;
+    this.#partial = '';
+    this.#dropping = false;
+    return dropped || last === '' ? '' : checked(last);
+  }
+
+  #line(rest: string): string {
+    if (this.#dropping) {
+      this.#dropping = false;
+      this.#partial = '';
+      return '';
+    }
+    const line = this.#partial + rest;
+    this.#partial = '';
+    return line.length > this.#max ? `${OVERSIZED}\n` : checked(line);
+  }
+
+  /** Holds the start of a line; one past the cap is reported at once and then dropped. */
+  #keep(rest: string): string {
+    if (this.#dropping) return '';
+    this.#partial += rest;
+    if (this.#partial.length <= this.#max) return '';
+    this.#partial = '';
+    this.#dropping = true;
+    return `${OVERSIZED}\n`;
+  }
+}
+
+const checked = (line: string): string =>
+  line.includes('"') && !quotesBalance(line) ? `${UNBALANCED}\n` : `${line}\n`;
+
+/**
+ * Whether a line's quotes are ones the parser accepts: a field that starts with a quote
+ * (after spaces) ends with one, `""` inside it is a quote, and only spaces may follow its
+ * closing quote before the comma. A quote inside an unquoted field is a plain character.
+ */
+export function quotesBalance(line: string): boolean {
+  let quoted = false;
+  let closed = false;
+  let fieldStart = true;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c !== '"') continue;
+      if (line[i + 1] === '"') i++;
+      else {
+        quoted = false;
+        closed = true;
+      }
+    } else if (c === ',') {
+      fieldStart = true;
+      closed = false;
+    } else if (closed) {
+      if (c !== ' ' && c !== '\t') return false;
+    } else if (fieldStart && c === '"') {
+      quoted = true;
+      fieldStart = false;
+    } else if (fieldStart && c !== ' ' && c !== '\t') {
+      fieldStart = false;
+    }
+  }
+  return !quoted;
+}
