@@ -9,5 +9,11 @@ if (major < 24) {
 }
 // Reuse V8's compiled code between runs (kept in the OS temp dir): faster start-up.
 (await import('node:module')).enableCompileCache?.();
+// A Ctrl-C while the bundle loads is kept, and main() acts on it at once (exit 130), instead
+// of Node's default ending the process mid-start.
+const early = [];
+const hold = (signal) => early.push(signal);
+process.on('SIGINT', hold).on('SIGTERM', hold);
 const { main } = await import('../dist/cli.js');
-process.exitCode = await main(process.argv.slice(2));
+process.off('SIGINT', hold).off('SIGTERM', hold);
+process.exitCode = await main(process.argv.slice(2), early);

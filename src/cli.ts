@@ -86,8 +86,14 @@ async function buildParser(argv: readonly string[], io: Io) {
     });
 }
 
-/** Runs crew with these arguments; resolves to the exit code. The only place that picks one. */
-export async function main(argv: readonly string[]): Promise<number> {
+/**
+ * Runs crew with these arguments; resolves to the exit code. The only place that picks one.
+ * `early`: signals that arrived while crew was still loading (the entry held them).
+ */
+export async function main(
+  argv: readonly string[],
+  early: readonly NodeJS.Signals[] = [],
+): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -100,6 +106,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  for (const signal of early) onSignal(signal);
   // Kept after main returns: a failed write is reported on a later tick.
   if (!process.stdout.listeners('error').includes(onStdoutError)) {
     process.stdout.on('error', onStdoutError);

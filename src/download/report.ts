@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Interrupted } from '../errors.ts';
 import type { DownloadProgress, DownloadResult, RowFailure } from './config.ts';
 import { OutputError } from './errors.ts';
+import { plural } from '../ui/format.ts';
 import type { ManifestLine } from './manifest.ts';
 
 /** How many failures the summary and --json list; the manifest has every one. */
@@ -69,7 +70,7 @@ export class Tally {
   interrupted(): Interrupted {
     const { ok, skipped, failed, read } = this.#counts;
     return new Interrupted(
-      `interrupted: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${read} rows read; run the same command again to finish`,
+      `interrupted: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${plural(read, 'row')} read; run the same command again to finish`,
     );
   }
 
@@ -77,7 +78,7 @@ export class Tally {
   stopped(cause: OutputError): OutputError {
     const { ok, skipped, failed, read } = this.#counts;
     return new OutputError(
-      `${cause.message}; stopped: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${read} rows read, all in the manifest; make room (or fix --out) and run the same command again to resume`,
+      `${cause.message}; stopped: ${ok} downloaded, ${skipped} skipped, ${failed} failed of ${plural(read, 'row')} read, all in the manifest; make room (or fix --out) and run the same command again to resume`,
       { cause },
     );
   }

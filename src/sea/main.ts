@@ -51,6 +51,10 @@ function fail(error: unknown): void {
   process.exitCode = 1;
 }
 
+// A Ctrl-C while the cache is checked and the CLI loads is kept for main() (see bin/crew.js).
+const early: NodeJS.Signals[] = [];
+const hold = (signal: NodeJS.Signals): void => void early.push(signal);
+
 function start(): void {
   const forkedDir = process.env[MARKER];
   if (forkedDir && process.env['TINYPOOL_WORKER_ID'] && process.send) {
@@ -65,6 +69,7 @@ function start(): void {
     createRequire(join(forkedDir, 'cli.js'))(join(forkedDir, 'entry', 'process.js'));
     return;
   }
+  process.on('SIGINT', hold).on('SIGTERM', hold);
   let dir: string;
   try {
     dir = prepareCache(assets(), cacheEnv());
@@ -79,9 +84,10 @@ function start(): void {
     // a cache that cannot be written only costs start-up time
   }
   const cli = createRequire(join(dir, 'cli.js'))(join(dir, 'cli.js')) as {
-    main(argv: readonly string[]): Promise<number>;
+    main(argv: readonly string[], early: readonly NodeJS.Signals[]): Promise<number>;
   };
-  void cli.main(process.argv.slice(2)).then((code) => {
+  process.off('SIGINT', hold).off('SIGTERM', hold);
+  void cli.main(process.argv.slice(2), early).then((code) => {
     process.exitCode = code;
   });
 }

@@ -126,8 +126,11 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
 }
 
 /**
- * Waits until process `pid` has installed a handler for `signal` (its SigCgt mask in /proc),
- * so a test's signal means "interrupt the work", not "kill a process still starting".
+ * Waits until process `pid` catches `signal` as crew does, so a test's signal means
+ * "interrupt the work", not "kill a process still starting". Node itself catches SIGINT and
+ * SIGTERM from its first instant (to restore the terminal, then die), so the SigCgt mask in
+ * /proc alone says nothing: the process must also have run for 100 ms of CPU time, well past
+ * Node's bootstrap (~40 ms) and into crew's entry, which holds signals from its first line.
  */
 export async function untilCatches(
   pid: number,
@@ -138,7 +141,10 @@ export async function untilCatches(
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n) return;
+    // utime and stime, in clock ticks (100 a second), after the command name in parentheses.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n && ticks >= 10) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`process ${pid} did not start catching ${signal}`);
