@@ -193,7 +193,7 @@ async function attempt(
     const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
       // We never ask for compression; a body sent compressed anyway is not the image itself.
-      response.body.destroy();
+      discard(response);
       throw new Final(
         `compressed body (Content-Encoding: ${capText(encoding, 40)}) not saved`,
         status,
@@ -201,7 +201,7 @@ async function attempt(
     }
     const declared = Number(header(headers, 'content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
-      response.body.destroy();
+      discard(response);
       throw new Final(`too big: ${declared} bytes (limit ${options.maxBytes})`, status);
     }
     const contentType = header(headers, 'content-type') ?? '';
@@ -255,6 +255,15 @@ async function attempt(
       finalUrl: current,
     };
   }
+}
+
+/**
+ * Drops a body nobody will read. Destroyed unread, it errors ("Request aborted"); unheard,
+ * that error would end the worker and with it the whole run.
+ */
+function discard(response: Dispatcher.ResponseData): void {
+  response.body.on('error', () => undefined);
+  response.body.destroy();
 }
 
 /**

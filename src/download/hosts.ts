@@ -10,6 +10,8 @@ export interface Slot {
   readonly origin: string;
   readonly index: number;
   readonly lane: number;
+  /** The origin's back-off count when the request started. */
+  readonly epoch: number;
 }
 
 /** An origin that kept asking to slow down: its requests fail without being sent. */
@@ -49,6 +51,8 @@ interface Host {
   limit: number;
   running: number;
   pausedUntil: number;
+  /** Back-offs so far: an answer to a request sent before the last one does not count. */
+  epoch: number;
   slowDowns: number;
   refused: Refused | undefined;
   readonly waiters: ((slot: Slot | Refused) => void)[];
@@ -97,8 +101,9 @@ export class HostGate {
     if (verdict.kind === 'ok') {
       host.slowDowns = 0;
       host.limit = Math.min(this.#options.perHost, host.limit + 1);
-    } else if (verdict.kind === 'slow-down' && now >= host.pausedUntil) {
+    } else if (verdict.kind === 'slow-down' && slot.epoch === host.epoch) {
       // Answers to requests sent before the pause began do not pause it again.
+      host.epoch++;
       host.slowDowns++;
       host.limit = 1;
       host.pausedUntil = now + this.#pause(host.slowDowns, verdict.retryAfterMs);
@@ -127,6 +132,7 @@ export class HostGate {
         limit: this.#options.perHost,
         running: 0,
         pausedUntil: 0,
+        epoch: 0,
         slowDowns: 0,
         refused: undefined,
         waiters: [],
@@ -157,7 +163,8 @@ export class HostGate {
       const index = this.#freeSlot(host);
       host.busy[index] = true;
       host.running++;
-      host.waiters.shift()!({ origin, index, lane: (index + host.offset) % this.#options.lanes });
+      const lane = (index + host.offset) % this.#options.lanes;
+      host.waiters.shift()!({ origin, index, lane, epoch: host.epoch });
     }
     const idle =
       host.running === 0 &&
