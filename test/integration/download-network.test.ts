@@ -5,7 +5,12 @@
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +36,7 @@ interface Host {
   close(): Promise<void>;
 }
 
-type Handler = (path: string, req: Hit, res: import('node:http').ServerResponse) => void;
+type Handler = (path: string, req: Hit, res: ServerResponse) => void;
 
 async function startHost(handle: Handler): Promise<Host> {
   const hits: Hit[] = [];
@@ -67,7 +72,7 @@ async function startHost(handle: Handler): Promise<Host> {
   };
 }
 
-const png = (res: import('node:http').ServerResponse, tail = ''): void => {
+const png = (res: ServerResponse, tail = ''): void => {
   const body = Buffer.concat([PNG, Buffer.from(tail)]);
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length });
   res.end(body);
