@@ -1,11 +1,11 @@
 /**
- * One download, in a worker: undici with keep-alive, redirects, retries with backoff, and
- * the body streamed to a temporary file while it is hashed and measured. The parent decides
- * the final name and renames; a failure is returned as a value, never thrown.
+ * One request of a download, in a worker: undici with keep-alive, redirects on the same
+ * origin, and the body streamed to a temporary file while it is hashed and measured. The
+ * parent (fetcher.ts) decides when a request may start, follows redirects to other origins,
+ * and retries; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
 import { open, rm } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
 import { isOutputProblem } from './errors.ts';
@@ -15,22 +15,32 @@ import { writeAll } from './store.ts';
 export interface FetchOptions {
   readonly retries: number;
   readonly timeoutMs: number;
+  /** The longest one request may take, from connecting to its last body byte. */
+  readonly maxTimeMs: number;
   readonly maxBytes: number;
-  /** Connections per origin from this worker (the parent shares --per-host between workers). */
+  /** Connections per origin, all workers together (the parent hands out the slots). */
   readonly perHost: number;
   readonly headers: Readonly<Record<string, string>>;
+  /** Send credentials to every origin a redirect leads to (curl's --location-trusted). */
+  readonly locationTrusted: boolean;
   readonly anyType: boolean;
   /** First retry waits about this long; each further one doubles it (with jitter). */
   readonly backoffMs: number;
 }
 
+/** What a worker is asked: one request, following redirects while they stay on its origin. */
 export interface FetchInput {
   readonly url: string;
   /** Where to write the body: a fresh name in the output directory. */
   readonly tempPath: string;
+  /** The headers for this origin (the parent drops credentials on other origins). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** URLs this download already visited, for loops. */
+  readonly visited: readonly string[];
   readonly options: FetchOptions;
 }
 
+/** What the parent reports for a URL, after every request and retry. */
 export type FetchOutcome =
   | {
       readonly ok: true;
@@ -51,9 +61,31 @@ export type FetchOutcome =
       readonly output?: true;
     };
 
-const MAX_REDIRECTS = 5;
+type Fetched = Omit<Extract<FetchOutcome, { ok: true }>, 'ok' | 'attempts'>;
+
+/** What one request in a worker gave. */
+export type RequestResult =
+  | ({ readonly kind: 'ok' } & Fetched)
+  /** A redirect to another origin: the parent follows it (with that origin's slot). */
+  | {
+      readonly kind: 'redirect';
+      readonly status: number;
+      readonly url: string;
+      readonly visited: readonly string[];
+    }
+  | {
+      readonly kind: 'failed';
+      /** Storing the body failed because --out as a whole is unusable (a full disk). */
+      readonly output?: true;
+      readonly status: number | undefined;
+      readonly error: string;
+      /** no: final; yes: worth another try; slow-down: the host asked (429, 503). */
+      readonly retry: 'no' | 'yes' | 'slow-down';
+      readonly retryAfterMs: number | undefined;
+    };
+
+export const MAX_REDIRECTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
-const MAX_BACKOFF_MS = 30_000;
 
 /** A failure worth another attempt (the network, the server's 5xx, 408, 429). */
 class Retryable extends Error {
@@ -87,6 +119,17 @@ class Final extends Error {
   }
 }
 
+/** The parent's answer to a cross-origin redirect: the worker stops and hands it back. */
+class LeavesOrigin extends Error {
+  readonly url: string;
+  readonly status: number;
+  constructor(url: string, status: number) {
+    super('redirect to another origin');
+    this.url = url;
+    this.status = status;
+  }
+}
+
 let agent: { key: string; dispatcher: Dispatcher } | undefined;
 
 /** One keep-alive agent per worker, reused by every download it runs. */
@@ -96,6 +139,8 @@ function dispatcherFor(options: FetchOptions): Dispatcher {
     agent = {
       key,
       // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
+      // The parent starts at most this worker's share of an origin's slots at once, so it
+      // never opens more sockets to the origin than that share.
       dispatcher: new EnvHttpProxyAgent({
         connections: options.perHost,
         connect: { timeout: options.timeoutMs },
@@ -108,70 +153,79 @@ function dispatcherFor(options: FetchOptions): Dispatcher {
   return agent.dispatcher;
 }
 
-/** Downloads `input.url` into `input.tempPath`, retrying what is worth retrying. */
-export async function fetchToFile(input: FetchInput): Promise<FetchOutcome> {
-  const { options } = input;
-  let attempts = 0;
-  for (;;) {
-    attempts++;
-    try {
-      const done = await attempt(input.url, input.tempPath, options);
-      return { ok: true, attempts, ...done };
-    } catch (error) {
-      await rm(input.tempPath, { force: true }).catch(() => undefined);
-      if (error instanceof OnDisk) {
-        // Not retried: the same disk would fail the same way.
-        const output = isOutputProblem(error.cause);
-        return {
-          ok: false,
-          status: undefined,
-          error: error.message,
-          attempts,
-          ...(output ? { output } : {}),
-        };
-      }
-      const retryable = error instanceof Retryable || !(error instanceof Final);
-      const status =
-        error instanceof Retryable || error instanceof Final ? error.status : undefined;
-      if (!retryable || attempts > options.retries) {
-        return { ok: false, status, error: describe(error), attempts };
-      }
-      const backoff = Math.min(
-        MAX_BACKOFF_MS,
-        options.backoffMs * 2 ** (attempts - 1) * (0.5 + Math.random()),
-      );
-      const wait =
-        error instanceof Retryable && error.retryAfterMs !== undefined
-          ? error.retryAfterMs
-          : backoff;
-      await sleep(wait);
+/**
+ * One request for `input.url` into `input.tempPath`, following redirects that stay on its
+ * origin. Leaves no temp file unless it succeeded.
+ */
+export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
+  const visited = new Set(input.visited);
+  const deadline = AbortSignal.timeout(input.options.maxTimeMs);
+  try {
+    const done = await attempt(input, visited, deadline);
+    return { kind: 'ok', ...done };
+  } catch (error) {
+    await rm(input.tempPath, { force: true }).catch(() => undefined);
+    if (error instanceof OnDisk) {
+      // Never retried: the same disk fails the same way; a full or unusable --out stops the run.
+      const output = isOutputProblem(error.cause);
+      return { ...failed(undefined, error.message, 'no'), ...(output ? { output } : {}) };
     }
+    if (error instanceof LeavesOrigin) {
+      return { kind: 'redirect', status: error.status, url: error.url, visited: [...visited] };
+    }
+    const status = error instanceof Retryable || error instanceof Final ? error.status : undefined;
+    if (deadline.aborted) {
+      const seconds = input.options.maxTimeMs / 1000;
+      return failed(status, `took longer than --max-time (${seconds} s)`, 'no');
+    }
+    if (error instanceof Final) return failed(status, describe(error), 'no');
+    const slowDown = status === 429 || status === 503;
+    const retryAfterMs = error instanceof Retryable ? error.retryAfterMs : undefined;
+    return failed(status, describe(error), slowDown ? 'slow-down' : 'yes', retryAfterMs);
   }
 }
 
+const failed = (
+  status: number | undefined,
+  error: string,
+  retry: 'no' | 'yes' | 'slow-down',
+  retryAfterMs?: number,
+): RequestResult => ({ kind: 'failed', status, error: capText(error), retry, retryAfterMs });
+
 async function attempt(
-  url: string,
-  tempPath: string,
-  options: FetchOptions,
-): Promise<Omit<Extract<FetchOutcome, { ok: true }>, 'ok' | 'attempts'>> {
-  const seen = new Set<string>();
-  let current = url;
-  for (let hops = 0; ; hops++) {
+  input: FetchInput,
+  seen: Set<string>,
+  deadline: AbortSignal,
+): Promise<Fetched> {
+  const { options, tempPath } = input;
+  let current = input.url;
+  for (;;) {
     seen.add(current);
     const response = await request(current, {
       method: 'GET',
-      headers: options.headers,
+      headers: input.headers,
       dispatcher: dispatcherFor(options),
+      signal: deadline,
     });
     const { statusCode: status, headers } = response;
-    const next = await nextHop(response, current, seen, hops);
+    const next = await nextHop(response, current, seen);
     if (next !== undefined) {
+      if (new URL(next).origin !== new URL(current).origin) throw new LeavesOrigin(next, status);
       current = next;
       continue;
     }
+    const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
+    if (encoding && encoding !== 'identity') {
+      // We never ask for compression; a body sent compressed anyway is not the image itself.
+      discard(response);
+      throw new Final(
+        `compressed body (Content-Encoding: ${capText(encoding, 40)}) not saved`,
+        status,
+      );
+    }
     const declared = Number(header(headers, 'content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
-      response.body.destroy();
+      discard(response);
       throw new Final(`too big: ${declared} bytes (limit ${options.maxBytes})`, status);
     }
     const contentType = header(headers, 'content-type') ?? '';
@@ -228,6 +282,15 @@ async function attempt(
 }
 
 /**
+ * Drops a body nobody will read. Destroyed unread, it errors ("Request aborted"); unheard,
+ * that error would end the worker and with it the whole run.
+ */
+function discard(response: Dispatcher.ResponseData): void {
+  response.body.on('error', () => undefined);
+  response.body.destroy();
+}
+
+/**
  * What a response's status means before its body is read: a 200 goes on (undefined), a
  * redirect gives the URL to follow, anything else throws (Retryable or Final).
  */
@@ -235,20 +298,15 @@ async function nextHop(
   response: Dispatcher.ResponseData,
   current: string,
   seen: ReadonlySet<string>,
-  hops: number,
 ): Promise<string | undefined> {
   const { statusCode: status, headers } = response;
   if (status >= 300 && status < 400 && status !== 304) {
     await response.body.dump();
     const location = header(headers, 'location');
     if (!location) throw new Final(`HTTP ${status} redirect without a Location`, status);
-    const next = new URL(location, current);
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      throw new Final(`redirect to a non-http URL (${next.protocol})`, status);
-    }
-    if (seen.has(next.href)) throw new Final('redirect loop', status);
-    if (hops + 1 > MAX_REDIRECTS) throw new Final(`more than ${MAX_REDIRECTS} redirects`, status);
-    return next.href;
+    const refused = refuseRedirect(location, current, seen);
+    if (typeof refused === 'string') throw new Final(refused, status);
+    return refused.href;
   }
   if (status !== 200) {
     await response.body.dump();
@@ -302,4 +360,49 @@ function describe(error: unknown): string {
   }
   if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
   return e.message ?? String(error);
+}
+
+/** The longest URL crew fetches or follows, as browsers and servers limit them. */
+export const MAX_URL_BYTES = 8192;
+
+/**
+ * Where a redirect's Location leads, or why crew does not go there: not http(s), a loop, too
+ * many hops, too long, or a link-local address (169.254.169.254 serves cloud credentials).
+ */
+export function refuseRedirect(
+  location: string,
+  current: string,
+  seen: ReadonlySet<string>,
+): URL | string {
+  if (Buffer.byteLength(location) > MAX_URL_BYTES) {
+    return `redirect to a URL longer than ${MAX_URL_BYTES} bytes`;
+  }
+  let next: URL;
+  try {
+    next = new URL(location, current);
+  } catch {
+    return 'redirect to an invalid URL';
+  }
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+    return `redirect to a non-http URL (${capText(next.protocol, 20)})`;
+  }
+  if (isLinkLocal(next.hostname))
+    return `redirect to a link-local address (${next.hostname}) refused`;
+  if (seen.has(next.href)) return 'redirect loop';
+  if (seen.size > MAX_REDIRECTS) return `more than ${MAX_REDIRECTS} redirects`;
+  return next;
+}
+
+/** A link-local IP literal: 169.254.0.0/16, fe80::/10, or IPv4 169.254/16 mapped in IPv6. */
+export function isLinkLocal(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (/^169\.254\.\d{1,3}\.\d{1,3}$/.test(host)) return true;
+  if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
+  // ::ffff:169.254.x.y, as the URL parser writes it (::ffff:a9fe:xxxx).
+  return /^::ffff:(a9fe:[0-9a-f]{1,4}|169\.254\.)/.test(host);
+}
+
+/** A text cut to `max` characters, saying how long it was. */
+export function capText(text: string, max = 1024): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
 }

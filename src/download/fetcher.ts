@@ -1,34 +1,58 @@
 /**
- * The fetching stage: the worker pool that downloads each URL's body to a temp file (the
- * work itself is fetch.ts, in the workers). The only place the download run gets its pool.
+ * The fetching stage: the workers that download each URL's body to a temp file (one request
+ * each: fetch.ts), and the parent's side of every download: when a request may start (the
+ * origin's slots and back-off, hosts.ts), redirects to another origin (without credentials),
+ * and retries. The only place the download run gets its workers.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool } from '../pool/pool.ts';
 import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
 import type { DownloadConfig } from './config.ts';
-import type { FetchOutcome } from './fetch.ts';
+import { headersFor, toTarget, type Target } from './credentials.ts';
+import type { FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
+import { HostGate, type Verdict } from './hosts.ts';
 
-/** The pool of one run, and how many URLs it fetched. */
+const MAX_BACKOFF_MS = 30_000;
+
+/** The workers of one run, and how many URLs they fetched. */
 export class Fetcher {
-  readonly #pool: Pool<CrewTasks>;
-  readonly #options: DownloadConfig['fetch'] & { readonly perHost: number };
+  /** One single-worker pool per lane: an origin's slot always runs on the same worker. */
+  readonly #lanes: readonly Pool<CrewTasks>[];
+  readonly #running: number[];
+  readonly #gate: HostGate;
+  readonly #options: FetchOptions;
+  readonly #signal: AbortSignal;
   #requests = 0;
 
-  private constructor(pool: Pool<CrewTasks>, config: DownloadConfig) {
-    this.#pool = pool;
-    // Each worker has its own connections: --per-host is shared out between them.
-    const perHost = Math.max(1, Math.ceil(config.perHost / Math.max(1, config.workers)));
-    this.#options = { ...config.fetch, perHost };
+  private constructor(lanes: Pool<CrewTasks>[], config: DownloadConfig, signal: AbortSignal) {
+    this.#lanes = lanes;
+    this.#running = lanes.map(() => 0);
+    this.#options = { ...config.fetch, perHost: config.perHost };
+    this.#signal = signal;
+    this.#gate = new HostGate({
+      perHost: config.perHost,
+      lanes: lanes.length,
+      retries: config.fetch.retries,
+      backoffMs: config.fetch.backoffMs,
+      laneLoad: (lane) => this.#running[lane]!,
+      signal,
+    });
   }
 
   /** Starts the workers; aborting `signal` fails every fetch and stops them. */
   static async start(config: DownloadConfig, signal: AbortSignal): Promise<Fetcher> {
-    const pool = await createTaskPool({
-      runtime: config.runtime,
-      workers: config.workers,
-      tasksPerWorker: config.concurrency,
-      signal,
-    });
-    return new Fetcher(pool, config);
+    const count = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
+    const lanes = await Promise.all(
+      Array.from({ length: count }, () =>
+        createTaskPool({
+          runtime: config.runtime,
+          workers: 1,
+          tasksPerWorker: config.concurrency,
+          signal,
+        }),
+      ),
+    );
+    return new Fetcher(lanes, config, signal);
   }
 
   /** URLs fetched so far (each once, whatever the number of rows that share it). */
@@ -36,14 +60,79 @@ export class Fetcher {
     return this.#requests;
   }
 
-  /** Downloads `url` into `tempPath`; a failed download is an outcome, not a rejection. */
-  fetch(url: string, tempPath: string): Promise<FetchOutcome> {
+  /**
+   * Downloads `url` into `tempPath`, retrying what is worth retrying; a failed download is
+   * an outcome, a rejection means the run was aborted.
+   */
+  async fetch(url: string, tempPath: string): Promise<FetchOutcome> {
     this.#requests++;
-    return this.#pool.run('downloadUrl', { url, tempPath, options: this.#options });
+    const target = toTarget(url);
+    if ('error' in target)
+      return { ok: false, status: undefined, error: target.error, attempts: 0 };
+    const { retries, backoffMs } = this.#options;
+    for (let attempts = 1; ; attempts++) {
+      const result = await this.#follow(target, tempPath);
+      if (result.kind === 'ok') {
+        const { status, bytes, sha256, contentType, ext, finalUrl } = result;
+        return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts };
+      }
+      if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {
+        const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
+        const output = result.kind === 'failed' && result.output === true;
+        return { ok: false, status: result.status, error, attempts, ...(output ? { output } : {}) };
+      }
+      // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
+      if (result.retry === 'yes') {
+        const backoff = backoffMs * 2 ** (attempts - 1) * (0.5 + Math.random());
+        const wait = result.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, backoff);
+        await sleep(wait, undefined, { signal: this.#signal });
+      }
+    }
+  }
+
+  /** One attempt: a request per origin the redirects lead to, each on that origin's slot. */
+  async #follow(target: Target, tempPath: string): Promise<RequestResult> {
+    let url = target.url;
+    let visited: readonly string[] = [];
+    for (;;) {
+      const origin = new URL(url).origin;
+      const slot = await this.#gate.acquire(origin);
+      if ('refused' in slot) {
+        const { refused: error, status } = slot;
+        return { kind: 'failed', status, error, retry: 'no', retryAfterMs: undefined };
+      }
+      let verdict: Verdict = { kind: 'other' };
+      this.#running[slot.lane]!++;
+      try {
+        const headers = headersFor(
+          this.#options.headers,
+          target,
+          origin,
+          this.#options.locationTrusted,
+        );
+        const input = { url, tempPath, headers, visited, options: this.#options };
+        const result = await this.#lanes[slot.lane]!.run('downloadUrl', input);
+        verdict = verdictOf(result);
+        if (result.kind !== 'redirect') return result;
+        url = result.url;
+        visited = result.visited;
+      } finally {
+        this.#running[slot.lane]!--;
+        this.#gate.release(slot, verdict);
+      }
+    }
   }
 
   /** Stops the workers; call it in `finally`. */
-  destroy(): Promise<void> {
-    return this.#pool.destroy();
+  async destroy(): Promise<void> {
+    await Promise.all(this.#lanes.map((lane) => lane.destroy()));
   }
+}
+
+function verdictOf(result: RequestResult): Verdict {
+  if (result.kind === 'failed' && result.retry === 'slow-down') {
+    const { status, error, retryAfterMs } = result;
+    return { kind: 'slow-down', status, error, retryAfterMs };
+  }
+  return result.kind === 'ok' || result.kind === 'redirect' ? { kind: 'ok' } : { kind: 'other' };
 }

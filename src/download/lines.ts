@@ -2,7 +2,8 @@
  * The manifest line for each way a row can end: skipped (an earlier run did it), bad (no
  * usable URL), failed (the fetch, or writing the file), or ok. Pure.
  */
-import type { FetchOutcome } from './fetch.ts';
+import { recordedUrl } from './credentials.ts';
+import { capText, type FetchOutcome } from './fetch.ts';
 import type { ManifestLine } from './manifest.ts';
 import type { BadRow, Job } from './rows.ts';
 
@@ -20,11 +21,12 @@ const blank = {
   ms: 0,
 } as const;
 
+// What is written is capped, and a URL's password never is (see credentials.ts).
 const who = (job: Job): Pick<ManifestLine, 'row' | 'id' | 'name' | 'url'> => ({
   row: job.row,
-  id: job.id,
-  name: job.name,
-  url: job.url,
+  id: capText(job.id),
+  name: capText(job.name),
+  url: recordedUrl(job.url),
 });
 
 /** The row's file, as an earlier run recorded it, is still there. */
@@ -39,7 +41,7 @@ export function badRowLine(bad: BadRow): ManifestLine {
     row: bad.row,
     id: '',
     name: '',
-    url: bad.url,
+    url: recordedUrl(bad.url),
     status: 'failed',
     error: bad.error,
   };

@@ -4,6 +4,7 @@
  * finished it, and whether it fetches its URL itself or waits for the row that does.
  */
 import { join } from 'node:path';
+import { recordedUrl } from './credentials.ts';
 import type { Done } from './manifest.ts';
 import { doneKey } from './manifest.ts';
 import { fileName, NameBook, stemFor } from './names.ts';
@@ -45,7 +46,8 @@ export class Planner {
 
   /** Where an earlier run put this row's file, if it finished the row (the same URL). */
   finishedBefore(job: Job): { readonly file: string; readonly bytes: number } | undefined {
-    return this.#done.get(doneKey(job.row, job.url));
+    // The manifest holds the URL as recorded (no password), so that is what matches.
+    return this.#done.get(doneKey(job.row, recordedUrl(job.url)));
   }
 
   /** Whether that file is still there, whole: then the row is skipped. */

@@ -29,8 +29,10 @@ export function downloadConfig(
     fetch: {
       retries: 1,
       timeoutMs: 2000,
+      maxTimeMs: 10_000,
       maxBytes: 1 << 20,
       headers: { 'user-agent': 'crew-test' },
+      locationTrusted: false,
       anyType: false,
       backoffMs: 10,
     },

@@ -16,6 +16,7 @@ export const DEFAULTS = {
   retries: 3,
   backoff: 0.5,
   timeout: 30,
+  maxTime: 120,
   maxBytes: '50M',
 } as const;
 
@@ -36,6 +37,8 @@ export interface DownloadArgs extends CommonArgs {
   readonly perHost?: string | number | undefined;
   readonly retries?: string | number | undefined;
   readonly timeout?: number | undefined;
+  readonly maxTime?: number | undefined;
+  readonly locationTrusted?: boolean | undefined;
   readonly maxBytes?: string | undefined;
   readonly userAgent?: string | undefined;
   readonly header?: readonly string[] | undefined;
@@ -65,6 +68,10 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
   if (!(timeout > 0 && timeout <= 3600)) {
     throw new UsageError(`--timeout must be seconds from 0 to 3600; got "${args.timeout}"`);
   }
+  const maxTime = args.maxTime ?? DEFAULTS.maxTime;
+  if (!(maxTime > 0 && maxTime <= 86_400)) {
+    throw new UsageError(`--max-time must be seconds from 0 to 86400; got "${args.maxTime}"`);
+  }
   const backoff = args.backoff ?? DEFAULTS.backoff;
   if (!(backoff >= 0 && backoff <= 60)) {
     throw new UsageError(`--backoff must be seconds from 0 to 60; got "${args.backoff}"`);
@@ -90,8 +97,10 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
     fetch: {
       retries: wholeNumber('--retries', args.retries, DEFAULTS.retries, 0, 100),
       timeoutMs: timeout * 1000,
+      maxTimeMs: maxTime * 1000,
       maxBytes: parseSize('--max-bytes', args.maxBytes ?? DEFAULTS.maxBytes, '50M or 500K'),
       headers,
+      locationTrusted: args.locationTrusted ?? false,
       anyType: args.anyType ?? false,
       backoffMs: backoff * 1000,
     },
@@ -168,6 +177,11 @@ const fetchOptions = (y: Argv): Argv =>
       describe: `Seconds allowed to connect, get headers, or between body bytes [default: ${DEFAULTS.timeout}]`,
       requiresArg: true,
     })
+    .option('max-time', {
+      type: 'number',
+      describe: `Seconds one request may take in all, a slow body included [default: ${DEFAULTS.maxTime}]`,
+      requiresArg: true,
+    })
     .option('max-bytes', {
       type: 'string',
       describe: `Abort bodies bigger than this [default: ${DEFAULTS.maxBytes}]`,
@@ -184,6 +198,11 @@ const fetchOptions = (y: Argv): Argv =>
       array: true,
       describe: 'Extra request header "Name: value" (repeatable)',
       requiresArg: true,
+    })
+    .option('location-trusted', {
+      type: 'boolean',
+      describe:
+        'Send credentials (-H Authorization, Cookie, user:pass@) to redirect targets on other origins too',
     });
 
 /** `crew download-csv`: the declaration; the work is in the run module. */

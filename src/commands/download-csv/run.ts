@@ -7,6 +7,7 @@ import type {
   RowFailure,
 } from '../../download/config.ts';
 import { InputError } from '../../download/errors.ts';
+import { capText } from '../../download/fetch.ts';
 import { MANIFEST } from '../../download/manifest.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
 import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
@@ -62,6 +63,9 @@ export function groupFailures(
   return [...groups.values()].sort((a, b) => b.rows - a.rows);
 }
 
+/** The summary is for reading: a longer URL is cut (the manifest has up to 8 KB of it). */
+const MAX_PRINTED_URL = 300;
+
 /** The human summary: counts, bytes, time and rate, then failures by reason. */
 export function formatDownload(result: DownloadResult): string {
   const seconds = result.ms / 1000;
@@ -85,7 +89,7 @@ export function formatDownload(result: DownloadResult): string {
   }
   for (const group of groupFailures(result.failures)) {
     lines.push('', `${style('red', group.error)}: ${plural(group.rows, 'row')}`);
-    for (const url of group.urls) lines.push(`  ${url}`);
+    for (const url of group.urls) lines.push(`  ${capText(url, MAX_PRINTED_URL)}`);
     if (group.rows > group.urls.length)
       lines.push(`  ... and ${group.rows - group.urls.length} more`);
   }

@@ -1,0 +1,198 @@
+/**
+ * The run's courtesy to each origin: at most --per-host requests at once, whatever the
+ * workers, and one back-off for everybody when the origin answers 429 or 503. Each of an
+ * origin's slots belongs to one lane (one worker), so a worker never holds more keep-alive
+ * sockets to an origin than the slots it was given: the server sees --per-host at most.
+ */
+
+/** A request's right to start: the origin's slot it uses, and the lane (worker) it runs on. */
+export interface Slot {
+  readonly origin: string;
+  readonly index: number;
+  readonly lane: number;
+  /** The origin's back-off count when the request started. */
+  readonly epoch: number;
+}
+
+/** An origin that kept asking to slow down: its requests fail without being sent. */
+export interface Refused {
+  readonly refused: string;
+  readonly status: number | undefined;
+}
+
+/** How a request on a slot ended, as far as the origin's pace is concerned. */
+export type Verdict =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'other' }
+  | {
+      readonly kind: 'slow-down';
+      readonly status: number | undefined;
+      readonly error: string;
+      readonly retryAfterMs: number | undefined;
+    };
+
+export interface HostGateOptions {
+  readonly perHost: number;
+  readonly lanes: number;
+  /** Back-offs in a row an origin may ask for before its rows fail (--retries). */
+  readonly retries: number;
+  readonly backoffMs: number;
+  /** Requests running on a lane now, to start new ones on the least busy lane. */
+  readonly laneLoad: (lane: number) => number;
+  readonly signal: AbortSignal;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+interface Host {
+  readonly busy: boolean[];
+  readonly offset: number;
+  /** Requests allowed at once now: 1 after a back-off, one more per success up to perHost. */
+  limit: number;
+  running: number;
+  pausedUntil: number;
+  /** Back-offs so far: an answer to a request sent before the last one does not count. */
+  epoch: number;
+  slowDowns: number;
+  refused: Refused | undefined;
+  readonly waiters: ((slot: Slot | Refused) => void)[];
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Slots and back-off per origin for one run; waiting requests start in arrival order. */
+export class HostGate {
+  readonly #options: HostGateOptions;
+  readonly #hosts = new Map<string, Host>();
+  readonly #rejects = new Set<(error: unknown) => void>();
+
+  constructor(options: HostGateOptions) {
+    this.#options = options;
+    options.signal.addEventListener(
+      'abort',
+      () => {
+        for (const reject of this.#rejects) reject(options.signal.reason);
+        for (const host of this.#hosts.values()) clearTimeout(host.timer);
+      },
+      { once: true },
+    );
+  }
+
+  /** Waits for a free slot of `origin` and no back-off; rejects when the run is aborted. */
+  acquire(origin: string): Promise<Slot | Refused> {
+    const { signal } = this.#options;
+    if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const host = this.#host(origin);
+    return new Promise((resolve, reject) => {
+      this.#rejects.add(reject);
+      host.waiters.push((slot) => {
+        this.#rejects.delete(reject);
+        resolve(slot);
+      });
+      this.#pump(origin, host);
+    });
+  }
+
+  /** Gives the slot back, telling how its request ended. */
+  release(slot: Slot, verdict: Verdict): void {
+    const host = this.#hosts.get(slot.origin)!;
+    host.busy[slot.index] = false;
+    host.running--;
+    const now = Date.now();
+    if (verdict.kind === 'ok') {
+      host.slowDowns = 0;
+      host.limit = Math.min(this.#options.perHost, host.limit + 1);
+    } else if (verdict.kind === 'slow-down' && slot.epoch === host.epoch) {
+      // Answers to requests sent before the pause began do not pause it again.
+      host.epoch++;
+      host.slowDowns++;
+      host.limit = 1;
+      host.pausedUntil = now + this.#pause(host.slowDowns, verdict.retryAfterMs);
+      if (host.slowDowns > this.#options.retries) {
+        host.refused = {
+          refused: `${verdict.error}: the host asked to slow down ${host.slowDowns} times in a row; gave up on it`,
+          status: verdict.status,
+        };
+      }
+    }
+    this.#pump(slot.origin, host);
+  }
+
+  #pause(slowDowns: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return retryAfterMs;
+    const { backoffMs } = this.#options;
+    return Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (slowDowns - 1) * (0.5 + Math.random()));
+  }
+
+  #host(origin: string): Host {
+    let host = this.#hosts.get(origin);
+    if (!host) {
+      host = {
+        busy: Array.from({ length: this.#options.perHost }, () => false),
+        offset: laneOffset(origin, this.#options.lanes),
+        limit: this.#options.perHost,
+        running: 0,
+        pausedUntil: 0,
+        epoch: 0,
+        slowDowns: 0,
+        refused: undefined,
+        waiters: [],
+        timer: undefined,
+      };
+      this.#hosts.set(origin, host);
+    }
+    return host;
+  }
+
+  /** Starts what may start; wakes up again when a back-off ends. */
+  #pump(origin: string, host: Host): void {
+    if (host.refused) {
+      for (const wake of host.waiters.splice(0)) wake(host.refused);
+      return;
+    }
+    const wait = host.pausedUntil - Date.now();
+    if (wait > 0) {
+      if (host.waiters.length > 0 && host.timer === undefined) {
+        host.timer = setTimeout(() => {
+          host.timer = undefined;
+          this.#pump(origin, host);
+        }, wait);
+      }
+      return;
+    }
+    while (host.waiters.length > 0 && host.running < host.limit) {
+      const index = this.#freeSlot(host);
+      host.busy[index] = true;
+      host.running++;
+      const lane = (index + host.offset) % this.#options.lanes;
+      host.waiters.shift()!({ origin, index, lane, epoch: host.epoch });
+    }
+    const idle =
+      host.running === 0 &&
+      host.waiters.length === 0 &&
+      host.slowDowns === 0 &&
+      host.limit === this.#options.perHost;
+    if (idle) this.#hosts.delete(origin);
+  }
+
+  /** The free slot on the least busy lane (the lowest index on a tie: its socket is warm). */
+  #freeSlot(host: Host): number {
+    let best = -1;
+    let bestLoad = Infinity;
+    for (let index = 0; index < host.busy.length; index++) {
+      if (host.busy[index]) continue;
+      const load = this.#options.laneLoad((index + host.offset) % this.#options.lanes);
+      if (load < bestLoad) {
+        best = index;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+}
+
+/** Where an origin's slot 0 lives, so origins with one slot spread over the lanes. */
+function laneOffset(origin: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < origin.length; i++) hash = (hash * 31 + origin.charCodeAt(i)) | 0;
+  return Math.abs(hash) % lanes;
+}

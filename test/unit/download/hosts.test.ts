@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { HostGate, type Slot } from '../../../src/download/hosts.ts';
+
+const gate = (perHost: number, lanes = 2, retries = 2): HostGate =>
+  new HostGate({
+    perHost,
+    lanes,
+    retries,
+    backoffMs: 10,
+    laneLoad: () => 0,
+    signal: new AbortController().signal,
+  });
+const slowDown = (retryAfterMs?: number) =>
+  ({ kind: 'slow-down', status: 429, error: 'HTTP 429', retryAfterMs }) as const;
+
+describe('HostGate', () => {
+  it('starts at most perHost requests per origin; each origin has its own slots', async () => {
+    const g = gate(2);
+    const started: Slot[] = [];
+    for (let i = 0; i < 3; i++) void g.acquire('http://a').then((s) => started.push(s as Slot));
+    const b = (await g.acquire('http://b')) as Slot;
+    expect(b.origin).toBe('http://b');
+    expect(started.map((s) => s.index)).toEqual([0, 1]);
+    g.release(started[0]!, { kind: 'ok' });
+    await Promise.resolve();
+    expect(started.map((s) => s.index)).toEqual([0, 1, 0]);
+  });
+
+  it('pins a slot to a lane: the same slot always runs on the same worker', async () => {
+    const g = gate(3, 2);
+    const lanes = new Map<number, number>();
+    for (let round = 0; round < 4; round++) {
+      const slots = (await Promise.all([0, 1, 2].map(() => g.acquire('http://a')))) as Slot[];
+      for (const s of slots) {
+        expect(lanes.get(s.index) ?? s.lane).toBe(s.lane);
+        lanes.set(s.index, s.lane);
+        g.release(s, { kind: 'ok' });
+      }
+    }
+    expect(new Set(lanes.values()).size).toBe(2);
+  });
+
+  it('pauses the whole origin for Retry-After, one request at a time after it', async () => {
+    const g = gate(4);
+    const first = (await g.acquire('http://a')) as Slot;
+    const second = (await g.acquire('http://a')) as Slot;
+    const began = Date.now();
+    g.release(first, slowDown(200));
+    // An answer to a request sent before the pause does not pause again.
+    g.release(second, slowDown(5000));
+    const next = (await g.acquire('http://a')) as Slot;
+    expect(Date.now() - began).toBeGreaterThanOrEqual(190);
+    let more = false;
+    void g.acquire('http://a').then(() => (more = true));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(more).toBe(false);
+    g.release(next, { kind: 'ok' });
+    await Promise.resolve();
+    expect(more).toBe(true);
+  });
+
+  it('gives up on an origin after retries back-offs in a row', async () => {
+    const g = gate(2, 1, 1);
+    g.release((await g.acquire('http://a')) as Slot, slowDown(0));
+    g.release((await g.acquire('http://a')) as Slot, slowDown(0));
+    expect(await g.acquire('http://a')).toEqual({
+      refused: 'HTTP 429: the host asked to slow down 2 times in a row; gave up on it',
+      status: 429,
+    });
+  });
+
+  it('rejects waiting requests when the run is aborted', async () => {
+    const controller = new AbortController();
+    const g = new HostGate({
+      perHost: 1,
+      lanes: 1,
+      retries: 1,
+      backoffMs: 10,
+      laneLoad: () => 0,
+      signal: controller.signal,
+    });
+    await g.acquire('http://a');
+    const waiting = g.acquire('http://a');
+    controller.abort(new Error('stop'));
+    await expect(waiting).rejects.toThrow('stop');
+  });
+});
