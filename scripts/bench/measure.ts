@@ -1,5 +1,6 @@
 /** Running commands for the benchmarks: wall time, peak RSS, parsed JSON output. */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 
@@ -10,6 +11,38 @@ export interface Measured {
   readonly stderr: string;
   /** Peak resident set size in KiB (from GNU time when available, else undefined). */
   readonly maxRssKiB: number | undefined;
+  /** With `treeRss`: the peak of the RSS of the command and all its descendants summed. */
+  readonly treeRssKiB: number | undefined;
+}
+
+/** Pids of `pid` and every process below it, from /proc (Linux). */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const children = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8');
+        for (const child of children.split(' ').filter(Boolean)) all.push(Number(child));
+      }
+    } catch {
+      // the process ended between two reads
+    }
+  }
+  return all;
+}
+
+/** Resident KiB of `pid` and its descendants now (worker threads share their process's). */
+function treeRss(pid: number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      sum += Number(match?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return sum;
 }
 
 /**
@@ -23,6 +56,9 @@ export function measure(
     readonly shell?: boolean;
     readonly cwd?: string;
     readonly rss?: boolean;
+    /** Sample the RSS of the whole process tree every 20 ms and keep the peak. */
+    readonly treeRss?: boolean;
+    readonly env?: Readonly<Record<string, string>>;
     readonly feed?: (stdin: Writable) => Promise<void>;
   } = {},
 ): Promise<Measured> {
@@ -32,8 +68,14 @@ export function measure(
   return new Promise((resolve, reject) => {
     const child = spawn(withTime[0]!, withTime.slice(1), {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', ...options.env },
     });
+    let peak = 0;
+    const sampler = options.treeRss
+      ? setInterval(() => {
+          if (child.pid !== undefined) peak = Math.max(peak, treeRss(child.pid));
+        }, 20)
+      : undefined;
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -41,6 +83,7 @@ export function measure(
     child.on('error', reject);
     options.feed?.(child.stdin).then(() => child.stdin.end(), reject);
     child.on('close', (code) => {
+      clearInterval(sampler);
       const wallMs = performance.now() - began;
       const rss = /crew-bench-rss:(\d+)/.exec(stderr);
       resolve({
@@ -49,6 +92,7 @@ export function measure(
         stdout,
         stderr: stderr.replace(/crew-bench-rss:\d+\n?/, ''),
         maxRssKiB: rss ? Number(rss[1]) : undefined,
+        treeRssKiB: options.treeRss ? peak : undefined,
       });
     });
   });
