@@ -45,7 +45,7 @@ const manifestLines = async (path: string): Promise<number> =>
   (await readFile(path, 'utf8')).split('\n').filter(Boolean).length;
 
 /** Rows to a closed port: nothing is fetched, so this is crew's per-row cost and memory. */
-async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow[]> {
+export async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow[]> {
   const port = await closedPort();
   const results: ScaleRow[] = [];
   for (const rows of context.quick ? [10_000, 100_000] : [100_000, 1_000_000]) {
@@ -73,7 +73,7 @@ async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow
 }
 
 /** A job that finished (tiny PNGs from a local server), then the same CSV again. */
-async function rerun(context: BenchContext, dir: string): Promise<ScaleRow> {
+export async function rerun(context: BenchContext, dir: string): Promise<ScaleRow> {
   const rows = context.quick ? 10_000 : 100_000;
   const body = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
   const server = createHttpServer((_, res) => {
