@@ -4,9 +4,10 @@
  * the final name and renames; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { BodyFile } from './body-file.ts';
 import { sniff } from './sniff.ts';
 
 export interface FetchOptions {
@@ -151,7 +152,7 @@ async function attempt(
     let bytes = 0;
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
-    const file = await open(tempPath, 'wx', 0o644);
+    const file = new BodyFile(tempPath);
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         bytes += chunk.length;
@@ -161,8 +162,9 @@ async function attempt(
         }
         if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
         hash.update(chunk);
-        await file.write(chunk);
+        await file.add(chunk);
       }
+      await file.end();
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.
       const code = (error as { code?: string }).code;
