@@ -194,7 +194,9 @@ export async function benchFast(
           const r = await measure(argv[0]!, argv.slice(1), { cwd: dir });
           times.get(tool.name)!.push(r.wallMs);
           const good = r.code === 0 && (await verify(dir, tool, hashes));
-          if (!good) context.log(`download: ${tool.name} failed or wrote wrong files`);
+          context.log(
+            `download:   ${fixed(r.wallMs, 0)} ms${good ? '' : ', FAILED or wrong files'}`,
+          );
           ok.set(tool.name, ok.get(tool.name)! && good);
         }
       }
