@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runDownload } from '../../../src/commands/download-csv/run.ts';
+import { progressText, runDownload } from '../../../src/commands/download-csv/run.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
@@ -34,5 +34,24 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).cause).toBeInstanceOf(InputError);
     expect(exitCodeFor(error)).toBe(2);
+  });
+});
+
+describe('progressText', () => {
+  const at = { done: 0, read: 0, failed: 0, bytes: 0, elapsedMs: 0, fraction: undefined };
+  it.each([
+    ['nothing yet, stdin', at, '0 of 0+ rows (0/s), 0.0 MB (0.0 MB/s), 0 failed'],
+    [
+      'halfway through a file',
+      { ...at, done: 500, read: 520, failed: 3, bytes: 10e6, elapsedMs: 2000, fraction: 0.5 },
+      '500 of 520+ rows (250/s), 10.0 MB (5.0 MB/s), 3 failed, ETA 2 s',
+    ],
+    [
+      'the file read to its end: the total is known, no ETA at 1',
+      { ...at, done: 900, read: 1000, bytes: 1e6, elapsedMs: 4000, fraction: 1 },
+      '900 of 1000 rows (225/s), 1.0 MB (0.3 MB/s), 0 failed',
+    ],
+  ])('%s', (_, progress, text) => {
+    expect(progressText(progress)).toBe(text);
   });
 });
