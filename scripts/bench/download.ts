@@ -2,7 +2,8 @@
  * The `download` section: a loopback server that answers each request after a fixed delay
  * (a stand-in for a distant image host) serves N small images; crew fetches them all from a
  * CSV next to `curl --parallel` and `aria2c -i` (when installed) with the same number of
- * requests in flight, and crew's --concurrency is swept to pick its default.
+ * requests in flight, and crew's --concurrency is swept to pick its default. Then the fast
+ * server sets (download-fast.ts) and the long CSVs (download-scale.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,6 +12,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BenchContext, BenchSection } from './section.ts';
+import { benchFast } from './download-fast.ts';
+import { benchScale } from './download-scale.ts';
 import { fixed, markdownTable, measure, median } from './measure.ts';
 
 const has = (command: string): boolean => {
@@ -98,49 +101,8 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
   server.closeAllConnections();
   server.close();
 
-  // Memory on a long CSV streamed from stdin: every row is a distinct URL that fails at once
-  // (a 404 from 127.0.0.1), so the run measures crew's per-row bookkeeping, not bodies.
-  const notFound = createServer((_, res) => {
-    res.writeHead(404, { 'content-length': 0 });
-    res.end();
-  });
-  notFound.listen(0, '127.0.0.1');
-  await once(notFound, 'listening');
-  const missing = `http://127.0.0.1:${(notFound.address() as AddressInfo).port}`;
-  const memory: { rows: number; maxRssMiB: number; ms: number }[] = [];
-  for (const rows of context.quick ? [10_000] : [100_000, 1_000_000]) {
-    context.log(`download: ${rows} rows on stdin`);
-    await rm(join(dir, 'mem-out'), { recursive: true, force: true });
-    const run = await measure(
-      crew[0]!,
-      [
-        ...crew.slice(1),
-        'download-csv',
-        '-',
-        '-o',
-        'mem-out',
-        '--retries',
-        '0',
-        '--quiet',
-        '--json',
-      ],
-      {
-        cwd: dir,
-        rss: true,
-        feed: async (stdin) => {
-          for (let i = 0; i < rows; i += 1000) {
-            let chunk = '';
-            for (let j = i; j < Math.min(rows, i + 1000); j++)
-              chunk += `${j},row ${j},${missing}/img/${j}.png\n`;
-            if (!stdin.write(chunk)) await once(stdin, 'drain');
-          }
-        },
-      },
-    );
-    memory.push({ rows, maxRssMiB: (run.maxRssKiB ?? NaN) / 1024, ms: run.wallMs });
-  }
-  notFound.closeAllConnections();
-  notFound.close();
+  const fast = await benchFast(context);
+  const scale = await benchScale(context, dir);
 
   const ideal = (count / 16) * delayMs;
   const markdown = [
@@ -158,12 +120,17 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
     ),
     ...(note ? ['', note] : []),
     '',
-    'Memory for a long CSV on stdin (every row a distinct URL answered 404 at once; peak RSS of the whole process, worker threads included):',
+    '### Fast server',
     '',
-    markdownTable(
-      ['rows', 'peak RSS MiB', 'rows/s'],
-      memory.map((m) => [String(m.rows), fixed(m.maxRssMiB, 0), fixed(m.rows / (m.ms / 1000), 0)]),
-    ),
+    fast.markdown,
+    '',
+    '### Long CSVs',
+    '',
+    scale.markdown,
   ].join('\n');
-  return { title: 'crew download-csv', markdown, data: { count, delayMs, size, rows, memory } };
+  return {
+    title: 'crew download-csv',
+    markdown,
+    data: { count, delayMs, size, rows, fast: fast.rows, scale: scale.rows },
+  };
 }

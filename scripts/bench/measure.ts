@@ -1,5 +1,6 @@
 /** Running commands for the benchmarks: wall time, peak RSS, parsed JSON output. */
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 
@@ -12,6 +13,38 @@ export interface Measured {
   readonly maxRssKiB: number | undefined;
   /** User plus system CPU time in ms (GNU time, with `rss`): steadier than wall time on a busy machine. */
   readonly cpuMs?: number | undefined;
+  /** With `treeRss`: the peak of the RSS of the command and all its descendants summed. */
+  readonly treeRssKiB: number | undefined;
+}
+
+/** Pids of `pid` and every process below it, from /proc (Linux). */
+function processTree(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${all[i]}/task`)) {
+        const children = readFileSync(`/proc/${all[i]}/task/${task}/children`, 'utf8');
+        for (const child of children.split(' ').filter(Boolean)) all.push(Number(child));
+      }
+    } catch {
+      // the process ended between two reads
+    }
+  }
+  return all;
+}
+
+/** Resident KiB of `pid` and its descendants now (worker threads share their process's). */
+function treeRss(pid: number): number {
+  let sum = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+      sum += Number(match?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return sum;
 }
 
 /**
@@ -25,8 +58,10 @@ export function measure(
     readonly shell?: boolean;
     readonly cwd?: string;
     readonly rss?: boolean;
-    readonly feed?: (stdin: Writable) => Promise<void>;
+    /** Sample the RSS of the whole process tree every 20 ms and keep the peak. */
+    readonly treeRss?: boolean;
     readonly env?: Readonly<Record<string, string>>;
+    readonly feed?: (stdin: Writable) => Promise<void>;
   } = {},
 ): Promise<Measured> {
   const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
@@ -37,6 +72,12 @@ export function measure(
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
     });
+    let peak = 0;
+    const sampler = options.treeRss
+      ? setInterval(() => {
+          if (child.pid !== undefined) peak = Math.max(peak, treeRss(child.pid));
+        }, 20)
+      : undefined;
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -44,6 +85,7 @@ export function measure(
     child.on('error', reject);
     options.feed?.(child.stdin).then(() => child.stdin.end(), reject);
     child.on('close', (code) => {
+      clearInterval(sampler);
       const wallMs = performance.now() - began;
       const rss = /crew-bench-rss:(\d+):([\d.]+):([\d.]+)/.exec(stderr);
       resolve({
@@ -53,6 +95,7 @@ export function measure(
         stderr: stderr.replace(/crew-bench-rss:[\d.:]+\n?/, ''),
         maxRssKiB: rss ? Number(rss[1]) : undefined,
         cpuMs: rss ? (Number(rss[2]) + Number(rss[3])) * 1000 : undefined,
+        treeRssKiB: options.treeRss ? peak : undefined,
       });
     });
   });

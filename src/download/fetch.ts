@@ -5,12 +5,12 @@
  * and retries; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
+import { BodyFile } from './body-file.ts';
 import { isOutputProblem } from './errors.ts';
 import { sniff } from './sniff.ts';
-import { writeAll } from './store.ts';
 
 export interface FetchOptions {
   readonly retries: number;
@@ -162,6 +162,9 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const deadline = AbortSignal.timeout(input.options.maxTimeMs);
   try {
     const done = await attempt(input, visited, deadline);
+    // undici frees the socket a tick after the body ends; the parent starts this slot's next
+    // request as soon as this returns, which would otherwise open a socket beside it.
+    await new Promise((resolve) => setImmediate(resolve));
     return { kind: 'ok', ...done };
   } catch (error) {
     await rm(input.tempPath, { force: true }).catch(() => undefined);
@@ -233,7 +236,7 @@ async function attempt(
     let bytes = 0;
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
-    const file = await onDisk(open(tempPath, 'wx', 0o644));
+    const file = new BodyFile(tempPath);
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         bytes += chunk.length;
@@ -243,8 +246,9 @@ async function attempt(
         }
         if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
         hash.update(chunk);
-        await onDisk(writeAll(file, chunk));
+        await onDisk(file.add(chunk));
       }
+      await onDisk(file.end());
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.
       const code = (error as { code?: string }).code;

@@ -42,7 +42,9 @@ export async function runDownload(
   const output = await Output.open(config.out, config.force);
   const tally = new Tally(began, () => rows.fraction(), onProgress);
   const finish = (line: ManifestLine): void => {
-    output.record(line);
+    // A skipped row's line is already in the manifest: writing it again would grow a
+    // finished job's manifest by one line per row on every re-run.
+    if (line.status !== 'skipped') output.record(line);
     tally.finished(line);
   };
   const halt = (error: unknown): void => {

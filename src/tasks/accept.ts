@@ -69,21 +69,28 @@ const checkLogstats: Check = (input) => {
 const FETCH_OPTIONS = [
   'retries',
   'timeoutMs',
+  'maxTimeMs',
   'maxBytes',
   'perHost',
   'headers',
+  'locationTrusted',
   'anyType',
   'backoffMs',
 ] as const;
+
+const FETCH_INPUT = ['url', 'tempPath', 'headers', 'visited', 'options'] as const;
+
+const isHeaders = (value: unknown): boolean =>
+  isObject(value) && Object.values(value).every((v) => typeof v === 'string');
 
 const checkDownload: Check = (input) => {
   const options = input['options'];
   const url = input['url'];
   const temp = input['tempPath'];
-  if (!isObject(options)) return shape(input, ['url', 'tempPath', 'options']) ?? 'bad options';
-  const headers = options['headers'];
+  const visited = input['visited'];
+  if (!isObject(options)) return shape(input, FETCH_INPUT) ?? 'bad options';
   return (
-    shape(input, ['url', 'tempPath', 'options']) ??
+    shape(input, FETCH_INPUT) ??
     shape(options, FETCH_OPTIONS) ??
     (typeof url !== 'string' || !/^https?:\/\//i.test(url)
       ? 'url must be http(s)'
@@ -91,14 +98,17 @@ const checkDownload: Check = (input) => {
           !isAbsolute(temp) ||
           !/^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/.test(basename(temp))
         ? 'tempPath must be an absolute path to a crew temp file'
-        : !['retries', 'timeoutMs', 'maxBytes', 'perHost', 'backoffMs'].every((k) =>
+        : !['retries', 'timeoutMs', 'maxTimeMs', 'maxBytes', 'perHost', 'backoffMs'].every((k) =>
               isCount(options[k]),
             )
           ? 'fetch options must be whole numbers'
           : typeof options['anyType'] !== 'boolean' ||
-              !isObject(headers) ||
-              !Object.values(headers).every((v) => typeof v === 'string')
-            ? 'anyType must be a boolean and headers strings'
+              typeof options['locationTrusted'] !== 'boolean' ||
+              !isHeaders(options['headers']) ||
+              !isHeaders(input['headers']) ||
+              !Array.isArray(visited) ||
+              !visited.every((v) => typeof v === 'string')
+            ? 'anyType and locationTrusted must be booleans, headers and visited strings'
             : undefined)
   );
 };

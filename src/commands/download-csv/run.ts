@@ -34,16 +34,16 @@ export async function runDownload(
   }
 }
 
-/** The progress line: rows done of read (of all, once the CSV is read), MB, rate, ETA. */
+/** The progress line: rows done of read (of all, once the CSV is read), files/s, MB, MB/s, ETA. */
 export function progressText(p: DownloadProgress): string {
-  const seconds = p.elapsedMs / 1000;
+  const seconds = Math.max(p.elapsedMs / 1000, 0.001);
   const eta =
     p.fraction && p.fraction > 0.01 && p.fraction < 1
       ? `, ETA ${Math.round((seconds / p.fraction) * (1 - p.fraction))} s`
       : '';
   return (
-    `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows, ` +
-    `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / Math.max(seconds, 0.001)).toFixed(1)} MB/s), ` +
+    `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows (${Math.round(p.done / seconds)}/s), ` +
+    `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s), ` +
     `${p.failed} failed${eta}`
   );
 }

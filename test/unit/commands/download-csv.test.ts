@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
-import { runDownload } from '../../../src/commands/download-csv/run.ts';
+import { progressText, runDownload } from '../../../src/commands/download-csv/run.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
@@ -51,5 +51,24 @@ describe('--encoding', () => {
     expect(() => toDownloadConfig({ csv: 'list.csv', encoding: 'klingon' })).toThrow(
       /--encoding "klingon" is not an encoding crew knows/,
     );
+  });
+});
+
+describe('progressText', () => {
+  const at = { done: 0, read: 0, failed: 0, bytes: 0, elapsedMs: 0, fraction: undefined };
+  it.each([
+    ['nothing yet, stdin', at, '0 of 0+ rows (0/s), 0.0 MB (0.0 MB/s), 0 failed'],
+    [
+      'halfway through a file',
+      { ...at, done: 500, read: 520, failed: 3, bytes: 10e6, elapsedMs: 2000, fraction: 0.5 },
+      '500 of 520+ rows (250/s), 10.0 MB (5.0 MB/s), 3 failed, ETA 2 s',
+    ],
+    [
+      'the file read to its end: the total is known, no ETA at 1',
+      { ...at, done: 900, read: 1000, bytes: 1e6, elapsedMs: 4000, fraction: 1 },
+      '900 of 1000 rows (225/s), 1.0 MB (0.3 MB/s), 0 failed',
+    ],
+  ])('%s', (_, progress, text) => {
+    expect(progressText(progress)).toBe(text);
   });
 });

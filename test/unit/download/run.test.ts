@@ -91,6 +91,12 @@ describe('runDownload (inline runtime)', () => {
     const { result } = await run(csv);
     expect(result).toMatchObject({ total: 2, ok: 0, skipped: 1, failed: 1, requests: 1 });
     expect(Object.fromEntries(server.hits)).toEqual({ '/404': 1 });
+    // Only the row that failed again is written again: a finished row is not.
+    expect((await manifest()).map((l) => [l.row, l.status])).toEqual([
+      [1, 'ok'],
+      [2, 'failed'],
+      [2, 'failed'],
+    ]);
     const forced = await run(csv, { force: true });
     expect(forced.result).toMatchObject({ ok: 1, skipped: 0, requests: 2 });
   });

@@ -4,14 +4,21 @@ import { acceptTask } from '../../../src/tasks/accept.ts';
 const fetchOptions = {
   retries: 3,
   timeoutMs: 30_000,
+  maxTimeMs: 120_000,
   maxBytes: 1_000_000,
   perHost: 8,
   headers: { 'user-agent': 'x' },
+  locationTrusted: false,
   anyType: false,
   backoffMs: 500,
 };
 const range = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
-const download = { url: 'https://e.com/a.png', tempPath: '/out/.crew-ab12-3.part' };
+const download = {
+  url: 'https://e.com/a.png',
+  tempPath: '/out/.crew-ab12-3.part',
+  headers: { 'user-agent': 'x' },
+  visited: [],
+};
 
 describe('acceptTask', () => {
   it.each([
@@ -63,7 +70,7 @@ describe('acceptTask', () => {
     [
       'downloadUrl',
       { ...download, options: { ...fetchOptions, headers: { a: 1 } } },
-      'anyType must be a boolean and headers strings',
+      'anyType and locationTrusted must be booleans, headers and visited strings',
     ],
     [
       'downloadUrl',

@@ -1,0 +1,135 @@
+/**
+ * Long CSVs (issue 15): memory and rows/s for rows streamed on stdin that fail at once (a
+ * closed port, --retries 0), and the re-run of a finished job (it must skip every row fast,
+ * and the manifest must not grow). Peak RSS is of crew and all its workers, summed.
+ */
+import { once } from 'node:events';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import type { BenchContext } from './section.ts';
+import { fixed, markdownTable, measure } from './measure.ts';
+
+export interface ScaleRow {
+  readonly what: string;
+  readonly rows: number;
+  readonly peakMiB: number;
+  readonly ms: number;
+  readonly manifestBefore?: number;
+  readonly manifestAfter?: number;
+}
+
+/** Writes `rows` CSV lines to stdin in chunks, honouring back-pressure. */
+const feedRows =
+  (rows: number, url: (i: number) => string) =>
+  async (stdin: Writable): Promise<void> => {
+    for (let i = 0; i < rows; i += 1000) {
+      let chunk = '';
+      for (let j = i; j < Math.min(rows, i + 1000); j++) chunk += `${j},row ${j},${url(j)}\n`;
+      if (!stdin.write(chunk)) await once(stdin, 'drain');
+    }
+  };
+
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const manifestLines = async (path: string): Promise<number> =>
+  (await readFile(path, 'utf8')).split('\n').filter(Boolean).length;
+
+/** Rows to a closed port: nothing is fetched, so this is crew's per-row cost and memory. */
+export async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow[]> {
+  const port = await closedPort();
+  const results: ScaleRow[] = [];
+  for (const rows of context.quick ? [10_000, 100_000] : [100_000, 1_000_000]) {
+    context.log(`download: ${rows} failing rows on stdin`);
+    await rm(join(dir, 'fail-out'), { recursive: true, force: true });
+    const [cmd, ...args] = context.crew;
+    const run = await measure(
+      cmd!,
+      [...args, 'download-csv', '-', '-o', 'fail-out', '--retries', '0', '--quiet', '--json'],
+      {
+        cwd: dir,
+        treeRss: true,
+        feed: feedRows(rows, (j) => `http://127.0.0.1:${port}/img/${j}.png`),
+      },
+    );
+    if (run.code !== 1) context.log(`download: expected exit 1, got ${run.code}: ${run.stderr}`);
+    results.push({
+      what: 'rows to a closed port',
+      rows,
+      peakMiB: (run.treeRssKiB ?? NaN) / 1024,
+      ms: run.wallMs,
+    });
+  }
+  return results;
+}
+
+/** A job that finished (tiny PNGs from a local server), then the same CSV again. */
+export async function rerun(context: BenchContext, dir: string): Promise<ScaleRow> {
+  const rows = context.quick ? 10_000 : 100_000;
+  const body = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  const server = createHttpServer((_, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length });
+    res.end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const [cmd, ...args] = context.crew;
+  const argv = [...args, 'download-csv', '-', '-o', 'rerun-out', '--quiet', '--json'];
+  const feed = feedRows(rows, (j) => `${base}/img/${j}.png`);
+  await rm(join(dir, 'rerun-out'), { recursive: true, force: true });
+  try {
+    context.log(`download: a ${rows}-row job, first run`);
+    const first = await measure(cmd!, argv, { cwd: dir, feed });
+    if (first.code !== 0) context.log(`download: first run exit ${first.code}: ${first.stderr}`);
+    const manifest = join(dir, 'rerun-out', 'crew-manifest.jsonl');
+    const before = await manifestLines(manifest);
+    context.log(`download: the ${rows}-row job again`);
+    const again = await measure(cmd!, argv, { cwd: dir, feed, treeRss: true });
+    if (again.code !== 0) context.log(`download: re-run exit ${again.code}: ${again.stderr}`);
+    return {
+      what: 're-run of a finished job',
+      rows,
+      peakMiB: (again.treeRssKiB ?? NaN) / 1024,
+      ms: again.wallMs,
+      manifestBefore: before,
+      manifestAfter: await manifestLines(manifest),
+    };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await rm(join(dir, 'rerun-out'), { recursive: true, force: true });
+  }
+}
+
+/** Both runs, as a markdown table. */
+export async function benchScale(
+  context: BenchContext,
+  dir: string,
+): Promise<{ markdown: string; rows: ScaleRow[] }> {
+  const rows = [...(await failingRows(context, dir)), await rerun(context, dir)];
+  const markdown = [
+    'Long CSVs streamed on stdin, default options. Peak RSS of crew and all its workers summed (sampled from /proc every 20 ms); rows/s over the whole command.',
+    '',
+    markdownTable(
+      ['run', 'rows', 'peak RSS MiB', 'rows/s', 'manifest lines before → after'],
+      rows.map((r) => [
+        r.what,
+        String(r.rows),
+        fixed(r.peakMiB, 0),
+        fixed(r.rows / (r.ms / 1000), 0),
+        r.manifestBefore === undefined ? '' : `${r.manifestBefore} → ${r.manifestAfter}`,
+      ]),
+    ),
+  ].join('\n');
+  return { markdown, rows };
+}
