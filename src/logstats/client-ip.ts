@@ -24,8 +24,8 @@ const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
 
-function isSpace(byte: number): boolean {
-  // space, \t, \n, \v, \f, \r
+/** Space, \t, \n, \v, \f or \r: what separates fields (and trims them) in every rule. */
+export function isSpace(byte: number): boolean {
   return byte === SPACE || (byte >= 0x09 && byte <= 0x0d);
 }
 

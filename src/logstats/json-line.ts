@@ -2,6 +2,7 @@
  * JSON-lines access logs: one object per line, the client and time in named fields (nginx
  * with an `escape=json` log_format, Caddy, Traefik). Pure.
  */
+import { isSpace } from './client-ip.ts';
 
 /** Where common servers put the client, tried in this order when --ip-field is not given. */
 export const IP_FIELDS = [
@@ -19,7 +20,7 @@ export type LogFormat = 'auto' | 'combined' | 'json';
 /** A line is JSON when its first non-blank byte is `{`: how `auto` picks a file's format. */
 export function looksLikeJson(bytes: Uint8Array, start: number, end: number): boolean {
   let s = start;
-  while (s < end && (bytes[s] === 0x20 || (bytes[s]! >= 0x09 && bytes[s]! <= 0x0d))) s++;
+  while (s < end && isSpace(bytes[s]!)) s++;
   return bytes[s] === 0x7b;
 }
 

@@ -4,7 +4,7 @@
  * added both to the whole's sets and to its group's. The plain count of common/combined logs
  * stays on the WebAssembly path of tally.ts.
  */
-import { BLANK, classifyLine, IPV6, MALFORMED, type LineClient } from './client-ip.ts';
+import { BLANK, classifyLine, IPV6, isSpace, MALFORMED, type LineClient } from './client-ip.ts';
 import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { firstField, IP_FIELDS, looksLikeJson, parseJsonLine, TIME_FIELDS } from './json-line.ts';
@@ -238,7 +238,7 @@ export function readJsonLine(
   slot: LineClient,
 ): { kind: number; field?: string; doc?: Record<string, unknown> } {
   let s = start;
-  while (s < end && (bytes[s] === 0x20 || (bytes[s]! >= 0x09 && bytes[s]! <= 0x0d))) s++;
+  while (s < end && isSpace(bytes[s]!)) s++;
   if (s === end) return { kind: BLANK };
   const doc = parseJsonLine(utf8.decode(bytes.subarray(s, end)));
   if (doc === undefined) return { kind: MALFORMED };

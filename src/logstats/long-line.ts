@@ -14,6 +14,8 @@
  * space after R, and a stand-in for the rest that has the same effect on those cases.
  */
 
+import { isSpace } from './client-ip.ts';
+
 const SPACE = 0x20;
 const COMMA = 0x2c;
 const HYPHEN = 0x2d;
@@ -26,10 +28,6 @@ const FIELD = 1;
 const GAP = 2;
 const REST = 3;
 const SETTLED = 4;
-
-function isSpace(byte: number): boolean {
-  return byte === SPACE || (byte >= 0x09 && byte <= 0x0d);
-}
 
 /** Feeds a line in pieces with `append`; `finish` returns a short line with the same client. */
 export class LongLine {

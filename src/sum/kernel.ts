@@ -1,3 +1,4 @@
+import { uleb } from '../wasm/assemble.ts';
 import { planBlocks } from './plan.ts';
 
 /**
@@ -124,21 +125,11 @@ const wasm = new Uint8Array([
   ...[0x01, 0x07, 0x01, 0x60, 0x02, 0x7e, 0x7e, 0x01, 0x7e], // type (i64, i64) -> i64
   ...[0x03, 0x02, 0x01, 0x00], // one function of that type
   ...[0x07, 0x07, 0x01, 0x03, 0x73, 0x75, 0x6d, 0x00, 0x00], // export "sum"
-  ...section(0x0a, [0x01, ...leb(code.length), ...code]),
+  ...section(0x0a, [0x01, ...uleb(code.length), ...code]),
 ]);
 
-function leb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    const byte = n & 0x7f;
-    n >>>= 7;
-    out.push(n === 0 ? byte : byte | 0x80);
-  } while (n !== 0);
-  return out;
-}
-
 function section(id: number, body: number[]): number[] {
-  return [id, ...leb(body.length), ...body];
+  return [id, ...uleb(body.length), ...body];
 }
 
 // Node has WebAssembly; TypeScript only types it in the DOM lib, so name the two parts we use.

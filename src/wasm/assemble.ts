@@ -175,7 +175,8 @@ function functionBody(fn: WasmFunction): number[] {
   return [...code, 0x0b];
 }
 
-function uleb(n: number): number[] {
+/** An unsigned LEB128 number, as WebAssembly writes sizes and indices. */
+export function uleb(n: number): number[] {
   const out: number[] = [];
   do {
     const byte = n & 0x7f;
