@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,10 +125,14 @@ describe('download-csv and the disk', () => {
     const list = await csv('denied', 2, 1);
     const out = join(dir, 'root-only');
     await mkdir(out, { mode: 0o755 });
+    // Where the single binary, as nobody, may keep its cache (sticky, like /tmp).
+    const tmp = join(dir, 'tmp');
+    await mkdir(tmp);
+    await chmod(tmp, 0o1777);
     const [command, prefix] = crewCommand();
     const run = await collect(
       spawnAsNobody(command, [...prefix, 'download-csv', list, '-o', out], {
-        env: { ...process.env, ...env, NO_COLOR: '1', HOME: '/nonexistent', TMPDIR: dir },
+        env: { ...process.env, ...env, NO_COLOR: '1', HOME: '/nonexistent', TMPDIR: tmp },
         stdio: ['pipe', 'pipe', 'pipe'],
       }),
     );
