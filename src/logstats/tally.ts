@@ -19,8 +19,10 @@ import { readJsonLine, type GroupResult, type LineRules } from './keyed.ts';
 export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
   const part = bytes.subarray(from, to);
   const lf = part.indexOf(0x0a);
-  const cr = part.indexOf(0x0d, 0);
-  const first = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr);
+  // A CR counts only before that LF: searching the whole rest for one (most logs have none)
+  // made every line cost the rest of its chunk, quadratic in lines per chunk.
+  const cr = (lf < 0 ? part : part.subarray(0, lf)).indexOf(0x0d);
+  const first = cr >= 0 ? cr : lf;
   return first < 0 ? to : from + first;
 }
 
