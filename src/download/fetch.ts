@@ -1,15 +1,19 @@
 /**
  * One request of a download, in a worker: undici with keep-alive, redirects on the same
- * origin, and the body streamed to a temporary file while it is hashed and measured. The
- * parent (fetcher.ts) decides when a request may start, follows redirects to other origins,
- * and retries; a failure is returned as a value, never thrown.
+ * origin, the body streamed to a temporary file while it is hashed and measured, and the
+ * file renamed to its final name once whole. The parent (fetcher.ts) decides when a request
+ * may start, follows redirects to other origins, and retries; a failure is returned as a
+ * value, never thrown.
  */
 import { createHash } from 'node:crypto';
+import { renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
 import { BodyFile } from './body-file.ts';
 import { isOutputProblem } from './errors.ts';
+import { fileName } from './names.ts';
 import { sniff } from './sniff.ts';
 
 export interface FetchOptions {
@@ -33,6 +37,10 @@ export interface FetchInput {
   readonly url: string;
   /** Where to write the body: a fresh name in the output directory. */
   readonly tempPath: string;
+  /** The row's file-name stem (names.ts made it one safe path segment). */
+  readonly stem: string;
+  /** The extension --ext forces, or null for the one the content says. */
+  readonly ext: string | null;
   /** The headers for this origin (the parent drops credentials on other origins). */
   readonly headers: Readonly<Record<string, string>>;
   /** URLs this download already visited, for loops. */
@@ -51,6 +59,10 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
+      /** Where the body now is, under its final name; absent when that rename failed. */
+      readonly path?: string;
+      /** Why the body could not be renamed to its final name (its temp file is gone). */
+      readonly writeError?: { readonly message: string; readonly code: string | undefined };
     }
   | {
       readonly ok: false;
@@ -62,6 +74,7 @@ export type FetchOutcome =
     };
 
 type Fetched = Omit<Extract<FetchOutcome, { ok: true }>, 'ok' | 'attempts'>;
+type Received = Omit<Fetched, 'path' | 'writeError'>;
 
 /** What one request in a worker gave. */
 export type RequestResult =
@@ -162,10 +175,11 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const deadline = AbortSignal.timeout(input.options.maxTimeMs);
   try {
     const done = await attempt(input, visited, deadline);
+    const placed = place(input, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
-    return { kind: 'ok', ...done };
+    return { kind: 'ok', ...done, ...placed };
   } catch (error) {
     await rm(input.tempPath, { force: true }).catch(() => undefined);
     if (error instanceof OnDisk) {
@@ -188,6 +202,27 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   }
 }
 
+/**
+ * Renames the whole body to the row's final name beside its temp file. Synchronous: one
+ * quick system call on this worker's own thread, where an awaited rename in the parent cost
+ * a round trip through libuv's thread pool per file (the parent's busiest call).
+ */
+function place(
+  input: FetchInput,
+  contentExt: string,
+): Pick<Fetched, 'path'> | Pick<Fetched, 'writeError'> {
+  const path = join(dirname(input.tempPath), fileName(input.stem, input.ext ?? contentExt));
+  try {
+    // rename replaces a symlink planted at the final name rather than following it.
+    renameSync(input.tempPath, path);
+    return { path };
+  } catch (error) {
+    rmSync(input.tempPath, { force: true });
+    const { code, message } = error as { code?: string; message?: string };
+    return { writeError: { message: message ?? String(error), code } };
+  }
+}
+
 const failed = (
   status: number | undefined,
   error: string,
@@ -199,7 +234,7 @@ async function attempt(
   input: FetchInput,
   seen: Set<string>,
   deadline: AbortSignal,
-): Promise<Fetched> {
+): Promise<Received> {
   const { options, tempPath } = input;
   let current = input.url;
   for (;;) {

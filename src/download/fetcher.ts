@@ -9,10 +9,13 @@ import type { Pool } from '../pool/pool.ts';
 import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
-import type { FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
+import type { FetchInput, FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
 import { HostGate, type Verdict } from './hosts.ts';
 
 const MAX_BACKOFF_MS = 30_000;
+
+/** Where a URL's body goes: its temp file, and the final name it is renamed to. */
+export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
 
 /** The workers of one run, and how many URLs they fetched. */
 export class Fetcher {
@@ -61,20 +64,22 @@ export class Fetcher {
   }
 
   /**
-   * Downloads `url` into `tempPath`, retrying what is worth retrying; a failed download is
-   * an outcome, a rejection means the run was aborted.
+   * Downloads `url` into `into.tempPath`, then renames it to the row's final name (the stem
+   * with --ext or the content's extension), retrying what is worth retrying; a failed
+   * download is an outcome, a rejection means the run was aborted.
    */
-  async fetch(url: string, tempPath: string): Promise<FetchOutcome> {
+  async fetch(url: string, into: Destination): Promise<FetchOutcome> {
     this.#requests++;
     const target = toTarget(url);
     if ('error' in target)
       return { ok: false, status: undefined, error: target.error, attempts: 0 };
     const { retries, backoffMs } = this.#options;
     for (let attempts = 1; ; attempts++) {
-      const result = await this.#follow(target, tempPath);
+      const result = await this.#follow(target, into);
       if (result.kind === 'ok') {
-        const { status, bytes, sha256, contentType, ext, finalUrl } = result;
-        return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts };
+        const { status, bytes, sha256, contentType, ext, finalUrl, path, writeError } = result;
+        const placed = path !== undefined ? { path } : writeError ? { writeError } : {};
+        return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts, ...placed };
       }
       if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {
         const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
@@ -91,7 +96,7 @@ export class Fetcher {
   }
 
   /** One attempt: a request per origin the redirects lead to, each on that origin's slot. */
-  async #follow(target: Target, tempPath: string): Promise<RequestResult> {
+  async #follow(target: Target, into: Destination): Promise<RequestResult> {
     let url = target.url;
     let visited: readonly string[] = [];
     for (;;) {
@@ -110,7 +115,7 @@ export class Fetcher {
           origin,
           this.#options.locationTrusted,
         );
-        const input = { url, tempPath, headers, visited, options: this.#options };
+        const input: FetchInput = { url, ...into, headers, visited, options: this.#options };
         const result = await this.#lanes[slot.lane]!.run('downloadUrl', input);
         verdict = verdictOf(result);
         if (result.kind !== 'redirect') return result;

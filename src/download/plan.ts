@@ -34,6 +34,11 @@ export class Planner {
     this.#urls = new UrlMemory(maxUrls);
   }
 
+  /** The extension --ext forces, or null: the content's. */
+  get ext(): string | null {
+    return this.#ext ?? null;
+  }
+
   /** The row's file-name stem. Call once per row, in row order. */
   stem(job: Job): string {
     return this.#names.claim(stemFor(job));

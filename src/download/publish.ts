@@ -1,7 +1,7 @@
 /**
- * The publishing stage: everything crew writes in the output directory goes through here. It
- * prepares the directory (removing temp files a killed run left) and reads what an earlier
- * run finished, hands out temp names, makes a fetched body final by renaming it, gives each
+ * The publishing stage: the output directory of a run. It prepares the directory (removing
+ * temp files a killed run left) and reads what an earlier run finished, hands out temp names
+ * (a worker writes a body there and renames it to its final name: fetch.ts), gives each
  * later row with the same URL its own copy, and appends one manifest line per finished row.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,7 +11,7 @@ import { reasonOf } from '../errors.ts';
 import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
-import { lockOut, prepareOut, publish, publishCopy, removeTemps, tempPath } from './store.ts';
+import { lockOut, prepareOut, publishCopy, removeTemps, tempPath } from './store.ts';
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {
@@ -71,15 +71,6 @@ export class Output {
   /** A fresh, unguessable temp path in the output directory for a body on its way in. */
   tempPath(): string {
     return tempPath(this.out, this.#runId);
-  }
-
-  /** Renames a fetched body at `temp` to its final name; a failure is kept as a value. */
-  async place(temp: string, name: string, outcome: FetchOutcome): Promise<Published> {
-    try {
-      return { outcome, path: await publish(this.out, temp, name) };
-    } catch (error) {
-      return { outcome, writeError: error as Error };
-    }
   }
 
   /** Gives a later row with the same URL its own file `name`, a copy of `source`. */

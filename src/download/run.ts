@@ -121,10 +121,12 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
  * other row sees the outcome, so rows sharing the URL copy a file that exists.
  */
 async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Published> {
-  const temp = stages.output.tempPath();
-  const outcome = await stages.fetcher.fetch(url, temp);
+  const tempPath = stages.output.tempPath();
+  const outcome = await stages.fetcher.fetch(url, { tempPath, stem, ext: stages.plan.ext });
   if (!outcome.ok) return { outcome };
-  return stages.output.place(temp, stages.plan.fileName(stem, outcome.ext), outcome);
+  if (outcome.path !== undefined) return { outcome, path: outcome.path };
+  const { message, code } = outcome.writeError ?? { message: 'not placed', code: undefined };
+  return { outcome, writeError: Object.assign(new Error(message), { code }) };
 }
 
 /**

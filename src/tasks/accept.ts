@@ -5,6 +5,8 @@
  * files named as crew names them.
  */
 import { basename, isAbsolute } from 'node:path';
+import { MANIFEST } from '../download/manifest.ts';
+import { fileName } from '../download/names.ts';
 
 type Check = (input: Record<string, unknown>) => string | undefined;
 
@@ -78,7 +80,24 @@ const FETCH_OPTIONS = [
   'backoffMs',
 ] as const;
 
-const FETCH_INPUT = ['url', 'tempPath', 'headers', 'visited', 'options'] as const;
+const FETCH_INPUT = ['url', 'tempPath', 'stem', 'ext', 'headers', 'visited', 'options'] as const;
+
+/**
+ * A worker renames the body to the stem (plus an extension) beside its temp file: the stem
+ * must be one path segment that names.ts could have made, never `..`, a hidden file (crew's
+ * own lock and temp files are hidden) or the manifest.
+ */
+const checkName = (stem: unknown, ext: unknown): string | undefined =>
+  typeof stem !== 'string' ||
+  stem === '' ||
+  Buffer.byteLength(stem) > 255 ||
+  // eslint-disable-next-line no-control-regex -- a NUL would cut the name short
+  /[\u0000/\\]|^\./.test(stem) ||
+  [stem, fileName(stem, typeof ext === 'string' ? ext : '')].includes(MANIFEST)
+    ? 'stem must be one safe file name'
+    : ext !== null && (typeof ext !== 'string' || !/^[a-z0-9]{1,10}$/i.test(ext))
+      ? 'ext must be null or letters and digits'
+      : undefined;
 
 const isHeaders = (value: unknown): boolean =>
   isObject(value) && Object.values(value).every((v) => typeof v === 'string');
@@ -92,6 +111,7 @@ const checkDownload: Check = (input) => {
   return (
     shape(input, FETCH_INPUT) ??
     shape(options, FETCH_OPTIONS) ??
+    checkName(input['stem'], input['ext']) ??
     (typeof url !== 'string' || !/^https?:\/\//i.test(url)
       ? 'url must be http(s)'
       : typeof temp !== 'string' ||

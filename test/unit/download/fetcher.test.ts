@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,13 +20,36 @@ beforeEach(async () => {
 });
 
 describe('Fetcher (inline runtime)', () => {
-  it('downloads a body to the temp path it is given, and counts requests', async () => {
+  const into = (name: string, ext: string | null = null) => ({
+    tempPath: join(dir, `${name}.part`),
+    stem: name,
+    ext,
+  });
+
+  it('downloads a body to its temp path, renames it to its final name, and counts requests', async () => {
     const fetcher = await Fetcher.start(downloadConfig('-', dir), new AbortController().signal);
     try {
-      const outcome = await fetcher.fetch(`${server.url}/png`, join(dir, 'a.part'));
+      const outcome = await fetcher.fetch(`${server.url}/png`, into('a'));
       expect(outcome).toMatchObject({ ok: true, status: 200, bytes: PNG.length, ext: 'png' });
-      expect(await readFile(join(dir, 'a.part'))).toEqual(PNG);
+      expect(outcome).toMatchObject({ path: join(dir, 'a.png') });
+      expect(await readFile(join(dir, 'a.png'))).toEqual(PNG);
+      expect(await readdir(dir)).toEqual(['a.png']);
       expect(fetcher.requests).toBe(1);
+      const forced = await fetcher.fetch(`${server.url}/png`, into('b', 'img'));
+      expect(forced).toMatchObject({ ok: true, path: join(dir, 'b.img') });
+    } finally {
+      await fetcher.destroy();
+    }
+  });
+
+  it('keeps a failed rename as a value, with its code, and leaves no temp file', async () => {
+    await mkdir(join(dir, 'e.png')); // a directory where the file should go
+    const fetcher = await Fetcher.start(downloadConfig('-', dir), new AbortController().signal);
+    try {
+      const outcome = await fetcher.fetch(`${server.url}/png`, into('e'));
+      expect(outcome).toMatchObject({ ok: true, writeError: { code: 'EISDIR' } });
+      expect(outcome).not.toHaveProperty('path');
+      expect(await readdir(dir)).toEqual(['e.png']);
     } finally {
       await fetcher.destroy();
     }
@@ -35,7 +58,7 @@ describe('Fetcher (inline runtime)', () => {
   it('returns a failed download as an outcome and leaves no temp file', async () => {
     const fetcher = await Fetcher.start(downloadConfig('-', dir), new AbortController().signal);
     try {
-      const outcome = await fetcher.fetch(`${server.url}/404`, join(dir, 'b.part'));
+      const outcome = await fetcher.fetch(`${server.url}/404`, into('b'));
       expect(outcome).toEqual({ ok: false, status: 404, error: 'HTTP 404', attempts: 1 });
       expect(await readdir(dir)).toEqual([]);
     } finally {
@@ -47,7 +70,7 @@ describe('Fetcher (inline runtime)', () => {
     const config = downloadConfig('-', dir);
     const fetcher = await Fetcher.start(config, new AbortController().signal);
     try {
-      await fetcher.fetch(`${server.url}/browser-only`, join(dir, 'c.part'));
+      await fetcher.fetch(`${server.url}/browser-only`, into('c'));
       expect(server.agents.get('/browser-only')).toBe('crew-test');
     } finally {
       await fetcher.destroy();
@@ -58,7 +81,7 @@ describe('Fetcher (inline runtime)', () => {
     const controller = new AbortController();
     const fetcher = await Fetcher.start(downloadConfig('-', dir), controller.signal);
     try {
-      const fetching = fetcher.fetch(`${server.url}/slow`, join(dir, 'd.part'));
+      const fetching = fetcher.fetch(`${server.url}/slow`, into('d'));
       setTimeout(() => controller.abort(new Error('stop')), 100);
       await expect(fetching).rejects.toThrow('stop');
     } finally {

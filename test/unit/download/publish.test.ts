@@ -2,7 +2,6 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FetchOutcome } from '../../../src/download/fetch.ts';
 import { badRowLine } from '../../../src/download/lines.ts';
 import { doneKey, MANIFEST } from '../../../src/download/manifest.ts';
 import { Output } from '../../../src/download/publish.ts';
@@ -15,16 +14,6 @@ beforeEach(async () => {
   return () => rm(dir, { recursive: true, force: true });
 });
 
-const ok: FetchOutcome = {
-  ok: true,
-  status: 200,
-  bytes: 3,
-  sha256: 'abc',
-  contentType: 'image/png',
-  ext: 'png',
-  attempts: 1,
-  finalUrl: 'http://x.test/a',
-};
 const line = (row: number, status: string, file: string | null) =>
   JSON.stringify({ row, url: `http://x.test/${row}`, file, status, bytes: 3 });
 
@@ -62,25 +51,13 @@ describe('Output', () => {
     }
   });
 
-  it('places a fetched body under its final name, and gives other rows copies', async () => {
+  it('gives other rows with the same URL copies of the placed file', async () => {
     const output = await Output.open(out, false);
-    const temp = output.tempPath();
-    await writeFile(temp, 'abc');
-    const placed = await output.place(temp, 'cat.png', ok);
-    expect(placed).toEqual({ outcome: ok, path: join(out, 'cat.png') });
-    await output.copy(placed.path!, 'cat-2.png');
+    await writeFile(join(out, 'cat.png'), 'abc');
+    await output.copy(join(out, 'cat.png'), 'cat-2.png');
     await output.close();
     expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe('abc');
     expect((await readdir(out)).sort()).toEqual(['cat-2.png', 'cat.png', MANIFEST].sort());
-  });
-
-  it('keeps a failed rename as a value for every row that shares the URL', async () => {
-    const output = await Output.open(out, false);
-    const placed = await output.place(output.tempPath(), 'cat.png', ok);
-    await output.close();
-    expect(placed.outcome).toBe(ok);
-    expect(placed.path).toBeUndefined();
-    expect(placed.writeError?.message).toMatch(/ENOENT/);
   });
 
   it('appends one manifest line per row, and on close removes only its own temp files', async () => {

@@ -16,6 +16,8 @@ const range = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download = {
   url: 'https://e.com/a.png',
   tempPath: '/out/.crew-ab12-3.part',
+  stem: 'cat',
+  ext: null,
   headers: { 'user-agent': 'x' },
   visited: [],
 };
@@ -61,6 +63,23 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, tempPath: '.crew-ab-1.part', options: fetchOptions },
       'tempPath must be an absolute path to a crew temp file',
+    ],
+    ...['../cat', 'a/b', 'a\\b', '.crew-lock', '', 'nul\u0000', 'crew-manifest.jsonl'].map(
+      (stem): [string, unknown, string] => [
+        'downloadUrl',
+        { ...download, stem, options: fetchOptions },
+        'stem must be one safe file name',
+      ],
+    ),
+    [
+      'downloadUrl',
+      { ...download, stem: 'crew-manifest', ext: 'jsonl', options: fetchOptions },
+      'stem must be one safe file name',
+    ],
+    [
+      'downloadUrl',
+      { ...download, ext: '../x', options: fetchOptions },
+      'ext must be null or letters and digits',
     ],
     [
       'downloadUrl',
