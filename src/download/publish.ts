@@ -78,9 +78,9 @@ export class Output {
     await publishCopy(this.out, source, this.tempPath(), name);
   }
 
-  /** Appends a finished row's line to the manifest. */
-  record(line: ManifestLine): void {
-    this.#manifest.write(line);
+  /** Appends a finished row's line to the manifest; `onWritten` hears when it is written. */
+  record(line: ManifestLine, onWritten?: () => void): void {
+    this.#manifest.write(line, onWritten);
   }
 
   /**

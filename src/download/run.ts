@@ -43,9 +43,10 @@ export async function runDownload(
   const tally = new Tally(began, () => rows.fraction(), onProgress);
   const finish = (line: ManifestLine): void => {
     // A skipped row's line is already in the manifest: writing it again would grow a
-    // finished job's manifest by one line per row on every re-run.
-    if (line.status !== 'skipped') output.record(line);
-    tally.finished(line);
+    // finished job's manifest by one line per row on every re-run. Any other row is done
+    // (counted, reported) once its line is written.
+    if (line.status === 'skipped') tally.finished(line);
+    else output.record(line, () => tally.finished(line));
   };
   const halt = (error: unknown): void => {
     if (error instanceof OutputError && !stop.signal.aborted) {

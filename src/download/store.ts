@@ -14,12 +14,23 @@ const TEMP = /^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/;
 /** The lock file: hidden, so no row's name (names.ts drops leading dots) can be it. */
 export const LOCK = '.crew-lock';
 
+/** Random bytes drawn 4 KiB at a time: one system call per 512 temp names, not per name. */
+let entropy = Buffer.alloc(0);
+let drawn = 0;
+
 /**
  * A temp path in `out` for a body of run `runId`: hidden, never a final name, and random,
  * so nobody watching the directory can plant a link at the next one.
  */
-export const tempPath = (out: string, runId: string): string =>
-  join(out, `.crew-${runId}-${randomBytes(8).toString('hex')}.part`);
+export function tempPath(out: string, runId: string): string {
+  if (drawn + 8 > entropy.length) {
+    entropy = randomBytes(4096);
+    drawn = 0;
+  }
+  const name = entropy.toString('hex', drawn, drawn + 8);
+  drawn += 8;
+  return join(out, `.crew-${runId}-${name}.part`);
+}
 
 /** Creates `out` and removes temp files an earlier, killed run left; returns how many. */
 export async function prepareOut(out: string): Promise<number> {

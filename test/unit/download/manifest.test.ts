@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
-import { doneKey, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
+import { BATCH_MS, doneKey, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
 
 let dir: string;
 let path: string;
@@ -91,6 +92,25 @@ describe('ManifestFile', () => {
       [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
       [doneKey(2, 'u2')]: { file: 'b.png', bytes: 5 },
     });
+  });
+
+  it('tells each line, in order, only once it is on disk, and batches what finishes together', async () => {
+    const writer = await ManifestFile.open(path);
+    const told: number[] = [];
+    const onDisk: number[] = [];
+    for (const row of [1, 2, 3]) {
+      writer.write(badRowLine({ row, url: '', error: 'x' }), () => {
+        told.push(row);
+        onDisk.push(readFileSync(path, 'utf8').split('\n').filter(Boolean).length);
+      });
+    }
+    expect(told).toEqual([]); // nothing is reported done before it is written
+    await new Promise((resolve) => setTimeout(resolve, BATCH_MS * 4));
+    expect(told).toEqual([1, 2, 3]);
+    expect(onDisk).toEqual([3, 3, 3]); // one write for all three
+    writer.write(badRowLine({ row: 4, url: '', error: 'x' }), () => told.push(4));
+    await writer.close(); // close writes what is pending at once
+    expect(told).toEqual([1, 2, 3, 4]);
   });
 
   it('ends a torn last line before appending, so no line is lost to it', async () => {
