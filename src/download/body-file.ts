@@ -17,9 +17,15 @@ export class BodyFile {
   #held: Buffer[] = [];
   #heldBytes = 0;
   #file: FileHandle | undefined;
+  #touched = false;
 
   constructor(path: string) {
     this.#path = path;
+  }
+
+  /** Whether the file may exist: its creation was tried (so a failure must remove it). */
+  get touched(): boolean {
+    return this.#touched;
   }
 
   /** Takes a chunk; it waits for the disk only when a megabyte has gathered. */
@@ -32,6 +38,7 @@ export class BodyFile {
   /** Writes what is held and closes the file: the body is whole on disk. */
   async end(): Promise<void> {
     if (this.#file === undefined) {
+      this.#touched = true;
       writeFileSync(this.#path, Buffer.concat(this.#held, this.#heldBytes), {
         flag: 'wx',
         mode: 0o644,
@@ -51,6 +58,7 @@ export class BodyFile {
   }
 
   async #flush(): Promise<void> {
+    this.#touched = true;
     this.#file ??= await open(this.#path, 'wx', 0o644);
     const held = this.#held;
     this.#held = [];

@@ -7,7 +7,6 @@
  */
 import { createHash } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
@@ -172,16 +171,24 @@ function dispatcherFor(options: FetchOptions): Dispatcher {
  */
 export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const visited = new Set(input.visited);
-  const deadline = AbortSignal.timeout(input.options.maxTimeMs);
+  // Not AbortSignal.timeout: its timer lives on (held weakly, freed only by a full GC) for
+  // the whole --max-time after the request ended, so every request's signal and timer were
+  // promoted to the old generation; a million rows grew each worker's heap by hundreds of MB.
+  const timer = new AbortController();
+  const deadline = timer.signal;
+  const clock = setTimeout(() => timer.abort(new Error('--max-time')), input.options.maxTimeMs);
+  const body: { file?: BodyFile } = {};
   try {
-    const done = await attempt(input, visited, deadline);
+    const done = await attempt(input, visited, deadline, body);
     const placed = place(input, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
     return { kind: 'ok', ...done, ...placed };
   } catch (error) {
-    await rm(input.tempPath, { force: true }).catch(() => undefined);
+    // Only a body that began has a file to remove: most failures (a refused connection, a
+    // 404) never made one, and an awaited rm cost each a trip through libuv's thread pool.
+    if (body.file?.touched) rmSync(input.tempPath, { force: true });
     if (error instanceof OnDisk) {
       // Never retried: the same disk fails the same way; a full or unusable --out stops the run.
       const output = isOutputProblem(error.cause);
@@ -199,6 +206,8 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
     const slowDown = status === 429 || status === 503;
     const retryAfterMs = error instanceof Retryable ? error.retryAfterMs : undefined;
     return failed(status, describe(error), slowDown ? 'slow-down' : 'yes', retryAfterMs);
+  } finally {
+    clearTimeout(clock);
   }
 }
 
@@ -234,6 +243,7 @@ async function attempt(
   input: FetchInput,
   seen: Set<string>,
   deadline: AbortSignal,
+  body: { file?: BodyFile },
 ): Promise<Received> {
   const { options, tempPath } = input;
   let current = input.url;
@@ -272,6 +282,7 @@ async function attempt(
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
     const file = new BodyFile(tempPath);
+    body.file = file;
     try {
       for await (const chunk of response.body as AsyncIterable<Buffer>) {
         bytes += chunk.length;

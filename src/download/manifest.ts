@@ -149,11 +149,18 @@ export class ManifestFile {
     if (onWritten) this.#waiting.push(onWritten);
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
-      this.#flushing ??= this.#flush();
+      // The running flush may already have taken this timer's lines: nothing to start then.
+      if (this.#flushing === undefined && this.#pending.length > 0) {
+        this.#flushing = this.#flush();
+      }
     }, BATCH_MS);
   }
 
+  /** Writes until nothing is pending; always awaited through `#flushing` (set before it ends). */
   async #flush(): Promise<void> {
+    // Never finish synchronously: the caller stores this promise in #flushing after the call
+    // returns, and a flush that cleared #flushing before that would leave it set for good.
+    await Promise.resolve();
     try {
       while (this.#pending.length > 0) {
         const text = this.#pending.join('');

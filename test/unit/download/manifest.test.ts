@@ -113,6 +113,24 @@ describe('ManifestFile', () => {
     expect(told).toEqual([1, 2, 3, 4]);
   });
 
+  it('goes on writing after a batch timer finds its lines already taken by a flush', async () => {
+    const writer = await ManifestFile.open(path);
+    const told: number[] = [];
+    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    writer.write(badRowLine({ row: 1, url: '', error: 'x' }), () => told.push(1));
+    // Due with the first batch's timer: row 2 arrives while row 1's write is in flight, so
+    // that flush takes row 2 too, and row 2's own timer later finds nothing pending.
+    setTimeout(
+      () => writer.write(badRowLine({ row: 2, url: '', error: 'x' }), () => told.push(2)),
+      BATCH_MS,
+    );
+    await wait(BATCH_MS * 4);
+    writer.write(badRowLine({ row: 3, url: '', error: 'x' }), () => told.push(3));
+    await wait(BATCH_MS * 4);
+    expect(told).toEqual([1, 2, 3]); // written without waiting for close
+    await writer.close();
+  });
+
   it('ends a torn last line before appending, so no line is lost to it', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n{"row":2,"url":"u2","sta`);
     const writer = await ManifestFile.open(path);
