@@ -24,7 +24,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option('workers', {
       alias: 'w',
       type: 'string',
-      describe: `Workers in the pool (1-${maxWorkers()}) [default: one per core]`,
+      describe: `Workers in the pool (1-${maxWorkers()}) [default: one per core; download-csv: one fewer]`,
       requiresArg: true,
       coerce: parseWorkers,
     })

@@ -30,18 +30,21 @@ export interface CommonArgs {
  */
 export const maxWorkers = (): number => Math.max(16, 8 * defaultWorkers());
 
-/** Builds the shared config; `defaultRuntime` is the command's own (threads for I/O, ...). */
+/**
+ * Builds the shared config; `defaults` are the command's own: its runtime (threads for I/O,
+ * ...) and its worker count (one per core unless the command says otherwise).
+ */
 export function toCommonConfig(
   args: CommonArgs,
-  defaultRuntime: Runtime,
+  defaults: { readonly runtime: Runtime; readonly workers?: number },
   env: NodeJS.ProcessEnv = process.env,
 ): CommonConfig {
-  const runtime = args.runtime ?? defaultRuntime;
+  const runtime = args.runtime ?? defaults.runtime;
   if (!isRuntime(runtime)) {
     throw new UsageError(`--runtime must be one of ${runtimes.join(', ')}; got "${runtime}"`);
   }
   return {
-    workers: args.workers ?? defaultWorkers(),
+    workers: args.workers ?? defaults.workers ?? defaultWorkers(),
     runtime,
     json: args.json ?? false,
     quiet: args.quiet ?? false,

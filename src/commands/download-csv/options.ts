@@ -1,6 +1,10 @@
 import { UsageError } from '../../errors.ts';
 import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
-import { DEFAULT_CONCURRENCY, DEFAULT_PER_HOST } from '../../download/defaults.ts';
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_PER_HOST,
+  defaultDownloadWorkers,
+} from '../../download/defaults.ts';
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
 import type { Argv } from 'yargs';
 import { defineCommand } from '../command.ts';
@@ -48,7 +52,7 @@ export interface DownloadArgs extends CommonArgs {
 
 /** Validates the command line; worker threads by default (the work is I/O). */
 export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
-  const common = toCommonConfig(args, 'thread');
+  const common = toCommonConfig(args, { runtime: 'thread', workers: defaultDownloadWorkers() });
   if (!args.csv) throw new UsageError('name the CSV file to read, or - for stdin');
   const csvHeader = args.csvHeader ?? DEFAULTS.csvHeader;
   if (csvHeader !== 'yes' && csvHeader !== 'no' && csvHeader !== 'auto') {

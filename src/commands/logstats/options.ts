@@ -42,7 +42,7 @@ export interface LogstatsConfig extends CommonConfig {
 
 /** Validates the command line; child processes by default, one file per process. */
 export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = []): LogstatsConfig {
-  const common = toCommonConfig(args, 'process');
+  const common = toCommonConfig(args, { runtime: 'process' });
   // yargs drops a bare "-" from variadic positionals: put stdin back from the raw argv.
   const stdin = argv.includes('-') && !args.paths?.includes('-') ? ['-'] : [];
   const paths = [...(args.paths ?? []), ...stdin];

@@ -21,7 +21,7 @@ export function toQueueStatusConfig(
   if (args.action !== 'status') {
     throw new UsageError(`crew queue knows one action, status; got "${args.action}"`);
   }
-  const common = toCommonConfig({ ...args, queue: undefined }, 'inline', {});
+  const common = toCommonConfig({ ...args, queue: undefined }, { runtime: 'inline' }, {});
   const url = args.url ?? args.queue ?? (env['CREW_QUEUE'] || undefined);
   if (url === undefined) throw new UsageError('name the queue: crew queue status postgres://...');
   const problem = queueUrlProblem(url);

@@ -23,7 +23,7 @@ export const DEFAULT_REPEAT = 5;
 
 /** Validates the command line into a config; every mistake is a UsageError saying why. */
 export function toSumConfig(args: SumArgs): SumConfig {
-  const common = toCommonConfig(args, 'thread');
+  const common = toCommonConfig(args, { runtime: 'thread' });
   if (args.n !== undefined && (args.start !== undefined || args.end !== undefined)) {
     throw new UsageError('give either N or --start/--end, not both');
   }

@@ -25,7 +25,7 @@ export function toWorkerConfig(
   if (args.queue !== undefined)
     throw new UsageError('crew worker takes the queue URL as its argument, not --queue');
   // The worker's own pool is local: the queue is what it serves, not where it sends tasks.
-  const common = toCommonConfig({ ...args, queue: undefined }, 'process', {});
+  const common = toCommonConfig({ ...args, queue: undefined }, { runtime: 'process' }, {});
   const url = args.url ?? (env['CREW_QUEUE'] || undefined);
   if (url === undefined)
     throw new UsageError('name the queue: crew worker postgres://... (or set CREW_QUEUE)');

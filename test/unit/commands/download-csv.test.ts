@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
@@ -70,5 +70,15 @@ describe('progressText', () => {
     ],
   ])('%s', (_, progress, text) => {
     expect(progressText(progress)).toBe(text);
+  });
+});
+
+describe('--workers', () => {
+  // The parent works the whole run (CSV, names, manifest): it keeps a core for itself.
+  it('defaults to one fewer than the cores, at least one; an explicit count wins', () => {
+    expect(toDownloadConfig({ csv: 'a.csv' }).workers).toBe(
+      Math.max(1, availableParallelism() - 1),
+    );
+    expect(toDownloadConfig({ csv: 'a.csv', workers: 3 }).workers).toBe(3);
   });
 });
