@@ -67,6 +67,11 @@ await writeFile(
       disableExperimentalSEAWarning: true,
       // V8 code cache for the loader; the CLI it loads uses Node's compile cache instead.
       useCodeCache: true,
+      // A young generation of 4 MB semi-spaces (V8 sizes them up to 16 MB on a machine with
+      // this much memory) in every V8 heap: the parent and each worker. A download of a
+      // million rows peaked at 613 MiB with the default, most of it young-generation and
+      // promoted garbage of three heaps; no command ran slower with it (see BENCHMARKS.md).
+      execArgv: ['--max-semi-space-size=4'],
       assets: {
         'index.json': join(work, 'index.json'),
         ...sources,
