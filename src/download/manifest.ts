@@ -5,6 +5,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { reasonOf } from '../errors.ts';
+import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import { writeAll } from './store.ts';
 
@@ -36,14 +37,12 @@ export interface ManifestLine {
   readonly ms: number;
 }
 
-/** Where a finished row's file is, keyed by row and URL (a changed CSV does not match). */
-export type Done = Map<string, { file: string; bytes: number }>;
-
-export const doneKey = (row: number, url: string): string => `${row}\t${url}`;
+/** Where each finished row's file is, by row and URL (a changed CSV does not match). */
+export type Done = DoneRows;
 
 /** Reads manifest lines: the rows finished (ok or skipped), last line winning. */
 export async function doneFrom(lines: AsyncIterable<string>): Promise<Done> {
-  const done: Done = new Map();
+  const done = new DoneRows();
   for await (const text of lines) {
     let line: ManifestLine;
     try {
@@ -51,11 +50,11 @@ export async function doneFrom(lines: AsyncIterable<string>): Promise<Done> {
     } catch {
       continue; // a line cut short by a crash or a full disk
     }
-    const key = doneKey(line.row, line.url);
+    if (typeof line.url !== 'string') continue;
     if ((line.status === 'ok' || line.status === 'skipped') && line.file) {
-      done.set(key, { file: line.file, bytes: line.bytes });
+      done.set(line.row, line.url, line.file, line.bytes);
     } else {
-      done.delete(key);
+      done.delete(line.row, line.url);
     }
   }
   return done;
@@ -67,7 +66,7 @@ export async function readManifest(path: string): Promise<Done> {
   try {
     file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
-    return new Map();
+    return new DoneRows();
   }
   try {
     return await doneFrom(file.readLines({ autoClose: false }));

@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import { recordedUrl } from './credentials.ts';
 import type { Done } from './manifest.ts';
-import { doneKey } from './manifest.ts';
 import { fileName, NameBook, stemFor } from './names.ts';
 import type { Published } from './publish.ts';
 import type { Job } from './rows.ts';
@@ -49,10 +48,17 @@ export class Planner {
     return fileName(stem, this.#ext ?? contentExt);
   }
 
-  /** Where an earlier run put this row's file, if it finished the row (the same URL). */
-  finishedBefore(job: Job): { readonly file: string; readonly bytes: number } | undefined {
+  /**
+   * Where an earlier run put this row's file, if it finished the row (the same URL, and
+   * the same file name: `stem` is this run's).
+   */
+  finishedBefore(
+    job: Job,
+    stem: string,
+  ): { readonly file: string; readonly bytes: number } | undefined {
+    if (this.#done.size === 0) return undefined;
     // The manifest holds the URL as recorded (no password), so that is what matches.
-    return this.#done.get(doneKey(job.row, recordedUrl(job.url)));
+    return this.#done.get(job.row, recordedUrl(job.url), stem);
   }
 
   /** Whether that file is still there, whole: then the row is skipped. */
@@ -79,35 +85,42 @@ export class Planner {
 /**
  * The most recent URLs and what fetching each gave. A repeat of a URL forgotten long ago is
  * fetched again (still correct, one more request), and memory stays bounded on any CSV.
+ * A settled URL is kept as the small value later rows need, not as a promise.
  */
 class UrlMemory {
   readonly #max: number;
-  readonly #byUrl = new Map<string, Promise<Published>>();
+  readonly #byUrl = new Map<string, Promise<Published> | Published>();
+  /** One copy of each failure's text: every failure arrives as its own cloned string. */
+  readonly #reasons = new Map<string, string>();
 
   constructor(max: number) {
     this.#max = max;
   }
 
   get(url: string): Promise<Published> | undefined {
-    return this.#byUrl.get(url);
+    const known = this.#byUrl.get(url);
+    return known === undefined || known instanceof Promise ? known : Promise.resolve(known);
   }
 
   remember(url: string, published: Promise<Published>): void {
     this.#byUrl.set(url, published);
     if (this.#byUrl.size > this.#max) this.#byUrl.delete(this.#byUrl.keys().next().value!);
-    // Once settled, keep only what later rows need: memory per distinct URL stays small.
     // (A rejection means the run was aborted; the row's own await reports it.)
     published.then(
       (settled) => {
-        if (!this.#byUrl.has(url)) return; // already forgotten
-        this.#byUrl.set(url, Promise.resolve(compact(settled)));
+        if (this.#byUrl.get(url) === published) this.#byUrl.set(url, this.#compact(settled));
       },
       () => undefined,
     );
   }
-}
 
-const compact = (settled: Published): Published =>
-  settled.outcome.ok
-    ? { ...settled, outcome: { ...settled.outcome, finalUrl: '' } }
-    : { outcome: settled.outcome };
+  /** What later rows need of a settled fetch: no redirect target, a shared failure text. */
+  #compact(settled: Published): Published {
+    const { outcome } = settled;
+    if (outcome.ok) return { ...settled, outcome: { ...outcome, finalUrl: '' } };
+    if (this.#reasons.size > 1000) this.#reasons.clear();
+    let error = this.#reasons.get(outcome.error);
+    if (error === undefined) this.#reasons.set(outcome.error, (error = outcome.error));
+    return { outcome: { ...outcome, error } };
+  }
+}

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { reasonOf } from '../errors.ts';
+import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
@@ -57,9 +58,7 @@ export class Output {
       unlock = await lockOut(out);
       const cleaned = await prepareOut(out);
       const manifest = await ManifestFile.open(join(out, MANIFEST));
-      const done = force
-        ? new Map<string, { file: string; bytes: number }>()
-        : await manifest.done();
+      const done = force ? new DoneRows() : await manifest.done();
       return new Output(out, { cleaned, done, manifest, unlock });
     } catch (error) {
       await unlock?.();

@@ -94,7 +94,7 @@ export async function runDownload(
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
   const { plan, output } = stages;
   const started = performance.now();
-  const previous = plan.finishedBefore(job);
+  const previous = plan.finishedBefore(job, stem);
   if (previous && (await plan.stillThere(previous))) return skippedLine(job, previous);
   const { first, published } = plan.fetchOnce(job.url, () => fetchFirst(job.url, stem, stages));
   const { outcome, path, writeError } = await published;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
-import { BATCH_MS, doneKey, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
+import { BATCH_MS, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
 
 let dir: string;
 let path: string;
@@ -23,16 +23,18 @@ describe('readManifest', () => {
     expect((await readManifest(path)).size).toBe(0);
   });
 
-  it.each([
+  // Each case: the manifest's lines, then what a re-run asks: [row, url, stem] -> the file.
+  type Ask = [number, string, string, { file: string; bytes: number } | undefined];
+  it.each<[string, string[], Ask[]]>([
     [
       'ok and skipped rows are done',
       [line(1, 'ok', 'a.png'), line(2, 'skipped', 'b.png', 4)],
-      {
-        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
-        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 4 },
-      },
+      [
+        [1, 'u1', 'a', { file: 'a.png', bytes: 3 }],
+        [2, 'u2', 'b', { file: 'b.png', bytes: 4 }],
+      ],
     ],
-    ['failed rows are not', [line(1, 'failed', null)], {}],
+    ['failed rows are not', [line(1, 'failed', null)], [[1, 'u1', 'a', undefined]]],
     [
       'the last line of a row wins',
       [
@@ -41,19 +43,30 @@ describe('readManifest', () => {
         line(2, 'failed', null),
         line(2, 'ok', 'b.png'),
       ],
-      {
-        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 3 },
-      },
+      [
+        [1, 'u1', 'a', undefined],
+        [2, 'u2', 'b', { file: 'b.png', bytes: 3 }],
+      ],
     ],
     [
-      'a row is keyed by row and URL: a changed CSV does not match',
-      [line(1, 'ok', 'a.png', 3, 'u1'), line(1, 'ok', 'x.png', 3, 'other')],
-      {
-        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
-        [doneKey(1, 'other')]: { file: 'x.png', bytes: 3 },
-      },
+      'a row is matched by row and URL: a changed CSV does not match',
+      [line(1, 'ok', 'a.png', 3, 'u1'), line(2, 'ok', 'b.png', 3, 'u2')],
+      [
+        [1, 'other', 'a', undefined],
+        [3, 'u1', 'a', undefined],
+      ],
     ],
-    ['an ok line without a file is not done', [line(1, 'ok', null)], {}],
+    [
+      "and by the row's file name this run: a renamed row is fetched again",
+      [line(1, 'ok', 'a.png'), line(2, 'ok', 'b.tar.gz'), line(3, 'ok', 'c')],
+      [
+        [1, 'u1', 'a', { file: 'a.png', bytes: 3 }],
+        [1, 'u1', 'a-2', undefined],
+        [2, 'u2', 'b.tar', { file: 'b.tar.gz', bytes: 3 }],
+        [3, 'u3', 'c', { file: 'c', bytes: 3 }],
+      ],
+    ],
+    ['an ok line without a file is not done', [line(1, 'ok', null)], [[1, 'u1', 'a', undefined]]],
     [
       'a line cut short by a crash, blank lines and CRLF are passed over',
       [
@@ -62,14 +75,17 @@ describe('readManifest', () => {
         `${line(2, 'ok', 'b.png')}\r`,
         line(3, 'ok', 'c.png').slice(0, 20),
       ],
-      {
-        [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
-        [doneKey(2, 'u2')]: { file: 'b.png', bytes: 3 },
-      },
+      [
+        [1, 'u1', 'a', { file: 'a.png', bytes: 3 }],
+        [2, 'u2', 'b', { file: 'b.png', bytes: 3 }],
+        [3, 'u3', 'c', undefined],
+      ],
     ],
-  ])('%s', async (_, lines, expected) => {
+  ])('%s', async (_, lines, asks) => {
     await writeFile(path, lines.join('\n'));
-    expect(Object.fromEntries(await readManifest(path))).toEqual(expected);
+    const done = await readManifest(path);
+    for (const [row, url, stem, expected] of asks)
+      expect(done.get(row, url, stem)).toEqual(expected);
   });
 });
 
@@ -88,10 +104,10 @@ describe('ManifestFile', () => {
       { row: 2, status: 'skipped', file: 'b.png' },
       { row: 3, status: 'failed', error: 'no URL in this row' },
     ]);
-    expect(Object.fromEntries(await readManifest(path))).toEqual({
-      [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
-      [doneKey(2, 'u2')]: { file: 'b.png', bytes: 5 },
-    });
+    const done = await readManifest(path);
+    expect(done.size).toBe(2);
+    expect(done.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
+    expect(done.get(2, 'u2', 'b')).toEqual({ file: 'b.png', bytes: 5 });
   });
 
   it('tells each line, in order, only once it is on disk, and batches what finishes together', async () => {
@@ -134,17 +150,16 @@ describe('ManifestFile', () => {
   it('ends a torn last line before appending, so no line is lost to it', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n{"row":2,"url":"u2","sta`);
     const writer = await ManifestFile.open(path);
-    expect(Object.fromEntries(await writer.done())).toEqual({
-      [doneKey(1, 'u1')]: { file: 'a.png', bytes: 3 },
-    });
+    const before = await writer.done();
+    expect(before.size).toBe(1);
+    expect(before.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
     writer.write(
       skippedLine({ row: 3, id: '', name: 'c', url: 'u3' }, { file: 'c.png', bytes: 1 }),
     );
     await writer.close();
-    expect(Object.keys(Object.fromEntries(await readManifest(path)))).toEqual([
-      doneKey(1, 'u1'),
-      doneKey(3, 'u3'),
-    ]);
+    const done = await readManifest(path);
+    expect(done.size).toBe(2);
+    expect(done.get(3, 'u3', 'c')).toEqual({ file: 'c.png', bytes: 1 });
   });
 
   it('refuses a symbolic link, a directory, or a FIFO at its name, and writes nothing', async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { FetchOutcome } from '../../../src/download/fetch.ts';
-import { doneKey, type Done } from '../../../src/download/manifest.ts';
+import { DoneRows } from '../../../src/download/done-rows.ts';
+import type { Done } from '../../../src/download/manifest.ts';
 import { Planner } from '../../../src/download/plan.ts';
 import type { Published } from '../../../src/download/publish.ts';
 
@@ -24,7 +25,7 @@ const planner = (options: { ext?: string; done?: Done } = {}, maxUrls?: number) 
     {
       out: dir,
       ext: options.ext,
-      done: options.done ?? new Map<string, { file: string; bytes: number }>(),
+      done: options.done ?? new DoneRows(),
     },
     maxUrls,
   );
@@ -57,24 +58,24 @@ describe('Planner', () => {
   });
 
   it('skips a row only when its recorded file is still there, whole', async () => {
-    const done: Done = new Map([
-      [doneKey(1, 'http://x.test/1'), { file: 'whole.png', bytes: 3 }],
-      [doneKey(2, 'http://x.test/2'), { file: 'cut.png', bytes: 3 }],
-      [doneKey(3, 'http://x.test/3'), { file: 'gone.png', bytes: 3 }],
-      [doneKey(4, 'http://x.test/4'), { file: 'link.png', bytes: 3 }],
-    ]);
+    const done: Done = new DoneRows();
+    done.set(1, 'http://x.test/1', 'whole.png', 3);
+    done.set(2, 'http://x.test/2', 'cut.png', 3);
+    done.set(3, 'http://x.test/3', 'gone.png', 3);
+    done.set(4, 'http://x.test/4', 'link.png', 3);
+    const stems = ['', 'whole', 'cut', 'gone', 'link'];
     await writeFile(join(dir, 'whole.png'), 'abc');
     await writeFile(join(dir, 'cut.png'), 'ab');
     await symlink(join(dir, 'whole.png'), join(dir, 'link.png'));
     const plan = planner({ done });
     const skipped = [];
     for (const row of [1, 2, 3, 4]) {
-      const previous = plan.finishedBefore(job(row, 'x'));
+      const previous = plan.finishedBefore(job(row, 'x'), stems[row]!);
       skipped.push(previous !== undefined && (await plan.stillThere(previous)));
     }
     expect(skipped).toEqual([true, false, false, false]);
     // Another URL on the same row is another job: nothing recorded.
-    expect(plan.finishedBefore(job(1, 'x', 'http://x.test/other'))).toBeUndefined();
+    expect(plan.finishedBefore(job(1, 'x', 'http://x.test/other'), 'whole')).toBeUndefined();
   });
 
   it('fetches each URL once; later rows share the first one', async () => {

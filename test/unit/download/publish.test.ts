@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine } from '../../../src/download/lines.ts';
-import { doneKey, MANIFEST } from '../../../src/download/manifest.ts';
+import { MANIFEST } from '../../../src/download/manifest.ts';
 import { Output } from '../../../src/download/publish.ts';
 
 let dir: string;
@@ -31,10 +31,9 @@ describe('Output', () => {
     await output.close();
     expect(output.cleaned).toBe(2);
     expect((await readdir(out)).sort()).toEqual([MANIFEST, 'keep.png'].sort());
-    expect([...output.done.keys()]).toEqual([
-      doneKey(1, 'http://x.test/1'),
-      doneKey(3, 'http://x.test/3'),
-    ]);
+    expect(output.done.size).toBe(2);
+    expect(output.done.get(1, 'http://x.test/1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
+    expect(output.done.get(3, 'http://x.test/3', 'c')).toEqual({ file: 'c.png', bytes: 3 });
     const forced = await Output.open(out, true);
     await forced.close();
     expect(forced.done.size).toBe(0);

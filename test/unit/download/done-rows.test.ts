@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { DoneRows } from '../../../src/download/done-rows.ts';
+
+describe('DoneRows', () => {
+  // [recorded file, this run's stem] -> the file a re-run finds, or undefined.
+  it.each([
+    ['cat.png', 'cat', 'cat.png'],
+    ['cat.PNG', 'cat.PNG', 'cat.PNG'],
+    ['a.b.png', 'a.b', 'a.b.png'],
+    ['x.jpg.png', 'x.jpg', 'x.jpg.png'],
+    ['noext', 'noext', 'noext'],
+    ['cat.png', 'cat-2', undefined],
+    ['cat.png', 'dog', undefined],
+    ['猫 🐱.webp', '猫 🐱', '猫 🐱.webp'],
+  ])('recorded %j, stem %j -> %j', (recorded, stem, expected) => {
+    const done = new DoneRows();
+    done.set(7, 'http://x.test/a', recorded, 10);
+    const found = done.get(7, 'http://x.test/a', stem);
+    expect(found).toEqual(expected === undefined ? undefined : { file: expected, bytes: 10 });
+  });
+
+  it('matches a row only with its URL, forgets a row a later failure names, and grows', () => {
+    const done = new DoneRows();
+    for (let row = 1; row <= 5000; row++) done.set(row, `u${row}`, `r${row}.png`, row);
+    expect(done.size).toBe(5000);
+    expect(done.get(4321, 'u4321', 'r4321')).toEqual({ file: 'r4321.png', bytes: 4321 });
+    expect(done.get(4321, 'u1', 'r4321')).toBeUndefined();
+    expect(done.get(5001, 'u5001', 'r5001')).toBeUndefined();
+    done.delete(10, 'another url'); // not the URL recorded: row 10 stays done
+    done.delete(11, 'u11');
+    expect(done.get(10, 'u10', 'r10')).toBeDefined();
+    expect(done.get(11, 'u11', 'r11')).toBeUndefined();
+    expect(done.size).toBe(4999);
+    done.set(-1, 'u', 'f', 1); // not a row number: ignored
+    expect(done.size).toBe(4999);
+  });
+});
