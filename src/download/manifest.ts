@@ -9,7 +9,7 @@ import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import { writeAll } from './store.ts';
 
-export const MANIFEST = 'crew-manifest.jsonl';
+export { MANIFEST } from './names.ts';
 
 /**
  * Lines that finish within this many milliseconds share one write: one system call and one

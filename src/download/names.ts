@@ -3,7 +3,6 @@
  * would trip on is neutralised; the UTF-8 length is capped without cutting a character; and
  * no name can leave the output directory. Pure.
  */
-import { MANIFEST } from './manifest.ts';
 
 /** A cap well under the 255-byte limit of common file systems, leaving room for suffixes. */
 export const MAX_NAME_BYTES = 200;
@@ -64,6 +63,12 @@ export function stemFor(job: { name: string; id: string; url: string; row: numbe
 
 /** What looks like a file extension at the end of a name (what `fileName` may keep). */
 const EXT = /\.[a-z0-9]{1,10}$/i;
+
+/**
+ * The manifest's name in the output directory. Kept here, not in manifest.ts, so this pure
+ * module imports no I/O (and manifest.ts, which needs `fileName`, forms no import cycle).
+ */
+export const MANIFEST = 'crew-manifest.jsonl';
 
 /** The files crew itself keeps in the output directory under names a row could take. */
 export const CREW_FILES: readonly string[] = [MANIFEST];

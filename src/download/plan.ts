@@ -62,8 +62,8 @@ export class Planner {
   }
 
   /** Whether that file is still there, whole: then the row is skipped. */
-  async stillThere(previous: { readonly file: string; readonly bytes: number }): Promise<boolean> {
-    return (await fileSize(join(this.#out, previous.file))) === previous.bytes;
+  stillThere(previous: { readonly file: string; readonly bytes: number }): boolean {
+    return fileSize(join(this.#out, previous.file)) === previous.bytes;
   }
 
   /**

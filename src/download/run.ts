@@ -95,7 +95,7 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
   const { plan, output } = stages;
   const started = performance.now();
   const previous = plan.finishedBefore(job, stem);
-  if (previous && (await plan.stillThere(previous))) return skippedLine(job, previous);
+  if (previous && plan.stillThere(previous)) return skippedLine(job, previous);
   const { first, published } = plan.fetchOnce(job.url, () => fetchFirst(job.url, stem, stages));
   const { outcome, path, writeError } = await published;
   const ms = Math.round((performance.now() - started) * 10) / 10;

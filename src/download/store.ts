@@ -3,7 +3,7 @@
  * final, the clean-up of what a killed run left behind, and the lock that keeps two runs
  * out of one directory.
  */
-import { constants } from 'node:fs';
+import { constants, lstatSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
@@ -76,13 +76,17 @@ export async function publishCopy(
   }
 }
 
-/** Size of a regular file at `path` (not following a symlink), or undefined. */
-export async function fileSize(path: string): Promise<number | undefined> {
+/**
+ * Size of a regular file at `path` (not following a symlink), or undefined. Synchronous: a
+ * re-run asks this of every finished row, and one lstat takes microseconds where a trip
+ * through libuv's thread pool took ~20 (a re-run of 100,000 rows spent 2 s of its 3 there).
+ */
+export function fileSize(path: string): number | undefined {
   try {
-    const info = await lstat(path);
-    return info.isFile() ? info.size : undefined;
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    return info?.isFile() ? info.size : undefined;
   } catch {
-    return undefined;
+    return undefined; // not there for us to see (EACCES, ENOTDIR, ...): fetch it again
   }
 }
 
