@@ -8,6 +8,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { KeyedTally, type LineRules } from './keyed.ts';
+import { INPUT_BYTES } from './line-scan.ts';
 import { lineEnd, Tally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 import { comparePaths, fileNameText, pathText } from './file-names.ts';
@@ -179,18 +180,23 @@ export async function scanRange(
     const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
     const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
     const tally = makeTally(top, rules, to - from);
-    // Read straight into the scanner's memory: no copy, and no garbage per chunk.
-    const input = tally.input;
-    for (let position = from; position < to;) {
-      const { bytesRead } = await handle.read(
-        input,
-        0,
-        Math.min(input.length, to - position),
-        position,
-      );
+    // Read straight into the scanner's memory (no copy, no garbage per chunk), into one of
+    // its two regions while the other is scanned: the next read is in flight on libuv's
+    // thread pool during each scan, instead of the scan waiting for every read.
+    const inputs = tally.inputs;
+    const read = (region: 0 | 1, position: number) =>
+      handle.read(inputs[region], 0, Math.min(INPUT_BYTES, to - position), position);
+    let region: 0 | 1 = 0;
+    let position = from;
+    let reading = position < to ? read(region, position) : undefined;
+    while (reading) {
+      const { bytesRead } = await reading;
       if (bytesRead === 0) break;
-      tally.pushInput(bytesRead);
       position += bytesRead;
+      const scanned = region;
+      region = region === 0 ? 1 : 0;
+      reading = position < to ? read(region, position) : undefined;
+      tally.pushInput(scanned, bytesRead);
     }
     tally.end();
     return finish(tally);

@@ -91,3 +91,27 @@ describe('scanRange on a file that is one long line', () => {
     });
   });
 });
+
+describe('scanRange across many reads (two input regions, filled while the other is scanned)', () => {
+  it('counts a file of many chunks exactly, every chunk boundary inside some line', async () => {
+    // ~3.5 MB: seven reads of INPUT_BYTES, lines of varying length so that each boundary
+    // falls mid-line, and every 1000th line from a new client.
+    const parts: string[] = [];
+    let total = 0;
+    for (let i = 0; total < 3.5e6; i++) {
+      const line = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255} - - [x] "GET /${'y'.repeat(i % 97)}" 200 1`;
+      parts.push(line);
+      total += line.length + 1;
+    }
+    const big = join(dir, 'big.log');
+    await writeFile(big, `${parts.join('\n')}\n`);
+    const result = await scanRange(
+      { file: 0, path: big, start: 0, end: total, gzip: false },
+      false,
+    );
+    expect(result.total).toBe(parts.length);
+    expect(result.malformed).toBe(0);
+    expect(result.ipv4.count).toBe(parts.length); // every line its own client
+    expect(result.bytes).toBe(total);
+  });
+});
