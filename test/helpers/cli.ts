@@ -129,8 +129,11 @@ export function collect(child: ChildProcess, options: CrewOptions = {}): Promise
  * Waits until process `pid` catches `signal` as crew does, so a test's signal means
  * "interrupt the work", not "kill a process still starting". Node itself catches SIGINT and
  * SIGTERM from its first instant (to restore the terminal, then die), so the SigCgt mask in
- * /proc alone says nothing: the process must also have run for 100 ms of CPU time, well past
- * Node's bootstrap (~40 ms) and into crew's entry, which holds signals from its first line.
+ * /proc alone says nothing: the process must also be well past Node's bootstrap (~40 ms of
+ * CPU) and into crew's entry, which holds signals from its first line. That is 100 ms of CPU
+ * time, or, for a command that starts in less and then waits on its input (a warm compile
+ * cache makes `logstats -` that quick), asleep at every look for the last 200 ms: Node's
+ * bootstrap never waits that long (it reads its files synchronously), crew's wait does.
  */
 export async function untilCatches(
   pid: number,
@@ -138,13 +141,16 @@ export async function untilCatches(
   timeoutMs = 20_000,
 ): Promise<void> {
   const bit = 1n << BigInt(signal === 'SIGINT' ? 1 : 14);
+  let asleep = 0;
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-    // utime and stime, in clock ticks (100 a second), after the command name in parentheses.
+    // The state, then utime and stime in clock ticks (100 a second), after the command name.
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    if (mask && (BigInt(`0x${mask}`) & bit) !== 0n && ticks >= 10) return;
+    asleep = fields[0] === 'S' ? asleep + 1 : 0;
+    const catches = mask !== undefined && (BigInt(`0x${mask}`) & bit) !== 0n;
+    if (catches && (ticks >= 10 || asleep >= 10)) return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`process ${pid} did not start catching ${signal}`);
