@@ -19,7 +19,10 @@ describe('one signal stops any command, whatever it waits on', () => {
       stdio: [input === 'pipe' ? 'pipe' : openSync(input, 'r'), 'pipe', 'pipe'],
     });
     const done = collect(child, { keepStdinOpen: true, timeoutMs: 15_000 });
-    await untilCatches(child.pid!, signal);
+    await untilCatches(child.pid!, signal).catch((error: unknown) => {
+      child.kill('SIGKILL'); // never leave it running after a failed test
+      throw error;
+    });
     await sleep(500); // started, and waiting on its input
     child.kill(signal);
     const run = await done;

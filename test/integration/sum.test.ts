@@ -121,12 +121,20 @@ describe('crew sum', () => {
       const done = collect(child);
       const pid = child.pid!;
       let workers: number[] = [];
-      // Child processes are visible with ps; threads and inline work live inside crew itself.
-      for (let i = 0; i < 100 && runtime === 'process' && workers.length < 2; i++) {
-        await sleep(100);
-        workers = childrenOf(pid);
+      try {
+        // Child processes are visible with ps; threads and inline work live inside crew.
+        for (let i = 0; i < 100 && runtime === 'process' && workers.length < 2; i++) {
+          await sleep(100);
+          workers = childrenOf(pid);
+        }
+        await untilCatches(pid, 'SIGINT');
+      } catch (error) {
+        // A sum of 1e15 left running would hold both cores for hours after the test.
+        for (const worker of [...workers, pid]) {
+          if (isAlive(worker)) process.kill(worker, 'SIGKILL');
+        }
+        throw error;
       }
-      await untilCatches(pid, 'SIGINT');
       await sleep(300);
       child.kill('SIGINT');
       const run = await done;
