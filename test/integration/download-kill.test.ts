@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, runCrew, spawnCrewOnTerminal } from '../helpers/cli.ts';
+import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
+
+let server: ImageServer;
+let dir: string;
+beforeAll(async () => {
+  server = await startImageServer();
+  dir = await mkdtemp(join(tmpdir(), 'crew-kill-'));
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const childrenOf = (pid: number): number[] => {
+  try {
+    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim())
+      .map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+};
+
+describe('download-csv killed with -9 mid-run', () => {
+  it('has every row its progress line called done in the manifest, and a re-run skips them', async () => {
+    const rows = 20_000;
+    const csv = join(dir, 'list.csv');
+    const out = join(dir, 'out');
+    await writeFile(
+      csv,
+      Array.from({ length: rows }, (_, i) => `${i},img${i},${server.url}/img/${i}`).join('\n'),
+    );
+    // Progress shows only on a terminal: run crew on one and read what it says it has done.
+    const script = spawnCrewOnTerminal(['download-csv', csv, '-o', out], 120);
+    const done = collect(script, { timeoutMs: 60_000 });
+    let reported = 0;
+    let killed = false;
+    script.stdout!.on('data', (chunk: Buffer) => {
+      for (const match of chunk.toString().matchAll(/(\d+) of \d+\+? rows/g)) {
+        reported = Math.max(reported, Number(match[1]));
+      }
+      if (!killed && reported >= 1000) {
+        killed = true;
+        for (const crew of childrenOf(script.pid!)) process.kill(crew, 'SIGKILL');
+      }
+    });
+    await done;
+    expect(killed).toBe(true);
+    expect(reported).toBeLessThan(rows); // killed before the end
+
+    const lines = (await readFile(join(out, 'crew-manifest.jsonl'), 'utf8'))
+      .split('\n')
+      .filter(Boolean);
+    const ok = lines.filter((line) => {
+      try {
+        return (JSON.parse(line) as { status: string }).status === 'ok';
+      } catch {
+        return false; // a line torn by the kill is not a row done
+      }
+    });
+    expect(ok.length).toBeGreaterThanOrEqual(reported);
+
+    const again = await runCrew(['download-csv', csv, '-o', out, '--json'], { timeoutMs: 60_000 });
+    expect(again.code).toBe(0);
+    const result = JSON.parse(again.stdout) as { ok: number; skipped: number; failed: number };
+    expect(result.skipped).toBeGreaterThanOrEqual(reported);
+    expect(result.ok + result.skipped).toBe(rows);
+    expect(result.failed).toBe(0);
+    // The temp files the killed run left are gone; every row has its file.
+    const names = await readdir(out);
+    expect(names.filter((name) => name.endsWith('.part'))).toEqual([]);
+    expect(names.filter((name) => /^img\d+\.png$/.test(name))).toHaveLength(rows);
+  });
+});
