@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -154,4 +154,16 @@ export async function untilCatches(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`process ${pid} did not start catching ${signal}`);
+}
+
+/** The processes whose parent is `pid` (crew's child-process workers, or crew under `script`). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.trim())
+      .map(Number);
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
 }

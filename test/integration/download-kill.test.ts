@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, runCrew, spawnCrewOnTerminal } from '../helpers/cli.ts';
+import { childrenOf, collect, runCrew, spawnCrewOnTerminal } from '../helpers/cli.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
 let server: ImageServer;
@@ -16,17 +15,6 @@ afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-const childrenOf = (pid: number): number[] => {
-  try {
-    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.trim())
-      .map(Number);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-};
 
 describe('download-csv killed with -9 mid-run', () => {
   it('has every row its progress line called done in the manifest, and a re-run skips them', async () => {

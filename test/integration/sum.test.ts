@@ -1,7 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { childrenOf, collect, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
 
 describe('crew sum', () => {
   it.each([
@@ -146,17 +145,6 @@ describe('crew sum', () => {
     },
   );
 });
-
-function childrenOf(pid: number): number[] {
-  try {
-    return execFileSync('ps', ['--ppid', String(pid), '-o', 'pid='], { encoding: 'utf8' })
-      .split('\n')
-      .filter((line) => line.trim())
-      .map(Number);
-  } catch {
-    return []; // ps exits 1 when there are none
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {
