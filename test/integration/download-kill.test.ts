@@ -25,13 +25,17 @@ describe('download-csv killed with -9 mid-run', () => {
       csv,
       Array.from({ length: rows }, (_, i) => `${i},img${i},${server.url}/img/${i}`).join('\n'),
     );
-    // Progress shows only on a terminal: run crew on one and read what it says it has done.
-    const script = spawnCrewOnTerminal(['download-csv', csv, '-o', out], 120);
+    // Progress shows only on a terminal, and not under CI=true (ora turns itself off): run
+    // crew on one, as a person would, and read what it says it has done.
+    const script = spawnCrewOnTerminal(['download-csv', csv, '-o', out], 120, {
+      env: { CI: undefined },
+    });
     const done = collect(script, { timeoutMs: 60_000 });
     let reported = 0;
     let killed = false;
     script.stdout!.on('data', (chunk: Buffer) => {
-      for (const match of chunk.toString().matchAll(/(\d+) of \d+\+? rows/g)) {
+      // The progress line ("1234 of 20000 rows (5000/s), ..."), not the final summary.
+      for (const match of chunk.toString().matchAll(/(\d+) of \d+\+? rows \(/g)) {
         reported = Math.max(reported, Number(match[1]));
       }
       if (!killed && reported >= 1000) {
