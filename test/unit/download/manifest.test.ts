@@ -89,6 +89,15 @@ describe('readManifest', () => {
   });
 });
 
+const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits (polling) until `done()` holds: a loaded machine may take its time, never 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (const deadline = Date.now() + 5000; !done(); await wait(2)) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the manifest');
+  }
+}
+
 describe('ManifestFile', () => {
   it('appends one JSON line per row after what is there, all on disk after close', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n`);
@@ -121,7 +130,7 @@ describe('ManifestFile', () => {
       });
     }
     expect(told).toEqual([]); // nothing is reported done before it is written
-    await new Promise((resolve) => setTimeout(resolve, BATCH_MS * 4));
+    await until(() => told.length === 3);
     expect(told).toEqual([1, 2, 3]);
     expect(onDisk).toEqual([3, 3, 3]); // one write for all three
     writer.write(badRowLine({ row: 4, url: '', error: 'x' }), () => told.push(4));
@@ -132,7 +141,6 @@ describe('ManifestFile', () => {
   it('goes on writing after a batch timer finds its lines already taken by a flush', async () => {
     const writer = await ManifestFile.open(path);
     const told: number[] = [];
-    const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     writer.write(badRowLine({ row: 1, url: '', error: 'x' }), () => told.push(1));
     // Due with the first batch's timer: row 2 arrives while row 1's write is in flight, so
     // that flush takes row 2 too, and row 2's own timer later finds nothing pending.
@@ -140,10 +148,11 @@ describe('ManifestFile', () => {
       () => writer.write(badRowLine({ row: 2, url: '', error: 'x' }), () => told.push(2)),
       BATCH_MS,
     );
-    await wait(BATCH_MS * 4);
+    await until(() => told.length === 2);
+    await wait(BATCH_MS * 2); // row 2's own timer fires, with nothing left to write
     writer.write(badRowLine({ row: 3, url: '', error: 'x' }), () => told.push(3));
-    await wait(BATCH_MS * 4);
-    expect(told).toEqual([1, 2, 3]); // written without waiting for close
+    await until(() => told.length === 3); // written without waiting for close
+    expect(told).toEqual([1, 2, 3]);
     await writer.close();
   });
 
