@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { defaultWorkers } from '../pool/runtime.ts';
 
 /**
  * Download defaults the CLI's help shows without loading the download code. Chosen by
@@ -17,4 +17,4 @@ export const DEFAULT_PER_HOST = 16;
  * runs each, alternated): 3000 x 20 KB in 0.88x the wall time and 0.77x the CPU; 100 x 2 MB
  * in the same wall time at 0.83x the CPU; and one V8 heap less in memory.
  */
-export const defaultDownloadWorkers = (): number => Math.max(1, availableParallelism() - 1);
+export const defaultDownloadWorkers = (): number => Math.max(1, defaultWorkers() - 1);

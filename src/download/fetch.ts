@@ -47,9 +47,15 @@ export interface FetchInput {
   readonly options: FetchOptions;
 }
 
+/** Where a whole body ended: under its final name, or why the rename there failed. */
+export type Placed =
+  | { readonly path: string }
+  /** The body could not be renamed to its final name (its temp file is gone). */
+  | { readonly writeError: { readonly message: string; readonly code: string | undefined } };
+
 /** What the parent reports for a URL, after every request and retry. */
 export type FetchOutcome =
-  | {
+  | ({
       readonly ok: true;
       readonly status: number;
       readonly bytes: number;
@@ -58,11 +64,7 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
-      /** Where the body now is, under its final name; absent when that rename failed. */
-      readonly path?: string;
-      /** Why the body could not be renamed to its final name (its temp file is gone). */
-      readonly writeError?: { readonly message: string; readonly code: string | undefined };
-    }
+    } & Placed)
   | {
       readonly ok: false;
       readonly status: number | undefined;
@@ -72,12 +74,15 @@ export type FetchOutcome =
       readonly output?: true;
     };
 
-type Fetched = Omit<Extract<FetchOutcome, { ok: true }>, 'ok' | 'attempts'>;
-type Received = Omit<Fetched, 'path' | 'writeError'>;
+/** What a request received, before it is placed. */
+type Received = Omit<
+  Extract<FetchOutcome, { ok: true }>,
+  'ok' | 'attempts' | 'path' | 'writeError'
+>;
 
 /** What one request in a worker gave. */
 export type RequestResult =
-  | ({ readonly kind: 'ok' } & Fetched)
+  | ({ readonly kind: 'ok' } & Received & Placed)
   /** A redirect to another origin: the parent follows it (with that origin's slot). */
   | {
       readonly kind: 'redirect';
@@ -174,9 +179,9 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   // Not AbortSignal.timeout: its timer lives on (held weakly, freed only by a full GC) for
   // the whole --max-time after the request ended, so every request's signal and timer were
   // promoted to the old generation; a million rows grew each worker's heap by hundreds of MB.
-  const timer = new AbortController();
-  const deadline = timer.signal;
-  const clock = setTimeout(() => timer.abort(new Error('--max-time')), input.options.maxTimeMs);
+  const expiry = new AbortController();
+  const deadline = expiry.signal;
+  const clock = setTimeout(() => expiry.abort(new Error('--max-time')), input.options.maxTimeMs);
   const body: { file?: BodyFile } = {};
   try {
     const done = await attempt(input, visited, deadline, body);
@@ -216,10 +221,7 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
  * quick system call on this worker's own thread, where an awaited rename in the parent cost
  * a round trip through libuv's thread pool per file (the parent's busiest call).
  */
-function place(
-  input: FetchInput,
-  contentExt: string,
-): Pick<Fetched, 'path'> | Pick<Fetched, 'writeError'> {
+function place(input: FetchInput, contentExt: string): Placed {
   const path = join(dirname(input.tempPath), fileName(input.stem, input.ext ?? contentExt));
   try {
     // rename replaces a symlink planted at the final name rather than following it.

@@ -77,8 +77,8 @@ export class Fetcher {
     for (let attempts = 1; ; attempts++) {
       const result = await this.#follow(target, into);
       if (result.kind === 'ok') {
-        const { status, bytes, sha256, contentType, ext, finalUrl, path, writeError } = result;
-        const placed = path !== undefined ? { path } : writeError ? { writeError } : {};
+        const { status, bytes, sha256, contentType, ext, finalUrl } = result;
+        const placed = 'path' in result ? { path: result.path } : { writeError: result.writeError };
         return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts, ...placed };
       }
       if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {

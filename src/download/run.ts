@@ -125,8 +125,8 @@ async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Pu
   const tempPath = stages.output.tempPath();
   const outcome = await stages.fetcher.fetch(url, { tempPath, stem, ext: stages.plan.ext });
   if (!outcome.ok) return { outcome };
-  if (outcome.path !== undefined) return { outcome, path: outcome.path };
-  const { message, code } = outcome.writeError ?? { message: 'not placed', code: undefined };
+  if ('path' in outcome) return { outcome, path: outcome.path };
+  const { message, code } = outcome.writeError;
   return { outcome, writeError: Object.assign(new Error(message), { code }) };
 }
 

@@ -5,8 +5,7 @@
  * files named as crew names them.
  */
 import { basename, isAbsolute } from 'node:path';
-import { MANIFEST } from '../download/manifest.ts';
-import { fileName } from '../download/names.ts';
+import { fileName, MANIFEST } from '../download/names.ts';
 
 type Check = (input: Record<string, unknown>) => string | undefined;
 

@@ -39,6 +39,7 @@ const ok: FetchOutcome = {
   ext: 'png',
   attempts: 1,
   finalUrl: 'http://x.test/final',
+  path: '/out/cat.png',
 };
 
 describe('Planner', () => {
