@@ -17,6 +17,9 @@ import { CsvRows } from './read.ts';
 import { Tally } from './report.ts';
 import type { Job } from './rows.ts';
 
+/** Ctrl-C ended the run (its message is built once the manifest is closed). */
+const INTERRUPTED = Symbol('interrupted');
+
 interface Stages {
   readonly plan: Planner;
   readonly fetcher: Fetcher;
@@ -68,11 +71,7 @@ export async function runDownload(
     }
     await inFlight.all();
   } catch (error) {
-    failure = signal.aborted
-      ? tally.interrupted()
-      : stop.signal.aborted
-        ? stop.signal.reason
-        : error;
+    failure = signal.aborted ? INTERRUPTED : stop.signal.aborted ? stop.signal.reason : error;
   } finally {
     rows.close();
     await fetcher?.destroy();
@@ -80,6 +79,8 @@ export async function runDownload(
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
   }
+  // Counted after close: the lines it wrote last are rows done too.
+  if (failure === INTERRUPTED) throw tally.interrupted();
   if (failure instanceof OutputError) throw tally.stopped(failure);
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- whatever a stage threw
   if (failure !== undefined) throw failure;
