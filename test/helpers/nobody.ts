@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 
 /** The unprivileged user tests act as: another local user, or a victim without rights. */
 export const NOBODY = 65534;
@@ -14,17 +14,28 @@ const setpriv =
     .map((dir) => join(dir, 'setpriv'))
     .find((path) => existsSync(path)) ?? 'setpriv';
 
-/** Starts `command` as uid/gid 65534 with no supplementary groups. */
+const asNobody = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+
+/**
+ * Starts `command` as uid/gid 65534 with no supplementary groups. The program it runs (the
+ * binary, or node and bin/crew.js) must be readable by that user: a checkout under a 0700
+ * directory (what `mktemp -d` makes) is not, and would fail the test with Node's own
+ * "Cannot find module" instead of saying why.
+ */
 export function spawnAsNobody(
   command: string,
   args: readonly string[],
   options: SpawnOptions,
 ): ChildProcess {
-  return spawn(
-    setpriv,
-    [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', command, ...args],
-    options,
-  );
+  for (const program of [command, ...args.filter((arg) => arg.endsWith('.js'))]) {
+    if (!isAbsolute(program) || !existsSync(program)) continue;
+    if (spawnSync(setpriv, [...asNobody, 'test', '-r', program]).status !== 0) {
+      throw new Error(
+        `uid ${NOBODY} cannot read ${program}: put the checkout where other users can reach it (no 0700 directory above it)`,
+      );
+    }
+  }
+  return spawn(setpriv, [...asNobody, command, ...args], options);
 }
 
 /**
