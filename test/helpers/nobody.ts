@@ -17,8 +17,8 @@ const setpriv =
 const asNobody = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
 
 /**
- * Starts `command` as uid/gid 65534 with no supplementary groups. The program it runs (the
- * binary, or node and bin/crew.js) must be readable by that user: a checkout under a 0700
+ * Starts `command` as uid/gid 65534 with no supplementary groups. A script it runs (node's
+ * bin/crew.js) must be readable by that user: a checkout under a 0700
  * directory (what `mktemp -d` makes) is not, and would fail the test with Node's own
  * "Cannot find module" instead of saying why.
  */
@@ -27,11 +27,12 @@ export function spawnAsNobody(
   args: readonly string[],
   options: SpawnOptions,
 ): ChildProcess {
-  for (const program of [command, ...args.filter((arg) => arg.endsWith('.js'))]) {
-    if (!isAbsolute(program) || !existsSync(program)) continue;
-    if (spawnSync(setpriv, [...asNobody, 'test', '-r', program]).status !== 0) {
+  // setpriv execs the command while it still holds root's capabilities, so only what the
+  // started process reads as that user can fail: the script node is given.
+  for (const script of args.filter((arg) => arg.endsWith('.js') && isAbsolute(arg))) {
+    if (spawnSync(setpriv, [...asNobody, 'test', '-r', script]).status !== 0) {
       throw new Error(
-        `uid ${NOBODY} cannot read ${program}: put the checkout where other users can reach it (no 0700 directory above it)`,
+        `uid ${NOBODY} cannot read ${script}: put the checkout where other users can reach it (no 0700 directory above it)`,
       );
     }
   }
