@@ -85,13 +85,16 @@ export class Planner {
 /**
  * The most recent URLs and what fetching each gave. A repeat of a URL forgotten long ago is
  * fetched again (still correct, one more request), and memory stays bounded on any CSV.
- * A settled URL is kept as the small value later rows need, not as a promise.
+ * A settled URL is kept as the small value later rows need, not as a promise; a failure as
+ * the number of its entry in a table of the distinct failures, since a long CSV of dead
+ * links repeats a handful of them (two objects a URL were half of the parent's live heap at
+ * 100,000 failing rows, and V8 grows its heap to a multiple of what is live).
  */
 class UrlMemory {
   readonly #max: number;
-  readonly #byUrl = new Map<string, Promise<Published> | Published>();
-  /** One copy of each failure's text: every failure arrives as its own cloned string. */
-  readonly #reasons = new Map<string, string>();
+  readonly #byUrl = new Map<string, Promise<Published> | Published | number>();
+  readonly #failures: Published[] = [];
+  readonly #failureNumbers = new Map<string, number>();
 
   constructor(max: number) {
     this.#max = max;
@@ -99,7 +102,8 @@ class UrlMemory {
 
   get(url: string): Promise<Published> | undefined {
     const known = this.#byUrl.get(url);
-    return known === undefined || known instanceof Promise ? known : Promise.resolve(known);
+    if (known === undefined || known instanceof Promise) return known;
+    return Promise.resolve(typeof known === 'number' ? this.#failures[known]! : known);
   }
 
   remember(url: string, published: Promise<Published>): void {
@@ -114,13 +118,21 @@ class UrlMemory {
     );
   }
 
-  /** What later rows need of a settled fetch: no redirect target, a shared failure text. */
-  #compact(settled: Published): Published {
+  /** What later rows need of a settled fetch: no redirect target; a failure's number. */
+  #compact(settled: Published): Published | number {
     const { outcome } = settled;
     if (outcome.ok) return { ...settled, outcome: { ...outcome, finalUrl: '' } };
-    if (this.#reasons.size > 1000) this.#reasons.clear();
-    let error = this.#reasons.get(outcome.error);
-    if (error === undefined) this.#reasons.set(outcome.error, (error = outcome.error));
-    return { outcome: { ...outcome, error } };
+    const key = `${outcome.status}\0${outcome.attempts}\0${outcome.output}\0${outcome.error}`;
+    let number = this.#failureNumbers.get(key);
+    if (number === undefined) {
+      // Past this many distinct failures (texts that name each URL), they are kept as is.
+      if (this.#failures.length >= MAX_DISTINCT_FAILURES) return { outcome };
+      number = this.#failures.push({ outcome }) - 1;
+      this.#failureNumbers.set(key, number);
+    }
+    return number;
   }
 }
+
+/** Distinct failures (status, attempts and text) the URL memory keeps one copy of. */
+const MAX_DISTINCT_FAILURES = 1000;

@@ -102,6 +102,29 @@ describe('Planner', () => {
     expect(fetches).toBe(2);
   });
 
+  it("gives a later row its URL's own failure, however many distinct failures there were", async () => {
+    const plan = planner();
+    const failure = (i: number): Published => ({
+      outcome: {
+        ok: false,
+        status: i % 2 ? 404 : undefined,
+        error: `e${i % 1500}`,
+        attempts: 1 + (i % 3),
+      },
+    });
+    // Past the table of distinct failures (1000), the rest are kept whole: still exact.
+    const urls = Array.from({ length: 3000 }, (_, i) => `http://x.test/${i}`);
+    await Promise.all(
+      urls.map((url, i) => plan.fetchOnce(url, () => Promise.resolve(failure(i))).published),
+    );
+    const never = (): Promise<Published> => Promise.reject(new Error('fetched again'));
+    for (const i of [0, 1, 2, 999, 1000, 1499, 1500, 2999]) {
+      const again = plan.fetchOnce(urls[i]!, never);
+      expect(again.first).toBe(false);
+      expect(await again.published).toEqual(failure(i));
+    }
+  });
+
   it('remembers only the most recent URLs: an old repeat is fetched again', () => {
     const plan = planner({}, 2);
     let fetches = 0;
