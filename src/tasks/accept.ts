@@ -77,6 +77,7 @@ const FETCH_OPTIONS = [
   'locationTrusted',
   'anyType',
   'backoffMs',
+  'stacks',
 ] as const;
 
 const FETCH_INPUT = ['url', 'tempPath', 'stem', 'ext', 'headers', 'visited', 'options'] as const;
@@ -123,11 +124,12 @@ const checkDownload: Check = (input) => {
           ? 'fetch options must be whole numbers'
           : typeof options['anyType'] !== 'boolean' ||
               typeof options['locationTrusted'] !== 'boolean' ||
+              typeof options['stacks'] !== 'boolean' ||
               !isHeaders(options['headers']) ||
               !isHeaders(input['headers']) ||
               !Array.isArray(visited) ||
               !visited.every((v) => typeof v === 'string')
-            ? 'anyType and locationTrusted must be booleans, headers and visited strings'
+            ? 'anyType, locationTrusted and stacks must be booleans, headers and visited strings'
             : undefined)
   );
 };

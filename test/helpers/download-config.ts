@@ -33,6 +33,7 @@ export function downloadConfig(
       maxBytes: 1 << 20,
       headers: { 'user-agent': 'crew-test' },
       locationTrusted: false,
+      stacks: true,
       anyType: false,
       backoffMs: 10,
     },

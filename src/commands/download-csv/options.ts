@@ -107,6 +107,7 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
       locationTrusted: args.locationTrusted ?? false,
       anyType: args.anyType ?? false,
       backoffMs: backoff * 1000,
+      stacks: common.debug || common.runtime === 'inline',
     },
   };
 }

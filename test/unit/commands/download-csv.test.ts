@@ -82,3 +82,14 @@ describe('--workers', () => {
     expect(toDownloadConfig({ csv: 'a.csv', workers: 3 }).workers).toBe(3);
   });
 });
+
+describe('stack traces in download workers', () => {
+  // A worker's failures come back as reasons; stacks cost each refused connection three.
+  it.each([
+    ['off by default', {}, false],
+    ['kept with --debug', { debug: true }, true],
+    ['kept inline, where the worker is crew itself', { runtime: 'inline' }, true],
+  ] as const)('%s', (_, args, stacks) => {
+    expect(toDownloadConfig({ csv: 'a.csv', ...args }).fetch.stacks).toBe(stacks);
+  });
+});

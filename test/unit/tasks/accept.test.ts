@@ -9,6 +9,7 @@ const fetchOptions = {
   perHost: 8,
   headers: { 'user-agent': 'x' },
   locationTrusted: false,
+  stacks: false,
   anyType: false,
   backoffMs: 500,
 };
@@ -89,7 +90,12 @@ describe('acceptTask', () => {
     [
       'downloadUrl',
       { ...download, options: { ...fetchOptions, headers: { a: 1 } } },
-      'anyType and locationTrusted must be booleans, headers and visited strings',
+      'anyType, locationTrusted and stacks must be booleans, headers and visited strings',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, stacks: 'no' } },
+      'anyType, locationTrusted and stacks must be booleans, headers and visited strings',
     ],
     [
       'downloadUrl',
