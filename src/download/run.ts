@@ -135,7 +135,7 @@ async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Pu
  * Rows in flight (fetching, or waiting on a URL another row fetches). Reading pauses at the
  * limit, so memory does not grow with the CSV.
  */
-class InFlight {
+export class InFlight {
   readonly #limit: number;
   readonly #onError: (error: unknown) => void;
   readonly #tasks = new Set<Promise<void>>();
@@ -149,27 +149,36 @@ class InFlight {
     this.#onError = onError;
   }
 
-  /** Adds a row's task; resolves once there is room for another row. */
+  /**
+   * Adds a row's task; resolves once there is room for another row, and rejects (with the
+   * first failure) once a row has failed.
+   */
   async add(task: Promise<void>): Promise<void> {
-    const tracked = task.finally(() => {
-      this.#tasks.delete(tracked);
-      const wake = this.#wake;
-      this.#wake = undefined;
-      wake?.();
-    });
-    // A row that fails while the reader waits on stdin leaves the set before anyone awaits
-    // it: kept here (not an unhandled rejection), and told to `onError` at once.
-    void tracked.catch((error: unknown) => {
-      this.#failure ??= { error };
-      this.#onError(error);
-    });
+    const tracked: Promise<void> = task.then(
+      () => this.#leave(tracked),
+      // A row that fails while the reader waits on stdin is kept here (not an unhandled
+      // rejection), and told to `onError` at once.
+      (error: unknown) => {
+        this.#failure ??= { error };
+        this.#onError(error);
+        this.#leave(tracked);
+      },
+    );
     this.#tasks.add(tracked);
     // Not Promise.race over the set: that hangs a reaction on every row in flight for each
     // row read, and the reactions live as long as the slowest row (a million rows at 64 in
     // flight made tens of millions of them, most promoted to the old generation).
-    while (this.#tasks.size >= this.#limit) {
+    while (this.#tasks.size >= this.#limit && !this.#failure) {
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  #leave(tracked: Promise<void>): void {
+    this.#tasks.delete(tracked);
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
   }
 
   /** Every row finished; rejects with the first that failed. */
@@ -180,6 +189,6 @@ class InFlight {
 
   /** Every row settled, however (after an abort). */
   async settled(): Promise<void> {
-    await Promise.allSettled(this.#tasks);
+    await Promise.all(this.#tasks);
   }
 }
