@@ -166,8 +166,8 @@ export class InFlight {
     );
     this.#tasks.add(tracked);
     // Not Promise.race over the set: that hangs a reaction on every row in flight for each
-    // row read, and the reactions live as long as the slowest row (a million rows at 64 in
-    // flight made tens of millions of them, most promoted to the old generation).
+    // row read (64 a row at the default limit), and a stalled row keeps one for every row
+    // read while it stalls.
     while (this.#tasks.size >= this.#limit && !this.#failure) {
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
@@ -183,11 +183,11 @@ export class InFlight {
 
   /** Every row finished; rejects with the first that failed. */
   async all(): Promise<void> {
-    await Promise.all(this.#tasks);
+    await this.settled();
     if (this.#failure) throw this.#failure.error;
   }
 
-  /** Every row settled, however (after an abort). */
+  /** Every row settled, however (after an abort). Tracked rows never reject. */
   async settled(): Promise<void> {
     await Promise.all(this.#tasks);
   }
