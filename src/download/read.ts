@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { parse, type Options as ParseOptions } from 'csv-parse/sync';
+import { reasonOf } from '../errors.ts';
 import { LineCutter, MARK, OVERSIZED } from './csv-lines.ts';
 import { AUTO_ENCODING, detectEncoding } from './encoding.ts';
 import { InputError } from './errors.ts';
@@ -194,6 +195,10 @@ function asInputError(error: unknown, csv: string): unknown {
   if (code === 'ENOENT' && csv !== '-') return new InputError(`cannot read ${csv}: no such file`);
   if (code?.startsWith('CSV_')) {
     return new InputError(`${csv} is not valid CSV: ${(error as Error).message}`);
+  }
+  // The system's other refusals (EACCES, EIO): still a failed run, but one that names the file.
+  if (csv !== '-' && code !== undefined && /^E[A-Z]+$/.test(code)) {
+    return new Error(`cannot read ${csv}: ${reasonOf(error)}`, { cause: error });
   }
   return error;
 }

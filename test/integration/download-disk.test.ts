@@ -141,6 +141,27 @@ describe('download-csv and the disk', () => {
     expect(run.stdout).toBe('');
   });
 
+  it('as a user who may not read the CSV: names it in one line, exit 1', async () => {
+    const list = await csv('unreadable', 2, 1);
+    await chmod(list, 0o600);
+    const out = join(dir, 'for-all');
+    await mkdir(out);
+    await chmod(out, 0o777);
+    const tmp = join(dir, 'tmp-csv');
+    await mkdir(tmp);
+    await chmod(tmp, 0o1777);
+    const [command, prefix] = crewCommand();
+    const run = await collect(
+      spawnAsNobody(command, [...prefix, 'download-csv', list, '-o', out], {
+        env: { ...process.env, ...env, NO_COLOR: '1', HOME: '/nonexistent', TMPDIR: tmp },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }),
+    );
+    expect(run.stderr).toBe(`crew: cannot read ${list}: permission denied\n`);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+  });
+
   it('refuses a manifest planted as a link, before downloading anything', async () => {
     const list = await csv('planted', 2, 1);
     const out = join(dir, 'shared');
