@@ -3,16 +3,18 @@
  * temp files a killed run left) and reads what an earlier run finished, hands out temp names
  * (a worker writes a body there and renames it to its final name: fetch.ts), gives each
  * later row with the same URL its own copy, and appends one manifest line per finished row.
+ * It keeps the temp names still out, so at its end it removes what a killed worker or an
+ * aborted fetch left without listing the directory.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { reasonOf } from '../errors.ts';
 import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
-import { lockOut, prepareOut, publishCopy, removeTemps, tempPath } from './store.ts';
+import { lockOut, publishCopy, removeLeftovers, tempPath, type Lock } from './store.ts';
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {
@@ -31,19 +33,21 @@ export class Output {
   /** The rows an earlier run finished (none with `force`): the planner skips them. */
   readonly done: Done;
   readonly #manifest: ManifestFile;
-  readonly #unlock: () => Promise<void>;
-  /** Names this run's temp files, so the clean-up at the end removes only its own. */
+  readonly #lock: Lock;
+  /** Names this run's temp files apart from any other run's. */
   readonly #runId = randomBytes(4).toString('hex');
+  /** Temp paths handed out whose file may still exist (no outcome came back for them). */
+  readonly #temps = new Set<string>();
 
   private constructor(
     out: string,
-    parts: { cleaned: number; done: Done; manifest: ManifestFile; unlock: () => Promise<void> },
+    parts: { cleaned: number; done: Done; manifest: ManifestFile; lock: Lock },
   ) {
     this.out = out;
     this.cleaned = parts.cleaned;
     this.done = parts.done;
     this.#manifest = parts.manifest;
-    this.#unlock = parts.unlock;
+    this.#lock = parts.lock;
   }
 
   /**
@@ -51,30 +55,42 @@ export class Output {
    * opens the manifest and reads it. OutputError when `out` cannot be used.
    */
   static async open(out: string, force: boolean): Promise<Output> {
-    let unlock: (() => Promise<void>) | undefined;
+    let lock: Lock | undefined;
     try {
       // The lock comes before the clean-up: a live run's temp files are not leftovers.
       await mkdir(out, { recursive: true });
-      unlock = await lockOut(out);
-      const cleaned = await prepareOut(out);
+      lock = await lockOut(out);
+      const cleaned = lock.tookOver ? await removeLeftovers(out) : 0;
       const manifest = await ManifestFile.open(join(out, MANIFEST));
       const done = force ? new DoneRows() : await manifest.done();
-      return new Output(out, { cleaned, done, manifest, unlock });
+      return new Output(out, { cleaned, done, manifest, lock });
     } catch (error) {
-      await unlock?.();
+      await lock?.release();
       if (error instanceof OutputError) throw error;
       throw new OutputError(`cannot use ${out}: ${reasonOf(error)}`, { cause: error });
     }
   }
 
-  /** A fresh, unguessable temp path in the output directory for a body on its way in. */
+  /**
+   * A fresh, unguessable temp path in the output directory for a body on its way in. Give
+   * it back with `returned` once the fetch's outcome says the file was renamed or removed.
+   */
   tempPath(): string {
-    return tempPath(this.out, this.#runId);
+    const path = tempPath(this.out, this.#runId);
+    this.#temps.add(path);
+    return path;
+  }
+
+  /** The fetch into `path` came back: its temp file is renamed or removed. */
+  returned(path: string): void {
+    this.#temps.delete(path);
   }
 
   /** Gives a later row with the same URL its own file `name`, a copy of `source`. */
   async copy(source: string, name: string): Promise<void> {
-    await publishCopy(this.out, source, this.tempPath(), name);
+    const temp = this.tempPath();
+    await publishCopy(this.out, source, temp, name);
+    this.returned(temp);
   }
 
   /** Appends a finished row's line to the manifest; `onWritten` hears when it is written. */
@@ -83,16 +99,23 @@ export class Output {
   }
 
   /**
-   * Flushes the manifest, removes this run's temp files (a killed worker leaves some) and
-   * releases the lock. Throws OutputError if manifest lines could not be written.
+   * Flushes the manifest, removes the temp files whose fetch never came back (a killed
+   * worker, an aborted run) and releases the lock. Throws OutputError if manifest lines
+   * could not be written.
    */
   async close(): Promise<void> {
     try {
       await this.#manifest.close();
     } finally {
       // A vanished or full --out must not hide the error that stopped the run.
-      await removeTemps(this.out, this.#runId).catch(() => undefined);
-      await this.#unlock().catch(() => undefined);
+      const removed = await Promise.allSettled(
+        [...this.#temps].map((path) => rm(path, { force: true })),
+      );
+      // One that could not be removed is a leftover: keeping the lock (its process will be
+      // gone) makes the next run search the directory for it.
+      if (removed.every((r) => r.status === 'fulfilled')) {
+        await this.#lock.release().catch(() => undefined);
+      }
     }
   }
 }

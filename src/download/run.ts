@@ -125,6 +125,8 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
 async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Published> {
   const tempPath = stages.output.tempPath();
   const outcome = await stages.fetcher.fetch(url, { tempPath, stem, ext: stages.plan.ext });
+  // An outcome means the worker renamed or removed the temp file; a rejection leaves it out.
+  stages.output.returned(tempPath);
   if (!outcome.ok) return { outcome };
   if ('path' in outcome) return { outcome, path: outcome.path };
   const { message, code } = outcome.writeError;

@@ -2,11 +2,16 @@
  * The output directory: temporary names for bodies in flight, the rename that makes a file
  * final, the clean-up of what a killed run left behind, and the lock that keeps two runs
  * out of one directory.
+ *
+ * Temp files outlive a run only when the run never reached its end (kill -9, a crash), and
+ * such a run leaves its lock behind. So the directory is searched for leftovers only when a
+ * dead run's lock is taken over: listing a finished million-row job's directory took 0.7 s
+ * and 160 MB on every re-run, to find nothing.
  */
 import { constants, lstatSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { copyFile, lstat, open, opendir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const TEMP = /^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/;
@@ -32,17 +37,15 @@ export function tempPath(out: string, runId: string): string {
   return join(out, `.crew-${runId}-${name}.part`);
 }
 
-/** Creates `out` and removes temp files an earlier, killed run left; returns how many. */
-export async function prepareOut(out: string): Promise<number> {
-  await mkdir(out, { recursive: true });
-  return removeTemps(out);
-}
-
-/** Removes the temp files in `out` of run `runId` (of any run without it); returns how many. */
-export async function removeTemps(out: string, runId?: string): Promise<number> {
-  const leftovers = (await readdir(out)).filter(
-    (name) => TEMP.test(name) && (runId === undefined || name.startsWith(`.crew-${runId}-`)),
-  );
+/**
+ * Removes the temp files in `out` that killed runs left; returns how many. The directory is
+ * read as a stream, so a million files cost no more memory than a few.
+ */
+export async function removeLeftovers(out: string): Promise<number> {
+  const leftovers: string[] = [];
+  for await (const entry of await opendir(out, { bufferSize: 1024 })) {
+    if (TEMP.test(entry.name)) leftovers.push(entry.name);
+  }
   await Promise.all(leftovers.map((name) => rm(join(out, name), { force: true })));
   return leftovers.length;
 }
@@ -107,12 +110,18 @@ export async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<voi
   }
 }
 
+/** A held lock: whether it was taken over from a run that died, and how to release it. */
+export interface Lock {
+  /** A dead run held it: that run may have left temp files. */
+  readonly tookOver: boolean;
+  readonly release: () => Promise<void>;
+}
+
 /**
  * Takes `out`'s lock for this process: refuses (with the other process's id) while another
  * live crew holds it, and takes over a lock whose process is gone (a run killed with -9).
- * Returns the function that releases it.
  */
-export async function lockOut(out: string): Promise<() => Promise<void>> {
+export async function lockOut(out: string): Promise<Lock> {
   const path = join(out, LOCK);
   for (let tries = 0; ; tries++) {
     try {
@@ -120,7 +129,7 @@ export async function lockOut(out: string): Promise<() => Promise<void>> {
       const file = await open(path, 'wx', 0o644);
       await file.writeFile(`${process.pid}\n`);
       await file.close();
-      return () => rm(path, { force: true });
+      return { tookOver: tries > 0, release: () => rm(path, { force: true }) };
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST' || tries > 0) throw error;
     }

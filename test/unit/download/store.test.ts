@@ -18,10 +18,9 @@ import {
   fileSize,
   lockOut,
   LOCK,
-  prepareOut,
   publish,
   publishCopy,
-  removeTemps,
+  removeLeftovers,
   tempPath,
   writeAll,
 } from '../../../src/download/store.ts';
@@ -41,12 +40,7 @@ describe('store', () => {
     for (const name of names) expect(name).toMatch(/\/\.crew-ab12-[0-9a-f]{16}\.part$/);
   });
 
-  it('creates the output directory (and its parents)', async () => {
-    expect(await prepareOut(join(out, 'a', 'b'))).toBe(0);
-    expect((await lstat(join(out, 'a', 'b'))).isDirectory()).toBe(true);
-  });
-
-  it('removes temp files left behind: all of them, or one run’s', async () => {
+  it('removes the temp files of any run, and nothing else', async () => {
     await mkdir(out);
     const names = [
       '.crew-aa-0f.part',
@@ -57,15 +51,19 @@ describe('store', () => {
       '.crew-aa-1e.part.png',
     ];
     for (const name of names) await writeFile(join(out, name), 'x');
-    expect(await removeTemps(out, 'aa')).toBe(2);
-    expect((await readdir(out)).sort()).toEqual([
-      '.crew-aa-1e.part.png',
-      '.crew-bb-0d.part',
-      '.crew-x.part',
-      'a.png',
-    ]);
-    expect(await prepareOut(out)).toBe(1);
+    expect(await removeLeftovers(out)).toBe(3);
     expect((await readdir(out)).sort()).toEqual(['.crew-aa-1e.part.png', '.crew-x.part', 'a.png']);
+  });
+
+  it('finds leftovers among thousands of files, read as a stream', async () => {
+    await mkdir(out);
+    const leftovers = new Set([17, 1500, 2999]);
+    const names = Array.from({ length: 3000 }, (_, i) =>
+      leftovers.has(i) ? `.crew-dead-${i}.part` : `${i}.png`,
+    );
+    await Promise.all(names.map((name) => writeFile(join(out, name), '')));
+    expect(await removeLeftovers(out)).toBe(3);
+    expect((await readdir(out)).length).toBe(2997);
   });
 
   it('publishes by rename, replacing a symlink at the final name instead of following it', async () => {
@@ -120,11 +118,16 @@ describe('store', () => {
     await expect(lockOut(out)).rejects.toThrow(`another crew (process ${other.pid})`);
     other.kill('SIGKILL');
     await once(other, 'exit');
-    // Its process is gone (as after kill -9): the lock is taken over.
-    const unlock = await lockOut(out);
+    // Its process is gone (as after kill -9): the lock is taken over, and says so.
+    const lock = await lockOut(out);
+    expect(lock.tookOver).toBe(true);
     expect(await readFile(join(out, LOCK), 'utf8')).toBe(`${process.pid}\n`);
-    await unlock();
+    await lock.release();
     expect(await readdir(out)).toEqual([]);
+    // A lock released by its run is no takeover: that run left nothing to search for.
+    const fresh = await lockOut(out);
+    expect(fresh.tookOver).toBe(false);
+    await fresh.release();
   });
 
   it('sizes regular files only', async () => {
