@@ -17,6 +17,23 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  * nothing usable is left.
  */
 export function safeStem(name: string, maxBytes = MAX_NAME_BYTES): string {
+  // Most names are plain ASCII that the rules leave alone, and one regex can say so: the
+  // rules one by one cost a million-row CSV ~2 us and ~1 KB of garbage a row.
+  if (name.length <= maxBytes && PLAIN.test(name) && !RESERVED_START.test(name)) return name;
+  return applyRules(name, maxBytes);
+}
+
+/**
+ * Printable ASCII with none of the characters the rules replace, no space or dot at either
+ * end, and no run of spaces: a name `applyRules` returns as it is (unless it is reserved).
+ */
+const PLAIN =
+  // eslint-disable-next-line no-control-regex
+  /^[^\x00-\x20\x7f-\uffff/\\<>:"|?*.](?:(?! {2})[^\x00-\x1f\x7f-\uffff/\\<>:"|?*])*(?<![ .])$/;
+const RESERVED_START = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)/i;
+
+/** The rules of `safeStem` applied one by one; exported so tests can hold the shortcut to them. */
+export function applyRules(name: string, maxBytes = MAX_NAME_BYTES): string {
   let stem = name
     .normalize('NFC')
     // eslint-disable-next-line no-control-regex
@@ -54,8 +71,9 @@ export function stemFor(job: { name: string; id: string; url: string; row: numbe
       return '';
     }
   };
-  for (const candidate of [job.name, job.id, fromUrl()]) {
-    const stem = safeStem(candidate);
+  // The URL is parsed only when name and id give nothing: most rows have a name.
+  for (const candidate of [() => job.name, () => job.id, fromUrl]) {
+    const stem = safeStem(candidate());
     if (stem !== '' && !/^_+$/.test(stem)) return stem;
   }
   return `row-${job.row}`;

@@ -5,6 +5,7 @@ import {
   Fingerprints,
   MAX_NAME_BYTES,
   NameBook,
+  applyRules,
   safeStem,
   stemFor,
 } from '../../../src/download/names.ts';
@@ -48,6 +49,25 @@ describe('safeStem', () => {
     expect(stem).toBe(expected);
     expect(Buffer.byteLength(stem)).toBeLessThanOrEqual(MAX_NAME_BYTES);
     expect(stem.includes('\ufffd')).toBe(false);
+  });
+
+  it('takes its shortcut only for names the rules would leave as they are', () => {
+    // Characters each rule acts on, and plain ones, in random names (seeded: repeatable).
+    const alphabet = [...'aZ09 .-_~,;()[]', ' ', '  '].concat(
+      ['/', '\\', '<', ':', '"', '|', '?', '*', '\t', '\n', '\u0000', '\u007f', '\u0085'],
+      ['\u00a0', '\u2028', '\ufeff', 'é', 'e\u0301', '🐱', 'CON', 'nul', 'com1', 'LPT9', '..'],
+    );
+    let seed = 42;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 20_000; i++) {
+      let name = '';
+      for (let n = random(12); n > 0; n--) name += alphabet[random(alphabet.length)];
+      const max = random(4) === 0 ? 1 + random(8) : MAX_NAME_BYTES;
+      expect([name, safeStem(name, max)]).toEqual([name, applyRules(name, max)]);
+    }
   });
 
   it('capBytes keeps whole graphemes', () => {
