@@ -1,11 +1,13 @@
 /**
- * Cutting CSV text into lines before the CSV parser sees it. Every line ending (CRLF, LF or a
- * lone CR, in any mix) ends a row, and a row is given out as soon as its line ending arrives.
+ * Cutting CSV text into lines before the CSV parser sees it, and parsing whole lines. Every
+ * line ending (CRLF, LF or a lone CR, in any mix) ends a row, and a row is given out as soon
+ * as its line ending arrives.
  * A line whose quotes do not balance, or that grows past the cap, becomes a marker line that
  * the reader reports as that row's failure; the next line starts afresh. So a quoted field
  * cannot span lines: in a list of URLs a stray quote is far likelier than a name with a
  * newline in it, and one stray quote must not swallow the rest of the file. Pure.
  */
+import { parse, type Options as ParseOptions } from 'csv-parse/sync';
 
 /** The longest row, in characters: past it the row fails and the rest of its line is dropped. */
 export const MAX_ROW_CHARS = 1024 * 1024;
@@ -114,4 +116,42 @@ export function quotesBalance(line: string): boolean {
     }
   }
   return !quoted;
+}
+
+/** How whole lines are split into fields (their quotes balance: see LineCutter). */
+export const PARSE: ParseOptions = {
+  record_delimiter: '\n',
+  relax_quotes: true,
+  relax_column_count: true,
+  skip_empty_lines: true,
+  skip_records_with_empty_values: true,
+  trim: true,
+};
+
+/**
+ * The records of whole `\n`-ended lines (LineCutter's output), as csv-parse gives them with
+ * PARSE. Lines without a quote, nearly every line of a URL list, are split on commas here:
+ * with no quote, csv-parse does just that (trimming each field of what String.trim trims,
+ * skipping lines whose fields are all blank), at ~4 us a row where a split costs a tenth.
+ */
+export function parseLines(text: string): string[][] {
+  if (text.includes('"')) {
+    const parsed: string[][] = parse(text, PARSE);
+    return parsed;
+  }
+  const records: string[][] = [];
+  for (let from = 0; from < text.length;) {
+    const end = text.indexOf('\n', from);
+    const to = end === -1 ? text.length : end;
+    const fields = text.slice(from, to).split(',');
+    from = to + 1;
+    let blank = true;
+    for (let i = 0; i < fields.length; i++) {
+      const field = fields[i]!.trim();
+      fields[i] = field;
+      if (field !== '') blank = false;
+    }
+    if (!blank) records.push(fields);
+  }
+  return records;
 }

@@ -8,9 +8,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { TextDecoder } from 'node:util';
-import { parse, type Options as ParseOptions } from 'csv-parse/sync';
 import { reasonOf } from '../errors.ts';
-import { LineCutter, MARK, OVERSIZED } from './csv-lines.ts';
+import { LineCutter, MARK, OVERSIZED, parseLines } from './csv-lines.ts';
 import { AUTO_ENCODING, detectEncoding } from './encoding.ts';
 import { InputError } from './errors.ts';
 import {
@@ -113,16 +112,6 @@ const markedRowError = (mark: string): string =>
     ? `row is over 1 MiB (a line or field that never ends?)`
     : 'unbalanced quotes in this row';
 
-/** How a batch of whole lines is split into fields (csv-lines.ts has balanced their quotes). */
-const PARSE: ParseOptions = {
-  record_delimiter: '\n',
-  relax_quotes: true,
-  relax_column_count: true,
-  skip_empty_lines: true,
-  skip_records_with_empty_values: true,
-  trim: true,
-};
-
 /** Lines parsed at a time: a few hundred rows' records at most are alive at once. */
 const SLICE_LINES = 256;
 
@@ -141,8 +130,7 @@ async function* recordsOf(batches: AsyncIterable<string>): AsyncGenerator<string
       for (let n = 0; n < SLICE_LINES && to < text.length; n++) {
         to = text.indexOf('\n', to) + 1 || text.length;
       }
-      const records: string[][] = parse(text.slice(from, to), PARSE);
-      yield* records;
+      yield* parseLines(text.slice(from, to));
       from = to;
     }
   }

@@ -1,7 +1,10 @@
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import {
   LineCutter,
   OVERSIZED,
+  PARSE,
+  parseLines,
   quotesBalance,
   UNBALANCED,
 } from '../../../src/download/csv-lines.ts';
@@ -48,5 +51,43 @@ describe('quotesBalance', () => {
     ['"', false],
   ])('%j -> %s', (line, expected) => {
     expect(quotesBalance(line)).toBe(expected);
+  });
+});
+
+describe('parseLines', () => {
+  it.each([
+    [
+      'plain rows',
+      'a,b,http://x/1\nc,d,http://x/2\n',
+      [
+        ['a', 'b', 'http://x/1'],
+        ['c', 'd', 'http://x/2'],
+      ],
+    ],
+    ['fields trimmed', ' a ,\tb\u00a0,\u3000c\n', [['a', 'b', 'c']]],
+    ['blank lines and all-blank records skipped', '\n , ,\na\n\n', [['a']]],
+    ['empty fields kept', 'a,,\n', [['a', '', '']]],
+    ['ragged rows', 'a\nb,c,d\n', [['a'], ['b', 'c', 'd']]],
+    ['a quoted field', '"a,b",c\n', [['a,b', 'c']]],
+    ['a marker line', `${OVERSIZED}\n`, [[OVERSIZED]]],
+  ])('%s', (_, text, expected) => {
+    expect(parseLines(text)).toEqual(expected);
+  });
+
+  it('splits quote-free lines exactly as csv-parse does', () => {
+    // Seeded random lines over commas, the whitespace csv-parse trims and what it keeps.
+    const alphabet = ['a', 'Z', '9', ',', ',', ' ', '\t', '\u000b', '\f', '\u00a0', '\u2028'];
+    alphabet.push('\u3000', '\ufeff', '\u200b', '\u0085', 'é', '🐱', '\\', "'", '\n', '\n');
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      for (let n = random(40); n > 0; n--) text += alphabet[random(alphabet.length)];
+      text += '\n';
+      expect([text, parseLines(text)]).toEqual([text, parse(text, PARSE)]);
+    }
   });
 });
