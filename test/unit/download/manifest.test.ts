@@ -156,6 +156,18 @@ describe('ManifestFile', () => {
     await writer.close();
   });
 
+  it('reads a manifest across many read chunks, a 3 MiB line among them', async () => {
+    const long = `${'x'.repeat(3 << 20)}.png`;
+    const lines = Array.from({ length: 20_000 }, (_, i) => line(i + 1, 'ok', `${i}.png`));
+    lines.push(line(20_001, 'ok', long), line(20_002, 'ok', 'last.png'));
+    await writeFile(path, lines.join('\n')); // and no newline after the last line
+    const done = await readManifest(path);
+    expect(done.size).toBe(20_002);
+    expect(done.get(12_345, 'u12345', '12344')).toEqual({ file: '12344.png', bytes: 3 });
+    expect(done.get(20_001, 'u20001', long.slice(0, -4))).toEqual({ file: long, bytes: 3 });
+    expect(done.get(20_002, 'u20002', 'last')).toEqual({ file: 'last.png', bytes: 3 });
+  });
+
   it('ends a torn last line before appending, so no line is lost to it', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n{"row":2,"url":"u2","sta`);
     const writer = await ManifestFile.open(path);
