@@ -34,6 +34,22 @@ export class LineCutter {
 
   /** The lines that `text` completes, as one string of `\n`-ended lines. */
   push(text: string): string {
+    // Most chunks of a URL list have no CR and no quote: their whole lines are given out as
+    // one slice, where building them line by line made three strings a line of garbage.
+    const last = text.lastIndexOf('\n');
+    if (
+      last !== -1 &&
+      !this.#afterCr &&
+      !this.#dropping &&
+      this.#partial.length + last < this.#max && // so every line in it fits the cap
+      !text.includes('\r') &&
+      !text.includes('"') &&
+      !this.#partial.includes('"')
+    ) {
+      const lines = this.#partial + text.slice(0, last + 1);
+      this.#partial = '';
+      return lines + this.#keep(text.slice(last + 1));
+    }
     let out = '';
     let from = 0;
     if (this.#afterCr && text.startsWith('\n')) from = 1;

@@ -54,6 +54,44 @@ describe('quotesBalance', () => {
   });
 });
 
+describe('LineCutter, against its rules written plainly', () => {
+  /** Every line ending ends a line; a line over the cap or with unbalanced quotes is marked. */
+  const reference = (text: string, max: number): string => {
+    const lines = text.split(/\r\n|\r|\n/);
+    const tail = lines.pop()!;
+    const mark = (line: string) =>
+      line.length > max
+        ? `${OVERSIZED}\n`
+        : line.includes('"') && !quotesBalance(line)
+          ? `${UNBALANCED}\n`
+          : `${line}\n`;
+    return lines.map(mark).join('') + (tail === '' ? '' : mark(tail));
+  };
+
+  it('gives the same lines however the text is cut into chunks', () => {
+    const alphabet = ['a', 'b', ',', ' ', '"', '\r', '\n', '\n', '\r\n', 'abcdef'];
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      let text = '';
+      for (let n = random(30); n > 0; n--) text += alphabet[random(alphabet.length)];
+      const max = 4 + random(12);
+      const cutter = new LineCutter(max);
+      let out = '';
+      for (let from = 0; from < text.length;) {
+        const to = from + 1 + random(10);
+        out += cutter.push(text.slice(from, to));
+        from = to;
+      }
+      out += cutter.end();
+      expect([text, max, out]).toEqual([text, max, reference(text, max)]);
+    }
+  });
+});
+
 describe('parseLines', () => {
   it.each([
     [
