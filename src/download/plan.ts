@@ -106,7 +106,8 @@ class UrlMemory {
     return Promise.resolve(typeof known === 'number' ? this.#failures[known]! : known);
   }
 
-  remember(url: string, published: Promise<Published>): void {
+  remember(found: string, published: Promise<Published>): void {
+    const url = detached(found);
     this.#byUrl.set(url, published);
     if (this.#byUrl.size > this.#max) this.#byUrl.delete(this.#byUrl.keys().next().value!);
     // (A rejection means the run was aborted; the row's own await reports it.)
@@ -133,6 +134,13 @@ class UrlMemory {
     return number;
   }
 }
+
+/**
+ * A copy of `text` that holds nothing else. A URL from the CSV is a slice of the 64 KiB of
+ * text it was read with, and V8 keeps all of it while the slice lives: 100,000 remembered
+ * URLs kept every chunk they came from (100,000 failing rows: ~250 -> ~237 MiB peak).
+ */
+const detached = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
 
 /** Distinct failures (status, attempts and text) the URL memory keeps one copy of. */
 const MAX_DISTINCT_FAILURES = 1000;
