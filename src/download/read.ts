@@ -125,7 +125,7 @@ const SLICE_LINES = 256;
  */
 async function* recordsOf(batches: AsyncIterable<string>): AsyncGenerator<string[]> {
   for await (const text of batches) {
-    for (let from = 0; from < text.length; ) {
+    for (let from = 0; from < text.length;) {
       let to = from;
       for (let n = 0; n < SLICE_LINES && to < text.length; n++) {
         to = text.indexOf('\n', to) + 1 || text.length;
