@@ -59,9 +59,17 @@ describe('download-csv killed with -9 mid-run', () => {
     });
     expect(ok.length).toBeGreaterThanOrEqual(reported);
 
+    const leftBehind = (await readdir(out)).filter((name) => name.endsWith('.part')).length;
     const again = await runCrew(['download-csv', csv, '-o', out, '--json'], { timeoutMs: 60_000 });
     expect(again.code).toBe(0);
-    const result = JSON.parse(again.stdout) as { ok: number; skipped: number; failed: number };
+    const result = JSON.parse(again.stdout) as {
+      ok: number;
+      skipped: number;
+      failed: number;
+      cleaned: number;
+    };
+    // The killed run's lock is taken over, so its directory is searched for what it left.
+    expect(result.cleaned).toBe(leftBehind);
     expect(result.skipped).toBeGreaterThanOrEqual(reported);
     expect(result.ok + result.skipped).toBe(rows);
     expect(result.failed).toBe(0);

@@ -81,6 +81,9 @@ export function formatDownload(result: DownloadResult): string {
           `${formatMs(result.ms)} (${formatBytes(seconds > 0 ? result.bytes / seconds : 0)}/s)`,
         ],
         ['files in', result.out],
+        ...(result.cleaned > 0
+          ? [['cleaned', `${plural(result.cleaned, 'temp file')} a killed run left`] as const]
+          : []),
       ],
     ),
   ];
@@ -106,6 +109,8 @@ export function downloadJson(result: DownloadResult): Record<string, unknown> {
     ms: round(result.ms),
     requests: result.requests,
     out: result.out,
+    // Temp files of a killed run that this run removed before it began.
+    cleaned: result.cleaned,
     failures: result.failures,
     // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
     failuresTruncated: result.failed > result.failures.length,

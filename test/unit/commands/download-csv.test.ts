@@ -3,7 +3,12 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
-import { progressText, runDownload } from '../../../src/commands/download-csv/run.ts';
+import {
+  downloadJson,
+  formatDownload,
+  progressText,
+  runDownload,
+} from '../../../src/commands/download-csv/run.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
@@ -70,6 +75,24 @@ describe('progressText', () => {
     ],
   ])('%s', (_, progress, text) => {
     expect(progressText(progress)).toBe(text);
+  });
+});
+
+describe('the summary', () => {
+  const result = (cleaned: number) => ({
+    ...{ total: 3, ok: 3, failed: 0, skipped: 0, bytes: 30, ms: 12, requests: 3 },
+    ...{ failures: [], out: 'images', cleaned },
+  });
+
+  it.each([
+    [0, undefined],
+    [1, '1 temp file a killed run left'],
+    [3, '3 temp files a killed run left'],
+  ])('says how many temp files of a killed run were removed (%i)', (cleaned, line) => {
+    const text = formatDownload(result(cleaned));
+    if (line === undefined) expect(text).not.toMatch(/cleaned/);
+    else expect(text).toMatch(new RegExp(`cleaned\\s+${line}`));
+    expect(downloadJson(result(cleaned))).toMatchObject({ cleaned });
   });
 });
 
