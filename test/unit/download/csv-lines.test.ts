@@ -8,6 +8,7 @@ import {
   quotesBalance,
   UNBALANCED,
 } from '../../../src/download/csv-lines.ts';
+import { seededRandom } from '../../helpers/seeded.ts';
 
 describe('LineCutter', () => {
   it.each([
@@ -70,11 +71,7 @@ describe('LineCutter, against its rules written plainly', () => {
 
   it('gives the same lines however the text is cut into chunks', () => {
     const alphabet = ['a', 'b', ',', ' ', '"', '\r', '\n', '\n', '\r\n', 'abcdef'];
-    let seed = 11;
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const random = seededRandom(11);
     for (let i = 0; i < 5000; i++) {
       let text = '';
       for (let n = random(30); n > 0; n--) text += alphabet[random(alphabet.length)];
@@ -116,11 +113,7 @@ describe('parseLines', () => {
     // Seeded random lines over commas, the whitespace csv-parse trims and what it keeps.
     const alphabet = ['a', 'Z', '9', ',', ',', ' ', '\t', '\u000b', '\f', '\u00a0', '\u2028'];
     alphabet.push('\u3000', '\ufeff', '\u200b', '\u0085', 'é', '🐱', '\\', "'", '\n', '\n');
-    let seed = 7;
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const random = seededRandom(7);
     for (let i = 0; i < 5000; i++) {
       let text = '';
       for (let n = random(40); n > 0; n--) text += alphabet[random(alphabet.length)];

@@ -9,6 +9,7 @@ import {
   safeStem,
   stemFor,
 } from '../../../src/download/names.ts';
+import { seededRandom } from '../../helpers/seeded.ts';
 
 describe('safeStem', () => {
   it.each([
@@ -57,11 +58,7 @@ describe('safeStem', () => {
       ['/', '\\', '<', ':', '"', '|', '?', '*', '\t', '\n', '\u0000', '\u007f', '\u0085'],
       ['\u00a0', '\u2028', '\ufeff', 'é', 'e\u0301', '🐱', 'CON', 'nul', 'com1', 'LPT9', '..'],
     );
-    let seed = 42;
-    const random = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
+    const random = seededRandom(42);
     for (let i = 0; i < 20_000; i++) {
       let name = '';
       for (let n = random(12); n > 0; n--) name += alphabet[random(alphabet.length)];
