@@ -148,7 +148,7 @@ export const PARSE: ParseOptions = {
  * The records of whole `\n`-ended lines (LineCutter's output), as csv-parse gives them with
  * PARSE. Lines without a quote, nearly every line of a URL list, are split on commas here:
  * with no quote, csv-parse does just that (trimming each field of what String.trim trims,
- * skipping lines whose fields are all blank), at ~4 us a row where a split costs a tenth.
+ * skipping lines whose fields are all blank), at ~1.8 us a row where a split costs ~0.3.
  */
 export function parseLines(text: string): string[][] {
   if (text.includes('"')) {

@@ -138,7 +138,8 @@ class UrlMemory {
 /**
  * A copy of `text` that holds nothing else. A URL from the CSV is a slice of the 64 KiB of
  * text it was read with, and V8 keeps all of it while the slice lives: 100,000 remembered
- * URLs kept every chunk they came from (100,000 failing rows: ~250 -> ~237 MiB peak).
+ * URLs kept every chunk they came from (a heap snapshot of 100,000 failing rows: 15.7 MB of
+ * strings, sliced and cons strings among them, before; 11.1 MB after).
  */
 const detached = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
 
