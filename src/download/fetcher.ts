@@ -17,24 +17,31 @@ const MAX_BACKOFF_MS = 30_000;
 /** Where a URL's body goes: its temp file, and the final name it is renamed to. */
 export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
 
-/** The workers of one run, and how many URLs they fetched. */
+/**
+ * The workers of one run, and how many URLs they fetched. The workers start with the first
+ * request: a re-run whose rows were all finished before, or a CSV of bad rows, never starts
+ * one (on a re-run of 1,000,000 finished rows, a worker thread was ~30 MiB of the peak).
+ */
 export class Fetcher {
+  readonly #config: DownloadConfig;
   /** One single-worker pool per lane: an origin's slot always runs on the same worker. */
-  readonly #lanes: readonly Pool<CrewTasks>[];
+  #lanes: Promise<Pool<CrewTasks>[]> | undefined;
   readonly #running: number[];
   readonly #gate: HostGate;
   readonly #options: FetchOptions;
   readonly #signal: AbortSignal;
   #requests = 0;
 
-  private constructor(lanes: Pool<CrewTasks>[], config: DownloadConfig, signal: AbortSignal) {
-    this.#lanes = lanes;
-    this.#running = lanes.map(() => 0);
+  /** Aborting `signal` fails every fetch and stops the workers. */
+  constructor(config: DownloadConfig, signal: AbortSignal) {
+    const lanes = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
+    this.#config = config;
+    this.#running = Array.from({ length: lanes }, () => 0);
     this.#options = { ...config.fetch, perHost: config.perHost };
     this.#signal = signal;
     this.#gate = new HostGate({
       perHost: config.perHost,
-      lanes: lanes.length,
+      lanes,
       retries: config.fetch.retries,
       backoffMs: config.fetch.backoffMs,
       laneLoad: (lane) => this.#running[lane]!,
@@ -42,20 +49,19 @@ export class Fetcher {
     });
   }
 
-  /** Starts the workers; aborting `signal` fails every fetch and stops them. */
-  static async start(config: DownloadConfig, signal: AbortSignal): Promise<Fetcher> {
-    const count = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
-    const lanes = await Promise.all(
-      Array.from({ length: count }, () =>
+  /** The workers, started on first use; a failure to start them is every fetch's. */
+  #started(): Promise<Pool<CrewTasks>[]> {
+    this.#lanes ??= Promise.all(
+      this.#running.map(() =>
         createTaskPool({
-          runtime: config.runtime,
+          runtime: this.#config.runtime,
           workers: 1,
-          tasksPerWorker: config.concurrency,
-          signal,
+          tasksPerWorker: this.#config.concurrency,
+          signal: this.#signal,
         }),
       ),
     );
-    return new Fetcher(lanes, config, signal);
+    return this.#lanes;
   }
 
   /** URLs fetched so far (each once, whatever the number of rows that share it). */
@@ -116,7 +122,8 @@ export class Fetcher {
           this.#options.locationTrusted,
         );
         const input: FetchInput = { url, ...into, headers, visited, options: this.#options };
-        const result = await this.#lanes[slot.lane]!.run('downloadUrl', input);
+        const lanes = await this.#started();
+        const result = await lanes[slot.lane]!.run('downloadUrl', input);
         verdict = verdictOf(result);
         if (result.kind !== 'redirect') return result;
         url = result.url;
@@ -130,7 +137,8 @@ export class Fetcher {
 
   /** Stops the workers; call it in `finally`. */
   async destroy(): Promise<void> {
-    await Promise.all(this.#lanes.map((lane) => lane.destroy()));
+    const lanes = await this.#lanes?.catch(() => []);
+    await Promise.all((lanes ?? []).map((lane) => lane.destroy()));
   }
 }
 

@@ -61,7 +61,7 @@ export async function runDownload(
   let fetcher: Fetcher | undefined;
   let failure: unknown;
   try {
-    fetcher = await Fetcher.start(config, run);
+    fetcher = new Fetcher(config, run);
     const plan = new Planner({ out: config.out, ext: config.ext, done: output.done });
     const stages: Stages = { plan, fetcher, output };
     for await (const row of rows) {

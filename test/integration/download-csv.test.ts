@@ -242,6 +242,20 @@ describe('crew download-csv', () => {
     expect(await files()).toEqual(['a.png', 'b.png', 'crew-manifest.jsonl']);
   });
 
+  it('starts no worker when a re-run has nothing left to fetch: not even the queue is reached', async () => {
+    const csv = `a,${server.url}/img/a\nb,${server.url}/img/b\n`;
+    expect((await download(csv)).summary).toMatchObject({ ok: 2 });
+    // Nothing listens on port 1: a worker of this queue could never be reached.
+    const queue = ['--queue', 'postgres://crew@127.0.0.1:1/crew'];
+    const again = await download(csv, queue);
+    expect(again.run.code).toBe(0);
+    expect(again.summary).toMatchObject({ total: 2, ok: 0, skipped: 2, failed: 0 });
+    // A row that needs fetching does need the queue, and says it could not reach it.
+    const more = await download(`${csv}c,${server.url}/img/c\n`, queue);
+    expect(more.run.code).not.toBe(0);
+    expect(more.run.stderr).toMatch(/127\.0\.0\.1:1|ECONNREFUSED|connect/i);
+  });
+
   it('streams rows from stdin', async () => {
     const run = await runCrew(['download-csv', '-', '--json', '-o', 'out'], {
       cwd: dir,
