@@ -103,13 +103,15 @@ export const CREW_FILES: readonly string[] = [MANIFEST];
  * turns out to be; crew's own files are claimed from the start.
  */
 export class NameBook {
-  readonly #taken = new Fingerprints();
+  readonly #taken: Fingerprints;
   /** For each stem that had to take a suffix, the next one to try: the N-th repeat is O(1). */
-  readonly #next = new Fingerprints();
+  readonly #next = new Fingerprints({ values: true });
   #tries = 0;
 
-  constructor(reserved: readonly string[] = CREW_FILES) {
-    for (const name of reserved) this.#take(name);
+  /** `expected`: names it will likely hand out (a re-run knows how many rows were done). */
+  constructor(options: { readonly reserved?: readonly string[]; readonly expected?: number } = {}) {
+    this.#taken = new Fingerprints({ values: false, expected: options.expected ?? 0 });
+    for (const name of options.reserved ?? CREW_FILES) this.#take(name);
   }
 
   /** Candidate names tried so far (the work done, for tests). */
@@ -158,16 +160,26 @@ const fmix = (h: number): number => {
 };
 
 /**
- * A map from strings to small numbers kept as 64-bit fingerprints in typed arrays: 20 bytes a
- * name however long it is, so a million-row CSV costs ~20 MB here rather than a string per
- * row. Two names share a fingerprint with odds of about n^2 / 2^65 (1e-8 for a million
- * names); the cost of that would be one needless `-2` suffix, the same on every run.
+ * A set of strings, or a map from strings to small numbers, kept as 64-bit fingerprints in
+ * typed arrays: 16 bytes a name however long it is (24 with values), so a million-row CSV
+ * costs ~16 MB here rather than a string per row. Two names share a fingerprint with odds of
+ * about n^2 / 2^65 (1e-8 for a million names); the cost of that would be one needless `-2`
+ * suffix, the same on every run.
  */
 export class Fingerprints {
-  #high = new Uint32Array(1024);
-  #low = new Uint32Array(1024);
-  #value = new Uint32Array(1024);
+  #high: Uint32Array;
+  #low: Uint32Array;
+  /** Only for a map: a set of names needs no value (a third less memory). */
+  #value: Uint32Array | undefined;
   #size = 0;
+
+  /** `expected`: names it will likely hold, so that it need not grow (copy) on the way. */
+  constructor(options: { readonly values: boolean; readonly expected?: number }) {
+    const slots = Math.max(1024, 2 ** Math.ceil(Math.log2(2 * (options.expected ?? 0) + 1)));
+    this.#high = new Uint32Array(slots);
+    this.#low = new Uint32Array(slots);
+    this.#value = options.values ? new Uint32Array(slots) : undefined;
+  }
 
   /** Adds `text`; false if it was already there. */
   add(text: string): boolean {
@@ -181,15 +193,15 @@ export class Fingerprints {
     return this.#high[this.#slot(text)] !== 0;
   }
 
-  /** The number stored for `text`; 0 when none is. */
+  /** The number stored for `text`; 0 when none is (always, in a set). */
   get(text: string): number {
-    return this.#value[this.#slot(text)]!;
+    return this.#value?.[this.#slot(text)] ?? 0;
   }
 
   set(text: string, value: number): void {
     const slot = this.#slot(text);
     if (this.#high[slot] === 0) this.#fill(slot, value);
-    else this.#value[slot] = value;
+    else if (this.#value) this.#value[slot] = value;
   }
 
   #hashHigh = 0;
@@ -221,7 +233,7 @@ export class Fingerprints {
   #fill(slot: number, value: number): void {
     this.#high[slot] = this.#hashHigh;
     this.#low[slot] = this.#hashLow;
-    this.#value[slot] = value;
+    if (this.#value) this.#value[slot] = value;
     if (++this.#size * 2 > this.#high.length) this.#grow();
   }
 
@@ -229,13 +241,13 @@ export class Fingerprints {
     const [high, low, value] = [this.#high, this.#low, this.#value];
     this.#high = new Uint32Array(high.length * 2);
     this.#low = new Uint32Array(low.length * 2);
-    this.#value = new Uint32Array(value.length * 2);
+    this.#value = value && new Uint32Array(value.length * 2);
     for (let i = 0; i < high.length; i++) {
       if (high[i] === 0) continue;
       const slot = this.#find(high[i]!, low[i]!);
       this.#high[slot] = high[i]!;
       this.#low[slot] = low[i]!;
-      this.#value[slot] = value[i]!;
+      if (value) this.#value![slot] = value[i]!;
     }
   }
 }

@@ -20,7 +20,7 @@ export class Planner {
   /** The forced extension (--ext), else the one the content says. */
   readonly #ext: string | undefined;
   readonly #done: Done;
-  readonly #names = new NameBook();
+  readonly #names: NameBook;
   readonly #urls: UrlMemory;
 
   constructor(
@@ -30,6 +30,8 @@ export class Planner {
     this.#out = options.out;
     this.#ext = options.ext;
     this.#done = options.done;
+    // A re-run names about as many rows as the last run finished: no growing on the way.
+    this.#names = new NameBook({ expected: options.done.size });
     this.#urls = new UrlMemory(maxUrls);
   }
 

@@ -187,7 +187,7 @@ describe('NameBook and fileName', () => {
 
 describe('Fingerprints', () => {
   it('tells new strings from seen ones across many growths', () => {
-    const set = new Fingerprints();
+    const set = new Fingerprints({ values: false });
     for (let i = 0; i < 50_000; i++) expect(set.add(`name ${i}`)).toBe(true);
     for (let i = 0; i < 50_000; i += 7) expect(set.add(`name ${i}`)).toBe(false);
     expect(set.add('名前')).toBe(true);
@@ -197,11 +197,24 @@ describe('Fingerprints', () => {
   });
 
   it('keeps a number per string across growths', () => {
-    const map = new Fingerprints();
+    const map = new Fingerprints({ values: true });
     for (let i = 0; i < 10_000; i++) map.set(`k${i}`, i + 1);
     for (let i = 0; i < 10_000; i += 13) expect(map.get(`k${i}`)).toBe(i + 1);
     expect(map.get('absent')).toBe(0);
     expect(map.has('k5')).toBe(true);
     expect(map.has('absent')).toBe(false);
+  });
+
+  it('gives the same answers presized as grown, and a set holds no values', () => {
+    const grown = new Fingerprints({ values: false });
+    const presized = new Fingerprints({ values: false, expected: 20_000 });
+    for (let i = 0; i < 20_000; i++) {
+      const name = `n${i % 15_000}`;
+      expect(presized.add(name)).toBe(grown.add(name));
+    }
+    presized.set('n1', 7);
+    expect(presized.get('n1')).toBe(0);
+    expect(presized.has('n14999')).toBe(true);
+    expect(presized.has('n15000')).toBe(false);
   });
 });
