@@ -22,11 +22,31 @@ function hash32(text: string): number {
   return h >>> 0 || 1;
 }
 
+/** Rows a page holds: a row's page is found by a shift, and pages are allocated as touched. */
+const PAGE_BITS = 16;
+const PAGE_ROWS = 1 << PAGE_BITS;
+const IN_PAGE = PAGE_ROWS - 1;
+
+/**
+ * A row number a page can hold. Past 2^32 (row >>> 16 would wrap) a row is not remembered,
+ * so it is fetched again: the safe way to be wrong about a manifest no CSV could have made.
+ */
+const isRow = (row: number): boolean => Number.isInteger(row) && row >= 0 && row < 2 ** 32;
+
+/** 65,536 rows' worth (1.1 MB): fixed-size pages never grow, so nothing is ever copied. */
+class Page {
+  readonly url = new Uint32Array(PAGE_ROWS);
+  readonly file = new Uint32Array(PAGE_ROWS);
+  readonly ext = new Uint8Array(PAGE_ROWS);
+  readonly bytes = new Float64Array(PAGE_ROWS);
+}
+
 export class DoneRows {
-  #url = new Uint32Array(1024);
-  #file = new Uint32Array(1024);
-  #ext = new Uint8Array(1024);
-  #bytes = new Float64Array(1024);
+  /**
+   * Pages, not one array that doubles: growing to a million rows held the old arrays and
+   * the new (27 MB) at once, and malloc kept what the old ones had freed.
+   */
+  readonly #pages: (Page | undefined)[] = [];
   /** Extensions seen, by index; 255 of them at most (more fall back to ''). */
   readonly #exts: string[] = [''];
   readonly #extIndex = new Map<string, number>([['', 0]]);
@@ -39,30 +59,39 @@ export class DoneRows {
 
   /** Row `row` with `url` finished as `file` of `bytes` bytes (a later line wins). */
   set(row: number, url: string, file: string, bytes: number): void {
-    if (!Number.isSafeInteger(row) || row < 0) return;
-    this.#room(row);
-    if (this.#url[row] === 0) this.#size++;
-    this.#url[row] = hash32(url);
-    this.#file[row] = hash32(file);
-    this.#ext[row] = this.#indexOf(EXT.exec(file)?.[1] ?? '');
-    this.#bytes[row] = bytes;
+    if (!isRow(row)) return;
+    const page = (this.#pages[row >>> PAGE_BITS] ??= new Page());
+    const at = row & IN_PAGE;
+    if (page.url[at] === 0) this.#size++;
+    page.url[at] = hash32(url);
+    page.file[at] = hash32(file);
+    page.ext[at] = this.#indexOf(EXT.exec(file)?.[1] ?? '');
+    page.bytes[at] = bytes;
   }
 
   /** Row `row` with `url` did not finish (a later failed line): it is not done. */
   delete(row: number, url: string): void {
-    if (!Number.isSafeInteger(row) || row < 0 || row >= this.#url.length) return;
-    if (this.#url[row] === 0 || this.#url[row] !== hash32(url)) return;
-    this.#url[row] = 0;
+    const page = this.#page(row);
+    const at = row & IN_PAGE;
+    if (page === undefined || page.url[at] === 0 || page.url[at] !== hash32(url)) return;
+    page.url[at] = 0;
     this.#size--;
   }
 
   /** Where row `row` with `url`, whose stem is `stem` this run, left its file, if it did. */
   get(row: number, url: string, stem: string): { file: string; bytes: number } | undefined {
-    if (!Number.isSafeInteger(row) || row < 0 || row >= this.#url.length) return undefined;
-    const recorded = this.#url[row]!;
+    const page = this.#page(row);
+    if (page === undefined) return undefined;
+    const at = row & IN_PAGE;
+    const recorded = page.url[at]!;
     if (recorded === 0 || recorded !== hash32(url)) return undefined;
-    const file = fileName(stem, this.#exts[this.#ext[row]!]!);
-    return hash32(file) === this.#file[row] ? { file, bytes: this.#bytes[row]! } : undefined;
+    const file = fileName(stem, this.#exts[page.ext[at]!]!);
+    return hash32(file) === page.file[at] ? { file, bytes: page.bytes[at]! } : undefined;
+  }
+
+  /** The page of a valid row number, if that page was ever written. */
+  #page(row: number): Page | undefined {
+    return isRow(row) ? this.#pages[row >>> PAGE_BITS] : undefined;
   }
 
   #indexOf(ext: string): number {
@@ -73,23 +102,5 @@ export class DoneRows {
       this.#extIndex.set(ext, index);
     }
     return index;
-  }
-
-  #room(row: number): void {
-    if (row < this.#url.length) return;
-    let length = this.#url.length;
-    while (length <= row) length *= 2;
-    const grow = <T extends Uint32Array | Uint8Array | Float64Array>(
-      old: T,
-      make: (n: number) => T,
-    ): T => {
-      const next = make(length);
-      next.set(old);
-      return next;
-    };
-    this.#url = grow(this.#url, (n) => new Uint32Array(n));
-    this.#file = grow(this.#file, (n) => new Uint32Array(n));
-    this.#ext = grow(this.#ext, (n) => new Uint8Array(n));
-    this.#bytes = grow(this.#bytes, (n) => new Float64Array(n));
   }
 }

@@ -34,4 +34,23 @@ describe('DoneRows', () => {
     done.set(-1, 'u', 'f', 1); // not a row number: ignored
     expect(done.size).toBe(4999);
   });
+
+  it('keeps rows on both sides of page boundaries, far-apart rows, and ignores rows past 2^32', () => {
+    const done = new DoneRows();
+    const rows = [0, 65_535, 65_536, 65_537, 131_071, 1_000_000, 999_999_999, 2 ** 32 - 1];
+    for (const row of rows) done.set(row, `u${row}`, `r${row}.png`, row + 1);
+    expect(done.size).toBe(rows.length);
+    for (const row of rows) {
+      expect(done.get(row, `u${row}`, `r${row}`)).toEqual({ file: `r${row}.png`, bytes: row + 1 });
+    }
+    expect(done.get(65_534, 'u65534', 'r65534')).toBeUndefined();
+    expect(done.get(1_000_001, 'u1000001', 'r1000001')).toBeUndefined();
+    // 2^32 would share a page slot with row 0 if row numbers wrapped.
+    done.set(2 ** 32, 'u0', 'r0.png', 99);
+    expect(done.size).toBe(rows.length);
+    expect(done.get(0, 'u0', 'r0')).toEqual({ file: 'r0.png', bytes: 1 });
+    expect(done.get(2 ** 32, 'u0', 'r0')).toBeUndefined();
+    done.delete(2 ** 32 + 65_536, 'u65536');
+    expect(done.get(65_536, 'u65536', 'r65536')).toBeDefined();
+  });
 });
