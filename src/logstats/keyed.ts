@@ -69,7 +69,7 @@ export class KeyedTally {
   #overflow = false;
   #long = new LongLine();
   #carrying = false;
-  #inputs: readonly [Uint8Array, Uint8Array] | undefined;
+  #input: Uint8Array | undefined;
 
   constructor(withCounts: boolean, rules: LineRules) {
     this.#rules = rules;
@@ -78,14 +78,14 @@ export class KeyedTally {
     this.#whole = new Counts(withCounts);
   }
 
-  /** Two regions where a reader may put up to INPUT_BYTES each for `pushInput`. */
-  get inputs(): readonly [Uint8Array, Uint8Array] {
-    return (this.#inputs ??= [new Uint8Array(INPUT_BYTES), new Uint8Array(INPUT_BYTES)]);
+  /** Where a reader may put up to INPUT_BYTES for `pushInput`. */
+  get input(): Uint8Array {
+    return (this.#input ??= new Uint8Array(INPUT_BYTES));
   }
 
-  /** As `push`, for `length` bytes already written to the start of `inputs[region]`. */
-  pushInput(region: 0 | 1, length: number): void {
-    this.push(this.inputs[region].subarray(0, length));
+  /** As `push`, for `length` bytes already written to the start of `input`. */
+  pushInput(length: number): void {
+    this.push(this.input.subarray(0, length));
   }
 
   /** Counts every complete line of `chunk`; keeps the unfinished one for the next. */

@@ -11,16 +11,14 @@ import { assemble } from '../wasm/assemble.ts';
 /** Bytes of input one call can scan: what a reader fills at a time. */
 export const INPUT_BYTES = 1 << 19;
 
-// Memory: a small report, the addresses found, then two input regions (each with room after
-// it for the sentinel and for a 16-byte load that starts at the last byte): a reader fills
-// one while the other is scanned.
+// Memory: a small report, the addresses found, then the input region (with room after it
+// for the sentinel and for a 16-byte load that starts at the last byte).
 const REPORT = 0;
 const OUT = 64;
 // The shortest line the fast path accepts is "0.0.0.0,\n": at most one address per 9 bytes.
 const OUT_BYTES = Math.ceil(INPUT_BYTES / 9 + 1) * 4;
 const INPUT = OUT + OUT_BYTES + 64 - ((OUT + OUT_BYTES) % 64);
-const INPUT_STRIDE = INPUT_BYTES + 64;
-const MEMORY_BYTES = INPUT + 2 * INPUT_STRIDE;
+const MEMORY_BYTES = INPUT + INPUT_BYTES + 64;
 
 /*
  * scan($pos, $end, $out) -> the start of the line it stopped at. It stops at the first line
@@ -168,9 +166,9 @@ const idle: LineScanner[] = [];
 
 /** One instance of the scanner, with its own memory: the input region and the results. */
 export class LineScanner {
-  /** All of the scanner's memory; input region `r` starts at `inputStarts[r]`. */
+  /** All of the scanner's memory; the input region starts at `inputStart`. */
   readonly memory: Uint8Array;
-  readonly inputStarts: readonly [number, number] = [INPUT, INPUT + INPUT_STRIDE];
+  readonly inputStart = INPUT;
   /** The IPv4 addresses of the last call, as uint32. */
   readonly addresses: Uint32Array;
   readonly #report: Uint32Array;

@@ -77,14 +77,10 @@ export class Tally {
     this.ipv6 = new IPv6Set(withCounts);
   }
 
-  /**
-   * Two regions where a reader may put up to INPUT_BYTES each for `pushInput` (it fills one
-   * while the other is scanned): saves copying each chunk.
-   */
-  get inputs(): readonly [Uint8Array, Uint8Array] {
-    const { memory, inputStarts } = this.#scanner;
-    const region = (start: number): Uint8Array => memory.subarray(start, start + INPUT_BYTES);
-    return [region(inputStarts[0]), region(inputStarts[1])];
+  /** Where a reader may put up to INPUT_BYTES for `pushInput`: saves copying each chunk. */
+  get input(): Uint8Array {
+    const { memory, inputStart } = this.#scanner;
+    return memory.subarray(inputStart, inputStart + INPUT_BYTES);
   }
 
   /** Scans every complete line of `chunk`; keeps the unfinished tail for the next one. */
@@ -92,17 +88,17 @@ export class Tally {
     const memory = this.#scanner.memory;
     for (let at = 0; at < chunk.length; at += INPUT_BYTES) {
       const part = chunk.subarray(at, at + INPUT_BYTES);
-      memory.set(part, this.#scanner.inputStarts[0]);
-      this.pushInput(0, part.length);
+      memory.set(part, this.#scanner.inputStart);
+      this.pushInput(part.length);
     }
   }
 
-  /** As `push`, for `length` bytes already written to the start of `inputs[region]`. */
-  pushInput(region: 0 | 1, length: number): void {
+  /** As `push`, for `length` bytes already written to the start of `input`. */
+  pushInput(length: number): void {
     this.bytes += length;
     const scanner = this.#scanner;
     const memory = scanner.memory;
-    let pos = scanner.inputStarts[region];
+    let pos = scanner.inputStart;
     const end = pos + length;
     if (this.#carrying) {
       const nl = lineEnd(memory, pos, end);

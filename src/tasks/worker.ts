@@ -22,13 +22,12 @@ export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigi
 }
 
 /** Counts one file or byte range of a log; errors carry a short reason that survives cloning. */
-export async function logstatsRange(input: {
-  range: ScanRange;
-  top: boolean;
-  rules?: LineRules;
-}): Promise<TallyResult> {
+export async function logstatsRange(
+  input: { range: ScanRange; top: boolean; rules?: LineRules },
+  signal?: AbortSignal,
+): Promise<TallyResult> {
   try {
-    return await scanRange(input.range, input.top, input.rules);
+    return await scanRange(input.range, input.top, input.rules, signal);
   } catch (error) {
     throw new Error(reason(error), { cause: error });
   }

@@ -1,5 +1,4 @@
-import { openSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, openSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'crew-signals-'));
+// 64 GiB that take no disk: a scan of it would run for many seconds past the test's limit.
+const sparse = join(out, 'sparse.log');
+writeFileSync(sparse, '');
+truncateSync(sparse, 64 * 2 ** 30);
 
 describe('one signal stops any command, whatever it waits on', () => {
   it.each([
@@ -14,6 +17,13 @@ describe('one signal stops any command, whatever it waits on', () => {
     ['logstats on /dev/zero', ['logstats', '-'], '/dev/zero', 'SIGINT'],
     ['logstats on an idle pipe, SIGTERM', ['logstats', '-'], 'pipe', 'SIGTERM'],
     ['download-csv on an idle pipe', ['download-csv', '-', '-o', out], 'pipe', 'SIGINT'],
+    // Inline, the scan shares crew's own thread: it must stop for Ctrl-C, not run to its end.
+    [
+      'logstats inline, a scan in progress',
+      ['logstats', sparse, '--runtime', 'inline'],
+      'pipe',
+      'SIGINT',
+    ],
   ] as const)('%s: exit 130 after one signal', async (_, args, input, signal) => {
     const child = spawnCrew(args, {
       stdio: [input === 'pipe' ? 'pipe' : openSync(input, 'r'), 'pipe', 'pipe'],

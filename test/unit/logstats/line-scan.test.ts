@@ -11,7 +11,7 @@ const scanner = new LineScanner();
 /** What the WebAssembly fast path makes of one line, or undefined when it leaves it to JS. */
 function fastPath(line: string): string | undefined {
   const bytes = Buffer.from(`${line}\n`);
-  const start = scanner.inputStarts[0];
+  const start = scanner.inputStart;
   scanner.memory.set(bytes, start);
   const end = start + bytes.length;
   const stop = scanner.scan(start, end);
@@ -68,7 +68,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
 
   it('stops at an unfinished line, and after a long run of lines', () => {
     const text = Buffer.from('1.2.3.4 - a\n5.6.7.8 - b\n9.9.9');
-    const start = scanner.inputStarts[0];
+    const start = scanner.inputStart;
     scanner.memory.set(text, start);
     expect(scanner.scan(start, start + text.length)).toBe(start + 24);
     expect(scanner.lineEnd).toBe(start + text.length);
@@ -79,7 +79,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
   it('fills its whole input with the shortest lines it takes', () => {
     const line = '0.0.0.0,\n';
     const text = Buffer.from(line.repeat(Math.floor(INPUT_BYTES / line.length)));
-    const start = scanner.inputStarts[0];
+    const start = scanner.inputStart;
     scanner.memory.set(text, start);
     expect(scanner.scan(start, start + text.length)).toBe(start + text.length);
     expect(scanner.count).toBe(text.length / line.length);
