@@ -180,6 +180,24 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
       })
     : undefined;
 
+  // The C yardstick again, in turns with crew on 2 workers: the rows above run each tool's
+  // runs one after another, and on a shared machine a minute's drift decides the ratio.
+  async function versusC(binary: string, times: number) {
+    context.log('logstats: plain C and crew (2 processes), in turns');
+    const args = [...crew.slice(1), 'logstats', dir, '--json', '-w', '2'];
+    const c: number[] = [];
+    const ours: number[] = [];
+    for (let i = 0; i <= times; i++) {
+      const cRun = await measure(binary, files);
+      const crewRun = await measure(crew[0]!, args);
+      if (i === 0) continue; // warm-up
+      c.push(cRun.wallMs);
+      ours.push(crewRun.wallMs);
+    }
+    return { c: median(c), crew: median(ours), rounds: times };
+  }
+  const alternated = ref.binary ? await versusC(ref.binary, runs * 2 + 1) : undefined;
+
   // One file: does a second worker help when there is only one file? The machine is shared
   // and drifts, so the runs alternate (1 worker, 2 workers, both alone and side by side)
   // and each median is over the same stretch of time. "Side by side" is two 1-worker runs
@@ -291,6 +309,15 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
               `${fixed(cRow.ms / crewAll.ms, 2)}x`,
               '>= 1x',
             ],
+            ...(alternated
+              ? [
+                  [
+                    `the same, ${alternated.rounds} rounds in turns (C ${fixed(alternated.c, 0)} ms, crew ${fixed(alternated.crew, 0)} ms)`,
+                    `${fixed(alternated.c / alternated.crew, 2)}x`,
+                    '>= 1x',
+                  ],
+                ]
+              : []),
             [
               // CPU time, not wall: on a shared machine both wait for cores alike.
               'plain C on one core vs crew on 1 worker (CPU time ratio)',
