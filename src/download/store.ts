@@ -158,11 +158,27 @@ async function lockHolder(path: string): Promise<number | undefined> {
     return undefined;
   }
   if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  let alive = true;
   try {
     process.kill(pid, 0);
-    return pid;
   } catch (error) {
-    // EPERM: alive, but another user's.
-    return (error as { code?: string }).code === 'EPERM' ? pid : undefined;
+    alive = (error as { code?: string }).code === 'EPERM'; // alive, but another user's
+  }
+  return alive && !(await isZombie(pid)) ? pid : undefined;
+}
+
+/**
+ * A process that has exited but not yet been reaped by its parent still answers kill(pid, 0):
+ * right after a kill -9, until whoever started crew waits for it, the lock looked held. Its
+ * state in /proc (Linux) says it is dead; elsewhere the signal's answer stands.
+ */
+async function isZombie(pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // "pid (name) S ...": the name may hold spaces and parentheses, the state follows the last ")".
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return false;
   }
 }

@@ -13,6 +13,7 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   fileSize,
@@ -128,6 +129,29 @@ describe('store', () => {
     const fresh = await lockOut(out);
     expect(fresh.tookOver).toBe(false);
     await fresh.release();
+  });
+
+  it('takes over the lock of a run that exited but was not reaped yet (a zombie)', async () => {
+    await mkdir(out);
+    // sh starts a child that exits after 0.2 s, by when sh is a sleep that never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30']);
+    try {
+      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
+      const zombie = Number(line.toString().trim());
+      const state = async () => {
+        const stat = await readFile(`/proc/${zombie}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      };
+      for (let i = 0; i < 100 && (await state()) !== 'Z'; i++) await sleep(20);
+      expect(await state()).toBe('Z');
+      expect(() => process.kill(zombie, 0)).not.toThrow(); // it still answers a signal
+      await writeFile(join(out, LOCK), `${zombie}\n`);
+      const lock = await lockOut(out);
+      expect(lock.tookOver).toBe(true);
+      await lock.release();
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('sizes regular files only', async () => {
