@@ -20,7 +20,7 @@ export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
 /**
  * The workers of one run, and how many URLs they fetched. The workers start with the first
  * request: a re-run whose rows were all finished before, or a CSV of bad rows, never starts
- * one (on a re-run of 1,000,000 finished rows, a worker thread was ~30 MiB of the peak).
+ * one (on a re-run of 1,000,000 finished rows, a worker thread was 15-20 MiB of the peak).
  */
 export class Fetcher {
   readonly #config: DownloadConfig;
