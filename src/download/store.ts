@@ -127,8 +127,15 @@ export async function lockOut(out: string): Promise<Lock> {
     try {
       // 'wx' is O_CREAT|O_EXCL: exactly one process creates it, and a link is not followed.
       const file = await open(path, 'wx', 0o644);
-      await file.writeFile(`${process.pid}\n`);
-      await file.close();
+      try {
+        await file.writeFile(`${process.pid}\n`);
+      } catch (error) {
+        // A full disk takes the name but not the pid: leave no empty lock behind.
+        await rm(path, { force: true });
+        throw error;
+      } finally {
+        await file.close();
+      }
       return { tookOver: tries > 0, release: () => rm(path, { force: true }) };
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST' || tries > 0) throw error;

@@ -109,6 +109,19 @@ describe('download-csv and the disk', () => {
     // Stopped at once: the rows after the disk filled were not each tried and retried.
     expect(server.hits.get(`/sized/400/full-11`) ?? 0).toBeLessThanOrEqual(1);
 
+    // Full to the last page: not even the lock's pid can be written, and no empty lock is left.
+    const filler = join(disk, 'filler');
+    try {
+      execFileSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { stdio: 'ignore' });
+    } catch {
+      // dd ends with an error once the disk is full: what it is here for
+    }
+    const full = await runCrew(['download-csv', list, '-o', out], { env });
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/no space left on device/);
+    await expectNothingWrongOnDisk(out);
+    await rm(filler);
+
     execFileSync('mount', ['-o', 'remount,size=8m', disk]);
     const again = await runCrew(['download-csv', list, '-o', out, '--json'], { env });
     expect(again.code).toBe(0);
