@@ -79,7 +79,11 @@ function start(): void {
   }
   process.env[MARKER] = dir;
   try {
-    enableCompileCache(join(dir, '.compile-cache'));
+    const cache = join(dir, '.compile-cache');
+    enableCompileCache(cache);
+    // Worker threads do not inherit the compile cache, but enable it at start-up from this
+    // variable: without it each worker compiled undici and the task code anew (~40 ms).
+    process.env['NODE_COMPILE_CACHE'] = cache;
   } catch {
     // a cache that cannot be written only costs start-up time
   }
