@@ -1,12 +1,13 @@
 /**
  * Where a body goes on its way to disk, in a worker: chunks are held until a megabyte has
- * gathered, then written with one call. A small body (most images) is written with one
+ * gathered, then written with one writev (not copied into one buffer first: that copy was
+ * ~5% of a worker's time on 3000 x 20 KB). A small body (most images) is written with one
  * synchronous call when it ends: no open, write and close each awaited on libuv's thread
  * pool, which on a small machine cost more in context switches than the write itself.
  */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { writeAll } from './store.ts';
+import { writeAll, writeAllSync } from './store.ts';
 
 /** Bytes held in memory before they go to disk. */
 export const HELD_BYTES = 1024 * 1024;
@@ -39,10 +40,12 @@ export class BodyFile {
   async end(): Promise<void> {
     if (this.#file === undefined) {
       this.#touched = true;
-      writeFileSync(this.#path, Buffer.concat(this.#held, this.#heldBytes), {
-        flag: 'wx',
-        mode: 0o644,
-      });
+      const fd = openSync(this.#path, 'wx', 0o644);
+      try {
+        writeAllSync(fd, this.#held);
+      } finally {
+        closeSync(fd);
+      }
       this.#held = [];
       return;
     }
@@ -63,7 +66,6 @@ export class BodyFile {
     const held = this.#held;
     this.#held = [];
     this.#heldBytes = 0;
-    // writev may store fewer bytes than asked (a full disk, ulimit -f): write all or fail.
-    await writeAll(this.#file, held.length === 1 ? held[0]! : Buffer.concat(held));
+    await writeAll(this.#file, held);
   }
 }

@@ -166,7 +166,7 @@ export class ManifestFile {
         const waiting = this.#waiting;
         this.#pending = [];
         this.#waiting = [];
-        await writeAll(this.#file, Buffer.from(text));
+        await writeAll(this.#file, [Buffer.from(text)]);
         for (const told of waiting) told();
       }
     } catch (error) {

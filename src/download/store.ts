@@ -8,7 +8,7 @@
  * dead run's lock is taken over: listing a finished million-row job's directory took 0.7 s
  * and 160 MB on every re-run, to find nothing.
  */
-import { constants, lstatSync } from 'node:fs';
+import { constants, lstatSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { copyFile, lstat, open, opendir, readFile, rename, rm } from 'node:fs/promises';
@@ -94,20 +94,43 @@ export function fileSize(path: string): number | undefined {
 }
 
 /**
- * Writes all of `bytes` at the file's position. One write may store fewer bytes than asked
- * (a file-size limit, a disk that fills up): the rest is written again, and a write that
- * stores nothing at all fails as the disk being full, so a short file is never taken whole.
+ * Writes all of `chunks`, in order, at the file's position: one writev each time, no copy
+ * into one buffer. A write may store fewer bytes than asked (a file-size limit, a disk that
+ * fills up): the rest is written again, and a write that stores nothing at all fails as the
+ * disk being full, so a short file is never taken whole.
  */
-export async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let done = 0; done < bytes.length;) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.length - done);
-    if (bytesWritten === 0) {
-      throw Object.assign(new Error('no space left on device (a write stored nothing)'), {
-        code: 'ENOSPC',
-      });
-    }
-    done += bytesWritten;
+export async function writeAll(file: FileHandle, chunks: readonly Uint8Array[]): Promise<void> {
+  for (let left = unwritten(chunks, 0); left.length > 0;) {
+    const { bytesWritten } = await file.writev(left);
+    left = unwritten(left, stored(bytesWritten));
   }
+}
+
+/** writeAll on a descriptor, synchronously: for a small body, one call and no round trip. */
+export function writeAllSync(fd: number, chunks: readonly Uint8Array[]): void {
+  for (let left = unwritten(chunks, 0); left.length > 0;) {
+    left = unwritten(left, stored(writevSync(fd, left)));
+  }
+}
+
+const stored = (bytesWritten: number): number => {
+  if (bytesWritten > 0) return bytesWritten;
+  throw Object.assign(new Error('no space left on device (a write stored nothing)'), {
+    code: 'ENOSPC',
+  });
+};
+
+/** What is left of `chunks` once `written` bytes of them went out, empty chunks dropped. */
+export function unwritten(chunks: readonly Uint8Array[], written: number): Uint8Array[] {
+  const left: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    if (written >= chunk.length) written -= chunk.length;
+    else {
+      left.push(written === 0 ? chunk : chunk.subarray(written));
+      written = 0;
+    }
+  }
+  return left;
 }
 
 /** A held lock: whether it was taken over from a run that died, and how to release it. */

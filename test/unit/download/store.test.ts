@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import {
   lstat,
   mkdir,
@@ -23,7 +24,9 @@ import {
   publishCopy,
   removeLeftovers,
   tempPath,
+  unwritten,
   writeAll,
+  writeAllSync,
 } from '../../../src/download/store.ts';
 
 let dir: string;
@@ -100,15 +103,48 @@ describe('store', () => {
     expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('keep me');
   });
 
-  it('writes every byte, or fails: a file-size limit is not a short file taken whole', async () => {
-    const path = join(dir, 'limited');
+  it('writes every chunk whole and in order, async or not', async () => {
+    const chunks = [Buffer.alloc(100_000, 7), Buffer.alloc(0), Buffer.from('tail')];
+    const path = join(dir, 'async');
     const file = await open(path, 'w');
     try {
-      await writeAll(file, Buffer.alloc(100_000, 7));
+      await writeAll(file, chunks);
     } finally {
       await file.close();
     }
-    expect((await readFile(path)).length).toBe(100_000);
+    expect((await readFile(path)).equals(Buffer.concat(chunks))).toBe(true);
+    const fd = openSync(join(dir, 'sync'), 'w');
+    try {
+      writeAllSync(fd, chunks);
+    } finally {
+      closeSync(fd);
+    }
+    expect((await readFile(join(dir, 'sync'))).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it('fails a write to a full device as ENOSPC, not as a short file', async () => {
+    const file = await open('/dev/full', 'w');
+    try {
+      await expect(writeAll(file, [Buffer.alloc(10)])).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      await file.close();
+    }
+  });
+
+  it.each([
+    ['nothing written', ['ab', 'cd'], 0, ['ab', 'cd']],
+    ['part of the first chunk', ['ab', 'cd'], 1, ['b', 'cd']],
+    ['the first chunk exactly', ['ab', 'cd'], 2, ['cd']],
+    ['into the second chunk', ['ab', 'cd'], 3, ['d']],
+    ['everything', ['ab', 'cd'], 4, []],
+    ['empty chunks dropped', ['', 'ab', '', 'c'], 0, ['ab', 'c']],
+    ['empty chunks after a partial one', ['ab', '', 'c'], 1, ['b', 'c']],
+  ])('after a short write, what is left: %s', (_, chunks, written, left) => {
+    const rest = unwritten(
+      chunks.map((c) => Buffer.from(c)),
+      written,
+    );
+    expect(rest.map((c) => Buffer.from(c).toString())).toEqual(left);
   });
 
   it('locks the output directory: one live run, the lock of a dead run taken over', async () => {
