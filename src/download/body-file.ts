@@ -29,11 +29,11 @@ export class BodyFile {
     return this.#touched;
   }
 
-  /** Takes a chunk; it waits for the disk only when a megabyte has gathered. */
-  async add(chunk: Buffer): Promise<void> {
+  /** Takes a chunk; a promise (to wait for) only when a megabyte has gathered. */
+  add(chunk: Buffer): Promise<void> | undefined {
     this.#held.push(chunk);
     this.#heldBytes += chunk.length;
-    if (this.#heldBytes >= HELD_BYTES) await this.#flush();
+    return this.#heldBytes >= HELD_BYTES ? this.#flush() : undefined;
   }
 
   /** Writes what is held and closes the file: the body is whole on disk. */

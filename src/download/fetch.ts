@@ -1,16 +1,17 @@
 /**
- * One request of a download, in a worker: undici with keep-alive, redirects on the same
- * origin, the body streamed to a temporary file while it is hashed and measured, and the
- * file renamed to its final name once whole. The parent (fetcher.ts) decides when a request
- * may start, follows redirects to other origins, and retries; a failure is returned as a
- * value, never thrown.
+ * One request of a download, in a worker: undici with keep-alive (through exchange.ts, not
+ * undici's `request`), redirects on the same origin, the body streamed to a temporary file
+ * while it is hashed and measured, and the file renamed to its final name once whole. The
+ * parent (fetcher.ts) decides when a request may start, follows redirects to other origins,
+ * and retries; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EnvHttpProxyAgent, request, type Dispatcher } from 'undici';
+import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
 import { BodyFile } from './body-file.ts';
+import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem } from './errors.ts';
 import { fileName } from './names.ts';
 import { sniff } from './sniff.ts';
@@ -259,13 +260,8 @@ async function attempt(
   let current = input.url;
   for (;;) {
     seen.add(current);
-    const response = await request(current, {
-      method: 'GET',
-      headers: input.headers,
-      dispatcher: dispatcherFor(options),
-      signal: deadline,
-    });
-    const { statusCode: status, headers } = response;
+    const response = await exchange(dispatcherFor(options), current, input.headers, deadline);
+    const { status, headers } = response;
     const next = await nextHop(response, current, seen);
     if (next !== undefined) {
       if (new URL(next).origin !== new URL(current).origin) throw new LeavesOrigin(next, status);
@@ -275,7 +271,7 @@ async function attempt(
     const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
     if (encoding && encoding !== 'identity') {
       // We never ask for compression; a body sent compressed anyway is not the image itself.
-      discard(response);
+      response.discard();
       throw new Final(
         `compressed body (Content-Encoding: ${capText(encoding, 40)}) not saved`,
         status,
@@ -283,7 +279,7 @@ async function attempt(
     }
     const declared = Number(header(headers, 'content-length') ?? NaN);
     if (Number.isFinite(declared) && declared > options.maxBytes) {
-      discard(response);
+      response.discard();
       throw new Final(`too big: ${declared} bytes (limit ${options.maxBytes})`, status);
     }
     const contentType = header(headers, 'content-type') ?? '';
@@ -294,16 +290,16 @@ async function attempt(
     const file = new BodyFile(tempPath);
     body.file = file;
     try {
-      for await (const chunk of response.body as AsyncIterable<Buffer>) {
+      await response.read((chunk) => {
         bytes += chunk.length;
         if (bytes > options.maxBytes) {
-          response.body.destroy();
           throw new Final(`too big: over ${options.maxBytes} bytes`, status);
         }
         if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
         hash.update(chunk);
-        await onDisk(file.add(chunk));
-      }
+        const flushing = file.add(chunk);
+        return flushing && onDisk(flushing);
+      });
       await onDisk(file.end());
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.
@@ -342,26 +338,17 @@ async function attempt(
 }
 
 /**
- * Drops a body nobody will read. Destroyed unread, it errors ("Request aborted"); unheard,
- * that error would end the worker and with it the whole run.
- */
-function discard(response: Dispatcher.ResponseData): void {
-  response.body.on('error', () => undefined);
-  response.body.destroy();
-}
-
-/**
  * What a response's status means before its body is read: a 200 goes on (undefined), a
  * redirect gives the URL to follow, anything else throws (Retryable or Final).
  */
 async function nextHop(
-  response: Dispatcher.ResponseData,
+  response: Response,
   current: string,
   seen: ReadonlySet<string>,
 ): Promise<string | undefined> {
-  const { statusCode: status, headers } = response;
+  const { status, headers } = response;
   if (status >= 300 && status < 400 && status !== 304) {
-    await response.body.dump();
+    await response.drain();
     const location = header(headers, 'location');
     if (!location) throw new Final(`HTTP ${status} redirect without a Location`, status);
     const refused = refuseRedirect(location, current, seen);
@@ -369,7 +356,7 @@ async function nextHop(
     return refused.href;
   }
   if (status !== 200) {
-    await response.body.dump();
+    await response.drain();
     if (status >= 500 || status === 408 || status === 429) {
       throw new Retryable(`HTTP ${status}`, status, retryAfter(header(headers, 'retry-after')));
     }
@@ -378,10 +365,7 @@ async function nextHop(
   return undefined;
 }
 
-function header(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
+function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
