@@ -62,15 +62,13 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
   status = 0;
   headers: Headers = {};
   readonly #signal: AbortSignal;
-  readonly #onAbort = (): void => this.#abort(this.#signal.reason as Error);
+  readonly #onAbort = (): void => this.#fail(this.#signal.reason as Error);
   #controller: Dispatcher.DispatchController | undefined;
   /** Until the headers are in. */
   #head: { resolve(r: Response): void; reject(e: Error): void } | undefined;
   /** While the body is read (or drained). */
   #body: { resolve(): void; reject(e: Error): void } | undefined;
   #take: Take | undefined;
-  #dropping = false;
-  #drained = 0;
   /** How the exchange ended, once it did: undefined while it runs. */
   #end: { readonly error?: Error } | undefined;
 
@@ -104,17 +102,12 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.#dropping) {
-      this.#drained += chunk.length;
-      if (this.#drained > DRAIN_BYTES) controller.abort(new Dropped());
-      return;
-    }
     let pending: Promise<void> | undefined;
     try {
+      // Set: the body stays paused until read() or drain() gives it a taker.
       pending = this.#take!(chunk);
     } catch (error) {
-      this.#finish(error as Error);
-      controller.abort(error as Error);
+      this.#fail(error as Error);
       return;
     }
     if (pending === undefined) return;
@@ -123,10 +116,7 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
       () => {
         if (!this.#end) controller.resume();
       },
-      (error: unknown) => {
-        this.#finish(error as Error);
-        controller.abort(error as Error);
-      },
+      (error: unknown) => this.#fail(error as Error),
     );
   }
 
@@ -144,14 +134,18 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
   }
 
   async drain(): Promise<void> {
-    this.#dropping = true;
+    let drained = 0;
+    this.#take = (chunk) => {
+      drained += chunk.length;
+      if (drained > DRAIN_BYTES) throw new Dropped();
+      return undefined;
+    };
     // A body cut off or broken while it is dropped is dropped all the same.
     await this.#resume().catch(() => undefined);
   }
 
   discard(): void {
-    this.#dropping = true;
-    this.#controller?.abort(new Dropped());
+    this.#fail(new Dropped());
   }
 
   #resume(): Promise<void> {
@@ -164,8 +158,11 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
     });
   }
 
-  /** The signal aborted: before the headers, the caller hears at once; after, the body does. */
-  #abort(reason: Error): void {
+  /**
+   * Ends the exchange with `reason` and aborts the request (its connection closed). An abort
+   * of the signal before the headers reaches the caller at once; after, the body's reader.
+   */
+  #fail(reason: Error): void {
     if (this.#end) return;
     this.#finish(reason);
     this.#controller?.abort(reason);

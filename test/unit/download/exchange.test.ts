@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exchange } from '../../../src/download/exchange.ts';
+import { exchange, type Response } from '../../../src/download/exchange.ts';
 
 /** Bytes 0, 1, 2, ... 255, 0, 1, ...: any chunk out of order or lost shows. */
 const counting = (length: number): Buffer => {
@@ -50,11 +50,47 @@ afterAll(async () => {
 
 const never = new AbortController().signal;
 
+/** Runs `fn` with a fresh agent, destroyed after (with whatever it still holds). */
+async function withAgent(fn: (agent: Agent) => Promise<void>, agent = new Agent()): Promise<void> {
+  try {
+    await fn(agent);
+  } finally {
+    await agent.destroy();
+  }
+}
+
+const get = (agent: Agent, path: string, signal = never): Promise<Response> =>
+  exchange(agent, `${base}${path}`, {}, signal);
+
+/** The whole body of `path`, in a fresh exchange on `agent`. */
+async function bodyOf(agent: Agent, path: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await (await get(agent, path)).read((chunk) => void chunks.push(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** The sockets the server saw opened while `fn` ran. */
+async function socketsOpenedBy(fn: () => Promise<void>): Promise<number> {
+  const before = sockets.opened;
+  await fn();
+  return sockets.opened - before;
+}
+
+/** A signal that aborts with `reason` 50 ms from now. */
+function expiring(): { signal: AbortSignal; reason: Error } {
+  const expiry = new AbortController();
+  const reason = new Error('--max-time');
+  setTimeout(() => expiry.abort(reason), 50);
+  return { signal: expiry.signal, reason };
+}
+
+// undici frees a socket a tick after its body ends (fetch.ts waits for it too).
+const socketFreed = (): Promise<unknown> => new Promise((resolve) => setImmediate(resolve));
+
 describe('exchange', () => {
-  it('hands over a big body whole and in order, waiting for a slow taker', async () => {
-    const agent = new Agent();
-    try {
-      const response = await exchange(agent, `${base}/big`, {}, never);
+  it('hands over a big body whole and in order, waiting for a slow taker', () =>
+    withAgent(async (agent) => {
+      const response = await get(agent, '/big');
       expect(response.status).toBe(200);
       expect(response.headers['content-length']).toBe(String(BIG.length));
       const chunks: Buffer[] = [];
@@ -68,128 +104,105 @@ describe('exchange', () => {
       });
       expect(waits).toBeGreaterThan(0);
       expect(Buffer.concat(chunks).equals(BIG)).toBe(true);
-    } finally {
-      await agent.close();
-    }
-  });
+    }));
 
-  it('fails the body with what the taker threw, and closes its connection', async () => {
-    const agent = new Agent();
-    try {
-      const before = sockets.opened;
-      const response = await exchange(agent, `${base}/big`, {}, never);
-      const tooBig = new Error('too big');
-      await expect(
-        response.read(() => {
-          throw tooBig;
-        }),
-      ).rejects.toBe(tooBig);
-      // The next request cannot reuse that socket: a new one is opened.
-      const again = await exchange(agent, `${base}/small`, {}, never);
-      await again.read(() => undefined);
-      expect(sockets.opened - before).toBe(2);
-    } finally {
-      await agent.close();
-    }
-  });
+  it('fails the body with what the taker threw, and closes its connection', () =>
+    withAgent(async (agent) => {
+      const opened = await socketsOpenedBy(async () => {
+        const response = await get(agent, '/big');
+        const tooBig = new Error('too big');
+        await expect(
+          response.read(() => {
+            throw tooBig;
+          }),
+        ).rejects.toBe(tooBig);
+        // The next request cannot reuse that socket: a new one is opened.
+        await bodyOf(agent, '/small');
+      });
+      expect(opened).toBe(2);
+    }));
 
-  it('drains an error page and keeps the connection for the next request', async () => {
-    const agent = new Agent();
-    try {
-      const before = sockets.opened;
-      const page = await exchange(agent, `${base}/page`, {}, never);
-      expect(page.status).toBe(404);
-      await page.drain();
-      // undici frees the socket a tick after the body ends (fetch.ts waits for it too).
-      await new Promise((resolve) => setImmediate(resolve));
-      const next = await exchange(agent, `${base}/small`, {}, never);
-      const got: Buffer[] = [];
-      await next.read((chunk) => void got.push(chunk));
-      expect(Buffer.concat(got).toString()).toBe('abc');
-      expect(sockets.opened - before).toBe(1);
-    } finally {
-      await agent.close();
-    }
-  });
+  it('drains an error page and keeps the connection for the next request', () =>
+    withAgent(async (agent) => {
+      const opened = await socketsOpenedBy(async () => {
+        const page = await get(agent, '/page');
+        expect(page.status).toBe(404);
+        await page.drain();
+        await socketFreed();
+        expect((await bodyOf(agent, '/small')).toString()).toBe('abc');
+      });
+      expect(opened).toBe(1);
+    }));
 
-  it('drains a long body only in part: it is cut off, not read to its end', async () => {
-    const agent = new Agent();
-    try {
-      const before = sockets.opened;
-      const response = await exchange(agent, `${base}/big`, {}, never);
-      await response.drain();
-      await new Promise((resolve) => setImmediate(resolve));
-      // Cut off: its socket is gone, and the next request opens another.
-      const next = await exchange(agent, `${base}/small`, {}, never);
-      await next.read(() => undefined);
-      expect(sockets.opened - before).toBe(2);
-    } finally {
-      await agent.close();
-    }
-  });
+  it('drains a long body only in part: it is cut off, not read to its end', () =>
+    withAgent(async (agent) => {
+      const opened = await socketsOpenedBy(async () => {
+        await (await get(agent, '/big')).drain();
+        await socketFreed();
+        // Cut off: its socket is gone, and the next request opens another.
+        await bodyOf(agent, '/small');
+      });
+      expect(opened).toBe(2);
+    }));
+
+  it('drops a body unread: its connection is closed, and the next request gets a new one', () =>
+    // One connection: a dropped body that held on to it would stall the next request.
+    withAgent(
+      async (agent) => {
+        const opened = await socketsOpenedBy(async () => {
+          (await get(agent, '/big')).discard();
+          expect((await bodyOf(agent, '/small')).toString()).toBe('abc');
+        });
+        expect(opened).toBe(2);
+      },
+      new Agent({ connections: 1 }),
+    ));
 
   it.each([
     ['waiting for the headers', '/hang'],
     ['in the middle of the body', '/trickle'],
-  ])('ends at once when the signal aborts %s', async (_, path) => {
-    const agent = new Agent();
-    try {
-      const expiry = new AbortController();
-      const reason = new Error('--max-time');
-      setTimeout(() => expiry.abort(reason), 50);
+  ])('ends at once when the signal aborts %s', (_, path) =>
+    withAgent(async (agent) => {
+      const { signal, reason } = expiring();
       const started = performance.now();
       const run = async (): Promise<void> => {
-        const response = await exchange(agent, `${base}${path}`, {}, expiry.signal);
-        await response.read(() => undefined);
+        await (await get(agent, path, signal)).read(() => undefined);
       };
       await expect(run()).rejects.toBe(reason);
       expect(performance.now() - started).toBeLessThan(5000);
-    } finally {
-      await agent.destroy();
-    }
-  });
+    }),
+  );
 
-  it('ends at once when the signal aborts while the request waits for a connection', async () => {
+  it('ends at once when the signal aborts while the request waits for a connection', () =>
     // One connection, held by a request that never gets its answer: the next one queues.
-    const agent = new Agent({ connections: 1 });
-    try {
-      const holder = exchange(agent, `${base}/hang`, {}, never);
-      holder.catch(() => undefined);
-      await sleep(20);
-      const expiry = new AbortController();
-      const reason = new Error('--max-time');
-      setTimeout(() => expiry.abort(reason), 50);
-      await expect(exchange(agent, `${base}/small`, {}, expiry.signal)).rejects.toBe(reason);
-    } finally {
-      await agent.destroy();
-    }
-  });
+    withAgent(
+      async (agent) => {
+        get(agent, '/hang').catch(() => undefined);
+        await sleep(20);
+        const { signal, reason } = expiring();
+        await expect(get(agent, '/small', signal)).rejects.toBe(reason);
+      },
+      new Agent({ connections: 1 }),
+    ));
 
-  it('refuses at once with a signal that already aborted', async () => {
-    const agent = new Agent();
-    try {
+  it('refuses at once with a signal that already aborted', () =>
+    withAgent(async (agent) => {
       const expiry = new AbortController();
       expiry.abort(new Error('already'));
-      await expect(exchange(agent, `${base}/small`, {}, expiry.signal)).rejects.toThrow('already');
-    } finally {
-      await agent.close();
-    }
-  });
+      await expect(get(agent, '/small', expiry.signal)).rejects.toThrow('already');
+    }));
 
   it('rejects with the connection error of a closed port', async () => {
-    const agent = new Agent();
     const closed = createServer();
     closed.listen(0, '127.0.0.1');
     await once(closed, 'listening');
     const port = (closed.address() as AddressInfo).port;
     closed.close();
     await once(closed, 'close');
-    try {
+    await withAgent(async (agent) => {
       await expect(exchange(agent, `http://127.0.0.1:${port}/`, {}, never)).rejects.toMatchObject({
         code: 'ECONNREFUSED',
       });
-    } finally {
-      await agent.close();
-    }
+    });
   });
 });
