@@ -3,7 +3,7 @@
  * (-H Authorization/Cookie/Proxy-Authorization, a URL's user:pass@) go to the row's own
  * origin only, as curl does, unless --location-trusted; a password is never written. Pure.
  */
-import { capText, MAX_URL_BYTES } from './fetch.ts';
+import { capText, MAX_URL_BYTES } from './limits.ts';
 
 /** Headers that carry credentials: dropped when a redirect leaves the row's origin. */
 export const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;

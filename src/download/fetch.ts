@@ -13,6 +13,7 @@ import { reasonOf } from '../errors.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem } from './errors.ts';
+import { capText, MAX_URL_BYTES } from './limits.ts';
 import { fileName } from './names.ts';
 import { sniff } from './sniff.ts';
 
@@ -406,9 +407,6 @@ function describe(error: unknown): string {
   return e.message ?? String(error);
 }
 
-/** The longest URL crew fetches or follows, as browsers and servers limit them. */
-export const MAX_URL_BYTES = 8192;
-
 /**
  * Where a redirect's Location leads, or why crew does not go there: not http(s), a loop, too
  * many hops, too long, or a link-local address (169.254.169.254 serves cloud credentials).
@@ -444,9 +442,4 @@ export function isLinkLocal(hostname: string): boolean {
   if (/^fe[89ab][0-9a-f]:/.test(host)) return true;
   // ::ffff:169.254.x.y, as the URL parser writes it (::ffff:a9fe:xxxx).
   return /^::ffff:(a9fe:[0-9a-f]{1,4}|169\.254\.)/.test(host);
-}
-
-/** A text cut to `max` characters, saying how long it was. */
-export function capText(text: string, max = 1024): string {
-  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
 }

@@ -3,7 +3,8 @@
  * usable URL), failed (the fetch, or writing the file), or ok. Pure.
  */
 import { recordedUrl } from './credentials.ts';
-import { capText, type FetchOutcome } from './fetch.ts';
+import type { FetchOutcome } from './fetch.ts';
+import { capText } from './limits.ts';
 import type { ManifestLine } from './manifest.ts';
 import type { BadRow, Job } from './rows.ts';
 

@@ -7,7 +7,7 @@ import type {
   RowFailure,
 } from '../../download/config.ts';
 import { InputError } from '../../download/errors.ts';
-import { capText } from '../../download/fetch.ts';
+import { capText } from '../../download/limits.ts';
 import { MANIFEST } from '../../download/manifest.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
 import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
