@@ -160,6 +160,22 @@ const fmix = (h: number): number => {
 };
 
 /**
+ * Tables a Fingerprints is split into, by the top bits of a fingerprint. Each grows on its
+ * own, so a growth holds the old and the new arrays of one table at once, not of all: one
+ * table of a million names grew from 8 to 16 MB with both alive until a full collection.
+ */
+const TABLE_BITS = 6;
+const TABLES = 1 << TABLE_BITS;
+
+/** One table of fingerprints: open addressing, linear probing, at most half full. */
+interface Table {
+  high: Uint32Array;
+  low: Uint32Array;
+  value: Uint32Array | undefined;
+  size: number;
+}
+
+/**
  * A set of strings, or a map from strings to small numbers, kept as 64-bit fingerprints in
  * typed arrays: 16 bytes a name however long it is (24 with values), so a million-row CSV
  * costs ~16 MB here rather than a string per row. Two names share a fingerprint with odds of
@@ -167,47 +183,58 @@ const fmix = (h: number): number => {
  * suffix, the same on every run.
  */
 export class Fingerprints {
-  #high: Uint32Array;
-  #low: Uint32Array;
+  readonly #tables: Table[];
   /** Only for a map: a set of names needs no value (a third less memory). */
-  #value: Uint32Array | undefined;
-  #size = 0;
+  readonly #values: boolean;
 
   /** `expected`: names it will likely hold, so that it need not grow (copy) on the way. */
   constructor(options: { readonly values: boolean; readonly expected?: number }) {
-    const slots = Math.max(1024, 2 ** Math.ceil(Math.log2(2 * (options.expected ?? 0) + 1)));
-    this.#high = new Uint32Array(slots);
-    this.#low = new Uint32Array(slots);
-    this.#value = options.values ? new Uint32Array(slots) : undefined;
+    const perTable = (options.expected ?? 0) / TABLES;
+    const slots = Math.max(16, 2 ** Math.ceil(Math.log2(2 * perTable + 1)));
+    this.#values = options.values;
+    this.#tables = Array.from({ length: TABLES }, () => ({
+      high: new Uint32Array(slots),
+      low: new Uint32Array(slots),
+      value: options.values ? new Uint32Array(slots) : undefined,
+      size: 0,
+    }));
   }
 
   /** Adds `text`; false if it was already there. */
   add(text: string): boolean {
     const slot = this.#slot(text);
-    if (this.#high[slot] !== 0) return false;
+    if (this.#table.high[slot] !== 0) return false;
     this.#fill(slot, 1);
     return true;
   }
 
   has(text: string): boolean {
-    return this.#high[this.#slot(text)] !== 0;
+    const slot = this.#slot(text); // first: it picks #table
+    return this.#table.high[slot] !== 0;
   }
 
   /** The number stored for `text`; 0 when none is (always, in a set). */
   get(text: string): number {
-    return this.#value?.[this.#slot(text)] ?? 0;
+    const slot = this.#slot(text);
+    return this.#table.value?.[slot] ?? 0;
   }
 
   set(text: string, value: number): void {
     const slot = this.#slot(text);
-    if (this.#high[slot] === 0) this.#fill(slot, value);
-    else if (this.#value) this.#value[slot] = value;
+    const table = this.#table;
+    if (table.high[slot] === 0) this.#fill(slot, value);
+    else if (table.value) table.value[slot] = value;
   }
 
   #hashHigh = 0;
   #hashLow = 0;
+  /** The table #slot looked in. */
+  #table: Table = undefined as unknown as Table;
 
-  /** Where `text` is, or the empty slot where it would go; leaves its fingerprint in #hash*. */
+  /**
+   * Where `text` is, or the empty slot where it would go, in the table its fingerprint picks;
+   * leaves the fingerprint in #hash* and the table in #table.
+   */
   #slot(text: string): number {
     let a = 0x811c9dc5;
     let b = 0x01000193;
@@ -218,37 +245,40 @@ export class Fingerprints {
     }
     this.#hashHigh = fmix(a) || 1; // 0 marks an empty slot
     this.#hashLow = fmix(b ^ text.length);
-    return this.#find(this.#hashHigh, this.#hashLow);
+    this.#table = this.#tables[this.#hashHigh >>> (32 - TABLE_BITS)]!;
+    return find(this.#table, this.#hashHigh, this.#hashLow);
   }
 
-  #find(high: number, low: number): number {
-    const mask = this.#high.length - 1;
-    for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
-      const h = this.#high[slot]!;
-      if (h === 0 || (h === high && this.#low[slot] === low)) return slot;
-    }
-  }
-
-  /** Stores the fingerprint #slot just computed in the empty `slot`. */
+  /** Stores the fingerprint #slot just computed in the empty `slot` of #table. */
   #fill(slot: number, value: number): void {
-    this.#high[slot] = this.#hashHigh;
-    this.#low[slot] = this.#hashLow;
-    if (this.#value) this.#value[slot] = value;
-    if (++this.#size * 2 > this.#high.length) this.#grow();
+    const table = this.#table;
+    table.high[slot] = this.#hashHigh;
+    table.low[slot] = this.#hashLow;
+    if (table.value) table.value[slot] = value;
+    if (++table.size * 2 > table.high.length) grow(table, this.#values);
   }
+}
 
-  #grow(): void {
-    const [high, low, value] = [this.#high, this.#low, this.#value];
-    this.#high = new Uint32Array(high.length * 2);
-    this.#low = new Uint32Array(low.length * 2);
-    this.#value = value && new Uint32Array(value.length * 2);
-    for (let i = 0; i < high.length; i++) {
-      if (high[i] === 0) continue;
-      const slot = this.#find(high[i]!, low[i]!);
-      this.#high[slot] = high[i]!;
-      this.#low[slot] = low[i]!;
-      if (value) this.#value![slot] = value[i]!;
-    }
+function find(table: Table, high: number, low: number): number {
+  const mask = table.high.length - 1;
+  // The top bits chose the table: the low bits of both halves choose the slot.
+  for (let slot = (high ^ low) & mask; ; slot = (slot + 1) & mask) {
+    const h = table.high[slot]!;
+    if (h === 0 || (h === high && table.low[slot] === low)) return slot;
+  }
+}
+
+function grow(table: Table, values: boolean): void {
+  const { high, low, value } = table;
+  table.high = new Uint32Array(high.length * 2);
+  table.low = new Uint32Array(low.length * 2);
+  table.value = values ? new Uint32Array(high.length * 2) : undefined;
+  for (let i = 0; i < high.length; i++) {
+    if (high[i] === 0) continue;
+    const slot = find(table, high[i]!, low[i]!);
+    table.high[slot] = high[i]!;
+    table.low[slot] = low[i]!;
+    if (value) table.value![slot] = value[i]!;
   }
 }
 

@@ -6,7 +6,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { sumRangeExact } from '../sum/kernel.ts';
 import type { Range } from '../sum/plan.ts';
 import type { FetchInput, fetchOnce as FetchOnce, RequestResult } from '../download/fetch.ts';
-import { reason, scanRange } from '../logstats/read.ts';
+import type * as LogstatsRead from '../logstats/read.ts';
 import type { LineRules } from '../logstats/keyed.ts';
 import type { ScanRange } from '../logstats/split.ts';
 import type { TallyResult } from '../logstats/tally.ts';
@@ -21,11 +21,17 @@ export async function sumRange(range: Range, signal?: AbortSignal): Promise<bigi
   });
 }
 
+// Loaded on first use, each by the tasks that need it: a download worker need not evaluate
+// the log scanner (its WebAssembly and tables), nor a logstats worker undici. Kept, because
+// an import() per call still resolves the module again (~4 us a task).
+let logstatsModule: Promise<typeof LogstatsRead> | undefined;
+
 /** Counts one file or byte range of a log; errors carry a short reason that survives cloning. */
 export async function logstatsRange(
   input: { range: ScanRange; top: boolean; rules?: LineRules },
   signal?: AbortSignal,
 ): Promise<TallyResult> {
+  const { reason, scanRange } = await (logstatsModule ??= import('../logstats/read.ts'));
   try {
     return await scanRange(input.range, input.top, input.rules, signal);
   } catch (error) {
@@ -33,8 +39,6 @@ export async function logstatsRange(
   }
 }
 
-// Loaded on first use: sum and logstats workers need not evaluate undici. Kept, because an
-// import() per call still resolves the module again (~4 us a task).
 let fetchModule: Promise<{ fetchOnce: typeof FetchOnce }> | undefined;
 
 /** One request for a URL, its body to a temp file; failures come back as values. */
