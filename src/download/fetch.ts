@@ -107,6 +107,8 @@ export type RequestResult =
       /** no: final; yes: worth another try; slow-down: the host asked (429, 503). */
       readonly retry: 'no' | 'yes' | 'slow-down';
       readonly retryAfterMs: number | undefined;
+      /** No connection was made: refused, no such host, or timed out connecting. */
+      readonly unreachable?: true;
     };
 
 export const MAX_REDIRECTS = 5;
@@ -220,7 +222,8 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
     if (error instanceof Final) return failed(status, describe(error), 'no');
     const slowDown = status === 429 || status === 503;
     const retryAfterMs = error instanceof Retryable ? error.retryAfterMs : undefined;
-    return failed(status, describe(error), slowDown ? 'slow-down' : 'yes', retryAfterMs);
+    const retry = slowDown ? 'slow-down' : 'yes';
+    return failed(status, describe(error), retry, retryAfterMs, neverConnected(error));
   } finally {
     clearTimeout(clock);
   }
@@ -249,7 +252,15 @@ const failed = (
   error: string,
   retry: 'no' | 'yes' | 'slow-down',
   retryAfterMs?: number,
-): RequestResult => ({ kind: 'failed', status, error: capText(error), retry, retryAfterMs });
+  unreachable = false,
+): RequestResult => ({
+  kind: 'failed',
+  status,
+  error: capText(error),
+  retry,
+  retryAfterMs,
+  ...(unreachable ? { unreachable } : {}),
+});
 
 async function attempt(
   input: FetchInput,
@@ -377,6 +388,23 @@ export function retryAfter(value: string | undefined, now = Date.now()): number 
   const seconds = /^\s*\d+\s*$/.test(value) ? Number(value) * 1000 : Date.parse(value) - now;
   if (!Number.isFinite(seconds)) return undefined;
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, seconds));
+}
+
+/**
+ * Whether the request failed before any connection was made, so the host is down or does
+ * not exist (not a failure of this URL). EAI_AGAIN (a resolver that could not answer now)
+ * is left out: it says nothing about the host.
+ */
+function neverConnected(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code;
+  return (
+    code === 'ECONNREFUSED' ||
+    code === 'ENOTFOUND' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
 }
 
 /** A short reason a person can act on, the same words for the same cause (they get grouped). */

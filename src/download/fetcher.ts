@@ -143,6 +143,9 @@ export class Fetcher {
 }
 
 function verdictOf(result: RequestResult): Verdict {
+  if (result.kind === 'failed' && result.unreachable) {
+    return { kind: 'unreachable', error: result.error };
+  }
   if (result.kind === 'failed' && result.retry === 'slow-down') {
     const { status, error, retryAfterMs } = result;
     return { kind: 'slow-down', status, error, retryAfterMs };

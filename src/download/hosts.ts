@@ -3,6 +3,11 @@
  * workers, and one back-off for everybody when the origin answers 429 or 503. Each of an
  * origin's slots belongs to one lane (one worker), so a worker never holds more keep-alive
  * sockets to an origin than the slots it was given: the server sees --per-host at most.
+ *
+ * And an origin that cannot be reached (UNREACHABLE_AFTER connections in a row refused,
+ * not found or timed out) is given up on for a while: its requests fail unsent. Image lists
+ * are full of dead hosts, and each of their rows slept through every retry's back-off while
+ * holding one of the run's places in flight: 200 rows to a closed port took 25 s.
  */
 
 /** A request's right to start: the origin's slot it uses, and the lane (worker) it runs on. */
@@ -29,7 +34,9 @@ export type Verdict =
       readonly status: number | undefined;
       readonly error: string;
       readonly retryAfterMs: number | undefined;
-    };
+    }
+  /** No connection was made (refused, no such host, timed out connecting). */
+  | { readonly kind: 'unreachable'; readonly error: string };
 
 export interface HostGateOptions {
   readonly perHost: number;
@@ -40,9 +47,33 @@ export interface HostGateOptions {
   /** Requests running on a lane now, to start new ones on the least busy lane. */
   readonly laneLoad: (lane: number) => number;
   readonly signal: AbortSignal;
+  /** How long an unreachable origin's requests fail unsent (UNREACHABLE_PAUSE_MS). */
+  readonly unreachablePauseMs?: number;
 }
 
 const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * Connections in a row that may fail before an origin is given up on. Above --per-host's
+ * default, so that one burst of refusals (a server restarting) is not enough alone.
+ */
+export const UNREACHABLE_AFTER = 24;
+
+/**
+ * How long an unreachable origin is given up on; then requests go out again, and the first
+ * connection that fails gives it up again (one that works forgets it all).
+ */
+export const UNREACHABLE_PAUSE_MS = 30_000;
+
+/** Unreachable origins remembered, the oldest forgotten first: memory stays bounded. */
+const MAX_UNREACHABLE = 10_000;
+
+/** An origin whose connections failed: how many in a row, and until when it is given up. */
+interface Unreachable {
+  failures: number;
+  until: number;
+  error: string;
+}
 
 interface Host {
   readonly busy: boolean[];
@@ -64,6 +95,8 @@ export class HostGate {
   readonly #options: HostGateOptions;
   readonly #hosts = new Map<string, Host>();
   readonly #rejects = new Set<(error: unknown) => void>();
+  /** Kept apart from #hosts, which forgets an origin as soon as it is idle. */
+  readonly #unreachable = new Map<string, Unreachable>();
 
   constructor(options: HostGateOptions) {
     this.#options = options;
@@ -81,6 +114,8 @@ export class HostGate {
   acquire(origin: string): Promise<Slot | Refused> {
     const { signal } = this.#options;
     if (signal.aborted) return Promise.reject(signal.reason as Error);
+    const down = this.#givenUp(origin);
+    if (down) return Promise.resolve(down);
     const host = this.#host(origin);
     return new Promise((resolve, reject) => {
       this.#rejects.add(reject);
@@ -98,6 +133,9 @@ export class HostGate {
     host.busy[slot.index] = false;
     host.running--;
     const now = Date.now();
+    if (verdict.kind === 'unreachable') this.#failedToConnect(slot.origin, verdict.error, now);
+    // Any answer, even an error page, shows the host is there.
+    else this.#unreachable.delete(slot.origin);
     if (verdict.kind === 'ok') {
       host.slowDowns = 0;
       host.limit = Math.min(this.#options.perHost, host.limit + 1);
@@ -115,6 +153,33 @@ export class HostGate {
       }
     }
     this.#pump(slot.origin, host);
+  }
+
+  #failedToConnect(origin: string, error: string, now: number): void {
+    const known = this.#unreachable.get(origin);
+    // Deleted and set again, so that the Map's first key is the one failed longest ago.
+    this.#unreachable.delete(origin);
+    const failures = (known?.failures ?? 0) + 1;
+    const until =
+      failures >= UNREACHABLE_AFTER
+        ? now + (this.#options.unreachablePauseMs ?? UNREACHABLE_PAUSE_MS)
+        : 0;
+    this.#unreachable.set(origin, { failures, until, error });
+    if (this.#unreachable.size > MAX_UNREACHABLE) {
+      this.#unreachable.delete(this.#unreachable.keys().next().value!);
+    }
+  }
+
+  /** Why `origin`'s requests fail unsent now, if they do. */
+  #givenUp(origin: string): Refused | undefined {
+    const known = this.#unreachable.get(origin);
+    if (known === undefined || known.until <= Date.now()) return undefined;
+    const seconds = (this.#options.unreachablePauseMs ?? UNREACHABLE_PAUSE_MS) / 1000;
+    return {
+      // The same words for every row of the cause, so the report groups them.
+      refused: `${known.error}: ${UNREACHABLE_AFTER} connections in a row failed; gave up on the host for ${seconds} s`,
+      status: undefined,
+    };
   }
 
   #pause(slowDowns: number, retryAfterMs: number | undefined): number {
@@ -149,6 +214,9 @@ export class HostGate {
       for (const wake of host.waiters.splice(0)) wake(host.refused);
       return;
     }
+    // Requests that queued before the origin was given up on are not sent either.
+    const down = host.waiters.length > 0 ? this.#givenUp(origin) : undefined;
+    if (down) for (const wake of host.waiters.splice(0)) wake(down);
     const wait = host.pausedUntil - Date.now();
     if (wait > 0) {
       if (host.waiters.length > 0 && host.timer === undefined) {

@@ -11,7 +11,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -254,6 +254,45 @@ describe('download-csv --per-host', () => {
     );
     // The first 4 in flight, then one probe per back-off: 4 + 2.
     expect(a.hits.length).toBeLessThanOrEqual(6);
+  });
+});
+
+/** A port on 127.0.0.1 that nothing listens on: every connection to it is refused. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('download-csv dead hosts', () => {
+  it('gives up on a host that refuses every connection; the other host is not held back', async () => {
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const csv = Array.from({ length: 120 }, (_, i) =>
+      i % 10 === 0 ? `ok${i},${a.url}/img/${i}.png` : `dead${i},${dead}/img/${i}.png`,
+    ).join('\n');
+    // The default retries: before, each dead row slept through three back-offs.
+    const run = await download(csv, ['--json']);
+    expect(run.code).toBe(1);
+    const summary = JSON.parse(run.stdout) as {
+      ok: number;
+      failed: number;
+      failures: { error: string; count: number }[];
+    };
+    expect(summary.ok).toBe(12);
+    expect(summary.failed).toBe(108);
+    const rows = await lines();
+    expect(rows.length).toBe(120);
+    const dead_ = rows.filter((r) => r.url.startsWith(dead));
+    expect(dead_.every((r) => r.error.startsWith('connection refused'))).toBe(true);
+    // Most were never sent: far fewer connections than 108 rows x 4 attempts.
+    const unsent = dead_.filter((r) =>
+      r.error.endsWith('connections in a row failed; gave up on the host for 30 s'),
+    );
+    expect(unsent.length).toBeGreaterThan(108 - 24);
+    expect(a.hits.length).toBe(12);
   });
 });
 

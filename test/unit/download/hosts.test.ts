@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { HostGate, type Slot } from '../../../src/download/hosts.ts';
+import {
+  HostGate,
+  UNREACHABLE_AFTER,
+  type Refused,
+  type Slot,
+  type Verdict,
+} from '../../../src/download/hosts.ts';
 
-const gate = (perHost: number, lanes = 2, retries = 2): HostGate =>
+const gate = (perHost: number, lanes = 2, retries = 2, unreachablePauseMs = 100): HostGate =>
   new HostGate({
     perHost,
     lanes,
@@ -9,7 +15,14 @@ const gate = (perHost: number, lanes = 2, retries = 2): HostGate =>
     backoffMs: 10,
     laneLoad: () => 0,
     signal: new AbortController().signal,
+    unreachablePauseMs,
   });
+const refusedConnection = { kind: 'unreachable', error: 'connection refused' } as const;
+
+/** `n` requests to `origin` one after another, each ending with `verdict`. */
+async function fail(g: HostGate, origin: string, n: number, verdict: Verdict = refusedConnection) {
+  for (let i = 0; i < n; i++) g.release((await g.acquire(origin)) as Slot, verdict);
+}
 const slowDown = (retryAfterMs?: number) =>
   ({ kind: 'slow-down', status: 429, error: 'HTTP 429', retryAfterMs }) as const;
 
@@ -83,5 +96,46 @@ describe('HostGate', () => {
     const waiting = g.acquire('http://a');
     controller.abort(new Error('stop'));
     await expect(waiting).rejects.toThrow('stop');
+  });
+
+  it('gives up on an origin after UNREACHABLE_AFTER failed connections in a row, for a while', async () => {
+    const g = gate(4);
+    await fail(g, 'http://dead', UNREACHABLE_AFTER);
+    const refused = (await g.acquire('http://dead')) as Refused;
+    expect(refused.refused).toBe(
+      `connection refused: ${UNREACHABLE_AFTER} connections in a row failed; gave up on the host for 0.1 s`,
+    );
+    // Other origins are not held back.
+    expect('index' in (await g.acquire('http://alive'))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    // After the pause one more try goes out; its failure gives up again at once.
+    const probe = (await g.acquire('http://dead')) as Slot;
+    expect(probe.index).toBe(0);
+    g.release(probe, refusedConnection);
+    expect('refused' in (await g.acquire('http://dead'))).toBe(true);
+  });
+
+  it('starts counting again after any answer, and forgets an origin that answers', async () => {
+    const g = gate(4);
+    await fail(g, 'http://flaky', UNREACHABLE_AFTER - 1);
+    await fail(g, 'http://flaky', 1, { kind: 'other' } as const);
+    await fail(g, 'http://flaky', UNREACHABLE_AFTER - 1);
+    expect('index' in (await g.acquire('http://flaky'))).toBe(true);
+    const g2 = gate(4, 2, 2, 10);
+    await fail(g2, 'http://back', UNREACHABLE_AFTER);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    g2.release((await g2.acquire('http://back')) as Slot, { kind: 'ok' });
+    await fail(g2, 'http://back', UNREACHABLE_AFTER - 1);
+    expect('index' in (await g2.acquire('http://back'))).toBe(true);
+  });
+
+  it('refuses the requests that were waiting for a slot when it gave up', async () => {
+    const g = gate(1);
+    await fail(g, 'http://dead', UNREACHABLE_AFTER - 1);
+    const last = (await g.acquire('http://dead')) as Slot;
+    const waiting = [g.acquire('http://dead'), g.acquire('http://dead')];
+    g.release(last, refusedConnection);
+    const answers = await Promise.all(waiting);
+    expect(answers.every((a) => 'refused' in a)).toBe(true);
   });
 });
