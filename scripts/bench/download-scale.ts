@@ -49,6 +49,15 @@ async function closedPort(): Promise<number> {
 const manifestLines = async (path: string): Promise<number> =>
   (await readFile(path, 'utf8')).split('\n').filter(Boolean).length;
 
+/**
+ * Row `j`'s origin: one of 65,536 loopback addresses (127.0.0.0/8 is all loopback), all at
+ * the closed port. crew gives up on an origin after 24 refused connections in a row
+ * (hosts.ts), so with one origin this would measure that, not a request; at 15-16 rows an
+ * origin, every row still connects, as in a list of many dead hosts.
+ */
+const deadOrigin = (j: number, port: number): string =>
+  `http://127.${(j >>> 8) & 0xff}.${j & 0xff}.1:${port}`;
+
 /** Rows to a closed port: nothing is fetched, so this is crew's per-row cost and memory. */
 export async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow[]> {
   const port = await closedPort();
@@ -69,7 +78,7 @@ export async function failingRows(context: BenchContext, dir: string): Promise<S
       {
         cwd: dir,
         treeRss: true,
-        feed: feedRows(rows, (j) => `http://127.0.0.1:${port}/img/${j}.png`, name),
+        feed: feedRows(rows, (j) => `${deadOrigin(j, port)}/img/${j}.png`, name),
       },
     );
     if (run.code !== 1) context.log(`download: expected exit 1, got ${run.code}: ${run.stderr}`);
