@@ -396,8 +396,7 @@ export function retryAfter(value: string | undefined, now = Date.now()): number 
  * is left out: it says nothing about the host.
  */
 function neverConnected(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
+  const code = codeOf(error);
   return (
     code === 'ECONNREFUSED' ||
     code === 'ENOTFOUND' ||
@@ -407,10 +406,15 @@ function neverConnected(error: unknown): boolean {
   );
 }
 
+/** The system's or undici's code for a failure, on the error or on its cause. */
+function codeOf(error: unknown): string | undefined {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e.code ?? e.cause?.code;
+}
+
 /** A short reason a person can act on, the same words for the same cause (they get grouped). */
 function describe(error: unknown): string {
-  const e = error as { code?: string; message?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
+  const code = codeOf(error);
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'timed out connecting';
@@ -432,7 +436,7 @@ function describe(error: unknown): string {
       break;
   }
   if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
-  return e.message ?? String(error);
+  return (error as { message?: string }).message ?? String(error);
 }
 
 /**
