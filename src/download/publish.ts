@@ -98,6 +98,11 @@ export class Output {
     this.#manifest.write(line, onWritten);
   }
 
+  /** A promise to wait for before reading more rows, while too many lines wait to be written. */
+  room(): Promise<void> | undefined {
+    return this.#manifest.room();
+  }
+
   /**
    * Flushes the manifest, removes the temp files whose fetch never came back (a killed
    * worker, an aborted run) and releases the lock. Throws OutputError if manifest lines

@@ -68,6 +68,9 @@ export async function runDownload(
       tally.read();
       if ('error' in row) finish(badRowLine(row));
       else await inFlight.add(downloadRow(row, plan.stem(row), stages).then(finish));
+      // A row leaves the flight when its line is queued; the manifest's queue is bounded too.
+      const room = output.room();
+      if (room) await room;
     }
     await inFlight.all();
   } catch (error) {

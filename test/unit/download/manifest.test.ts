@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
-import { BATCH_MS, ManifestFile, readManifest } from '../../../src/download/manifest.ts';
+import {
+  BATCH_MS,
+  MAX_QUEUED,
+  ManifestFile,
+  readManifest,
+} from '../../../src/download/manifest.ts';
 
 let dir: string;
 let path: string;
@@ -154,6 +159,26 @@ describe('ManifestFile', () => {
     await until(() => told.length === 3); // written without waiting for close
     expect(told).toEqual([1, 2, 3]);
     await writer.close();
+  });
+
+  it('makes the reader wait while MAX_QUEUED lines are queued, and writes them at once', async () => {
+    const writer = await ManifestFile.open(path);
+    let told = 0;
+    const add = (row: number) =>
+      writer.write(badRowLine({ row, url: '', error: 'x' }), () => told++);
+    for (let row = 1; row < MAX_QUEUED; row++) add(row);
+    expect(writer.room()).toBeUndefined(); // below the bound: read on
+    add(MAX_QUEUED);
+    const room = writer.room();
+    expect(room).toBeInstanceOf(Promise);
+    await room;
+    // Resolved once every queued line is on disk, and each row was told.
+    expect(told).toBe(MAX_QUEUED);
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(MAX_QUEUED);
+    expect(writer.room()).toBeUndefined();
+    add(MAX_QUEUED + 1);
+    await writer.close();
+    expect(told).toBe(MAX_QUEUED + 1);
   });
 
   it('reads a manifest across many read chunks, a 3 MiB line among them', async () => {
