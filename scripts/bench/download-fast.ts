@@ -1,8 +1,9 @@
 /**
  * The fast-server download sets (issue 15): a real nginx on 127.0.0.1 serves 3000 x 20 KB
  * and 100 x 2 MB images; crew with default options runs side by side with curl --parallel,
- * aria2c, the tutorial's Python and a bare undici loop (the floor of crew's own stack), in
- * turns within one run. Every tool's files are checked byte for byte, and crew's manifest.
+ * aria2c, the tutorial's Python, a bare undici loop (the floor of crew's own stack) and raw
+ * sockets (Node's own floor, under any HTTP library), in turns within one run. Every tool's
+ * files are checked byte for byte, and crew's manifest.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -67,6 +68,13 @@ function tools(context: BenchContext, notes: string[]): Tool[] {
       name: 'bare undici loop (floor)',
       argv: () => [process.execPath, join(here, 'undici-floor.ts'), 'pairs.txt', 'floor-out', '16'],
       out: 'floor-out',
+      file: (i) => `img${i}.png`,
+    },
+    {
+      // Under any HTTP library: how much of the gap to curl is Node and how much undici.
+      name: 'Node raw sockets + SHA-256 (no HTTP library)',
+      argv: () => [process.execPath, join(here, 'raw-floor.ts'), 'pairs.txt', 'raw-out', '16'],
+      out: 'raw-out',
       file: (i) => `img${i}.png`,
     },
   ];

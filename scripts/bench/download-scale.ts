@@ -6,11 +6,12 @@
  * part of what is measured), where the other sections run node bin/crew.js.
  */
 import { once } from 'node:events';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { BenchContext } from './section.ts';
 import { fixed, markdownTable, measure } from './measure.ts';
 
@@ -58,33 +59,61 @@ const manifestLines = async (path: string): Promise<number> =>
 const deadOrigin = (j: number, port: number): string =>
   `http://127.${(j >>> 8) & 0xff}.${j & 0xff}.1:${port}`;
 
-/** Rows to a closed port: nothing is fetched, so this is crew's per-row cost and memory. */
+/**
+ * Rows to closed ports: nothing is fetched, so this is crew's per-row cost and memory. The
+ * issue's own workload is one dead host (every row a distinct URL to one closed port):
+ * crew gives up on it after 24 refusals and fails the rest unsent. Rows spread over 65,536
+ * dead hosts still make a connection each; a bare undici loop (undici-floor.ts, one thread)
+ * on the same rows shows what one connection refused costs under crew.
+ */
 export async function failingRows(context: BenchContext, dir: string): Promise<ScaleRow[]> {
   const port = await closedPort();
   const results: ScaleRow[] = [];
   const big = context.quick ? 100_000 : 1_000_000;
-  const runs: [string, number, ((i: number) => string) | undefined][] = [
-    ['rows to a closed port', big / 10, undefined],
-    ['rows to a closed port', big, undefined],
+  const manyHosts = (j: number): string => `${deadOrigin(j, port)}/img/${j}.png`;
+  const oneHost = (j: number): string => `http://127.0.0.1:${port}/img/${j}.png`;
+  const runs: [string, number, (j: number) => string, ((i: number) => string) | undefined][] = [
+    ['rows to one dead host', big, oneHost, undefined],
+    ['rows to 65,536 dead hosts', big / 10, manyHosts, undefined],
+    ['rows to 65,536 dead hosts', big, manyHosts, undefined],
     // Every row named alike: the names become same, same-2 ... same-N, at the same cost.
-    ['the same, every row named "same"', big, () => 'same'],
+    ['the same, every row named "same"', big, manyHosts, () => 'same'],
   ];
-  for (const [what, rows, name] of runs) {
-    context.log(`download: ${rows} failing rows on stdin${name ? ', one shared name' : ''}`);
+  for (const [what, rows, url, name] of runs) {
+    context.log(`download: ${rows} ${what}${name ? ', one shared name' : ''}`);
     await rm(join(dir, 'fail-out'), { recursive: true, force: true });
     const run = await measure(
       release(context),
       ['download-csv', '-', '-o', 'fail-out', '--retries', '0', '--quiet', '--json'],
-      {
-        cwd: dir,
-        treeRss: true,
-        feed: feedRows(rows, (j) => `${deadOrigin(j, port)}/img/${j}.png`, name),
-      },
+      { cwd: dir, treeRss: true, feed: feedRows(rows, url, name) },
     );
     if (run.code !== 1) context.log(`download: expected exit 1, got ${run.code}: ${run.stderr}`);
     results.push({ what, rows, peakMiB: (run.treeRssKiB ?? NaN) / 1024, ms: run.wallMs });
   }
   await rm(join(dir, 'fail-out'), { recursive: true, force: true });
+
+  const floorRows = big / 10;
+  const pairs = join(dir, 'dead-pairs.txt');
+  await writeFile(
+    pairs,
+    Array.from({ length: floorRows }, (_, j) => `img${j},${manyHosts(j)}\n`).join(''),
+  );
+  context.log(`download: ${floorRows} rows to 65,536 dead hosts, bare undici loop`);
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const floor = await measure(
+    process.execPath,
+    [join(here, 'undici-floor.ts'), pairs, join(dir, 'floor-out'), '16'],
+    { treeRss: true },
+  );
+  if (floor.code !== 1) context.log(`download: floor expected exit 1, got ${floor.code}`);
+  results.push({
+    what: 'bare undici loop (floor), 65,536 dead hosts',
+    rows: floorRows,
+    peakMiB: (floor.treeRssKiB ?? NaN) / 1024,
+    ms: floor.wallMs,
+  });
+  await rm(join(dir, 'floor-out'), { recursive: true, force: true });
+  await rm(pairs, { force: true });
   return results;
 }
 
@@ -153,16 +182,37 @@ export async function benchScale(
 
 /** The issue's targets, from the rows above (in the order failingRows and rerun give them). */
 function scaleTargets(rows: readonly ScaleRow[]): string[][] {
-  const [small, big, shared, again] = rows as [ScaleRow, ScaleRow, ScaleRow, ScaleRow];
+  const [oneHost, small, big, shared, floor, again] = rows as [
+    ScaleRow,
+    ScaleRow,
+    ScaleRow,
+    ScaleRow,
+    ScaleRow,
+    ScaleRow,
+  ];
   const perSecond = (r: ScaleRow): string => fixed(r.rows / (r.ms / 1000), 0);
   return [
-    [`${big.rows} failing rows: peak RSS`, `${fixed(big.peakMiB, 0)} MiB`, '< 200 MiB'],
+    [
+      `${oneHost.rows} rows to one dead host: peak RSS`,
+      `${fixed(oneHost.peakMiB, 0)} MiB`,
+      '< 200 MiB',
+    ],
+    [
+      `${big.rows} rows to 65,536 dead hosts: peak RSS`,
+      `${fixed(big.peakMiB, 0)} MiB`,
+      '< 200 MiB',
+    ],
     [
       `the same vs ${small.rows} rows: peak RSS`,
       `${fixed(big.peakMiB / small.peakMiB, 2)}x`,
       '<= 1.2x',
     ],
-    [`${big.rows} failing rows: rows/s`, perSecond(big), '>= 20000'],
+    [`${oneHost.rows} rows to one dead host: rows/s`, perSecond(oneHost), '>= 20000'],
+    [
+      `${big.rows} rows to 65,536 dead hosts: rows/s`,
+      `${perSecond(big)} (bare undici: ${perSecond(floor)})`,
+      '>= 20000',
+    ],
     ['one shared name vs distinct names: time', `${fixed(shared.ms / big.ms, 2)}x`, '<= 1.3x'],
     [
       `re-run of ${again.rows} finished rows: peak RSS`,
