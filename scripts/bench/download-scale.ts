@@ -11,7 +11,6 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { BenchContext } from './section.ts';
 import { fixed, markdownTable, measure } from './measure.ts';
 
@@ -99,10 +98,14 @@ export async function failingRows(context: BenchContext, dir: string): Promise<S
     Array.from({ length: floorRows }, (_, j) => `img${j},${manyHosts(j)}\n`).join(''),
   );
   context.log(`download: ${floorRows} rows to 65,536 dead hosts, bare undici loop`);
-  const here = fileURLToPath(new URL('.', import.meta.url));
   const floor = await measure(
     process.execPath,
-    [join(here, 'undici-floor.ts'), pairs, join(dir, 'floor-out'), '16'],
+    [
+      join(context.root, 'scripts', 'bench', 'undici-floor.ts'),
+      pairs,
+      join(dir, 'floor-out'),
+      '16',
+    ],
     { treeRss: true },
   );
   if (floor.code !== 1) context.log(`download: floor expected exit 1, got ${floor.code}`);

@@ -24,7 +24,7 @@ const origin = new URL(pairs[0]![1]);
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** One response's state as its bytes arrive; `take` returns true when the body is whole. */
-class Response {
+class Incoming {
   #head = Buffer.alloc(0);
   #left = -1;
   #fd = -1;
@@ -61,14 +61,14 @@ class Response {
 let next = 0;
 const lane = (): Promise<void> =>
   new Promise((resolve, reject) => {
-    let current: Response | undefined;
+    let current: Incoming | undefined;
     const send = (): void => {
       if (next >= pairs.length) {
         socket.end();
         return resolve();
       }
       const [name, url] = pairs[next++]!;
-      current = new Response(join(out, `${name}.png`));
+      current = new Incoming(join(out, `${name}.png`));
       socket.write(`GET ${new URL(url).pathname} HTTP/1.1\r\nHost: ${origin.host}\r\n\r\n`);
     };
     const buffer = Buffer.allocUnsafe(64 * 1024);

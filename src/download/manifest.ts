@@ -23,7 +23,7 @@ export const BATCH_MS = 5;
  * Lines waiting to be written (queued, or in the write under way) at which the reader of the
  * CSV waits for them (`room`), and they are written without waiting for BATCH_MS. Rows that
  * fail at once (a dead host) finish faster than a loop turn writes them: a million such rows
- * had up to ~75,000 lines and their rows waiting here, and peaked at 260-290 MiB; with 4096
+ * had up to ~75,000 lines and their rows waiting here, and peaked at 260-295 MiB; with 4096
  * at most, 208 MiB (lines that wait that long outlive the young generation and fill the
  * old); with 256, 154 MiB at the same 60,000 rows/s. A download's 5 ms batch holds fewer.
  */
