@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // The shipped entry: everything lives in the bundle. Node 24+ is required (see README).
+// First of all: Node opens its inspector on 127.0.0.1:9229 when it gets SIGUSR1 (which
+// log-rotation scripts send), and then any local user could run code in this process. A
+// listener of ours replaces Node's handler, so from here on USR1 does nothing. It is never
+// removed: without a listener the signal's default action would end the process.
+process.on('SIGUSR1', () => undefined);
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(
