@@ -14,7 +14,8 @@ import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
-import { lockOut, publishCopy, removeLeftovers, tempPath, type Lock } from './store.ts';
+import { lockOut, type Lock } from './lock.ts';
+import { publishCopy, removeLeftovers, tempPath } from './store.ts';
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {

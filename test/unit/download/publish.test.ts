@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine } from '../../../src/download/lines.ts';
 import { MANIFEST } from '../../../src/download/manifest.ts';
 import { Output } from '../../../src/download/publish.ts';
-import { LOCK } from '../../../src/download/store.ts';
+import { LOCK } from '../../../src/download/lock.ts';
 
 let dir: string;
 let out: string;
@@ -103,7 +103,9 @@ describe('Output', () => {
     const stuck = output.tempPath();
     await mkdir(join(stuck, 'inside'), { recursive: true });
     await output.close();
-    expect(await readFile(join(out, LOCK), 'utf8')).toBe(`${process.pid}\n`);
+    expect(await readFile(join(out, LOCK), 'utf8')).toMatch(
+      new RegExp(`^${process.pid} [0-9a-f]{16}\n$`),
+    );
   });
 });
 
