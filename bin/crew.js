@@ -14,11 +14,11 @@ if (major < 24) {
 }
 // Reuse V8's compiled code between runs (kept in the OS temp dir): faster start-up.
 (await import('node:module')).enableCompileCache?.();
-// A Ctrl-C while the bundle loads is kept, and main() acts on it at once (exit 130), instead
+// A Ctrl-C (or SIGTERM, SIGHUP) while the bundle loads is kept, and main() acts on it at once (exit 130), instead
 // of Node's default ending the process mid-start.
 const early = [];
 const hold = (signal) => early.push(signal);
-process.on('SIGINT', hold).on('SIGTERM', hold);
+process.on('SIGINT', hold).on('SIGTERM', hold).on('SIGHUP', hold);
 const { main } = await import('../dist/cli.js');
-process.off('SIGINT', hold).off('SIGTERM', hold);
+process.off('SIGINT', hold).off('SIGTERM', hold).off('SIGHUP', hold);
 process.exitCode = await main(process.argv.slice(2), early);

@@ -8,6 +8,7 @@ import { logstatsCommand } from './commands/logstats/options.ts';
 import { sumCommand } from './commands/sum/options.ts';
 import { workerCommand } from './commands/worker/options.ts';
 import { queueCommand } from './commands/queue/options.ts';
+import { knownOptions, unknownOption, type KnownOptions } from './unknown-option.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 /** Every command, in the order `crew --help` lists them. */
@@ -80,11 +81,40 @@ async function buildParser(argv: readonly string[], io: Io) {
       if (error && error.name !== 'YError') throw error;
       const text = message ?? error?.message ?? 'invalid command line';
       const typed = argv.find((arg) => !arg.startsWith('-'));
-      throw new UsageError(
-        text.startsWith('Did you mean') ? `unknown command "${typed}". ${text}` : text,
-      );
+      if (text.startsWith('Did you mean')) {
+        throw new UsageError(`unknown command "${typed}". ${text}`);
+      }
+      // An unknown option took the positional after it as its value: name the option.
+      const unknown = text.startsWith('Not enough non-option arguments')
+        ? unknownOption(argv, optionsOf(commandIn(argv)))
+        : undefined;
+      throw new UsageError(unknown ? `unknown option "${unknown}"` : text);
     });
+
+  /** Every option `command` (or crew itself) takes, in each spelling yargs accepts. */
+  function optionsOf(command: Command | undefined): KnownOptions {
+    const base: Argv = commonOptions(yargs([])).help().alias('help', 'h').alias('version', 'V');
+    // getOptions is yargs' own (untyped) list of what was declared: names and their aliases.
+    const declared = (command ? command.options(base) : base) as unknown as {
+      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+    };
+    const { key, alias } = declared.getOptions();
+    return knownOptions([...Object.keys(key), ...Object.values(alias).flat()]);
+  }
 }
+
+/** The command named in `argv`: the first word that is one's name. */
+function commandIn(argv: readonly string[]): Command | undefined {
+  const byName = new Map(commands.map((c) => [c.usage.split(' ')[0]!, c]));
+  for (const arg of argv) {
+    const command = byName.get(arg);
+    if (command) return command;
+  }
+  return undefined;
+}
+
+/** The signals that stop a run (exit 130 after what was done); a second one exits at once. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs crew with these arguments; resolves to the exit code. The only place that picks one.
@@ -104,8 +134,9 @@ export async function main(
     }
     controller.abort(new Interrupted(`interrupted by ${signal}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (the terminal closed, or `kill -HUP`) stops a run like SIGTERM: by default it
+  // ended crew at once and left --out's lock and temp files behind.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   for (const signal of early) onSignal(signal);
   // Kept after main returns: a failed write is reported on a later tick.
   if (!process.stdout.listeners('error').includes(onStdoutError)) {
@@ -131,8 +162,7 @@ export async function main(
     if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 
