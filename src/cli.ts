@@ -20,6 +20,12 @@ const commands: readonly Command[] = [
   queueCommand,
 ];
 
+/** `download-csv, logstats, sum, worker or queue`: each command's first word. */
+const commandNames = (): string => {
+  const names = commands.map((command) => command.usage.split(' ')[0]!);
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+};
+
 function commonOptions<T>(y: Argv<T>) {
   return y
     .option('workers', {
@@ -63,10 +69,7 @@ async function buildParser(argv: readonly string[], io: Io) {
   }
   return parser
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(
-      1,
-      'Name a command: download-csv, logstats, sum, worker or queue (see crew --help)',
-    )
+    .demandCommand(1, `Name a command: ${commandNames()} (see crew --help)`)
     .recommendCommands()
     .strict()
     .version(pkg.version)

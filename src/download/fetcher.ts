@@ -5,14 +5,18 @@
  * and retries. The only place the download run gets its workers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from '../pool/pool.ts';
-import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
+import type { Pool, PoolFactory } from '../pool/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
 import type { FetchInput, FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
 import { HostGate, type Verdict } from './hosts.ts';
 
 const MAX_BACKOFF_MS = 30_000;
+
+/** The one task a download needs of the pool: a request, in a worker. */
+export interface DownloadTasks {
+  readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
+}
 
 /** Where a URL's body goes: its temp file, and the final name it is renamed to. */
 export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
@@ -25,17 +29,19 @@ export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
 export class Fetcher {
   readonly #config: DownloadConfig;
   /** One single-worker pool per lane: an origin's slot always runs on the same worker. */
-  #lanes: Promise<Pool<CrewTasks>[]> | undefined;
+  #lanes: Promise<Pool<DownloadTasks>[]> | undefined;
+  readonly #pools: PoolFactory<DownloadTasks>;
   readonly #running: number[];
   readonly #gate: HostGate;
   readonly #options: FetchOptions;
   readonly #signal: AbortSignal;
   #requests = 0;
 
-  /** Aborting `signal` fails every fetch and stops the workers. */
-  constructor(config: DownloadConfig, signal: AbortSignal) {
+  /** Aborting `signal` fails every fetch and stops the workers, which `pools` starts. */
+  constructor(config: DownloadConfig, pools: PoolFactory<DownloadTasks>, signal: AbortSignal) {
     const lanes = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
     this.#config = config;
+    this.#pools = pools;
     this.#running = Array.from({ length: lanes }, () => 0);
     this.#options = { ...config.fetch, perHost: config.perHost };
     this.#signal = signal;
@@ -50,10 +56,10 @@ export class Fetcher {
   }
 
   /** The workers, started on first use; a failure to start them is every fetch's. */
-  #started(): Promise<Pool<CrewTasks>[]> {
+  #started(): Promise<Pool<DownloadTasks>[]> {
     this.#lanes ??= Promise.all(
       this.#running.map(() =>
-        createTaskPool({
+        this.#pools({
           runtime: this.#config.runtime,
           workers: 1,
           tasksPerWorker: this.#config.concurrency,

@@ -8,7 +8,8 @@ import { performance } from 'node:perf_hooks';
 import { reasonOf } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { isOutputProblem, OutputError } from './errors.ts';
-import { Fetcher } from './fetcher.ts';
+import { Fetcher, type DownloadTasks } from './fetcher.ts';
+import type { PoolFactory } from '../pool/pool.ts';
 import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
 import type { ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
@@ -34,6 +35,7 @@ interface Stages {
  */
 export async function runDownload(
   config: DownloadConfig,
+  pools: PoolFactory<DownloadTasks>,
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
@@ -61,7 +63,7 @@ export async function runDownload(
   let fetcher: Fetcher | undefined;
   let failure: unknown;
   try {
-    fetcher = new Fetcher(config, run);
+    fetcher = new Fetcher(config, pools, run);
     const plan = new Planner({ out: config.out, ext: config.ext, done: output.done });
     const stages: Stages = { plan, fetcher, output };
     for await (const row of rows) {

@@ -8,6 +8,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
+import { reasonOf } from '../errors.ts';
 import { KeyedTally, type LineRules } from './keyed.ts';
 import { INPUT_BYTES } from './line-scan.ts';
 import { lineEnd, Tally, type TallyResult } from './tally.ts';
@@ -67,7 +68,7 @@ export async function listInputs(
       }
       for (const e of found.errors) errors.push({ name: name(e.parts), error: e.error });
     } catch (error) {
-      errors.push({ name: shown, error: reason(error) });
+      errors.push({ name: shown, error: reasonOf(error) });
     }
   }
   return { files, errors };
@@ -121,7 +122,7 @@ async function walk(
     try {
       target = await stat(link.path);
     } catch (error) {
-      listing.errors.push({ ...link, error: `broken link: ${reason(error)}` });
+      listing.errors.push({ ...link, error: `broken link: ${reasonOf(error)}` });
       continue;
     }
     const id = identity(target);
@@ -145,7 +146,7 @@ async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing):
   try {
     entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (error) {
-    listing.errors.push({ path: dir, parts, error: reason(error) });
+    listing.errors.push({ path: dir, parts, error: reasonOf(error) });
     return;
   }
   for (const entry of entries) {
@@ -369,15 +370,4 @@ async function lineStartAtOrAfter(
     position += bytesRead;
   }
   return limit;
-}
-
-/** A short, human reason for a failed read: the system's words without the stack. */
-export function reason(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file or directory';
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR')
-    return `corrupt gzip data (${e.message})`;
-  return error instanceof Error ? error.message : String(error);
 }

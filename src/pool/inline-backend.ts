@@ -1,4 +1,5 @@
 import type { Backend } from './backend.ts';
+import { taskTable } from './task-table.ts';
 
 /** Runs tasks in this thread, at most `concurrency` at once: the serial baseline. */
 export async function inlineBackend(
@@ -6,7 +7,7 @@ export async function inlineBackend(
   concurrency: number,
   signal: AbortSignal | undefined,
 ): Promise<Backend> {
-  const tasks = (await import(module.href)) as Record<string, unknown>;
+  const tasks = taskTable((await import(module.href)) as Record<string, unknown>);
   let running = 0;
   const waiting: (() => void)[] = [];
   return {

@@ -41,6 +41,13 @@ export interface PoolOptions {
   readonly queue?: QueueOptions | undefined;
 }
 
+/**
+ * How a domain asks for workers without knowing where they run: the command layer binds the
+ * task module and the queue (`--queue`), the domain picks the runtime, the workers and how
+ * many tasks each runs at once. `M` is the part of the task table the domain uses.
+ */
+export type PoolFactory<M> = (options: Omit<PoolOptions, 'module' | 'queue'>) => Promise<Pool<M>>;
+
 export interface PoolProgress {
   readonly total: number;
   readonly done: number;

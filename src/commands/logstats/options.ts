@@ -1,17 +1,12 @@
 import { UsageError } from '../../errors.ts';
-import {
-  parseSize,
-  toCommonConfig,
-  wholeNumber,
-  type CommonArgs,
-  type CommonConfig,
-} from '../../config.ts';
+import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
 import { argsAsTyped } from '../../raw-args.ts';
 import type { LogFormat } from '../../logstats/json-line.ts';
 import type { LineRules } from '../../logstats/keyed.ts';
 import type { Grouping } from '../../logstats/timestamp.ts';
 import { defineCommand } from '../command.ts';
-import type { LogstatsResult } from './run.ts';
+import type { LogstatsConfig } from '../../logstats/config.ts';
+import type { LogstatsResult } from '../../logstats/summary.ts';
 
 /** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
 export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
@@ -26,18 +21,6 @@ export interface LogstatsArgs extends CommonArgs {
   readonly format?: string | undefined;
   readonly ipField?: string | undefined;
   readonly timeField?: string | undefined;
-}
-
-export interface LogstatsConfig extends CommonConfig {
-  /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */
-  readonly paths: readonly (string | Buffer)[];
-  readonly recursive: boolean;
-  /** 0: no top list. */
-  readonly top: number;
-  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
-  readonly splitBytes: number | undefined;
-  /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
-  readonly rules: LineRules;
 }
 
 /** Validates the command line; child processes by default, one file per process. */

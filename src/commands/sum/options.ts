@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.ts';
-import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
-import { INT64_MAX, INT64_MIN, MAX_LENGTH, parseInteger, type Range } from '../../sum/plan.ts';
+import { toCommonConfig, type CommonArgs } from '../../config.ts';
+import type { SumConfig } from '../../sum/config.ts';
+import { INT64_MAX, INT64_MIN, MAX_LENGTH, parseInteger } from '../../sum/plan.ts';
 import { defineCommand } from '../command.ts';
 import type { SumOutcome } from './run.ts';
 
@@ -10,12 +11,6 @@ export interface SumArgs extends CommonArgs {
   readonly end?: string | undefined;
   readonly bench?: boolean | undefined;
   readonly repeat?: number | undefined;
-}
-
-export interface SumConfig extends CommonConfig {
-  readonly range: Range;
-  /** Set for `--bench`: how many timed runs per configuration. */
-  readonly repeat: number | undefined;
 }
 
 export const DEFAULT_N = 100_000_000n;
@@ -45,7 +40,7 @@ export function toSumConfig(args: SumArgs): SumConfig {
   if (repeat !== undefined && !(Number.isSafeInteger(repeat) && repeat >= 1 && repeat <= 1000)) {
     throw new UsageError(`--repeat must be a whole number from 1 to 1000; got "${args.repeat}"`);
   }
-  return { ...common, range: { start, end }, repeat };
+  return { ...common, range: { start, end }, bench: repeat === undefined ? undefined : { repeat } };
 }
 
 function bound(name: string, text: string): bigint {
@@ -96,8 +91,6 @@ export const sumCommand = defineCommand<SumArgs, SumConfig, SumOutcome>({
       .example('$0 sum --bench 1e9 --repeat 3', 'Serial vs threads vs processes'),
   toConfig: toSumConfig,
   progress: (config) =>
-    config.repeat !== undefined
-      ? 'benchmarking'
-      : `adding ${config.range.end - config.range.start} integers`,
+    config.bench ? 'benchmarking' : `adding ${config.range.end - config.range.start} integers`,
   load: () => import('./run.ts'),
 });

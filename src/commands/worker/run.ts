@@ -2,9 +2,9 @@ import { Interrupted, reasonOf } from '../../errors.ts';
 import { MAX_BATCH } from '../../pool/queue/backend.ts';
 import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
-import { acceptTask } from '../../tasks/accept.ts';
-import { createTaskPool } from '../../tasks/pool.ts';
+import { acceptTask, taskNamed } from '../../tasks/registry.ts';
 import { plural } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 import type { WorkerConfig } from './options.ts';
 
@@ -23,7 +23,7 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
     if (!config.quiet) process.stderr.write(`crew worker: ${text}\n`);
   };
   // No signal for the pool: a stop lets running tasks finish rather than killing them.
-  const pool = await createTaskPool({
+  const pool = await context.pools({
     runtime: config.runtime,
     workers: config.workers,
     // One job carries up to MAX_BATCH tasks (downloads); CPU jobs carry one each.
@@ -86,23 +86,12 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
   );
 }
 
-/** The task a worker is on, in a few words. */
+/** The task a worker is on, in a few words (its input is not checked yet: it may be anything). */
 function describeTask(name: string, input: unknown): string {
-  try {
-    return describeInput(name, input as Record<string, unknown>);
-  } catch {
-    return name; // not checked yet: the input may be anything
-  }
-}
-
-function describeInput(name: string, value: Record<string, unknown>): string {
-  if (name === 'logstatsRange') {
-    const range = value['range'] as { path: string; start: number; end: number };
-    return `logstats ${range.path} [${range.start}, ${range.end})`;
-  }
-  if (name === 'downloadUrl') return `download ${String(value['url'])}`;
-  if (name === 'sumRange') return `sum [${String(value['start'])}, ${String(value['end'])})`;
-  return name;
+  const task = taskNamed(name);
+  return task && acceptTask(name, input) === undefined
+    ? task.describe(input)
+    : `a refused task (${printable(name.slice(0, 40))})`;
 }
 
 export const format = (result: WorkerResult): string =>

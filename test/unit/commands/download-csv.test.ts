@@ -12,6 +12,7 @@ import {
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
+import { localPools } from '../../helpers/pools.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -32,9 +33,11 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
   ])('%s', async (_, text, file, message) => {
     if (text !== undefined) await writeFile(join(dir, file), text);
     const config = downloadConfig(join(dir, file), join(dir, 'out'), { urlColumn: 'photo' });
-    const error: unknown = await runDownload(config, new AbortController().signal).catch(
-      (e: unknown) => e,
-    );
+    const error: unknown = await runDownload(
+      config,
+      localPools,
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).cause).toBeInstanceOf(InputError);

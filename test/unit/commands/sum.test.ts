@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toSumConfig } from '../../../src/commands/sum/options.ts';
-import { checkSum, formatSum, sumJson, type SumResult } from '../../../src/commands/sum/run.ts';
+import { checkSum, formatSum, sumJson } from '../../../src/commands/sum/run.ts';
+import type { SumResult } from '../../../src/sum/run.ts';
 import { exitCodeFor, ItemFailures, UsageError } from '../../../src/errors.ts';
 
 const result = (over: Partial<SumResult> = {}): SumResult => ({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Fetcher } from '../../../src/download/fetcher.ts';
 import { downloadConfig, loopbackWithoutProxy } from '../../helpers/download-config.ts';
 import { PNG, startImageServer, type ImageServer } from '../../helpers/image-server.ts';
+import { localPools } from '../../helpers/pools.ts';
 
 let server: ImageServer;
 let dir: string;
@@ -27,7 +28,7 @@ describe('Fetcher (inline runtime)', () => {
   });
 
   it('downloads a body to its temp path, renames it to its final name, and counts requests', async () => {
-    const fetcher = new Fetcher(downloadConfig('-', dir), new AbortController().signal);
+    const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
       const outcome = await fetcher.fetch(`${server.url}/png`, into('a'));
       expect(outcome).toMatchObject({ ok: true, status: 200, bytes: PNG.length, ext: 'png' });
@@ -44,7 +45,7 @@ describe('Fetcher (inline runtime)', () => {
 
   it('keeps a failed rename as a value, with its code, and leaves no temp file', async () => {
     await mkdir(join(dir, 'e.png')); // a directory where the file should go
-    const fetcher = new Fetcher(downloadConfig('-', dir), new AbortController().signal);
+    const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
       const outcome = await fetcher.fetch(`${server.url}/png`, into('e'));
       expect(outcome).toMatchObject({ ok: true, writeError: { code: 'EISDIR' } });
@@ -56,7 +57,7 @@ describe('Fetcher (inline runtime)', () => {
   });
 
   it('returns a failed download as an outcome and leaves no temp file', async () => {
-    const fetcher = new Fetcher(downloadConfig('-', dir), new AbortController().signal);
+    const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
       const outcome = await fetcher.fetch(`${server.url}/404`, into('b'));
       expect(outcome).toEqual({ ok: false, status: 404, error: 'HTTP 404', attempts: 1 });
@@ -68,7 +69,7 @@ describe('Fetcher (inline runtime)', () => {
 
   it('sends the configured headers', async () => {
     const config = downloadConfig('-', dir);
-    const fetcher = new Fetcher(config, new AbortController().signal);
+    const fetcher = new Fetcher(config, localPools, new AbortController().signal);
     try {
       await fetcher.fetch(`${server.url}/browser-only`, into('c'));
       expect(server.agents.get('/browser-only')).toBe('crew-test');
@@ -79,7 +80,7 @@ describe('Fetcher (inline runtime)', () => {
 
   it('fails a fetch in flight when the run is aborted', async () => {
     const controller = new AbortController();
-    const fetcher = new Fetcher(downloadConfig('-', dir), controller.signal);
+    const fetcher = new Fetcher(downloadConfig('-', dir), localPools, controller.signal);
     try {
       const fetching = fetcher.fetch(`${server.url}/slow`, into('d'));
       setTimeout(() => controller.abort(new Error('stop')), 100);
