@@ -13,7 +13,13 @@ import { reasonOf } from '../errors.ts';
 import { DoneRows } from './done-rows.ts';
 import { OutputError } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
-import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
+import {
+  MANIFEST,
+  ManifestFile,
+  type Done,
+  type ManifestLine,
+  type ManifestRead,
+} from './manifest.ts';
 import { lockOut, type Lock } from './lock.ts';
 import { publishCopy, removeLeftovers, tempPath } from './store.ts';
 
@@ -33,6 +39,8 @@ export class Output {
   readonly cleaned: number;
   /** The rows an earlier run finished (none with `force`): the planner skips them. */
   readonly done: Done;
+  /** Lines of the manifest that were not rows crew wrote (read past, one warning for all). */
+  readonly skippedLines: number;
   readonly #manifest: ManifestFile;
   readonly #lock: Lock;
   /** Names this run's temp files apart from any other run's. */
@@ -42,11 +50,12 @@ export class Output {
 
   private constructor(
     out: string,
-    parts: { cleaned: number; done: Done; manifest: ManifestFile; lock: Lock },
+    parts: { cleaned: number; read: ManifestRead; manifest: ManifestFile; lock: Lock },
   ) {
     this.out = out;
     this.cleaned = parts.cleaned;
-    this.done = parts.done;
+    this.done = parts.read.done;
+    this.skippedLines = parts.read.skipped;
     this.#manifest = parts.manifest;
     this.#lock = parts.lock;
   }
@@ -63,8 +72,8 @@ export class Output {
       lock = await lockOut(out);
       const cleaned = lock.tookOver ? await removeLeftovers(out) : 0;
       const manifest = await ManifestFile.open(join(out, MANIFEST));
-      const done = force ? new DoneRows() : await manifest.done();
-      return new Output(out, { cleaned, done, manifest, lock });
+      const read = force ? { done: new DoneRows(), skipped: 0 } : await manifest.done();
+      return new Output(out, { cleaned, read, manifest, lock });
     } catch (error) {
       await lock?.release();
       if (error instanceof OutputError) throw error;

@@ -4,6 +4,7 @@
  * (fetcher.ts), publish the files and manifest lines (publish.ts), report (report.ts). Each
  * stage keeps its own state; this module wires them and bounds the rows in flight.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { reasonOf } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
@@ -11,11 +12,11 @@ import { isOutputProblem, OutputError } from './errors.ts';
 import { Fetcher, type DownloadTasks } from './fetcher.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
-import type { ManifestLine } from './manifest.ts';
+import { MANIFEST, type ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
 import { Output, type Published } from './publish.ts';
 import { CsvRows } from './read.ts';
-import { Tally } from './report.ts';
+import { skippedLinesWarning, Tally } from './report.ts';
 import type { Job } from './rows.ts';
 
 /** Ctrl-C ended the run (its message is built once the manifest is closed). */
@@ -93,6 +94,10 @@ export async function runDownload(
     requests: fetcher?.requests ?? 0,
     out: config.out,
     cleaned: output.cleaned,
+    warnings:
+      output.skippedLines > 0
+        ? [skippedLinesWarning(join(config.out, MANIFEST), output.skippedLines)]
+        : [],
   });
 }
 

@@ -25,6 +25,9 @@ export const format = formatDownload;
 export const json = downloadJson;
 export const check = checkDownload;
 
+/** Said on stderr after the report: what the run read past (a damaged manifest's lines). */
+export const notes = (result: DownloadResult): readonly string[] => result.warnings;
+
 /** The download run; a CSV that cannot be used as given is a usage error (exit 2). */
 export async function runDownload(
   config: DownloadConfig,
@@ -119,6 +122,7 @@ export function downloadJson(result: DownloadResult): Record<string, unknown> {
     failures: result.failures,
     // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
     failuresTruncated: result.failed > result.failures.length,
+    warnings: result.warnings,
   };
 }
 
