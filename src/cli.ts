@@ -129,10 +129,13 @@ export async function main(
 ): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  // What the running command would print if it had to stop now (its --json document).
+  let last: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++;
     if (interrupts > 1) {
       process.stderr.write('crew: interrupted again, exiting now\n');
+      last?.(); // stdout is synchronous on Linux (files, pipes, terminals): it is written
       process.exit(130);
     }
     controller.abort(new Interrupted(`interrupted by ${signal}`));
@@ -149,6 +152,7 @@ export async function main(
     signal: controller.signal,
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    beforeExit: (print) => void (last = print),
   };
   try {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {

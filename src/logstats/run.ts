@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { Interrupted, reasonOf } from '../errors.ts';
+import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
 import type { LineRules } from './keyed.ts';
@@ -43,7 +43,14 @@ export async function runLogstats(
   const began = performance.now();
   const plan = await planInputs(config);
   const tracker = new FileTracker(plan, onProgress);
-  const workers = await scanAll(plan, config, pools, tracker, signal);
+  let workers: number;
+  try {
+    workers = await scanAll(plan, config, pools, tracker, signal);
+  } catch (error) {
+    // What is known of a run that stopped: the files counted whole (a --json document).
+    const counted = { ...plan, parts: tracker.whole(), warnings: tracker.warnings };
+    throw withPartial(error, summarize(counted, config, config.workers, performance.now() - began));
+  }
   const scanned = { ...plan, parts: tracker.parts, warnings: tracker.warnings };
   return summarize(scanned, config, workers, performance.now() - began);
 }
@@ -128,6 +135,13 @@ class FileTracker {
     });
   }
 
+  /** The parts of the inputs whose every part finished: the files counted whole so far. */
+  whole(): Map<number, TallyResult[]> {
+    return new Map(
+      [...this.parts].filter(([index, parts]) => parts.length === (this.#rangesOf.get(index) ?? 1)),
+    );
+  }
+
   /** One part of input `index` finished (a result) or failed (undefined). */
   settle(index: number, result: TallyResult | undefined, bytes: number): void {
     this.#doneBytes += bytes;
@@ -177,7 +191,8 @@ async function scanAll(
         scanHere(inputs[index]!, want, config.rules).then(
           (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
-            failed.set(index, reasonOf(error));
+            // Ended by Ctrl-C, it did not fail: it is not counted in what a stop reports.
+            if (!signal?.aborted) failed.set(index, reasonOf(error));
           },
         ),
       );

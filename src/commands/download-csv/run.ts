@@ -25,6 +25,10 @@ export const format = formatDownload;
 export const json = downloadJson;
 export const check = checkDownload;
 
+/** A run that stopped early: the counts so far (the domain attaches them to its error). */
+export const stopped = (partial: unknown): Record<string, unknown> =>
+  partial === undefined ? {} : downloadJson(partial as DownloadResult);
+
 /** Said on stderr after the report: what the run read past (a damaged manifest's lines). */
 export const notes = (result: DownloadResult): readonly string[] => result.warnings;
 

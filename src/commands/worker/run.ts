@@ -1,4 +1,4 @@
-import { Interrupted, reasonOf } from '../../errors.ts';
+import { Interrupted, reasonOf, withPartial } from '../../errors.ts';
 import { MAX_BATCH } from '../../pool/queue/backend.ts';
 import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
@@ -81,8 +81,12 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
   } finally {
     await pool.destroy();
   }
-  throw new Interrupted(
-    `stopped: ${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`,
+  const result: WorkerResult = { tasks: counts.tasks, failed: counts.failed };
+  throw withPartial(
+    new Interrupted(
+      `stopped: ${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`,
+    ),
+    result,
   );
 }
 
@@ -97,4 +101,8 @@ function describeTask(name: string, input: unknown): string {
 export const format = (result: WorkerResult): string =>
   `${plural(result.tasks, 'task')} done (${result.failed} failed)`;
 export const json = (result: WorkerResult): unknown => result;
+/** A worker always ends stopped: its counts. */
+export const stopped = (partial: unknown): Record<string, unknown> => ({
+  ...(partial as WorkerResult | undefined),
+});
 export function check(): void {}
