@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
 import { DEFAULT_TASK_TIMEOUT, maxWorkers, parseWorkers } from './config.ts';
 import { runtimes } from './pool/runtime.ts';
+import { printable } from './ui/printable.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
 import { logstatsCommand } from './commands/logstats/options.ts';
@@ -165,7 +166,11 @@ export async function main(
     const code = exitCodeFor(error);
     const debug = argv.includes('--debug');
     const text = debug && error instanceof Error ? (error.stack ?? error.message) : reasonOf(error);
-    process.stderr.write(`crew: ${text}\n`);
+    // Messages quote input (a CSV's header, a URL, a server's words, an unknown option): its
+    // control characters are escaped, so it cannot retitle, clear or rewrite the terminal. A
+    // stack keeps its own lines.
+    const safe = debug ? text.split('\n').map(printable).join('\n') : printable(text);
+    process.stderr.write(`crew: ${safe}\n`);
     if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
     return code;
   } finally {

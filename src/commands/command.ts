@@ -9,6 +9,7 @@ import type { CommonConfig } from '../config.ts';
 import { partialOf, reasonOf, stopReason, UsageError } from '../errors.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import type { CrewTasks } from '../tasks/registry.ts';
+import { printable } from '../ui/printable.ts';
 import { createProgress } from '../ui/progress.ts';
 
 /** What a running command gets besides its config. */
@@ -128,7 +129,8 @@ export async function runCommand<A, C extends CommonConfig, R>(
       throw error;
     }
     progress.stop();
-    for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${note}`);
+    // Notes quote input (file names, a manifest's path): escaped, as every line crew prints.
+    for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${printable(note)}`);
     if (config.json) json(command.json(result, config));
     else io.out(command.format(result, config));
     command.check(result);

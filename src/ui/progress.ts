@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { printable } from './printable.ts';
 
 /** A status line on stderr: only when stderr is a terminal and --quiet is off. */
 export interface Progress {
@@ -16,7 +17,8 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
     return { update() {}, stop() {} };
   }
-  let text = initial;
+  // A progress line may quote input (a worker's job names a URL): escaped, on one line.
+  let text = printable(initial);
   let spinner: Ora | undefined;
   let stopped = false;
   void import('ora').then(({ default: ora }) => {
@@ -31,8 +33,8 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   });
   return {
     update(next) {
-      text = next;
-      if (spinner) spinner.text = next;
+      text = printable(next);
+      if (spinner) spinner.text = text;
     },
     stop() {
       stopped = true;

@@ -13,6 +13,7 @@ import type { DownloadTasks } from '../../download/fetcher.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
 import type { PoolFactory } from '../../pool/pool.ts';
 import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 
 export async function run(config: DownloadConfig, context: RunContext): Promise<DownloadResult> {
@@ -92,7 +93,7 @@ export function formatDownload(result: DownloadResult): string {
           'time',
           `${formatMs(result.ms)} (${formatBytes(seconds > 0 ? result.bytes / seconds : 0)}/s)`,
         ],
-        ['files in', result.out],
+        ['files in', printable(result.out)],
         ...(result.cleaned > 0
           ? [['cleaned', `${plural(result.cleaned, 'temp file')} a killed run left`] as const]
           : []),
@@ -102,9 +103,11 @@ export function formatDownload(result: DownloadResult): string {
   if (result.failed > result.failures.length) {
     lines.push('', `(the first ${result.failures.length} failures below; the manifest has all)`);
   }
+  // Reasons (a server's words) and URLs came from input: escaped, so a row cannot set the
+  // window title, clear the screen or forge a line of the summary. --json keeps them as is.
   for (const group of groupFailures(result.failures)) {
-    lines.push('', `${style('red', group.error)}: ${plural(group.rows, 'row')}`);
-    for (const url of group.urls) lines.push(`  ${capText(url, MAX_PRINTED_URL)}`);
+    lines.push('', `${style('red', printable(group.error))}: ${plural(group.rows, 'row')}`);
+    for (const url of group.urls) lines.push(`  ${printable(capText(url, MAX_PRINTED_URL))}`);
     if (group.rows > group.urls.length)
       lines.push(`  ... and ${group.rows - group.urls.length} more`);
   }

@@ -2,6 +2,7 @@ import { openBoss, sql } from '../../pool/queue/connect.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
 import { QUEUE } from '../../pool/queue/wire.ts';
 import { formatCount, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { QueueStatusConfig } from './options.ts';
 
 /** Jobs of crew's queue by state (a job is a batch of tasks). */
@@ -42,7 +43,7 @@ export async function run(config: QueueStatusConfig): Promise<QueueStatus> {
 export function format(status: QueueStatus): string {
   return [
     table(
-      ['jobs', status.queue],
+      ['jobs', printable(status.queue)],
       [
         ['waiting', formatCount(status.waiting)],
         ['active', formatCount(status.active)],

@@ -20,7 +20,8 @@ export interface WorkerResult {
  */
 export async function run(config: WorkerConfig, context: RunContext): Promise<WorkerResult> {
   const say = (text: string): void => {
-    if (!config.quiet) process.stderr.write(`crew worker: ${text}\n`);
+    // Lines quote the queue's rows and the server's words: escaped, one line each.
+    if (!config.quiet) process.stderr.write(`crew worker: ${printable(text)}\n`);
   };
   // No signal for the pool: a stop lets running tasks finish rather than killing them.
   const pool = await context.pools({
