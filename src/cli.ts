@@ -83,7 +83,9 @@ async function buildParser(argv: readonly string[], io: Io) {
       // yargs' own validation (and our coerce functions, which it wraps) arrives as a YError;
       // anything else was thrown by a command and keeps its own exit code.
       if (error && error.name !== 'YError') throw error;
-      const text = message ?? error?.message ?? 'invalid command line';
+      // One line: yargs breaks some messages ("Invalid values:\n  Argument: ..."), and what
+      // they quote was typed, so a newline in it must not start a line of its own.
+      const text = (message ?? error?.message ?? 'invalid command line').replace(/\n\s*/g, ' ');
       const typed = argv.find((arg) => !arg.startsWith('-'));
       if (text.startsWith('Did you mean')) {
         throw new UsageError(`unknown command "${typed}". ${text}`);
