@@ -6,16 +6,15 @@
  * and retries; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
-import { renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { reasonOf } from '../errors.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem } from './errors.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
-import { fileName } from './names.ts';
 import { sniff } from './sniff.ts';
+import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
   readonly retries: number;
@@ -39,15 +38,26 @@ export interface FetchOptions {
   readonly stacks: boolean;
 }
 
-/** What a worker is asked: one request, following redirects while they stay on its origin. */
-export interface FetchInput {
-  readonly url: string;
-  /** Where to write the body: a fresh name in the output directory. */
-  readonly tempPath: string;
+/** Where a whole body gets its final name (store.ts' placeFile). */
+export interface Placement {
+  /** The folder, absolute: --out, or the layout's folder in it. */
+  readonly folder: string;
   /** The row's file-name stem (names.ts made it one safe path segment). */
   readonly stem: string;
   /** The extension --ext forces, or null for the one the content says. */
   readonly ext: string | null;
+}
+
+/** What a worker is asked: one request, following redirects while they stay on its origin. */
+export interface FetchInput {
+  readonly url: string;
+  /** The run's temp folder (absolute): the body goes to a fresh file of its own there. */
+  readonly tempFolder: string;
+  /**
+   * Where the whole body goes; null leaves it in its temp file for the parent to place (a
+   * worker on another machine never names a file: the run that keeps the manifest does).
+   */
+  readonly place: Placement | null;
   /** The headers for this origin (the parent drops credentials on other origins). */
   readonly headers: Readonly<Record<string, string>>;
   /** URLs this download already visited, for loops. */
@@ -55,11 +65,20 @@ export interface FetchInput {
   readonly options: FetchOptions;
 }
 
-/** Where a whole body ended: under its final name, or why the rename there failed. */
-export type Placed =
-  | { readonly path: string }
-  /** The body could not be renamed to its final name (its temp file is gone). */
-  | { readonly writeError: { readonly message: string; readonly code: string | undefined } };
+/** Why a whole body could not be given its final name (its temp file is gone then). */
+export interface WriteFailure {
+  readonly message: string;
+  /** The output as a whole is unusable (a full disk, a read-only --out): the run stops. */
+  readonly output: boolean;
+}
+
+/** Where a whole body ended: under its final name, in its temp file, or nowhere (why). */
+export type Landed =
+  /** The name it was given in the placement's folder. */
+  | { readonly placed: string }
+  /** Its temp file, for the parent to place (the input's `place` was null). */
+  | { readonly temp: string }
+  | { readonly writeError: WriteFailure };
 
 /** What the parent reports for a URL, after every request and retry. */
 export type FetchOutcome =
@@ -72,7 +91,7 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
-    } & Placed)
+    } & Landed)
   | {
       readonly ok: false;
       readonly status: number | undefined;
@@ -85,12 +104,12 @@ export type FetchOutcome =
 /** What a request received, before it is placed. */
 type Received = Omit<
   Extract<FetchOutcome, { ok: true }>,
-  'ok' | 'attempts' | 'path' | 'writeError'
->;
+  'ok' | 'attempts' | 'placed' | 'temp' | 'writeError'
+> & { readonly temp: string };
 
 /** What one request in a worker gave. */
 export type RequestResult =
-  | ({ readonly kind: 'ok' } & Received & Placed)
+  | ({ readonly kind: 'ok' } & Omit<Received, 'temp'> & Landed)
   /** A redirect to another origin: the parent follows it (with that origin's slot). */
   | {
       readonly kind: 'redirect';
@@ -196,16 +215,16 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const clock = setTimeout(() => expiry.abort(new Error('--max-time')), input.options.maxTimeMs);
   const body: { file?: BodyFile } = {};
   try {
-    const done = await attempt(input, visited, deadline, body);
-    const placed = place(input, done.ext);
+    const { temp, ...done } = await attempt(input, visited, deadline, body);
+    const landed = land(input.place, temp, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
-    return { kind: 'ok', ...done, ...placed };
+    return { kind: 'ok', ...done, ...landed };
   } catch (error) {
     // Only a body that began has a file to remove: most failures (a refused connection, a
     // 404) never made one, and an awaited rm cost each a trip through libuv's thread pool.
-    if (body.file?.touched) rmSync(input.tempPath, { force: true });
+    if (body.file?.touched) rmSync(body.file.path, { force: true });
     if (error instanceof OnDisk) {
       // Never retried: the same disk fails the same way; a full or unusable --out stops the run.
       const output = isOutputProblem(error.cause);
@@ -230,22 +249,24 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
 }
 
 /**
- * Renames the whole body to the row's final name beside its temp file. Synchronous: one
- * quick system call on this worker's own thread, where an awaited rename in the parent cost
- * a round trip through libuv's thread pool per file (the parent's busiest call).
+ * Gives a whole body its final name where `place` says (without replacing anything there:
+ * store.ts' placeFile), or leaves it in its temp file when `place` is null.
  */
-function place(input: FetchInput, contentExt: string): Placed {
-  const path = join(dirname(input.tempPath), fileName(input.stem, input.ext ?? contentExt));
+function land(place: Placement | null, temp: string, contentExt: string): Landed {
+  if (place === null) return { temp };
   try {
-    // rename replaces a symlink planted at the final name rather than following it.
-    renameSync(input.tempPath, path);
-    return { path };
+    return { placed: placeFile(temp, place.folder, place.stem, place.ext ?? contentExt) };
   } catch (error) {
-    rmSync(input.tempPath, { force: true });
-    const { code, message } = error as { code?: string; message?: string };
-    return { writeError: { message: message ?? String(error), code } };
+    rmSync(temp, { force: true });
+    return { writeError: writeFailure(error) };
   }
 }
+
+/** A failed placement in words, and whether it means the output as a whole is unusable. */
+export const writeFailure = (error: unknown): WriteFailure => ({
+  message: capText(reasonOf(error)),
+  output: isOutputProblem(error),
+});
 
 const failed = (
   status: number | undefined,
@@ -268,7 +289,7 @@ async function attempt(
   deadline: AbortSignal,
   body: { file?: BodyFile },
 ): Promise<Received> {
-  const { options, tempPath } = input;
+  const { options } = input;
   let current = input.url;
   for (;;) {
     seen.add(current);
@@ -299,7 +320,7 @@ async function attempt(
     let bytes = 0;
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
-    const file = new BodyFile(tempPath);
+    const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
     try {
       await response.read((chunk) => {
@@ -345,6 +366,7 @@ async function attempt(
       contentType,
       ext: kind.ext,
       finalUrl: current,
+      temp: file.path,
     };
   }
 }

@@ -18,8 +18,8 @@ export interface DownloadTasks {
   readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
 }
 
-/** Where a URL's body goes: its temp file, and the final name it is renamed to. */
-export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
+/** Where a URL's body goes: the run's temp folder, and where it is placed (or null). */
+export type Destination = Pick<FetchInput, 'tempFolder' | 'place'>;
 
 /**
  * The workers of one run, and how many URLs they fetched. The workers start with the first
@@ -76,9 +76,9 @@ export class Fetcher {
   }
 
   /**
-   * Downloads `url` into `into.tempPath`, then renames it to the row's final name (the stem
-   * with --ext or the content's extension), retrying what is worth retrying; a failed
-   * download is an outcome, a rejection means the run was aborted.
+   * Downloads `url` into a temp file in `into.tempFolder`, then gives it the row's final name
+   * where `into.place` says (the stem with --ext or the content's extension), retrying what
+   * is worth retrying; a failed download is an outcome, a rejection means the run was aborted.
    */
   async fetch(url: string, into: Destination): Promise<FetchOutcome> {
     this.#requests++;
@@ -89,9 +89,8 @@ export class Fetcher {
     for (let attempts = 1; ; attempts++) {
       const result = await this.#follow(target, into);
       if (result.kind === 'ok') {
-        const { status, bytes, sha256, contentType, ext, finalUrl } = result;
-        const placed = 'path' in result ? { path: result.path } : { writeError: result.writeError };
-        return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts, ...placed };
+        const { kind, ...received } = result;
+        return { ok: true, ...received, attempts };
       }
       if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {
         const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
