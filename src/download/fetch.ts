@@ -13,7 +13,7 @@ import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem } from './errors.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
-import { sniff } from './sniff.ts';
+import { sniff, SNIFF_BYTES } from './sniff.ts';
 import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
@@ -301,12 +301,12 @@ async function attempt(
       current = next;
       continue;
     }
-    const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') {
+    const encodings = contentCodings(headers);
+    if (encodings.length > 0) {
       // We never ask for compression; a body sent compressed anyway is not the image itself.
       response.discard();
       throw new Final(
-        `compressed body (Content-Encoding: ${capText(encoding, 40)}) not saved`,
+        `compressed body (Content-Encoding: ${capText(encodings.join(', '), 40)}) not saved`,
         status,
       );
     }
@@ -328,7 +328,9 @@ async function attempt(
         if (bytes > options.maxBytes) {
           throw new Final(`too big: over ${options.maxBytes} bytes`, status);
         }
-        if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
+        if (head.length < SNIFF_BYTES) {
+          head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+        }
         hash.update(chunk);
         const flushing = file.add(chunk);
         return flushing && onDisk(flushing);
@@ -402,6 +404,20 @@ async function nextHop(
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The content codings a response says its body is in, from every Content-Encoding header
+ * (a server may send several) and every comma-separated name in each; `identity` (none)
+ * left out.
+ */
+export function contentCodings(headers: Headers): string[] {
+  const value = headers['content-encoding'];
+  const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return values
+    .flatMap((text) => text.split(','))
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '' && name !== 'identity');
 }
 
 /** Retry-After as milliseconds: seconds or an HTTP date, capped so a server cannot stall us. */

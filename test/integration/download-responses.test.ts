@@ -4,9 +4,10 @@
  * Content-Type says, a Content-Encoding sent twice, headers too big to read, and TLS
  * certificates that cannot be trusted. What can never succeed fails at once, with a reason.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCrew } from '../helpers/cli.ts';
 import { PNG } from '../helpers/image-server.ts';
@@ -38,6 +39,36 @@ beforeAll(async () => {
     if (path.startsWith('/continue/')) {
       // An interim 100 Continue that no Expect asked for, then the real answer.
       return Buffer.concat([Buffer.from('HTTP/1.1 100 Continue\r\n\r\n'), png(), PNG]);
+    }
+    if (path === '/empty') {
+      return rawResponse('200 OK', [
+        ['Content-Type', 'image/png'],
+        ['Content-Length', 0],
+      ]);
+    }
+    if (path === '/encoded-twice') {
+      const gzipped = gzipSync(PNG);
+      return rawResponse(
+        '200 OK',
+        [
+          ['Content-Type', 'image/png'],
+          ['Content-Encoding', 'identity'],
+          ['Content-Encoding', 'gzip'],
+          ['Content-Length', gzipped.length],
+        ],
+        gzipped,
+      );
+    }
+    if (path === '/bom-html') {
+      const page = Buffer.from('\ufeff<!DOCTYPE html><html><body>Not found</body></html>');
+      return rawResponse(
+        '200 OK',
+        [
+          ['Content-Type', 'image/png'],
+          ['Content-Length', page.length],
+        ],
+        page,
+      );
     }
     return rawResponse('404 Not Found', [['Content-Length', 0]]);
   });
@@ -86,5 +117,32 @@ describe('download-csv and interim responses', () => {
     expect(await readFile(join(dir, 'images', 'a.png'))).toEqual(PNG);
     expect(raw.requests).toEqual(['/continue/a', '/continue/b']);
     expect(raw.connections() - before).toBe(1);
+  });
+});
+
+describe('download-csv and bodies that are not images', () => {
+  it('fails a 0-byte body, a body encoded twice and a BOM-led HTML page, all sent as PNG', async () => {
+    const csv = `empty,${raw.url}/empty\ntwice,${raw.url}/encoded-twice\nbom,${raw.url}/bom-html\n`;
+    const run = await download(csv);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: 0, failed: 3 });
+    expect((await lines()).map((l) => [l.status, l.error, l.attempts])).toEqual([
+      ['failed', 'not an image: an empty body (sent as image/png)', 1],
+      ['failed', 'compressed body (Content-Encoding: gzip) not saved', 1],
+      ['failed', 'not an image: text/html (sent as image/png)', 1],
+    ]);
+    // Nothing was kept under an image's name, and no temp file is left.
+    expect(await readdir(join(dir, 'images'))).toEqual(['crew-manifest.jsonl']);
+  });
+
+  it('keeps them with --any-type, but never a body still compressed', async () => {
+    const csv = `empty,${raw.url}/empty\ntwice,${raw.url}/encoded-twice\nbom,${raw.url}/bom-html\n`;
+    const run = await download(csv, ['--any-type']);
+    expect(run.code).toBe(1);
+    expect((await lines()).map((l) => [l.status, l.file])).toEqual([
+      ['ok', 'empty.png'],
+      ['failed', null],
+      ['ok', 'bom.html'],
+    ]);
   });
 });
