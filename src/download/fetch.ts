@@ -238,7 +238,8 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
       const seconds = input.options.maxTimeMs / 1000;
       return failed(status, `took longer than --max-time (${seconds} s)`, 'no');
     }
-    if (error instanceof Final) return failed(status, describe(error), 'no');
+    if (error instanceof Final || cannotSucceed(error))
+      return failed(status, describe(error), 'no');
     const slowDown = status === 429 || status === 503;
     const retryAfterMs = error instanceof Retryable ? error.retryAfterMs : undefined;
     const retry = slowDown ? 'slow-down' : 'yes';
@@ -444,6 +445,51 @@ function neverConnected(error: unknown): boolean {
   );
 }
 
+/**
+ * OpenSSL's verdicts on a certificate (Node's error codes for them), and Node's own on its
+ * host name: the certificate is what it is on the next attempt too.
+ */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A failure no attempt can get past: a certificate that is not trusted, or response
+ * headers bigger than undici reads (the server sends the same ones again). Retrying
+ * either cost every row of such a host four attempts and three back-offs.
+ */
+export function cannotSucceed(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === 'UND_ERR_HEADERS_OVERFLOW' || (code !== undefined && CERTIFICATE_CODES.has(code));
+}
+
 /** The system's or undici's code for a failure, on the error or on its cause. */
 function codeOf(error: unknown): string | undefined {
   const e = error as { code?: string; cause?: { code?: string } };
@@ -470,6 +516,8 @@ function describe(error: unknown): string {
       return 'host not found';
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return 'body shorter than Content-Length';
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'response headers too big';
     default:
       break;
   }

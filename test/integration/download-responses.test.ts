@@ -4,11 +4,15 @@
  * Content-Type says, a Content-Encoding sent twice, headers too big to read, and TLS
  * certificates that cannot be trusted. What can never succeed fails at once, with a reason.
  */
+import { once } from 'node:events';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeCertificates } from '../helpers/certificates.ts';
 import { runCrew } from '../helpers/cli.ts';
 import { PNG } from '../helpers/image-server.ts';
 import { rawResponse, startRawServer, type RawServer } from '../helpers/raw-server.ts';
@@ -69,6 +73,14 @@ beforeAll(async () => {
         ],
         page,
       );
+    }
+    if (path === '/huge-headers') {
+      // 64 KiB of headers: past what undici reads, on every attempt alike.
+      const many = Array.from(
+        { length: 64 },
+        (_, i) => [`X-Filler-${i}`, 'x'.repeat(1024)] as const,
+      );
+      return rawResponse('200 OK', [...many, ['Content-Length', 0]]);
     }
     return rawResponse('404 Not Found', [['Content-Length', 0]]);
   });
@@ -144,5 +156,63 @@ describe('download-csv and bodies that are not images', () => {
       ['failed', null],
       ['ok', 'bom.html'],
     ]);
+  });
+});
+
+describe('download-csv and failures no attempt can get past', () => {
+  it('fails headers too big to read at once, without retrying', async () => {
+    const run = await download(`big,${raw.url}/huge-headers\n`, ['--retries', '3']);
+    expect(run.code).toBe(1);
+    expect((await lines()).map((l) => [l.error, l.attempts])).toEqual([
+      ['response headers too big', 1],
+    ]);
+    expect(raw.requests).toEqual(['/huge-headers']);
+  });
+
+  let keys: string;
+  beforeAll(async () => {
+    keys = await mkdtemp(join(tmpdir(), 'crew-keys-'));
+    makeCertificates(keys);
+    return () => rm(keys, { recursive: true, force: true });
+  });
+
+  /** An HTTPS server on 127.0.0.1 with the certificate `name`, counting its connections. */
+  async function httpsServer(name: string) {
+    const server: HttpsServer = createHttpsServer(
+      {
+        key: await readFile(join(keys, `${name}.key`)),
+        cert: await readFile(join(keys, `${name}.crt`)),
+      },
+      (_, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG),
+    );
+    let connections = 0;
+    server.on('connection', () => connections++);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `https://127.0.0.1:${port}`,
+      connections: () => connections,
+      close: async () => {
+        server.closeAllConnections();
+        server.close();
+        await once(server, 'close');
+      },
+    };
+  }
+
+  it.each([
+    ['self-signed', 'TLS error (DEPTH_ZERO_SELF_SIGNED_CERT)'],
+    ['expired', 'TLS error (CERT_HAS_EXPIRED)'],
+  ])('fails at once, without retrying, on a certificate that is %s', async (name, error) => {
+    const server = await httpsServer(name);
+    try {
+      const run = await download(`a,${server.url}/a.png\n`, ['--retries', '3']);
+      expect(run.code).toBe(1);
+      expect((await lines()).map((l) => [l.error, l.attempts])).toEqual([[error, 1]]);
+      expect(server.connections()).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
