@@ -90,19 +90,34 @@ export class Planner {
   }
 
   /**
-   * One fetch per URL: the first row with a URL runs `fetch`; later rows get the same
-   * promise. `first` says which this row is.
+   * One fetch per URL, URLs compared in their normal form (`fetchKey`): the first row with
+   * a URL runs `fetch`; later rows get the same promise. `first` says which this row is.
    */
   fetchOnce(
     url: string,
     fetch: () => Promise<Published>,
   ): { readonly first: boolean; readonly published: Promise<Published> } {
-    const known = this.#urls.get(url);
+    const key = fetchKey(url);
+    const known = this.#urls.get(key);
     if (known) return { first: false, published: known };
     const published = fetch();
-    this.#urls.remember(url, published);
+    this.#urls.remember(key, published);
     return { first: true, published };
   }
+}
+
+/**
+ * What makes two URLs one fetch: the WHATWG URL parser's form (scheme and host in lower
+ * case, a default port dropped, dot segments resolved, what need not be escaped unescaped
+ * or the reverse, as the request would be sent) without the fragment, which is never sent.
+ * `HTTP://Host/a`, `http://host:80/a` and `http://host/x/../a#top` are one URL. Credentials
+ * stay in: other credentials may get another answer. A URL the parser refuses is its text.
+ */
+export function fetchKey(url: string): string {
+  const parsed = URL.parse(url);
+  if (parsed === null) return url;
+  parsed.hash = '';
+  return parsed.href;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * download-csv and the URLs of a CSV as users write them: credentials in every spelling
- * (an e-mail address as the user name, a bare token), which are sent but never written.
+ * (an e-mail address as the user name, a bare token), which are sent but never written,
+ * and one URL written in several ways, which is fetched once.
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -109,5 +110,29 @@ describe('download-csv credentials in the URL', () => {
     const again = await download(`ok,${token}/token\nlost,${token}/missing\n`, ['--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ skipped: 1, failed: 1 });
     expect(again.stdout).not.toContain('s3cr3tT0ken');
+  });
+});
+
+describe('download-csv one fetch per URL', () => {
+  it('fetches URLs written differently but the same once; the manifest keeps each as written', async () => {
+    const written = [
+      `http://127.0.0.1:${port}/same.png`,
+      `HTTP://127.0.0.1:${port}/same.png`,
+      `hTtP://127.0.0.1:${port}/x/../same.png#top`,
+    ];
+    const csv = written.map((url, i) => `r${i},${url}`).join('\n');
+    const run = await download(csv, ['--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: 3, requests: 1 });
+    expect(requests.map((r) => r.path)).toEqual(['/same.png']);
+    const rows = await lines();
+    expect(rows.map((l) => [l.url, l.file])).toEqual([
+      [written[0], 'r0.png'],
+      [written[1], 'r1.png'],
+      [written[2], 'r2.png'],
+    ]);
+    // A re-run matches every row by the URL it wrote.
+    const again = await download(csv, ['--json']);
+    expect(JSON.parse(again.stdout)).toMatchObject({ skipped: 3, requests: 0 });
   });
 });

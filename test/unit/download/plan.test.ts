@@ -6,7 +6,7 @@ import type { FetchOutcome } from '../../../src/download/fetch.ts';
 import { DoneRows } from '../../../src/download/done-rows.ts';
 import type { Done } from '../../../src/download/manifest.ts';
 import { flatLayout, type OutputLayout } from '../../../src/download/layout.ts';
-import { Planner } from '../../../src/download/plan.ts';
+import { fetchKey, Planner } from '../../../src/download/plan.ts';
 import type { Published } from '../../../src/download/publish.ts';
 
 let dir: string;
@@ -108,6 +108,20 @@ describe('Planner', () => {
     expect(fetches).toBe(2);
   });
 
+  it('fetches URLs that differ only in how they are written once', () => {
+    const plan = planner();
+    let fetches = 0;
+    const fetch = (): Promise<Published> => {
+      fetches++;
+      return new Promise(() => undefined);
+    };
+    const firsts = ['http://x.test/a', 'HTTP://X.TEST/a', 'http://x.test:80/b/../a#top'].map(
+      (url) => plan.fetchOnce(url, fetch).first,
+    );
+    expect(firsts).toEqual([true, false, false]);
+    expect(fetches).toBe(1);
+  });
+
   it("gives a later row its URL's own failure, however many distinct failures there were", async () => {
     const plan = planner();
     const failure = (i: number): Published => ({
@@ -140,5 +154,31 @@ describe('Planner', () => {
     };
     for (const url of ['a', 'b', 'c', 'c', 'b', 'a']) plan.fetchOnce(`http://x.test/${url}`, fetch);
     expect(fetches).toBe(4);
+  });
+});
+
+describe('fetchKey', () => {
+  it.each([
+    ['http://h/a', 'http://h/a'],
+    ['HTTP://H/a', 'http://h/a'],
+    ['hTtPs://Ex.AMPLE.com:443/a', 'https://ex.ample.com/a'],
+    ['http://h:80/a', 'http://h/a'],
+    ['http://h:8080/a', 'http://h:8080/a'],
+    ['http://h', 'http://h/'],
+    ['http://h/x/../a/./b', 'http://h/a/b'],
+    ['http://h/a#one', 'http://h/a'],
+    ['http://h/a?q=1#one', 'http://h/a?q=1'],
+    ['http://h/%7Euser', 'http://h/%7Euser'],
+    ['http://h/图片.png', 'http://h/%E5%9B%BE%E7%89%87.png'],
+    ['http://例子.测试/a', 'http://xn--fsqu00a.xn--0zwm56d/a'],
+    ['http://0x7f.1/a', 'http://127.0.0.1/a'],
+    ['http:\\\\h\\a', 'http://h/a'],
+    // Not one URL: the path's case, the query, other credentials.
+    ['http://h/A', 'http://h/A'],
+    ['http://h/a?', 'http://h/a?'],
+    ['http://Ann:pw@h/a', 'http://Ann:pw@h/a'],
+    ['http://[nope/a', 'http://[nope/a'],
+  ])('%s -> %s', (url, key) => {
+    expect(fetchKey(url)).toBe(key);
   });
 });
