@@ -8,10 +8,9 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { reasonOf } from '../errors.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
-import { isOutputProblem } from './errors.ts';
+import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { sniff, SNIFF_BYTES } from './sniff.ts';
 import { newTempFile, placeFile } from './store.ts';
@@ -123,8 +122,11 @@ export type RequestResult =
       readonly output?: true;
       readonly status: number | undefined;
       readonly error: string;
-      /** no: final; yes: worth another try; slow-down: the host asked (429, 503). */
-      readonly retry: 'no' | 'yes' | 'slow-down';
+      /**
+       * no: final; yes: worth another try; slow-down: the host asked (429, 503); fewer: the
+       * process ran out of file descriptors (try again with fewer requests in flight).
+       */
+      readonly retry: 'no' | 'yes' | 'slow-down' | 'fewer';
       readonly retryAfterMs: number | undefined;
       /** No connection was made: refused, no such host, or timed out connecting. */
       readonly unreachable?: true;
@@ -152,7 +154,7 @@ const onDisk = async <T>(operation: Promise<T>): Promise<T> => {
   try {
     return await operation;
   } catch (error) {
-    throw new OnDisk(reasonOf(error), { cause: error });
+    throw new OnDisk(reasonWithoutPaths(error), { cause: error });
   }
 };
 
@@ -200,6 +202,18 @@ function dispatcherFor(options: FetchOptions): Dispatcher {
 }
 
 /**
+ * Closes this worker's agent once its requests in flight end, and starts a new one on the
+ * next request. Its idle keep-alive sockets held the descriptors a shortage needs: after a
+ * burst of 100 requests under `ulimit -n 64`, even one request at a time could not open
+ * its temp file until the server closed them (5 to 10 s later).
+ */
+function retireAgent(): void {
+  const retired = agent?.dispatcher;
+  agent = undefined;
+  retired?.close().catch(() => undefined);
+}
+
+/**
  * One request for `input.url` into `input.tempPath`, following redirects that stay on its
  * origin. Leaves no temp file unless it succeeded.
  */
@@ -225,6 +239,12 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
     // Only a body that began has a file to remove: most failures (a refused connection, a
     // 404) never made one, and an awaited rm cost each a trip through libuv's thread pool.
     if (body.file?.touched) rmSync(body.file.path, { force: true });
+    const short = outOfDescriptors(error);
+    if (short) {
+      // Out of descriptors for a socket or a file: not this URL's fault, nor the disk's.
+      retireAgent();
+      return failed(undefined, `too many open files (${short})`, 'fewer');
+    }
     if (error instanceof OnDisk) {
       // Never retried: the same disk fails the same way; a full or unusable --out stops the run.
       const output = isOutputProblem(error.cause);
@@ -265,14 +285,14 @@ function land(place: Placement | null, temp: string, contentExt: string): Landed
 
 /** A failed placement in words, and whether it means the output as a whole is unusable. */
 export const writeFailure = (error: unknown): WriteFailure => ({
-  message: capText(reasonOf(error)),
+  message: capText(reasonWithoutPaths(error)),
   output: isOutputProblem(error),
 });
 
 const failed = (
   status: number | undefined,
   error: string,
-  retry: 'no' | 'yes' | 'slow-down',
+  retry: 'no' | 'yes' | 'slow-down' | 'fewer',
   retryAfterMs?: number,
   unreachable = false,
 ): RequestResult => ({

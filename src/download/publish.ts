@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { constants, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { reasonOf } from '../errors.ts';
-import { OutputError } from './errors.ts';
+import { outOfDescriptors, OutputError } from './errors.ts';
 import type { FetchOutcome, WriteFailure } from './fetch.ts';
 import { inFolder } from './layout.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
@@ -24,6 +25,10 @@ import {
   removeLeftovers,
   type Lock,
 } from './store.ts';
+
+/** Tries at a copy that runs out of file descriptors, waiting 20, 40, ... ms between. */
+const COPY_TRIES = 10;
+const COPY_WAIT_MS = 20;
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {
@@ -107,9 +112,22 @@ export class Output {
 
   /**
    * Gives a later row with the same URL its own file, a copy of `source` (relative to
-   * --out), named as `place` names; returns it, relative to --out.
+   * --out), named as `place` names; returns it, relative to --out. A copy that runs out of
+   * file descriptors (the downloads in flight hold them, and fewer will: fetcher.ts) waits
+   * and tries again.
    */
-  copy(source: string, relative: string, stem: string, ext: string): string {
+  async copy(source: string, relative: string, stem: string, ext: string): Promise<string> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return this.#copyOnce(source, relative, stem, ext);
+      } catch (error) {
+        if (outOfDescriptors(error) === undefined || tries >= COPY_TRIES) throw error;
+        await sleep(COPY_WAIT_MS * tries);
+      }
+    }
+  }
+
+  #copyOnce(source: string, relative: string, stem: string, ext: string): string {
     const temp = newTempFile(this.tempFolder);
     try {
       // COPYFILE_EXCL: the fresh temp name is created, never reused.

@@ -125,7 +125,7 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
   let own = first ? file : undefined;
   if (!first && file !== undefined) {
     try {
-      own = output.copy(file, folder, stem, ext);
+      own = await output.copy(file, folder, stem, ext);
     } catch (error) {
       failure = writeFailure(error);
     }

@@ -76,8 +76,8 @@ describe('Output', () => {
     const body = join(output.tempFolder, '0123456789abcdef.part');
     await writeFile(body, 'abc');
     expect(output.place(body, '00001', 'cat', 'png')).toBe('00001/cat.png');
-    expect(output.copy('00001/cat.png', '00001', 'cat', 'png')).toBe('00001/cat-2.png');
-    expect(output.copy('00001/cat.png', '', 'cat', 'png')).toBe('cat.png');
+    expect(await output.copy('00001/cat.png', '00001', 'cat', 'png')).toBe('00001/cat-2.png');
+    expect(await output.copy('00001/cat.png', '', 'cat', 'png')).toBe('cat.png');
     await output.close();
     expect(await readFile(join(out, '00001', 'cat-2.png'), 'utf8')).toBe('abc');
     expect((await readdir(out)).sort()).toEqual(['00001', 'cat.png', MANIFEST].sort());
