@@ -77,6 +77,17 @@ describe('Tally', () => {
     }
   });
 
+  it.each([
+    ['alone', ['0.0.0.0'], 1],
+    ['among others', ['1.2.3.4', '0.0.0.0', '1.2.3.4', '0.0.0.0'], 2],
+    ['after an X-Forwarded-For comma', ['0.0.0.0, 10.0.0.1'], 1],
+  ])('counts 0.0.0.0 as a client (%s)', (_, ips, distinct) => {
+    for (const top of [false, true]) {
+      const result = tallyOf(log(ips), 1 << 16, top);
+      expect([top, result.malformed, result.ipv4.count]).toEqual([top, 0, distinct]);
+    }
+  });
+
   it('survives NUL bytes and invalid UTF-8', () => {
     const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
     expect(tallyOf(text)).toMatchObject({ total: 2, malformed: 1 });

@@ -1,0 +1,64 @@
+/**
+ * Inputs where crew logstats once gave wrong counts without a word. Counts are worked out here
+ * from the lines the test writes.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCrew } from '../helpers/cli.ts';
+
+interface Doc {
+  files: { file: string; total: number; ip: number; malformed: number }[];
+  all: { total: number; ip: number; malformed: number; top?: { ip: string }[] };
+  groups?: { key: string; total: number; ip: number; malformed: number }[];
+  failed: { file: string; error: string }[];
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'crew-edges-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function counts(args: readonly string[], input?: Buffer): Promise<Doc> {
+  const run = await runCrew(['logstats', ...args, '--json'], {
+    cwd: dir,
+    ...(input ? { input } : {}),
+  });
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Doc;
+}
+
+/** An nginx-style JSON line; `pad` makes lines of many lengths, so reads end inside them. */
+const jsonLine = (ip: string, pad: number): string =>
+  JSON.stringify({
+    time_iso8601: '2024-01-02T03:04:05+00:00',
+    remote_addr: ip,
+    request: `GET /${'a'.repeat(pad)} HTTP/1.1`,
+    status: 200,
+  });
+
+describe('the client 0.0.0.0', () => {
+  const clf = (ip: string): string =>
+    `${ip} - - [02/Jan/2024:03:04:05 +0000] "GET / HTTP/1.1" 200 1`;
+
+  it('is one distinct client in every mode, in one file and across files', async () => {
+    await writeFile(
+      join(dir, 'zero.log'),
+      `${['0.0.0.0', '1.2.3.4', '0.0.0.0', '0.0.0.0, 10.0.0.1'].map(clf).join('\n')}\n`,
+    );
+    await writeFile(join(dir, 'zero-too.log'), `${['0.0.0.0', '5.6.7.8'].map(clf).join('\n')}\n`);
+    await writeFile(
+      join(dir, 'zero.json.log'),
+      `${['0.0.0.0', '1.2.3.4'].map((ip) => jsonLine(ip, 1)).join('\n')}\n`,
+    );
+    for (const extra of [[], ['--by', 'day'], ['--top', '5'], ['--runtime', 'inline']]) {
+      const one = await counts(['zero.log', ...extra]);
+      expect([extra, one.all]).toEqual([extra, expect.objectContaining({ total: 4, ip: 2 })]);
+      const two = await counts(['zero.log', 'zero-too.log', ...extra]);
+      expect([extra, two.all]).toEqual([extra, expect.objectContaining({ total: 6, ip: 3 })]);
+    }
+    expect((await counts(['zero.json.log'])).all).toMatchObject({ total: 2, ip: 2 });
+  });
+});
