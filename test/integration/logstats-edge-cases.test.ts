@@ -5,6 +5,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCrew } from '../helpers/cli.ts';
 
@@ -38,6 +39,58 @@ const jsonLine = (ip: string, pad: number): string =>
     request: `GET /${'a'.repeat(pad)} HTTP/1.1`,
     status: 200,
   });
+
+describe('JSON lines that cross a read', () => {
+  // ~2.4 MB: with reads of 512 KiB (a file) and of 16 KiB (gunzip), dozens of lines cross one.
+  const lines = Array.from({ length: 20_000 }, (_, i) =>
+    jsonLine(`10.${i % 3}.${(i >> 8) & 255}.${i & 255}`, i % 53),
+  );
+  const ips = new Set(
+    lines.map((line) => (JSON.parse(line) as { remote_addr: string }).remote_addr),
+  );
+
+  const text = `${lines.join('\n')}\n`;
+  beforeAll(async () => {
+    await writeFile(join(dir, 'nginx.json.log'), text);
+    await writeFile(join(dir, 'nginx.json.log.gz'), gzipSync(text));
+  });
+
+  it.each([
+    ['auto, a plain file', ['nginx.json.log']],
+    ['auto, a .gz', ['nginx.json.log.gz']],
+    ['auto, inline', ['nginx.json.log', '--runtime', 'inline']],
+    ['auto, stdin', ['-']],
+    ['--format json', ['nginx.json.log', '--format', 'json']],
+    ['--by day', ['nginx.json.log.gz', '--by', 'day']],
+  ])('are read whole (%s)', async (_, args) => {
+    const doc = await counts(args, args[0] === '-' ? Buffer.from(text) : undefined);
+    expect(doc.all).toMatchObject({ total: lines.length, ip: ips.size, malformed: 0 });
+  });
+
+  it('are read whole up to 1 MiB, as the README says, and malformed beyond', async () => {
+    const sizes = [600 * 1024, 1024 * 1024 - 200, 1024 * 1024 + 100];
+    const text = sizes.map((size, i) => jsonLine(`192.0.2.${i + 1}`, size - 120)).join('\n');
+    const lengths = text.split('\n').map((line) => Buffer.byteLength(line));
+    // The test's own lines are on the side of the limit it means.
+    expect([lengths[0]! > 512 * 1024, lengths[1]! <= 1 << 20, lengths[2]! > 1 << 20]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    await writeFile(join(dir, 'long.json.log'), `${text}\n`);
+    await writeFile(join(dir, 'long.json.log.gz'), gzipSync(`${text}\n`));
+    for (const file of ['long.json.log', 'long.json.log.gz']) {
+      for (const extra of [[], ['--format', 'json'], ['--by', 'day']]) {
+        const doc = await counts([file, ...extra]);
+        expect([file, ...extra, doc.all]).toEqual([
+          file,
+          ...extra,
+          expect.objectContaining({ total: 3, ip: 2, malformed: 1 }),
+        ]);
+      }
+    }
+  });
+});
 
 describe('the client 0.0.0.0', () => {
   const clf = (ip: string): string =>
