@@ -3,11 +3,21 @@
  * a .gz, or stdin through a Tally.
  */
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, readSync, type Dirent, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  open as openFd,
+  readSync,
+  type Dirent,
+  type Stats,
+} from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { reasonOf } from '../errors.ts';
 import { KeyedTally, type LineRules } from './keyed.ts';
 import { INPUT_BYTES } from './line-scan.ts';
@@ -230,11 +240,15 @@ export function readHere(path: string | Buffer, info: Stats): boolean {
   );
 }
 
-/** Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way. */
+/**
+ * Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way.
+ * `signal` stops the read at once, whatever the input waits on (see `openHere`).
+ */
 export async function scanHere(
   input: LogInput,
   top: boolean,
   rules?: LineRules,
+  signal?: AbortSignal,
 ): Promise<TallyResult> {
   const { path } = input;
   // A name for one of our descriptors is read from the descriptor: a socket (what Node
@@ -249,9 +263,33 @@ export async function scanHere(
   const stream =
     path === '-' || fd === 0
       ? process.stdin
-      : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
+      : fd === undefined
+        ? await openHere(path)
+        : createReadStream(path, { fd, autoClose: false });
+  if (signal) addAbortSignal(signal, stream);
   if (path === '-' || !/\.gz$/i.test(input.name)) return scanStream(stream, top, rules);
   return scanGzipStream(stream, top, rules);
+}
+
+/**
+ * A stream of a named input that is not a regular file. A FIFO is opened without blocking
+ * and read as a pipe (as stdin is): a file stream would wait for its writer, and then for
+ * each read, on a thread of libuv's pool where Ctrl-C cannot end it, and destroying the
+ * stream waits for that read. Opened so, a FIFO still waits for its first writer (Linux
+ * reports its end only once a writer has come and gone) and ends when the last one leaves.
+ * A device (/dev/zero) is a file stream: its reads return at once.
+ */
+async function openHere(path: string | Buffer): Promise<Readable> {
+  if (!(await stat(path)).isFIFO()) return createReadStream(path);
+  // A bare descriptor, not a FileHandle (which would close it when collected): the socket
+  // owns it, and closes it when the stream ends or is destroyed.
+  const fd = await promisify(openFd)(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    return new Socket({ fd, readable: true, writable: false });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
 }
 
 /**
