@@ -178,6 +178,11 @@ const YIELD_EVERY = 16;
  * Counts the lines that start in `[range.start, range.end)`: the range is first widened to
  * line starts (the reader of the previous range finishes a line that crosses the boundary),
  * so ranges cut anywhere still count every line exactly once.
+ *
+ * The file may change while it is read. Appended to (a live access log), it is counted as it
+ * was when the count was planned: the lines that start before `range.end`, whole. Cut shorter
+ * (truncated, or rewritten shorter), its counts would match neither version: the scan fails
+ * when the file is shorter than its range at the start, at any read, or at the end.
  */
 export async function scanRange(
   range: ScanRange,
@@ -187,15 +192,17 @@ export async function scanRange(
 ): Promise<TallyResult> {
   if (range.gzip) return scanGzipFile(range.path, top, rules);
   const handle = await open(range.path, 'r');
+  let tally: Counter | undefined;
   try {
     const size = (await handle.stat()).size;
-    const end = Math.min(range.end, size);
+    const end = range.end;
+    if (size < end) throw truncated(end, size);
     // The search for the first line start stops at the range's end: in a file of one huge
     // line, every range but the first is then empty at the cost of its own bytes, instead of
     // each reading on to the end of the file.
     const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
     const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
-    const tally = makeTally(top, rules, to - from);
+    tally = makeTally(top, rules, to - from);
     // Read straight into the scanner's memory (no copy, no garbage per chunk), and
     // synchronously: an awaited read hands each 512 KiB to libuv's thread pool and back, and
     // two workers' readers then wanted more than the machine's two cores. Reading ahead on
@@ -209,7 +216,7 @@ export async function scanRange(
         Math.min(INPUT_BYTES, to - position),
         position,
       );
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) throw truncated(to, (await handle.stat()).size);
       position += bytesRead;
       tally.pushInput(bytesRead);
       // Now and then let the event loop run: Ctrl-C inline (`signal`), the orphan guard in a
@@ -219,11 +226,25 @@ export async function scanRange(
         signal?.throwIfAborted();
       }
     }
+    // Cut after the last read: another range of the file may have read the shorter version.
+    const now = (await handle.stat()).size;
+    if (now < to) throw truncated(to, now);
     tally.end();
-    return finish(tally);
+    const result = finish(tally);
+    tally = undefined;
+    return result;
   } finally {
+    tally?.release(); // failed or interrupted: its memory goes to the next scan all the same
     await handle.close();
   }
+}
+
+/** Why a file's counts are not given: it became shorter than the part being counted. */
+function truncated(counting: number, now: number): Error {
+  const bytes = (n: number): string => n.toLocaleString('en-US');
+  return new Error(
+    `truncated while read (it ended at byte ${bytes(now)} of the ${bytes(counting)} being counted)`,
+  );
 }
 
 /**

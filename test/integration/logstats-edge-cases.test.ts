@@ -2,12 +2,14 @@
  * Inputs where crew logstats once gave wrong counts without a word. Counts are worked out here
  * from the lines the test writes.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCrew } from '../helpers/cli.ts';
+import { childrenOf, collect, runCrew, spawnCrew } from '../helpers/cli.ts';
 
 interface Doc {
   files: { file: string; total: number; ip: number; malformed: number }[];
@@ -114,4 +116,61 @@ describe('the client 0.0.0.0', () => {
     }
     expect((await counts(['zero.json.log'])).all).toMatchObject({ total: 2, ip: 2 });
   });
+});
+
+/** Bytes crew and its workers have read so far (/proc/PID/io). */
+function bytesRead(pid: number): number {
+  let sum = 0;
+  for (const p of [pid, ...childrenOf(pid)]) {
+    try {
+      sum += Number(/^rchar: (\d+)$/m.exec(readFileSync(`/proc/${p}/io`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone already
+    }
+  }
+  return sum;
+}
+
+describe('a file cut shorter while it is read', () => {
+  it.each(['inline', 'process'])(
+    'fails with the reason and exit 1, its counts not shown (%s)',
+    async (runtime) => {
+      const path = join(dir, `cut-${runtime}.log`);
+      const head = `${['1.2.3.4', '5.6.7.8'].map((ip) => `${ip} - - [x] "GET /"`).join('\n')}\n`;
+      await writeFile(path, head);
+      // 64 GiB that take no disk: the scan is still reading when the file is cut.
+      await truncate(path, 64 * 2 ** 30);
+      await writeFile(join(dir, 'whole.log'), head);
+      const child = spawnCrew(['logstats', path, 'whole.log', '--runtime', runtime, '--json'], {
+        cwd: dir,
+      });
+      const done = collect(child, { timeoutMs: 40_000 });
+      try {
+        for (const deadline = Date.now() + 20_000; bytesRead(child.pid!) < 256 * 2 ** 20;) {
+          if (Date.now() > deadline) throw new Error('crew did not start reading');
+          await sleep(20);
+        }
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
+      await truncate(path, head.length);
+      const run = await done;
+      expect(run.code).toBe(1);
+      const doc = JSON.parse(run.stdout) as Doc;
+      expect(doc.failed).toEqual([
+        {
+          file: path,
+          // Of the whole file, or of the part one worker was counting.
+          error: expect.stringMatching(
+            new RegExp(
+              `^truncated while read \\(it ended at byte ${head.length} of the [\\d,]+ being counted\\)$`,
+            ),
+          ) as unknown,
+        },
+      ]);
+      expect(doc.files).toEqual([expect.objectContaining({ file: 'whole.log', total: 2, ip: 2 })]);
+      expect(run.stderr).toContain(`${path} (truncated while read`);
+    },
+  );
 });
