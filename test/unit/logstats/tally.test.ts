@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
+import { KeyedTally } from '../../../src/logstats/keyed.ts';
 import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
@@ -136,6 +137,47 @@ describe('Tally', () => {
   it('survives NUL bytes and invalid UTF-8', () => {
     const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
     expect(tallyOf(text)).toMatchObject({ total: 2, malformed: 1 });
+  });
+});
+
+describe('bytes that are not text (NUL, invalid UTF-8), as the README says', () => {
+  const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+  it.each([
+    [
+      'after the client of a common-log line: read past',
+      '1.2.3.4 - - [x] "GET /\x00\xff\xfe" 200 1',
+      1,
+    ],
+    ['a NUL inside the client field', '1.2.3.\x004 - - [x]', 0],
+    ['a non-UTF-8 byte inside the client field', '1.2.3.4\xff - - [x]', 0],
+    ['a NUL before the client', '\x001.2.3.4 - - [x]', 0],
+    [
+      'invalid UTF-8 in a JSON line, outside the client',
+      '{"remote_addr":"1.2.3.4","ua":"\xff\xfe"}',
+      1,
+    ],
+    ['invalid UTF-8 in a JSON client', '{"remote_addr":"1.2.3.4\xff"}', 0],
+    ['a raw NUL in a JSON line: not JSON', '{"remote_addr":"1.2.3.4","ua":"a\x00b"}', 0],
+    ['an escaped NUL in a JSON line', '{"remote_addr":"1.2.3.4","ua":"a\\u0000b"}', 1],
+  ])('%s', (_, line, clients) => {
+    const text = bytes(`${line}\n`);
+    const plain = tallyOf(text, 5, false, true);
+    const keyed = new KeyedTally(false, {
+      by: 'day',
+      utc: false,
+      format: 'auto',
+      ipField: undefined,
+      timeField: undefined,
+    });
+    keyed.push(text);
+    keyed.end();
+    for (const result of [plain, keyed.toResult()]) {
+      expect([result.total, result.malformed, result.ipv4.count]).toEqual([
+        1,
+        1 - clients,
+        clients,
+      ]);
+    }
   });
 });
 
