@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
+import { ExitCode, exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
 import { DEFAULT_TASK_TIMEOUT, maxWorkers, parseWorkers } from './config.ts';
 import { runtimes } from './pool/runtime.ts';
 import type { Command, Io } from './commands/command.ts';
@@ -122,16 +122,19 @@ export async function main(
   try {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       io.out(pkg.version);
-      return 0;
+      return ExitCode.ok;
     }
     await (await buildParser(argv, io)).parseAsync();
-    return 0;
+    return ExitCode.ok;
   } catch (error) {
     const code = exitCodeFor(error);
     const debug = argv.includes('--debug');
     const text = debug && error instanceof Error ? (error.stack ?? error.message) : reasonOf(error);
     process.stderr.write(`crew: ${text}\n`);
     if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
+    // Interrupted: what had to be cleaned up was, in `finally` blocks. A connection still
+    // being tried (a queue host that never answers) must not hold the exit for its timeout.
+    if (code === ExitCode.interrupted) setTimeout(() => process.exit(code), 1_000).unref();
     return code;
   } finally {
     process.off('SIGINT', onSignal);

@@ -2,6 +2,7 @@ import { defaultWorkers, runtimes, type Runtime } from './pool/runtime.ts';
 import { UsageError } from './errors.ts';
 import type { QueueOptions } from './pool/queue/backend.ts';
 import { queueUrlProblem } from './pool/queue/url.ts';
+import pkg from '../package.json' with { type: 'json' };
 
 /** Options every command shares, validated once from the command line. */
 export interface CommonConfig {
@@ -76,7 +77,7 @@ export function toQueueOptions(
     10,
     24 * 60 * 60,
   );
-  return { url, taskTimeoutSeconds };
+  return { url, taskTimeoutSeconds, version: pkg.version };
 }
 
 function isRuntime(value: string): value is Runtime {

@@ -38,7 +38,7 @@ export interface CommandRun<C, R> {
   /** The report for machines (`--json`). */
   json(result: R, config: C): unknown;
   /** Throws ItemFailures (exit 1) after the report when some items failed. */
-  check(result: R): void;
+  check?(result: R): void;
   /** Lines for stderr after the report, e.g. that nothing was found. */
   notes?(result: R, config: C): readonly string[];
 }
@@ -97,7 +97,10 @@ export async function runCommand<A, C extends CommonConfig, R>(
     const pools: PoolFactory<CrewTasks> = async (options) => {
       // Loaded only when a command starts a pool: `--help` and start-up need none of it.
       const { createTaskPool } = await import('../tasks/pool.ts');
-      return createTaskPool(options, config.queue);
+      return createTaskPool(
+        { ...options, warn: (text) => progress.say(`crew: ${text}`) },
+        config.queue,
+      );
     };
     const result = await command.run(config, {
       signal: io.signal,
@@ -111,7 +114,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
         ? JSON.stringify(command.json(result, config), null, 2)
         : command.format(result, config),
     );
-    command.check(result);
+    command.check?.(result);
   } finally {
     io.signal.removeEventListener('abort', stopInput);
     progress.stop();
