@@ -96,14 +96,10 @@ export function toCommonConfig(
   env: NodeJS.ProcessEnv = process.env,
 ): CommonConfig {
   const args = withDefaults(commonOptions, given);
-  // yargs checks the choices, but a flag given twice arrives as an array of them.
-  const runtime: string = args.runtime ?? defaults.runtime;
-  if (!isRuntime(runtime)) {
-    throw new UsageError(`--runtime must be one of ${runtimes.join(', ')}; got "${runtime}"`);
-  }
   return {
     workers: args.workers ?? defaults.workers ?? defaultWorkers(),
-    runtime,
+    // yargs checks the choices; withDefaults refuses two of them.
+    runtime: args.runtime ?? defaults.runtime,
     json: args.json,
     quiet: args.quiet,
     debug: args.debug,
@@ -131,10 +127,6 @@ export function toQueueOptions(
     24 * 60 * 60,
   );
   return { url, taskTimeoutSeconds };
-}
-
-function isRuntime(value: string): value is Runtime {
-  return (runtimes as readonly string[]).includes(value);
 }
 
 /** Parses `--workers`: a whole number from 1 to maxWorkers(). */

@@ -4,6 +4,7 @@
  * come from it. Only yargs' types are imported: `--help` loads this without yargs' code.
  */
 import type { Argv, InferredOptionType, Options, PositionalOptions } from 'yargs';
+import { UsageError } from './errors.ts';
 
 /**
  * A flag: yargs' own fields, and the help group it is listed under. Its `default` is not
@@ -50,11 +51,17 @@ function camelCase(name: string): string {
   return name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** `args` with every flag that was not given at its table default. */
+/**
+ * `args` with every flag that was not given at its table default. A flag of one value given
+ * twice is refused: yargs would hand over an array of both, which no type here admits.
+ */
 export function withDefaults<T extends OptionTable>(table: T, args: ArgsOf<T>): Defaulted<T> {
   const filled: Record<string, unknown> = { ...args };
   for (const [name, option] of Object.entries(table)) {
     const key = camelCase(name);
+    if (Array.isArray(filled[key]) && !option.array) {
+      throw new UsageError(`--${name} was given more than once`);
+    }
     if (filled[key] === undefined && option.default !== undefined) filled[key] = option.default;
   }
   return filled as Defaulted<T>;

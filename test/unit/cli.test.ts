@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildParser } from '../../src/cli.ts';
 import type { Io } from '../../src/commands/command.ts';
+import { UsageError } from '../../src/errors.ts';
 
 const samples = new URL('../../samples/logs', import.meta.url).pathname;
 
@@ -122,5 +123,25 @@ describe('a flag the config must see given or not reaches it only when given', (
     });
     await parser.parseAsync();
     expect(out.join('')).toMatch(report);
+  });
+});
+
+describe('a flag of one value given twice', () => {
+  // yargs would hand the config an array of both: once a path the run could not use, or a
+  // crash printing the table.
+  it.each([
+    [['download-csv', 'a.csv', '-o', 'a', '-o', 'b'], 'out'],
+    [['download-csv', 'a.csv', '--csv-header', 'yes', '--csv-header', 'no'], 'csv-header'],
+    [['logstats', samples, '--by', 'day', '--by', 'hour'], 'by'],
+    [['sum', '--runtime', 'thread', '--runtime', 'inline'], 'runtime'],
+    [['queue', 'status', '--url', 'postgres://a/b', '--url', 'postgres://c/d'], 'url'],
+  ])('crew %j is a usage error', async (argv, flag) => {
+    const error: unknown = await (
+      await buildParser(argv, io)
+    )
+      .parseAsync()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(`--${flag} was given more than once`);
   });
 });

@@ -6,6 +6,7 @@ import {
   type OptionTable,
 } from '../../src/option-table.ts';
 import type { CommonArgs } from '../../src/config.ts';
+import { UsageError } from '../../src/errors.ts';
 import type { DownloadArgs } from '../../src/commands/download-csv/options.ts';
 import type { LogstatsArgs } from '../../src/commands/logstats/options.ts';
 import type { SumArgs } from '../../src/commands/sum/options.ts';
@@ -31,6 +32,15 @@ describe('withDefaults', () => {
       force: true,
     });
     expect(withDefaults(table, { maxTime: undefined }).maxTime).toBe(120);
+  });
+
+  it('refuses a flag of one value given twice (yargs hands over both as an array)', () => {
+    const twice = { maxTime: [1, 2] } as unknown as ArgsOf<typeof table>;
+    expect(() => withDefaults(table, twice)).toThrow(
+      new UsageError('--max-time was given more than once'),
+    );
+    const lists = { header: { group: 'G:', type: 'string', array: true } } as const;
+    expect(withDefaults(lists, { header: ['a: 1', 'b: 2'] })).toEqual({ header: ['a: 1', 'b: 2'] });
   });
 
   it('leaves a flag without a default absent: the config can tell it was not given', () => {

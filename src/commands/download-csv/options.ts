@@ -160,11 +160,6 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
   const common = toCommonConfig(given, { runtime: 'thread', workers: defaultDownloadWorkers() });
   const args = withDefaults(downloadOptions, given);
   if (!args.csv) throw new UsageError('name the CSV file to read, or - for stdin');
-  // yargs checks the choices, but a flag given twice arrives as an array of them.
-  const csvHeader: string = args.csvHeader;
-  if (csvHeader !== 'yes' && csvHeader !== 'no' && csvHeader !== 'auto') {
-    throw new UsageError(`--csv-header must be yes, no or auto; got "${csvHeader}"`);
-  }
   const encoding = args.encoding;
   if (encoding !== AUTO_ENCODING && encodingName(encoding) === undefined) {
     throw new UsageError(
@@ -186,7 +181,7 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     ...common,
     csv: args.csv,
     out: args.out,
-    csvHeader,
+    csvHeader: args.csvHeader,
     urlColumn: args.urlColumn,
     nameColumn: args.nameColumn,
     encoding,

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
-import { declareOptions, type ArgsOf, type OptionTable } from '../../option-table.ts';
+import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { queueUrlProblem } from '../../pool/queue/url.ts';
 import { defineCommand } from '../command.ts';
 import type { QueueStatus } from './run.ts';
@@ -27,11 +27,12 @@ export function toQueueStatusConfig(
   args: QueueArgs,
   env: NodeJS.ProcessEnv = process.env,
 ): QueueStatusConfig {
-  if (args.action !== 'status') {
-    throw new UsageError(`crew queue knows one action, status; got "${args.action}"`);
+  const { action, url: given } = withDefaults(queueOptions, args);
+  if (action !== 'status') {
+    throw new UsageError(`crew queue knows one action, status; got "${action}"`);
   }
   const common = toCommonConfig({ ...args, queue: undefined }, { runtime: 'inline' }, {});
-  const url = args.url ?? args.queue ?? (env['CREW_QUEUE'] || undefined);
+  const url = given ?? args.queue ?? (env['CREW_QUEUE'] || undefined);
   if (url === undefined) throw new UsageError('name the queue: crew queue status postgres://...');
   const problem = queueUrlProblem(url);
   if (problem) throw new UsageError(problem);

@@ -2,7 +2,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { reasonOf, UsageError } from '../../errors.ts';
 import type { WorkerScope } from '../../tasks/scope.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
-import { declareOptions, type ArgsOf, type OptionTable } from '../../option-table.ts';
+import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { queueUrlProblem } from '../../pool/queue/url.ts';
 import { defineCommand } from '../command.ts';
 import type { WorkerResult } from './run.ts';
@@ -60,7 +60,7 @@ export function toWorkerConfig(
     throw new UsageError('crew worker takes the queue URL as its argument, not --queue');
   // The worker's own pool is local: the queue is what it serves, not where it sends tasks.
   const common = toCommonConfig({ ...args, queue: undefined }, { runtime: 'process' }, {});
-  const url = args.url ?? (env['CREW_QUEUE'] || undefined);
+  const url = withDefaults(workerOptions, args).url ?? (env['CREW_QUEUE'] || undefined);
   if (url === undefined)
     throw new UsageError('name the queue: crew worker postgres://... (or set CREW_QUEUE)');
   const problem = queueUrlProblem(url);
