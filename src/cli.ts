@@ -1,7 +1,6 @@
-import type { Argv } from 'yargs';
 import { ExitCode, exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
-import { DEFAULT_TASK_TIMEOUT, maxWorkers, parseWorkers } from './config.ts';
-import { runtimes } from './pool/runtime.ts';
+import { COMMON_GROUP, commonOptions } from './config.ts';
+import { declareOptions } from './option-table.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
 import { logstatsCommand } from './commands/logstats/options.ts';
@@ -25,40 +24,11 @@ const commandNames = (): string => {
   return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 };
 
-function commonOptions<T>(y: Argv<T>) {
-  return y
-    .option('workers', {
-      alias: 'w',
-      type: 'string',
-      describe: `Workers in the pool (1-${maxWorkers()}) [default: one per core; download-csv: one fewer]`,
-      requiresArg: true,
-      coerce: parseWorkers,
-    })
-    .option('runtime', {
-      type: 'string',
-      choices: runtimes,
-      describe: 'Where tasks run: worker threads, child processes, or inline (serial baseline)',
-      requiresArg: true,
-    })
-    .option('json', { type: 'boolean', describe: 'Print one JSON document on stdout' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'No progress on stderr' })
-    .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' })
-    .option('queue', {
-      type: 'string',
-      describe: 'Run tasks on the workers of this Postgres queue (or CREW_QUEUE; see crew worker)',
-      requiresArg: true,
-    })
-    .option('task-timeout', {
-      type: 'string',
-      describe: `With --queue: seconds without a worker's heartbeat before its task runs elsewhere [default: ${DEFAULT_TASK_TIMEOUT}]`,
-      requiresArg: true,
-    });
-}
-
-async function buildParser(argv: readonly string[], io: Io) {
+/** crew's parser for these arguments: every command, the common options, help and version. */
+export async function buildParser(argv: readonly string[], io: Io) {
   // Loaded here, not at the top: `crew --version` answers without it (start-up time).
   const { default: yargs } = await import('yargs');
-  let parser = commonOptions(yargs([...argv]))
+  let parser = declareOptions(yargs([...argv]), commonOptions)
     .scriptName('crew')
     .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.');
   for (const command of commands) {
@@ -75,6 +45,7 @@ async function buildParser(argv: readonly string[], io: Io) {
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
+    .group(['help', 'version'], COMMON_GROUP)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message: string | null, error: Error | undefined) => {

@@ -2,15 +2,43 @@ import { realpathSync, statSync } from 'node:fs';
 import { reasonOf, UsageError } from '../../errors.ts';
 import type { WorkerScope } from '../../tasks/scope.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
+import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { queueUrlProblem } from '../../pool/queue/url.ts';
 import { defineCommand } from '../command.ts';
 import type { WorkerResult } from './run.ts';
 
-export interface WorkerArgs extends CommonArgs {
-  readonly url?: string | undefined;
-  readonly allowDir?: readonly string[] | undefined;
-  readonly allowRead?: readonly string[] | undefined;
-}
+const SCOPE = 'Scope:';
+
+/**
+ * Every option of `crew worker`, its default and help written once. --allow-read has none:
+ * without it, a worker reads what its user can.
+ */
+const workerOptions = {
+  url: {
+    positional: true,
+    type: 'string',
+    describe: 'The queue: postgres://user:password@host/db',
+    defaultDescription: 'CREW_QUEUE',
+  },
+  'allow-dir': {
+    group: SCOPE,
+    type: 'string',
+    array: true,
+    describe:
+      'A folder tasks may write in (repeatable); download tasks are refused unless their --out is inside one',
+    requiresArg: true,
+  },
+  'allow-read': {
+    group: SCOPE,
+    type: 'string',
+    array: true,
+    describe: 'Only read logs inside these folders (repeatable)',
+    defaultDescription: 'any the user can',
+    requiresArg: true,
+  },
+} as const satisfies OptionTable;
+
+export type WorkerArgs = ArgsOf<typeof workerOptions> & CommonArgs;
 
 export interface WorkerConfig extends CommonConfig {
   /** The queue served (may hold a password: never printed). */
@@ -32,7 +60,7 @@ export function toWorkerConfig(
     throw new UsageError('crew worker takes the queue URL as its argument, not --queue');
   // The worker's own pool is local: the queue is what it serves, not where it sends tasks.
   const common = toCommonConfig({ ...args, queue: undefined }, { runtime: 'process' }, {});
-  const url = args.url ?? (env['CREW_QUEUE'] || undefined);
+  const url = withDefaults(workerOptions, args).url ?? (env['CREW_QUEUE'] || undefined);
   if (url === undefined)
     throw new UsageError('name the queue: crew worker postgres://... (or set CREW_QUEUE)');
   const problem = queueUrlProblem(url);
@@ -61,24 +89,7 @@ export const workerCommand = defineCommand<WorkerArgs, WorkerConfig, WorkerResul
   usage: 'worker [url]',
   describe: 'Serve the tasks of a Postgres queue (crew ... --queue) on this machine until stopped',
   options: (y) =>
-    y
-      .positional('url', {
-        type: 'string',
-        describe: 'The queue: postgres://user:password@host/db [default: CREW_QUEUE]',
-      })
-      .option('allow-dir', {
-        type: 'string',
-        array: true,
-        describe:
-          'A folder tasks may write in (repeatable); download tasks are refused unless their --out is inside one',
-        requiresArg: true,
-      })
-      .option('allow-read', {
-        type: 'string',
-        array: true,
-        describe: 'Only read logs inside these folders (repeatable) [default: any the user can]',
-        requiresArg: true,
-      })
+    declareOptions(y, workerOptions)
       .example(
         'CREW_QUEUE=postgres://crew:pw@db/crew $0 worker --allow-dir /mnt/data',
         'Serve with one worker per core; downloads only into /mnt/data',

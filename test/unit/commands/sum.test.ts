@@ -56,6 +56,12 @@ describe('toSumConfig', () => {
     expect(toSumConfig(args).range).toEqual({ start, end });
   });
 
+  it('times 5 runs per configuration with --bench unless --repeat says otherwise', () => {
+    expect(toSumConfig({}).bench).toBeUndefined();
+    expect(toSumConfig({ bench: true }).bench).toEqual({ repeat: 5 });
+    expect(toSumConfig({ bench: true, repeat: 2 }).bench).toEqual({ repeat: 2 });
+  });
+
   it.each([{ start: '1' }, { n: '-1' }, { n: '1', end: '2' }, { bench: true, repeat: 0 }])(
     '%j is a usage error',
     (args) => {
