@@ -16,6 +16,10 @@ export default defineConfig({
           // process and a fresh import of everything.
           pool: 'threads',
           isolate: false,
+          // Two cores, and unit files often wait (on files, timers, worker pools they start):
+          // two files at a time keep both cores busy. (Vitest's default is cores - 1.)
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -24,6 +28,9 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           pool: 'forks',
+          // After the unit tests, at vitest's default parallelism (one file at a time on two
+          // cores): each file spawns the CLI and its worker pools.
+          sequence: { groupOrder: 1 },
         },
       },
     ],
