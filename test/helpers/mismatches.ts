@@ -21,3 +21,20 @@ export class Mismatches {
     if (!isDeepStrictEqual(got, want)) this.found.push({ input, got, want });
   }
 }
+
+/**
+ * The keys on which two maps differ, each with both values; none when the maps are equal.
+ * (`expect(map).toEqual(other)` compares entry by entry in the assertion library: half a
+ * second for a map of 200,000 numbers.)
+ */
+export function mapDifferences<K, V>(got: ReadonlyMap<K, V>, want: ReadonlyMap<K, V>): Mismatch[] {
+  const wrong = new Mismatches();
+  for (const [key, value] of want) {
+    if (got.has(key)) wrong.check(key, got.get(key), value);
+    else wrong.found.push({ input: key, got: 'absent', want: value });
+  }
+  for (const [key, value] of got) {
+    if (!want.has(key)) wrong.found.push({ input: key, got: value, want: 'absent' });
+  }
+  return wrong.found;
+}
