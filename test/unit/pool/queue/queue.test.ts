@@ -75,17 +75,22 @@ afterEach(async () => {
   for (const job of await jobsIn('created')) await boss.cancel(QUEUE, job.id);
 });
 
-/** Only the fixture's harmless tasks may run; anything else is refused with a reason. */
-const allowed = new Set(['double', 'sleep', 'fail', 'echoBig']);
+/** Only the fixture's harmless tasks (and `hold`) may run; others are refused with a reason. */
+const allowed = new Set(['double', 'sleep', 'fail', 'echoBig', 'hold']);
 const accept = (name: string): string | undefined =>
   allowed.has(name) ? undefined : `no such task ${JSON.stringify(name)}`;
 
-/** A worker serving the queue on a local inline pool of the fixture's tasks. */
+/**
+ * A worker serving the queue on a local inline pool of the fixture's tasks; a `hold` task
+ * runs until the test calls `release()`, then answers its input.
+ */
 function startWorker(slots: number) {
   const controller = new AbortController();
   const events: WorkerEvent[] = [];
   /** Tasks running now, and the most that ran at once. */
   const tasks = { running: 0, most: 0 };
+  let release = (): void => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
   let pool: Pool<Tasks> | undefined;
   const served = createPool<Tasks>({ runtime: 'inline', workers: 1, module, tasksPerWorker: 8 })
     .then((p) => {
@@ -96,6 +101,7 @@ function startWorker(slots: number) {
         run: async (name, input) => {
           tasks.most = Math.max(tasks.most, ++tasks.running);
           try {
+            if (name === 'hold') return await held.then(() => input);
             return await p.run(name as 'double', input as number);
           } finally {
             tasks.running--;
@@ -110,6 +116,7 @@ function startWorker(slots: number) {
   return {
     events,
     tasks,
+    release: () => release(),
     /** Aborts, and resolves when serveQueue has returned. */
     stop: async () => {
       controller.abort();
@@ -353,14 +360,18 @@ describe('serveQueue', () => {
 
   it('on abort, takes no more jobs, finishes the one it runs, and returns', async () => {
     const worker = startWorker(1);
-    const first = (await boss.send(QUEUE, encodeJob('test', [{ name: 'sleep', input: 300 }])))!;
+    const first = (await boss.send(QUEUE, encodeJob('test', [{ name: 'hold', input: 7 }])))!;
     await until(() => (worker.events.some((e) => e.kind === 'job-started') ? true : undefined));
-    const stopped = worker.stop();
+    let returned = false;
+    const stopped = worker.stop().then(() => (returned = true));
     const second = (await boss.send(QUEUE, encodeJob('test', [{ name: 'double', input: 1 }])))!;
+    await sleep(300);
+    expect(returned).toBe(false); // the held job is still running
+    worker.release();
     await stopped;
     const done = await boss.getJobById(QUEUE, first);
     expect(done?.state).toBe('completed');
-    expect(decodeOutcomes(done?.output, 1)).toEqual([{ ok: true, value: 300 }]);
+    expect(decodeOutcomes(done?.output, 1)).toEqual([{ ok: true, value: 7 }]);
     expect((await boss.getJobById(QUEUE, second))?.state).toBe('created');
   });
 });
