@@ -12,8 +12,9 @@ const module = new URL('../../fixtures/tasks.ts', import.meta.url);
 type Tasks = typeof fixture;
 
 const open: Pool<Tasks>[] = [];
-async function pool(runtime: Runtime, workers = 2, signal?: AbortSignal): Promise<Pool<Tasks>> {
-  const p = await createPool<Tasks>({ runtime, workers, module, ...(signal ? { signal } : {}) });
+/** A pool of its own for one test: one worker, so a dead one must be replaced for it to go on. */
+async function pool(runtime: Runtime, signal?: AbortSignal): Promise<Pool<Tasks>> {
+  const p = await createPool<Tasks>({ runtime, workers: 1, module, ...(signal ? { signal } : {}) });
   open.push(p);
   return p;
 }
@@ -67,7 +68,8 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
 
   it('aborts queued and running tasks through the signal', async () => {
     const controller = new AbortController();
-    const p = await pool(runtime, 2, controller.signal);
+    const p = await pool(runtime, controller.signal);
+    // One running, three queued behind it.
     const runs = [1, 2, 3, 4].map(() => p.run('sleep', 30_000).catch((e: unknown) => e));
     setTimeout(() => controller.abort(new Error('stop')), 200);
     const results = await Promise.all(runs);
