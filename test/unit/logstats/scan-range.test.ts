@@ -24,6 +24,16 @@ let dir: string;
 let file: string;
 let size: number;
 
+/**
+ * True inside the run of 700 x's, away from its ends. A range's scan depends on a cut only
+ * through the first line start at or after it (and the byte before it), so every cut in
+ * there reads and counts exactly as its neighbours do: the run keeps its first and last 8
+ * bytes as cut points and the long line its place in the wide pairs, and the tests skip the
+ * 683 cuts that repeat them (they were over half of this file's scans).
+ */
+const longRun = lines.slice(0, 5).join('\n').length + 1 + lines[5]!.indexOf('x');
+const midRun = (cut: number): boolean => cut > longRun + 8 && cut < longRun + 700 - 8;
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'crew-scan-range-'));
   file = join(dir, 'access.log');
@@ -74,13 +84,14 @@ describe('scanRange: ranges cut anywhere count every line exactly once', () => {
   });
 
   it('at every single cut point', async () => {
-    const cuts = Array.from({ length: size - 1 }, (_, i) => [i + 1]);
+    const cuts = Array.from({ length: size - 1 }, (_, i) => [i + 1]).filter(([c]) => !midRun(c!));
     expect(await wrongCuts(cuts, { ...expected, bytes: size })).toEqual([]);
   });
 
   it('at many pairs of cut points, including empty and one-byte ranges', async () => {
     const pairs: number[][] = [];
     for (let a = 1; a < size; a += 7) {
+      if (midRun(a)) continue;
       for (const width of [0, 1, 2, 65, 66, 700, 800]) pairs.push([a, Math.min(size, a + width)]);
     }
     expect(await wrongCuts(pairs, { ...expected, bytes: size })).toEqual([]);
