@@ -38,3 +38,28 @@ export function mapDifferences<K, V>(got: ReadonlyMap<K, V>, want: ReadonlyMap<K
   }
   return wrong.found;
 }
+
+/**
+ * What two ascending lists do not share, equal elements matched one to one: both lists come
+ * back empty exactly when `got` and `want` hold the same numbers, each as often. (Sorting
+ * typed arrays and merging is far cheaper than a Set or Map of a few hundred thousand
+ * numbers above 2^30, which V8 keeps as boxed doubles.)
+ */
+export function sortedDifferences(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+): { onlyGot: number[]; onlyWant: number[] } {
+  const onlyGot: number[] = [];
+  const onlyWant: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < got.length || j < want.length) {
+    if (j === want.length || (i < got.length && got[i]! < want[j]!)) onlyGot.push(got[i++]!);
+    else if (i === got.length || want[j]! < got[i]!) onlyWant.push(want[j++]!);
+    else {
+      i++;
+      j++;
+    }
+  }
+  return { onlyGot, onlyWant };
+}
