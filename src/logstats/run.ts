@@ -174,7 +174,7 @@ async function scanAll(
     });
     for (const index of plan.here) {
       scans.push(
-        scanHere(inputs[index]!, want, config.rules).then(
+        scanHere(inputs[index]!, want, config.rules, signal).then(
           (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
             failed.set(index, reasonOf(error));

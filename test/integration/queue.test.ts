@@ -29,9 +29,12 @@ const local = { ...env, CREW_QUEUE: '' };
 /** Starts one `crew worker`; the first gets the URL as its argument, the rest through env. */
 function startWorker(): { child: ChildProcess; stderr: string } {
   const viaArg = workers.length === 0;
-  const child = spawnCrew(['worker', ...(viaArg ? [postgres.url] : []), '-w', '1'], {
-    env: { ...env, CREW_QUEUE: viaArg ? '' : postgres.url },
-  });
+  const child = spawnCrew(
+    ['worker', ...(viaArg ? [postgres.url] : []), '-w', '1', '--allow-dir', work],
+    {
+      env: { ...env, CREW_QUEUE: viaArg ? '' : postgres.url },
+    },
+  );
   const worker = { child, stderr: '' };
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (worker.stderr += text));
   child.stdout?.resume();

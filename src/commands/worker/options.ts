@@ -1,4 +1,6 @@
-import { UsageError } from '../../errors.ts';
+import { realpathSync, statSync } from 'node:fs';
+import { reasonOf, UsageError } from '../../errors.ts';
+import type { WorkerScope } from '../../tasks/scope.ts';
 import { toCommonConfig, type CommonArgs, type CommonConfig } from '../../config.ts';
 import { queueUrlProblem } from '../../pool/queue/url.ts';
 import { defineCommand } from '../command.ts';
@@ -6,11 +8,15 @@ import type { WorkerResult } from './run.ts';
 
 export interface WorkerArgs extends CommonArgs {
   readonly url?: string | undefined;
+  readonly allowDir?: readonly string[] | undefined;
+  readonly allowRead?: readonly string[] | undefined;
 }
 
 export interface WorkerConfig extends CommonConfig {
   /** The queue served (may hold a password: never printed). */
   readonly url: string;
+  /** Where its tasks may write and read (--allow-dir, --allow-read), as real paths. */
+  readonly scope: WorkerScope;
 }
 
 /**
@@ -31,7 +37,23 @@ export function toWorkerConfig(
     throw new UsageError('name the queue: crew worker postgres://... (or set CREW_QUEUE)');
   const problem = queueUrlProblem(url);
   if (problem) throw new UsageError(problem);
-  return { ...common, url, queue: undefined };
+  const scope = {
+    writable: folders('--allow-dir', args.allowDir ?? []),
+    readable: args.allowRead === undefined ? undefined : folders('--allow-read', args.allowRead),
+  };
+  return { ...common, url, scope, queue: undefined };
+}
+
+/** The real paths of folders named on the command line; each must be a folder. */
+function folders(flag: string, paths: readonly string[]): string[] {
+  return paths.map((path) => {
+    try {
+      if (!statSync(path).isDirectory()) throw new Error('not a folder');
+      return realpathSync(path);
+    } catch (error) {
+      throw new UsageError(`${flag} ${path}: ${reasonOf(error)}`);
+    }
+  });
 }
 
 /** `crew worker`: the declaration; the work is in run.ts. */
@@ -44,7 +66,23 @@ export const workerCommand = defineCommand<WorkerArgs, WorkerConfig, WorkerResul
         type: 'string',
         describe: 'The queue: postgres://user:password@host/db [default: CREW_QUEUE]',
       })
-      .example('CREW_QUEUE=postgres://crew:pw@db/crew $0 worker', 'Serve with one worker per core')
+      .option('allow-dir', {
+        type: 'string',
+        array: true,
+        describe:
+          'A folder tasks may write in (repeatable); download tasks are refused unless their --out is inside one',
+        requiresArg: true,
+      })
+      .option('allow-read', {
+        type: 'string',
+        array: true,
+        describe: 'Only read logs inside these folders (repeatable) [default: any the user can]',
+        requiresArg: true,
+      })
+      .example(
+        'CREW_QUEUE=postgres://crew:pw@db/crew $0 worker --allow-dir /mnt/data',
+        'Serve with one worker per core; downloads only into /mnt/data',
+      )
       .example('$0 worker postgres://crew@db/crew -w 8 --runtime thread', 'Eight threads'),
   toConfig: (args) => toWorkerConfig(args),
   progress: () => 'waiting for tasks',

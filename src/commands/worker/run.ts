@@ -3,6 +3,7 @@ import { MAX_BATCH } from '../../pool/queue/backend.ts';
 import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
 import { acceptTask, taskNamed } from '../../tasks/registry.ts';
+import type { WorkerScope } from '../../tasks/scope.ts';
 import { plural } from '../../ui/format.ts';
 import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
@@ -50,7 +51,7 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
     if (event.kind === 'job-started') {
       running++;
       const first = event.tasks[0];
-      const current = first ? describeTask(first.name, first.input) : 'an empty job';
+      const current = first ? describeTask(first.name, first.input, config.scope) : 'an empty job';
       const line = `running ${current}${event.tasks.length > 1 ? ` and ${event.tasks.length - 1} more` : ''}`;
       context.progress(line);
       // Off a terminal (a service's log), each job's start and end is a line of its own.
@@ -74,7 +75,7 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
           // The coordinator names the task itself: send the reason a local run would print.
           throw new Error(reasonOf(error));
         }),
-      accept: acceptTask,
+      accept: (name, input) => acceptTask(name, input, config.scope),
       signal: context.signal,
       onEvent,
     });
@@ -87,9 +88,9 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
 }
 
 /** The task a worker is on, in a few words (its input is not checked yet: it may be anything). */
-function describeTask(name: string, input: unknown): string {
+function describeTask(name: string, input: unknown, scope: WorkerScope): string {
   const task = taskNamed(name);
-  return task && acceptTask(name, input) === undefined
+  return task && acceptTask(name, input, scope) === undefined
     ? task.describe(input)
     : `a refused task (${printable(name.slice(0, 40))})`;
 }

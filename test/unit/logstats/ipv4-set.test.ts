@@ -97,6 +97,27 @@ describe('IPv4Set runs', () => {
   });
 });
 
+describe("IPv4Set.addAll (the WebAssembly scanner's addresses)", () => {
+  // 0.0.0.0 hashes to 0, the mark of an empty slot: it is counted aside, with or without counts.
+  it.each([
+    ['0.0.0.0 alone', [0], 1],
+    ['0.0.0.0 twice among others', [5, 0, 7, 0, 5], 3],
+    ['no 0.0.0.0', [1, 2, 3], 3],
+    ['0.0.0.0 and 255.255.255.255', [0xffffffff, 0], 2],
+  ])('%s', (_, ips, distinct) => {
+    for (const counted of [false, true]) {
+      const set = new IPv4Set(counted);
+      set.addAll(Uint32Array.from(ips), ips.length);
+      expect([counted, set.size]).toEqual([counted, distinct]);
+      const { keys, counts } = set.toArrays();
+      expect(new Set(keys)).toEqual(new Set(ips));
+      if (counts)
+        expect(counts[[...keys].indexOf(0)] ?? 0).toBe(ips.filter((ip) => ip === 0).length);
+      set.release();
+    }
+  });
+});
+
 describe('unions of runs', () => {
   it.each([
     [1, 4000],

@@ -143,3 +143,51 @@ describe('scanRange across many reads (two input regions, filled while the other
     expect(result.bytes).toBe(total);
   });
 });
+
+describe('scanRange on a file that changes while it is read', () => {
+  const line = (i: number): string => `10.0.0.${i} - - [x] "GET /" 200 1\n`;
+  const lines = (from: number, to: number): string =>
+    Array.from({ length: to - from }, (_, i) => line(from + i)).join('');
+
+  it('counts a file appended to as it was when planned: lines that start before its end', async () => {
+    const path = join(dir, 'growing.log');
+    // The writer is in the middle of line 5 when the count is planned.
+    const planned = `${lines(0, 5)}10.0.0.5 - - [x]`;
+    await writeFile(path, `${planned} "GET /" 200 1\n${lines(6, 50)}`);
+    for (const ranges of [
+      [[0, planned.length]],
+      [
+        [0, 40],
+        [40, planned.length],
+      ],
+    ]) {
+      const union = new ClientUnion(false);
+      for (const [start, end] of ranges) {
+        union.add(await scanRange({ file: 0, path, start: start!, end: end!, gzip: false }, false));
+      }
+      expect([ranges, union.total, union.ips, union.malformed]).toEqual([ranges, 6, 6, 0]);
+    }
+  });
+
+  it.each([
+    ['cut to nothing', 0],
+    ['cut inside the third line', 70],
+    ['cut by its last byte', -1],
+  ])('fails on a file %s after the count was planned', async (_, cut) => {
+    const path = join(dir, `cut-${cut}.log`);
+    const text = lines(0, 200);
+    const left = cut < 0 ? text.length + cut : cut;
+    await writeFile(path, text.slice(0, left));
+    const whole = { file: 0, path, start: 0, end: text.length, gzip: false };
+    await expect(scanRange(whole, false)).rejects.toThrow(
+      new RegExp(
+        `^truncated while read \\(it ended at byte ${left.toLocaleString('en-US')} of the [\\d,]+ being counted\\)$`,
+      ),
+    );
+    // A range that ends before the cut still counts: the range that reaches it fails.
+    if (left > 0) {
+      const first = await scanRange({ ...whole, end: 30 }, false);
+      expect(first).toMatchObject({ total: 1, malformed: 0 });
+    }
+  });
+});

@@ -12,26 +12,34 @@ import { seededRandom } from '../../helpers/seeded.ts';
 
 const gauss = (start: bigint, end: bigint): bigint => closedFormSum({ start, end });
 const blocksOf = (start: bigint, end: bigint): number => [...planBlocks(start, end)].length;
+/** The end a task may ask for (`sumRange` accepts up to 2^63, exclusive end). */
+const INT64_END = INT64_MAX + 1n;
 
 describe('sumRangeExact', () => {
   it.each([
-    ['an empty range', 0n, 0n],
-    ['an empty range far from zero', -(2n ** 62n), -(2n ** 62n)],
+    ['empty', 0n, 0n],
+    ['empty, far from 0', -(2n ** 62n), -(2n ** 62n)],
     ['one number', 41n, 42n],
     ['a few numbers', 0n, 10n],
+    ['a tail shorter than a SIMD step', -3n, 4n],
     ['negatives', -1_000n, -3n],
-    ['a range across zero', -1_000_003n, 999_999n],
-    ['a range summing to zero', -5_000_000n, 5_000_001n],
-    // Past 2^53 a double would round: the kernel must not.
-    ['numbers past 2^53', 2n ** 53n - 1_000n, 2n ** 53n + 1_000n],
-    // Two full blocks and a part, so the loop carries its total from block to block.
-    ['a range across block boundaries', MAX_BLOCK - 3n, 3n * MAX_BLOCK + 5n],
-    // Numbers near 2^50: each block holds 8,192 of them, so this is many blocks.
-    ['many short blocks', 2n ** 50n - 40_000n, 2n ** 50n + 40_000n],
-    ['the top of int64', INT64_MAX - 100n, INT64_MAX],
-    ['the bottom of int64', INT64_MIN, INT64_MIN + 100n],
-    ['numbers near both ends of int64', INT64_MIN + 1n, INT64_MIN + 9n],
-  ])('adds %s exactly: [%s, %s)', async (_, start, end) => {
+    ['signed, around 0', -1_000_000n, 1_000_001n],
+    ['past 2^53, where doubles lose exactness', 2n ** 53n - 1000n, 2n ** 53n + 1000n],
+    // Two full blocks and a part, so the total is carried from block to block.
+    ['across block boundaries', MAX_BLOCK - 3n, 3n * MAX_BLOCK + 5n],
+    ['the largest numbers, to INT64_MAX', INT64_MAX - 2n * MAX_BLOCK - 13n, INT64_MAX],
+    ['the largest number alone', INT64_MAX - 1n, INT64_MAX],
+    ['the largest numbers, to the end of int64', INT64_END - 100n, INT64_END],
+    ['INT64_MAX alone', INT64_MAX, INT64_END],
+    ['the smallest numbers, from INT64_MIN', INT64_MIN, INT64_MIN + 2n * MAX_BLOCK + 13n],
+    ['the smallest number alone', INT64_MIN, INT64_MIN + 1n],
+    [
+      'across the size where blocks need an offset',
+      2n ** 41n - 3n * MAX_BLOCK,
+      2n ** 41n + 3n * MAX_BLOCK,
+    ],
+    ['large negative to small', -(2n ** 40n) - 5n * MAX_BLOCK, -(2n ** 40n) + MAX_BLOCK],
+  ])('adds %s exactly', async (_, start, end) => {
     expect(await sumRangeExact(start, end)).toBe(gauss(start, end));
   });
 
@@ -41,9 +49,10 @@ describe('sumRangeExact', () => {
 
   it('adds every length and alignment exactly (the vector loop takes 8 at a time)', async () => {
     // Lengths 0..40 cover every remainder mod 8 several times over, from starts of each
-    // sign and size, so the vector part and the one-by-one tail are both tried.
+    // sign and size (with and without an offset), so the vector part and the one-by-one
+    // tail are both tried.
     const wrong = new Mismatches();
-    for (const base of [0n, -17n, 1_000_003n, -(2n ** 40n) - 5n, 2n ** 60n + 3n]) {
+    for (const base of [0n, -17n, 1_000_003n, -(2n ** 40n) - 5n, 2n ** 60n + 3n, INT64_END - 41n]) {
       for (let length = 0n; length <= 40n; length++) {
         const [start, end] = [base, base + length];
         wrong.check([start, end], await sumRangeExact(start, end), gauss(start, end));
@@ -61,8 +70,8 @@ describe('sumRangeExact', () => {
       for (let k = 0; k < 4; k++) bits = (bits << 16n) | BigInt(random(1 << 16));
       const start = BigInt.asIntN(64, bits) >> BigInt(random(63));
       const end = start + BigInt(random(1 << 14));
-      // The kernel's domain ends at INT64_MAX (as `crew sum` and the task's check have it).
-      const [a, b] = end > INT64_MAX ? [start - (end - INT64_MAX), INT64_MAX] : [start, end];
+      // Moved down where it would pass the end of int64.
+      const [a, b] = end > INT64_END ? [start - (end - INT64_END), INT64_END] : [start, end];
       wrong.check([a, b], await sumRangeExact(a, b), gauss(a, b));
     }
     expect(wrong.found).toEqual([]);
@@ -70,13 +79,16 @@ describe('sumRangeExact', () => {
 });
 
 describe("sumRangeExact's between", () => {
+  // Three blocks: two full ones and a part.
+  const [start, end] = [-MAX_BLOCK, MAX_BLOCK + 7n];
+
   it('runs between blocks once its interval has passed, and not otherwise', async () => {
-    const [start, end] = [-MAX_BLOCK, 2n * MAX_BLOCK + 7n];
     let calls = 0;
     // A zero interval has always passed: once after every block.
     const total = await sumRangeExact(start, end, () => Promise.resolve(void calls++), 0);
     expect(total).toBe(gauss(start, end));
-    expect(calls).toBe(blocksOf(start, end));
+    expect(blocksOf(start, end)).toBe(3);
+    expect(calls).toBe(3);
     calls = 0;
     await sumRangeExact(start, end, () => Promise.resolve(void calls++), 60_000);
     expect(calls).toBe(0);
@@ -84,10 +96,9 @@ describe("sumRangeExact's between", () => {
 
   it('waits for it: what it awaits happens before the next block', async () => {
     const seen: string[] = [];
-    const start = INT64_MAX - 3n; // blocks of one number up here: three of them
     const total = await sumRangeExact(
       start,
-      INT64_MAX,
+      end,
       async () => {
         seen.push('between');
         await new Promise((resolve) => setImmediate(resolve));
@@ -95,7 +106,7 @@ describe("sumRangeExact's between", () => {
       },
       0,
     );
-    expect(total).toBe(gauss(start, INT64_MAX));
+    expect(total).toBe(gauss(start, end));
     expect(seen).toEqual(['between', 'resumed', 'between', 'resumed', 'between', 'resumed']);
   });
 
@@ -103,8 +114,8 @@ describe("sumRangeExact's between", () => {
     const stop = new Error('interrupted');
     let calls = 0;
     const sum = sumRangeExact(
-      0n,
-      3n * MAX_BLOCK,
+      start,
+      end,
       () => (++calls === 2 ? Promise.reject(stop) : Promise.resolve()),
       0,
     );
