@@ -44,7 +44,7 @@ export interface CommandRun<C, R> {
   /** The report for machines (`--json`). */
   json(result: R, config: C): unknown;
   /** Throws ItemFailures (exit 1) after the report when some items failed. */
-  check(result: R): void;
+  check?(result: R): void;
   /** Lines for stderr after the report, e.g. that nothing was found. */
   notes?(result: R, config: C): readonly string[];
   /**
@@ -108,7 +108,10 @@ export async function runCommand<A, C extends CommonConfig, R>(
     const pools: PoolFactory<CrewTasks> = async (options) => {
       // Loaded only when a command starts a pool: `--help` and start-up need none of it.
       const { createTaskPool } = await import('../tasks/pool.ts');
-      return createTaskPool(options, config.queue);
+      return createTaskPool(
+        { ...options, warn: (text) => progress.say(`crew: ${text}`) },
+        config.queue,
+      );
     };
     const json = (value: unknown): void => {
       io.beforeExit?.(undefined);
@@ -133,7 +136,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
     for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${printable(note)}`);
     if (config.json) json(command.json(result, config));
     else io.out(command.format(result, config));
-    command.check(result);
+    command.check?.(result);
   } finally {
     io.beforeExit?.(undefined);
     io.signal.removeEventListener('abort', stopInput);

@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, reasonOf, withPartial } from '../errors.ts';
-import type { PoolFactory } from '../pool/pool.ts';
+import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
 import type { LineRules } from './keyed.ts';
 import { listInputs, readHere, scanHere, type LogInput } from './read.ts';
@@ -43,16 +43,17 @@ export async function runLogstats(
   const began = performance.now();
   const plan = await planInputs(config);
   const tracker = new FileTracker(plan, onProgress);
-  let workers: number;
+  let pool: { readonly workers: number; readonly runtime: PoolRuntime };
   try {
-    workers = await scanAll(plan, config, pools, tracker, signal);
+    pool = await scanAll(plan, config, pools, tracker, signal);
   } catch (error) {
     // What is known of a run that stopped: the files counted whole (a --json document).
     const counted = { ...plan, parts: tracker.whole(), warnings: tracker.warnings };
-    throw withPartial(error, summarize(counted, config, config.workers, performance.now() - began));
+    const planned = { workers: config.workers, runtime: config.runtime };
+    throw withPartial(error, summarize(counted, config, planned, performance.now() - began));
   }
   const scanned = { ...plan, parts: tracker.parts, warnings: tracker.warnings };
-  return summarize(scanned, config, workers, performance.now() - began);
+  return summarize(scanned, config, pool, performance.now() - began);
 }
 
 /** What to read: the inputs, those that failed already, and the ranges for the pool. */
@@ -159,14 +160,14 @@ class FileTracker {
   }
 }
 
-/** Runs every range on the pool and stdin here; returns how many workers the pool had. */
+/** Runs every range on the pool and stdin here; returns the pool's workers and runtime. */
 async function scanAll(
   plan: InputPlan,
   config: LogstatsConfig,
   pools: PoolFactory<LogstatsTasks>,
   tracker: FileTracker,
   signal?: AbortSignal,
-): Promise<number> {
+): Promise<{ readonly workers: number; readonly runtime: PoolRuntime }> {
   const { ranges, failed, inputs } = plan;
   const want = config.top > 0;
   const workers = Math.max(1, Math.min(config.workers, ranges.length));
@@ -188,7 +189,7 @@ async function scanAll(
     });
     for (const index of plan.here) {
       scans.push(
-        scanHere(inputs[index]!, want, config.rules).then(
+        scanHere(inputs[index]!, want, config.rules, signal).then(
           (result) => tracker.settle(index, result, 0),
           (error: unknown) => {
             // Ended by Ctrl-C, it did not fail: it is not counted in what a stop reports.
@@ -209,5 +210,6 @@ async function scanAll(
   } finally {
     await pool?.destroy();
   }
-  return pool?.workers ?? 0;
+  // With nothing for the pool (stdin only), no pool started: what ran was this process.
+  return pool ?? { workers: 0, runtime: config.runtime };
 }

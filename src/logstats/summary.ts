@@ -2,7 +2,7 @@
  * A logstats run's numbers, put together from the parts the workers sent: per file, per
  * group (--by), and the exact union over everything. Pure.
  */
-import type { Runtime } from '../pool/pool.ts';
+import type { PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
 import { compareKeys } from './keyed.ts';
 import type { LogInput } from './read.ts';
@@ -50,7 +50,7 @@ export interface LogstatsResult {
   readonly fields: readonly string[];
   readonly ms: number;
   readonly workers: number;
-  readonly runtime: Runtime;
+  readonly runtime: PoolRuntime;
 }
 
 export interface GroupStats {
@@ -75,8 +75,8 @@ export interface Scanned {
 /** Per-file numbers, and the exact union over every file. */
 export function summarize(
   scanned: Scanned,
-  config: Pick<LogstatsConfig, 'top' | 'rules' | 'runtime'>,
-  workers: number,
+  config: Pick<LogstatsConfig, 'top' | 'rules'>,
+  pool: { readonly workers: number; readonly runtime: PoolRuntime },
   ms: number,
 ): LogstatsResult {
   const want = config.top > 0;
@@ -118,8 +118,8 @@ export function summarize(
       ...(want ? { top: union.top(config.top) } : {}),
     },
     ms,
-    workers,
-    runtime: config.runtime,
+    workers: pool.workers,
+    runtime: pool.runtime,
   };
 }
 

@@ -11,13 +11,14 @@ export async function inlineBackend(
   let running = 0;
   const waiting: (() => void)[] = [];
   return {
-    async run(name, input) {
+    async run(name, input, stop) {
       const task = tasks[name];
       if (typeof task !== 'function') throw new Error(`no task named "${name}" in ${module.href}`);
       if (running >= concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
       running++;
       try {
-        return await (task as (input: unknown, signal?: AbortSignal) => unknown)(input, signal);
+        const both = stop && signal ? AbortSignal.any([signal, stop]) : (stop ?? signal);
+        return await (task as (input: unknown, signal?: AbortSignal) => unknown)(input, both);
       } finally {
         running--;
         waiting.shift()?.();

@@ -1,7 +1,7 @@
 /** One `crew sum`: the range split over the pool's workers, added, combined, checked. */
 import { performance } from 'node:perf_hooks';
 import { Interrupted, withPartial } from '../errors.ts';
-import type { PoolFactory, Runtime } from '../pool/pool.ts';
+import type { PoolFactory, PoolRuntime, Runtime } from '../pool/pool.ts';
 import { closedFormSum, planChunks, type Range } from './plan.ts';
 
 /** The one task a sum needs of the pool. */
@@ -15,7 +15,7 @@ export interface SumResult {
   readonly expected: bigint;
   readonly ok: boolean;
   readonly workers: number;
-  readonly runtime: Runtime;
+  readonly runtime: PoolRuntime;
   readonly chunks: number;
   /** From the pool being ready to the combined result: the work itself. */
   readonly ms: number;
@@ -62,7 +62,7 @@ export async function runSum(
       expected,
       ok: result === expected,
       workers: pool.workers,
-      runtime: config.runtime,
+      runtime: pool.runtime,
       chunks: chunks.length,
       ms,
       startupMs: started - began,

@@ -1,10 +1,14 @@
-/** `downloadUrl`: one request for a URL, its body to a temp file then renamed into place. */
-import { basename, isAbsolute, resolve } from 'node:path';
+/**
+ * `downloadUrl`: one request for a URL, its body to a fresh file in the run's temp folder,
+ * then given its final name (by a local worker; a queue worker leaves that to the run).
+ */
+import { resolve } from 'node:path';
 import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
-import { fileName, MANIFEST } from '../download/names.ts';
+import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import { printable } from '../ui/printable.ts';
 import { bool, count, list, object, text, textRecord, type Check } from './check.ts';
+import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
 const fetcher = lazily(() => import('../download/fetch.ts'));
@@ -15,62 +19,41 @@ const MAX_HEADERS = 100;
 const url: Check = (value) =>
   typeof value === 'string' && /^https?:\/\//i.test(value) ? undefined : 'must be an http(s) URL';
 
-const tempPath: Check = (value) =>
-  typeof value === 'string' &&
-  isAbsolute(value) &&
-  /^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/.test(basename(value))
-    ? undefined
-    : 'must be an absolute path to a crew temp file';
+const tempFolder: Check = (value) =>
+  typeof value === 'string' ? tempFolderProblem(value) : 'must be a string';
 
-/**
- * A worker renames the body to the stem (plus an extension) beside its temp file: the stem
- * must be one path segment that names.ts could have made, never `..`, a hidden file (crew's
- * own lock and temp files are hidden) or the manifest.
- */
-const stem: Check = (value) =>
-  typeof value === 'string' &&
-  value !== '' &&
-  Buffer.byteLength(value) <= 255 &&
-  // eslint-disable-next-line no-control-regex -- a NUL would cut the name short
-  !/[\u0000/\\]|^\./.test(value)
-    ? undefined
-    : 'must be one safe file name';
+/** Which name a file gets in a shared folder is the run's to decide: it keeps the manifest. */
+const place: Check = (value) =>
+  value === null ? undefined : 'must be null: a queue worker never names a file';
 
-const ext: Check = (value) =>
-  value === null || (typeof value === 'string' && /^[a-z0-9]{1,10}$/i.test(value))
-    ? undefined
-    : 'must be null or letters and digits';
-
-const options = object<FetchOptions>({
-  retries: count,
-  timeoutMs: count,
-  maxTimeMs: count,
-  maxBytes: count,
-  perHost: count,
+const shape = object<FetchInput>({
+  url,
+  tempFolder,
+  place,
   headers: textRecord(MAX_HEADERS),
-  locationTrusted: bool,
-  anyType: bool,
-  backoffMs: count,
-  stacks: bool,
+  visited: list(text, 64),
+  options: object<FetchOptions>({
+    retries: count,
+    timeoutMs: count,
+    maxTimeMs: count,
+    maxBytes: count,
+    perHost: count,
+    headers: textRecord(MAX_HEADERS),
+    locationTrusted: bool,
+    anyType: bool,
+    backoffMs: count,
+    stacks: bool,
+  }),
 });
 
 export const downloadUrl = defineTask<FetchInput, RequestResult>({
   run: async (input) => (await fetcher()).fetchOnce(input),
-  accept: object<FetchInput>(
-    {
-      url,
-      tempPath,
-      stem,
-      ext,
-      headers: textRecord(MAX_HEADERS),
-      visited: list(text, 64),
-      options,
-    },
-    (input) =>
-      [input.stem, fileName(input.stem, input.ext ?? '')].includes(MANIFEST)
-        ? 'the stem must not name the manifest'
-        : undefined,
-  ),
-  portable: (input) => ({ ...input, tempPath: resolve(input.tempPath) }),
+  accept: (input, scope) =>
+    shape(input) ??
+    (isInside((input as FetchInput).tempFolder, scope.writable)
+      ? undefined
+      : '"tempFolder" is not inside a folder this worker may write in (crew worker --allow-dir)'),
+  // The run that keeps the manifest names every file; the worker only fetches the body.
+  portable: (input) => ({ ...input, tempFolder: resolve(input.tempFolder), place: null }),
   describe: (input) => `download ${printable(capText(input.url, 300))}`,
 });

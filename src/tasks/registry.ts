@@ -3,11 +3,12 @@
  * this folder (its run, input check, portability and description: see task.ts) and one line
  * here; the pool's worker entry, queue workers and the coordinator all read this table.
  */
-import type { Check } from './check.ts';
 import { isObject } from './check.ts';
 import { downloadUrl } from './download-url.ts';
 import { logstatsRange } from './logstats-range.ts';
 import { sumRange } from './sum-range.ts';
+import { printable } from '../ui/printable.ts';
+import type { WorkerScope } from './scope.ts';
 import type { TaskDef } from './task.ts';
 
 export const registry = { sumRange, logstatsRange, downloadUrl } as const;
@@ -24,10 +25,10 @@ export function taskNamed(name: string): TaskDef<unknown, unknown> | undefined {
     : undefined;
 }
 
-/** Why a task from the queue must not run, or undefined when it may. */
-export function acceptTask(name: string, input: unknown): string | undefined {
+/** Why a task from the queue must not run where `scope` allows, or undefined when it may. */
+export function acceptTask(name: string, input: unknown, scope: WorkerScope): string | undefined {
   const task = taskNamed(name);
-  if (!task) return `no crew task is named "${name}"`;
+  if (!task) return `no crew task is named "${printable(name.slice(0, 40))}"`;
   if (!isObject(input)) return 'the input must be an object';
-  return (task.accept satisfies Check)(input);
+  return task.accept(input, scope);
 }

@@ -2,7 +2,7 @@
  * What a pool task is to crew: the code that runs it, and what every runtime around it
  * needs to know. All four parts are required, so a task that forgets one does not compile.
  */
-import type { Check } from './check.ts';
+import type { WorkerScope } from './scope.ts';
 
 export interface TaskDef<I, O> {
   /**
@@ -11,8 +11,12 @@ export interface TaskDef<I, O> {
    * on first use, so a worker loads only the code of the tasks it is given.
    */
   readonly run: (input: I, signal?: AbortSignal) => Promise<O>;
-  /** How a queue worker checks an input before running it: a row in a table is not code. */
-  readonly accept: Check;
+  /**
+   * Why a queue worker must not run this input (undefined when it may): a row in a table is
+   * data that anyone who reaches the database can write, so every field is checked, and
+   * every path against what the worker's operator allows (`scope`).
+   */
+  readonly accept: (input: unknown, scope: WorkerScope) => string | undefined;
   /** The input as a worker on another machine needs it: paths made absolute. */
   readonly portable: (input: I) => I;
   /** The task in a few words for a worker's log; only called on accepted inputs. */

@@ -4,6 +4,8 @@ import { printable } from './printable.ts';
 /** A status line on stderr: only when stderr is a terminal and --quiet is off. */
 export interface Progress {
   update(text: string): void;
+  /** Writes a line of its own to stderr above the spinner, which goes on below it. */
+  say(line: string): void;
   stop(): void;
 }
 
@@ -15,7 +17,7 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   // A terminal that reports no width (`script`, some container ttys) is skipped too: ora
   // divides by the width to count the lines it must clear, gets Infinity, and never returns.
   if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
-    return { update() {}, stop() {} };
+    return { update() {}, say: (line) => void process.stderr.write(`${printable(line)}\n`), stop() {} };
   }
   // A progress line may quote input (a worker's job names a URL): escaped, on one line.
   let text = printable(initial);
@@ -35,6 +37,11 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
     update(next) {
       text = printable(next);
       if (spinner) spinner.text = text;
+    },
+    say(line) {
+      spinner?.clear();
+      process.stderr.write(`${printable(line)}\n`);
+      spinner?.render();
     },
     stop() {
       stopped = true;

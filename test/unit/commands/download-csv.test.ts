@@ -2,7 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
+import {
+  BROWSER_USER_AGENT,
+  toDownloadConfig,
+} from '../../../src/commands/download-csv/options.ts';
 import {
   downloadJson,
   formatDownload,
@@ -42,6 +45,25 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
     expect((error as Error).message).toMatch(message);
     expect((error as Error).cause).toBeInstanceOf(InputError);
     expect(exitCodeFor(error)).toBe(2);
+  });
+});
+
+describe('the defaults, each written once in its option', () => {
+  it('reach the config when no flag is given', () => {
+    expect(toDownloadConfig({ csv: 'a.csv' })).toMatchObject({
+      ...{ out: 'images', csvHeader: 'auto', encoding: 'auto', concurrency: 16, perHost: 16 },
+      ...{ urlColumn: undefined, nameColumn: undefined, ext: undefined, force: false },
+      fetch: {
+        ...{ retries: 3, timeoutMs: 30_000, maxTimeMs: 120_000, maxBytes: 50 * 2 ** 20 },
+        ...{ backoffMs: 500, locationTrusted: false, anyType: false },
+        headers: { 'user-agent': BROWSER_USER_AGENT },
+      },
+    });
+  });
+
+  it('give way to the flags given', () => {
+    const config = toDownloadConfig({ csv: 'a.csv', out: 'pics', concurrency: '4', retries: '0' });
+    expect(config).toMatchObject({ out: 'pics', concurrency: 4, fetch: { retries: 0 } });
   });
 });
 

@@ -9,6 +9,7 @@ import { localPools } from '../../helpers/pools.ts';
 
 let server: ImageServer;
 let dir: string;
+let temp: string;
 beforeAll(async () => {
   loopbackWithoutProxy();
   server = await startImageServer();
@@ -16,41 +17,52 @@ beforeAll(async () => {
 afterAll(() => server.close());
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'crew-fetcher-'));
+  temp = join(dir, '.crew-aabbccdd');
+  await mkdir(temp);
   server.hits.clear();
   return () => rm(dir, { recursive: true, force: true });
 });
 
 describe('Fetcher (inline runtime)', () => {
-  const into = (name: string, ext: string | null = null) => ({
-    tempPath: join(dir, `${name}.part`),
-    stem: name,
-    ext,
+  const into = (name: string, ext: string | null = null, folder = dir) => ({
+    tempFolder: temp,
+    place: { folder, stem: name, ext },
   });
 
-  it('downloads a body to its temp path, renames it to its final name, and counts requests', async () => {
+  it('downloads a body to the temp folder, gives it its final name, and counts requests', async () => {
     const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
       const outcome = await fetcher.fetch(`${server.url}/png`, into('a'));
       expect(outcome).toMatchObject({ ok: true, status: 200, bytes: PNG.length, ext: 'png' });
-      expect(outcome).toMatchObject({ path: join(dir, 'a.png') });
+      expect(outcome).toMatchObject({ placed: 'a.png' });
       expect(await readFile(join(dir, 'a.png'))).toEqual(PNG);
-      expect(await readdir(dir)).toEqual(['a.png']);
+      expect((await readdir(dir)).sort()).toEqual(['.crew-aabbccdd', 'a.png']);
+      expect(await readdir(temp)).toEqual([]);
       expect(fetcher.requests).toBe(1);
       const forced = await fetcher.fetch(`${server.url}/png`, into('b', 'img'));
-      expect(forced).toMatchObject({ ok: true, path: join(dir, 'b.img') });
+      expect(forced).toMatchObject({ ok: true, placed: 'b.img' });
+      const unplaced = await fetcher.fetch(`${server.url}/png`, { tempFolder: temp, place: null });
+      expect(unplaced).toMatchObject({ ok: true, ext: 'png' });
+      const left = (unplaced as { temp: string }).temp;
+      expect(left.startsWith(`${temp}/`)).toBe(true);
+      expect(await readFile(left)).toEqual(PNG);
     } finally {
       await fetcher.destroy();
     }
   });
 
-  it('keeps a failed rename as a value, with its code, and leaves no temp file', async () => {
+  it('never replaces what holds the name, and keeps a failed placement as a value', async () => {
     await mkdir(join(dir, 'e.png')); // a directory where the file should go
     const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
-      const outcome = await fetcher.fetch(`${server.url}/png`, into('e'));
-      expect(outcome).toMatchObject({ ok: true, writeError: { code: 'EISDIR' } });
-      expect(outcome).not.toHaveProperty('path');
-      expect(await readdir(dir)).toEqual(['e.png']);
+      const moved = await fetcher.fetch(`${server.url}/png`, into('e'));
+      expect(moved).toMatchObject({ ok: true, placed: 'e-2.png' });
+      const gone = join(dir, 'gone');
+      const outcome = await fetcher.fetch(`${server.url}/png`, into('f', null, gone));
+      expect(outcome).toMatchObject({ ok: true, writeError: { output: true } });
+      expect(outcome).not.toHaveProperty('placed');
+      expect((await readdir(dir)).sort()).toEqual(['.crew-aabbccdd', 'e-2.png', 'e.png']);
+      expect(await readdir(temp)).toEqual([]);
     } finally {
       await fetcher.destroy();
     }
@@ -61,7 +73,7 @@ describe('Fetcher (inline runtime)', () => {
     try {
       const outcome = await fetcher.fetch(`${server.url}/404`, into('b'));
       expect(outcome).toEqual({ ok: false, status: 404, error: 'HTTP 404', attempts: 1 });
-      expect(await readdir(dir)).toEqual([]);
+      expect(await readdir(temp)).toEqual([]);
     } finally {
       await fetcher.destroy();
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
+import { namesFor } from '../../../src/download/layout.ts';
 import {
   BATCH_MS,
   linesOf,
@@ -92,7 +93,7 @@ describe('readManifest', () => {
     const { done, skipped } = await readManifest(path);
     expect(skipped).toBe(0);
     for (const [row, url, stem, expected] of asks)
-      expect(done.get(row, url, stem)).toEqual(expected);
+      expect(done.get(row, url, namesFor('', stem))).toEqual(expected);
   });
 });
 
@@ -122,8 +123,8 @@ describe('ManifestFile', () => {
     ]);
     const { done } = await readManifest(path);
     expect(done.size).toBe(2);
-    expect(done.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
-    expect(done.get(2, 'u2', 'b')).toEqual({ file: 'b.png', bytes: 5 });
+    expect(done.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
+    expect(done.get(2, 'u2', namesFor('', 'b'))).toEqual({ file: 'b.png', bytes: 5 });
   });
 
   it('tells each line, in order, only once it is on disk, and batches what finishes together', async () => {
@@ -191,9 +192,15 @@ describe('ManifestFile', () => {
     const { done, skipped } = await readManifest(path);
     expect(done.size).toBe(20_001);
     expect(skipped).toBe(1);
-    expect(done.get(12_345, 'u12345', '12344')).toEqual({ file: '12344.png', bytes: 3 });
-    expect(done.get(20_001, 'u20001', long.slice(0, -4))).toBeUndefined();
-    expect(done.get(20_002, 'u20002', 'last')).toEqual({ file: 'last.png', bytes: 3 });
+    expect(done.get(12_345, 'u12345', namesFor('', '12344'))).toEqual({
+      file: '12344.png',
+      bytes: 3,
+    });
+    expect(done.get(20_001, 'u20001', namesFor('', long.slice(0, -4)))).toBeUndefined();
+    expect(done.get(20_002, 'u20002', namesFor('', 'last'))).toEqual({
+      file: 'last.png',
+      bytes: 3,
+    });
   });
 
   it('reads past lines that are not rows, counting them; a torn line of crew is not counted', async () => {
@@ -220,9 +227,9 @@ describe('ManifestFile', () => {
     const { done, skipped } = await readManifest(path);
     expect(skipped).toBe(14);
     expect(done.size).toBe(2);
-    expect(done.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
-    expect(done.get(2, 'u2', 'b')).toBeUndefined();
-    expect(done.get(4, 'u4', 'd')).toEqual({ file: 'd.png', bytes: 3 });
+    expect(done.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
+    expect(done.get(2, 'u2', namesFor('', 'b'))).toBeUndefined();
+    expect(done.get(4, 'u4', namesFor('', 'd'))).toEqual({ file: 'd.png', bytes: 3 });
   });
 
   it.each([
@@ -251,14 +258,14 @@ describe('ManifestFile', () => {
     const writer = await ManifestFile.open(path);
     const { done: before } = await writer.done();
     expect(before.size).toBe(1);
-    expect(before.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
+    expect(before.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
     writer.write(
       skippedLine({ row: 3, id: '', name: 'c', url: 'u3' }, { file: 'c.png', bytes: 1 }),
     );
     await writer.close();
     const { done } = await readManifest(path);
     expect(done.size).toBe(2);
-    expect(done.get(3, 'u3', 'c')).toEqual({ file: 'c.png', bytes: 1 });
+    expect(done.get(3, 'u3', namesFor('', 'c'))).toEqual({ file: 'c.png', bytes: 1 });
   });
 
   it('refuses a symbolic link, a directory, or a FIFO at its name, and writes nothing', async () => {

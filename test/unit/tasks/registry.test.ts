@@ -1,7 +1,23 @@
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
+import type { WorkerScope } from '../../../src/tasks/scope.ts';
+
+// Real folders: a worker allowed to write in `allowed` only, with a run's temp folder in it,
+// another outside it, and a link inside it that leads outside.
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'crew-accept-')));
+const allowed = join(root, 'allowed');
+const temp = join(allowed, 'out', '.crew-aabbccdd');
+const outside = join(root, 'elsewhere', '.crew-aabbccdd');
+for (const folder of [temp, outside]) mkdirSync(folder, { recursive: true });
+symlinkSync(join(root, 'elsewhere'), join(allowed, 'link'));
+writeFileSync(join(root, 'elsewhere', 'a.log'), '');
+writeFileSync(join(allowed, 'a.log'), '');
+const scope: WorkerScope = { writable: [allowed], readable: undefined };
 
 // Typed: a field added to an input type must be added here (and to its check) to compile.
 const fetchOptions: FetchOptions = {
@@ -19,9 +35,8 @@ const fetchOptions: FetchOptions = {
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
-  tempPath: '/out/.crew-ab12-3.part',
-  stem: 'cat',
-  ext: null,
+  tempFolder: temp,
+  place: null,
   headers: { 'user-agent': 'x' },
   visited: [],
 };
@@ -32,7 +47,33 @@ describe('acceptTask', () => {
     ['logstatsRange', { range, top: true }],
     ['downloadUrl', { ...download, options: fetchOptions }],
   ])('runs a well-formed %s', (name, input) => {
-    expect(acceptTask(name, input)).toBeUndefined();
+    expect(acceptTask(name, input, scope)).toBeUndefined();
+  });
+
+  it('writes only inside the folders its operator allowed, links resolved', () => {
+    const input = (tempFolder: string) => ({ ...download, tempFolder, options: fetchOptions });
+    const refused =
+      '"tempFolder" is not inside a folder this worker may write in (crew worker --allow-dir)';
+    expect(acceptTask('downloadUrl', input(outside), scope)).toBe(refused);
+    expect(acceptTask('downloadUrl', input(join(allowed, 'link', '.crew-aabbccdd')), scope)).toBe(
+      refused,
+    );
+    expect(acceptTask('downloadUrl', input(join(allowed, '.crew-00000000')), scope)).toBe(refused);
+    expect(acceptTask('downloadUrl', input(temp), { ...scope, writable: [] })).toBe(refused);
+  });
+
+  it('reads only inside the folders its operator allowed, when it named any', () => {
+    const reading = { writable: [], readable: [allowed] };
+    const input = (path: string) => ({ range: { ...range, path }, top: false });
+    expect(acceptTask('logstatsRange', input(join(allowed, 'a.log')), reading)).toBeUndefined();
+    const refused =
+      '"range.path" is not inside a folder this worker may read (crew worker --allow-read)';
+    expect(acceptTask('logstatsRange', input(join(root, 'elsewhere', 'a.log')), reading)).toBe(
+      refused,
+    );
+    expect(acceptTask('logstatsRange', input(join(allowed, 'link', 'a.log')), reading)).toBe(
+      refused,
+    );
   });
 
   it.each([
@@ -50,6 +91,11 @@ describe('acceptTask', () => {
     [
       'sumRange',
       { start: 2n ** 100n, end: 2n ** 100n + 10n },
+      'start and end must lie within 64-bit integers',
+    ],
+    [
+      'sumRange',
+      { start: 2n ** 63n - 2n, end: 2n ** 63n },
       'start and end must lie within 64-bit integers',
     ],
     ['sumRange', { start: 0n, end: 1n, code: 'x' }, 'unexpected field "code"'],
@@ -75,37 +121,17 @@ describe('acceptTask', () => {
       { ...download, url: 'file:///etc/passwd', options: fetchOptions },
       '"url" must be an http(s) URL',
     ],
-    [
-      'downloadUrl',
-      { ...download, tempPath: '/etc/cron.d/job', options: fetchOptions },
-      '"tempPath" must be an absolute path to a crew temp file',
-    ],
-    [
-      'downloadUrl',
-      { ...download, tempPath: '.crew-ab-1.part', options: fetchOptions },
-      '"tempPath" must be an absolute path to a crew temp file',
-    ],
-    ...['../cat', 'a/b', 'a\\b', '.crew-lock', '', 'nul\u0000'].map(
-      (stem): [string, unknown, string] => [
+    ...['/etc/cron.d', '.crew-aabbccdd', `${temp}/..`, `${allowed}/out`].map(
+      (tempFolder): [string, unknown, string] => [
         'downloadUrl',
-        { ...download, stem, options: fetchOptions },
-        '"stem" must be one safe file name',
+        { ...download, tempFolder, options: fetchOptions },
+        '"tempFolder" must be the absolute path of a crew temp folder',
       ],
     ),
     [
       'downloadUrl',
-      { ...download, stem: 'crew-manifest.jsonl', options: fetchOptions },
-      'the stem must not name the manifest',
-    ],
-    [
-      'downloadUrl',
-      { ...download, stem: 'crew-manifest', ext: 'jsonl', options: fetchOptions },
-      'the stem must not name the manifest',
-    ],
-    [
-      'downloadUrl',
-      { ...download, ext: '../x', options: fetchOptions },
-      '"ext" must be null or letters and digits',
+      { ...download, place: { folder: allowed, stem: 'authorized_keys', ext: null } },
+      '"place" must be null: a queue worker never names a file',
     ],
     [
       'downloadUrl',
@@ -128,6 +154,6 @@ describe('acceptTask', () => {
       '"options": unexpected field "proxy"',
     ],
   ])('refuses %s: %s', (name, input, why) => {
-    expect(acceptTask(name, input)).toBe(why);
+    expect(acceptTask(name, input, scope)).toBe(why);
   });
 });
