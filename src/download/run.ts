@@ -132,7 +132,6 @@ async function runStages(
   return tally.result({ out: config.out, ...known });
 }
 
-
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
   const { plan, output } = stages;

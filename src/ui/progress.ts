@@ -17,7 +17,11 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   // A terminal that reports no width (`script`, some container ttys) is skipped too: ora
   // divides by the width to count the lines it must clear, gets Infinity, and never returns.
   if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
-    return { update() {}, say: (line) => void process.stderr.write(`${printable(line)}\n`), stop() {} };
+    return {
+      update() {},
+      say: (line) => void process.stderr.write(`${printable(line)}\n`),
+      stop() {},
+    };
   }
   // A progress line may quote input (a worker's job names a URL): escaped, on one line.
   let text = printable(initial);
