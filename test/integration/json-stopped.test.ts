@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, crewCommand, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { collect, runCrew, spawnCrew, spawnCrewUnder, untilCatches } from '../helpers/cli.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
 const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
@@ -82,13 +82,12 @@ describe('--json when a run stops early', () => {
     const csv = join(dir, 'limit.csv');
     const rows = [1, 2, 3].map((i) => `p${i},${server.url}/sized/20/limit-${i}`);
     await writeFile(csv, rows.join('\n'));
-    const [command, prefix] = crewCommand();
-    const args = [...prefix, 'download-csv', csv, '-o', join(dir, 'limit'), '--json'];
-    const run = await collect(
-      spawn('bash', ['-c', 'ulimit -f 15; exec "$@"', 'bash', command, ...args], {
-        env: { ...process.env, ...env, NO_COLOR: '1' },
-      }),
-    );
+    const args = ['download-csv', csv, '-o', join(dir, 'limit'), '--json'];
+    // 15 KiB a file: every 20 KiB image is cut short.
+    const limited = spawnCrewUnder(['bash', '-c', 'ulimit -f 15; exec "$@"', 'bash'], args, {
+      env,
+    });
+    const run = await collect(limited);
     expect(run.code).toBe(1);
     const doc = documentOf(run.stdout);
     expect(doc).toMatchObject({ ok: 0, stopped: { reason: 'error' } });
@@ -107,10 +106,12 @@ describe('--json when a run stops early', () => {
   });
 
   it('logstats, Ctrl-C: the files counted whole', async () => {
-    const child = spawnCrew(['logstats', 'samples/logs/20210322.log', '-', '--json']);
+    // Inline: the file is counted at once, in crew's own thread, while stdin waits.
+    const args = ['logstats', 'samples/logs/20210322.log', '-', '--json', '--runtime', 'inline'];
+    const child = spawnCrew(args);
     const done = collect(child, { keepStdinOpen: true });
     await untilCatches(child.pid!, 'SIGINT');
-    await sleep(1000); // the file is counted; stdin waits
+    await sleep(2000);
     child.kill('SIGINT');
     const run = await done;
     expect(run.code).toBe(130);
