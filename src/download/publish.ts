@@ -90,7 +90,10 @@ export class Output {
       // Queue workers may run as another user: they get what --out itself allows them.
       if (options.shared) await chmod(temp, (await stat(out)).mode & 0o777);
       const manifest = await ManifestFile.open(join(out, MANIFEST));
-      const read = await manifest.done();
+      const read = await manifest.done().catch(async (error: unknown) => {
+        await manifest.close().catch(() => undefined);
+        throw error;
+      });
       return new Output(out, { cleaned, read, manifest, lock, temp });
     } catch (error) {
       if (temp !== undefined) await rm(temp, { recursive: true, force: true });
