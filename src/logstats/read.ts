@@ -33,7 +33,7 @@ export interface LogInput {
 }
 
 /** An input that could not even be listed (a missing path, an unreadable directory). */
-export interface InputError {
+export interface ListingError {
   readonly name: string;
   readonly error: string;
 }
@@ -50,9 +50,9 @@ export interface InputError {
 export async function listInputs(
   paths: readonly (string | Buffer)[],
   recursive: boolean,
-): Promise<{ files: LogInput[]; errors: InputError[] }> {
+): Promise<{ files: LogInput[]; errors: ListingError[] }> {
   const files: LogInput[] = [];
-  const errors: InputError[] = [];
+  const errors: ListingError[] = [];
   for (const path of paths) {
     const shown = pathText(path);
     if (path === '-') {

@@ -26,8 +26,6 @@ export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
   return first < 0 ? to : from + first;
 }
 
-export { IPv4Set };
-
 /** What one scan (a file, or one byte range of it) found, compact enough to send back. */
 export interface TallyResult {
   readonly total: number;

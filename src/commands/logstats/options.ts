@@ -13,8 +13,11 @@ import { defineCommand } from '../command.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import type { LogstatsResult } from '../../logstats/summary.ts';
 
-/** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
-export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
+/**
+ * The smallest --split-size a user may ask for: below it, ranges cost more to plan and merge
+ * than they save. (Without --split-size, files are cut no finer than MIN_AUTO_RANGE_BYTES.)
+ */
+const MIN_SPLIT_SIZE_OPTION = 64 * 2 ** 10;
 
 const INPUT = 'Input:';
 const LINES = 'Lines:';
@@ -110,7 +113,7 @@ export function toLogstatsConfig(
     args.splitSize === undefined
       ? undefined
       : parseSize('--split-size', args.splitSize, '512K or 64M');
-  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE) {
+  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE_OPTION) {
     // Each range costs a task, a line search and a set merge: tiny ones only add those.
     throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
   }
