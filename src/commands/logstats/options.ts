@@ -8,7 +8,8 @@ import {
   type OptionTable,
 } from '../../option-table.ts';
 import { argsAsTyped } from '../../raw-args.ts';
-import type { LineRules } from '../../logstats/keyed.ts';
+import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
+import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
 import { defineCommand } from '../command.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import type { LogstatsResult } from '../../logstats/summary.ts';
@@ -51,23 +52,23 @@ const logstatsOptions = {
   format: {
     group: LINES,
     type: 'string',
-    choices: ['auto', 'combined', 'json'],
+    choices: FORMAT_NAMES,
     default: 'auto',
-    describe: 'Line format: common/combined, JSON lines, or auto (per line)',
+    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (per line)`,
     requiresArg: true,
   },
   'ip-field': {
     group: LINES,
     type: 'string',
     describe: 'JSON logs: the client field, a dotted path',
-    defaultDescription: 'remote_addr, request.client_ip, request.remote_ip, ClientHost',
+    defaultDescription: IP_FIELDS.join(', '),
     requiresArg: true,
   },
   'time-field': {
     group: LINES,
     type: 'string',
     describe: 'JSON logs with --by: the time field',
-    defaultDescription: 'time_iso8601, time, timestamp, @timestamp, ts',
+    defaultDescription: TIME_FIELDS.join(', '),
     requiresArg: true,
   },
   top: {

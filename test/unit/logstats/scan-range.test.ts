@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRange } from '../../../src/logstats/read.ts';
-import { ClientUnion } from '../../../src/logstats/tally.ts';
+import { ClientUnion } from '../../../src/logstats/client-union.ts';
 
 // Lines of many lengths and endings, so that cut points land inside the client field, inside
 // the rest of a line, on a CR, on an LF, and right after one.
