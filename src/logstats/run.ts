@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
-import type { LineRules } from './keyed.ts';
+import type { LineRules } from './formats/index.ts';
 import { listInputs, readHere, scanHere, type LogInput } from './read.ts';
 import { planRanges, type LogFile, type ScanRange } from './split.ts';
 import { summarize, type LogstatsResult } from './summary.ts';
