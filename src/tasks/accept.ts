@@ -78,6 +78,7 @@ const FETCH_OPTIONS = [
   'anyType',
   'backoffMs',
   'stacks',
+  'http',
 ] as const;
 
 const FETCH_INPUT = ['url', 'tempPath', 'stem', 'ext', 'headers', 'visited', 'options'] as const;
@@ -130,7 +131,9 @@ const checkDownload: Check = (input) => {
               !Array.isArray(visited) ||
               !visited.every((v) => typeof v === 'string')
             ? 'anyType, locationTrusted and stacks must be booleans, headers and visited strings'
-            : undefined)
+            : !['auto', '1.1', '2'].includes(options['http'] as string)
+              ? 'http must be auto, 1.1 or 2'
+              : undefined)
   );
 };
 

@@ -48,6 +48,8 @@ export interface DownloadArgs extends CommonArgs {
   readonly header?: readonly string[] | undefined;
   readonly force?: boolean | undefined;
   readonly backoff?: number | undefined;
+  readonly 'http1.1'?: boolean | undefined;
+  readonly http2?: boolean | undefined;
 }
 
 /** Validates the command line; worker threads by default (the work is I/O). */
@@ -108,6 +110,7 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
       anyType: args.anyType ?? false,
       backoffMs: backoff * 1000,
       stacks: common.debug || common.runtime === 'inline',
+      http: args['http1.1'] ? '1.1' : args.http2 ? '2' : 'auto',
     },
   };
 }
@@ -164,7 +167,7 @@ const fetchOptions = (y: Argv): Argv =>
     })
     .option('per-host', {
       type: 'string',
-      describe: `Connections per origin, all workers together [default: ${DEFAULTS.perHost}]`,
+      describe: `Requests at once per origin, all workers together: connections over HTTP/1.1, streams over HTTP/2 [default: ${DEFAULTS.perHost}]`,
       requiresArg: true,
     })
     .option('retries', {
@@ -208,7 +211,19 @@ const fetchOptions = (y: Argv): Argv =>
       type: 'boolean',
       describe:
         'Send credentials (-H Authorization, Cookie, user:pass@) to redirect targets on other origins too',
-    });
+    })
+    // curl's names; "http1.1" is one name, not http1's field "1".
+    .parserConfiguration({ 'dot-notation': false })
+    .option('http1.1', {
+      type: 'boolean',
+      describe:
+        'HTTP/1.1 only, up to --per-host connections per host [default: HTTPS servers choose, most HTTP/2]',
+    })
+    .option('http2', {
+      type: 'boolean',
+      describe: 'Ask HTTPS servers for HTTP/2 first: one connection per host, many streams',
+    })
+    .conflicts('http1.1', 'http2');
 
 /** `crew download-csv`: the declaration; the work is in the run module. */
 export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, DownloadResult>({

@@ -12,6 +12,7 @@ const fetchOptions = {
   stacks: false,
   anyType: false,
   backoffMs: 500,
+  http: 'auto',
 };
 const range = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download = {
@@ -101,6 +102,11 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, options: { ...fetchOptions, proxy: 'x' } },
       'unexpected field "proxy"',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, http: 'h3' } },
+      'http must be auto, 1.1 or 2',
     ],
   ])('refuses %s: %s', (name, input, why) => {
     expect(acceptTask(name, input)).toBe(why);
