@@ -3,7 +3,9 @@ import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../c
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_PER_HOST,
+  defaultConcurrency,
   defaultDownloadWorkers,
+  MIN_IN_FLIGHT,
 } from '../../download/defaults.ts';
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
 import type { Argv } from 'yargs';
@@ -97,7 +99,14 @@ export function toDownloadConfig(args: DownloadArgs): DownloadConfig {
     nameColumn: args.nameColumn === undefined ? undefined : String(args.nameColumn),
     encoding,
     ext,
-    concurrency: wholeNumber('--concurrency', args.concurrency, DEFAULTS.concurrency, 1, 1024),
+    concurrency: wholeNumber(
+      '--concurrency',
+      args.concurrency,
+      // Inline, every download runs in this one thread, whatever --workers says.
+      defaultConcurrency(common.runtime === 'inline' ? 1 : common.workers),
+      1,
+      1024,
+    ),
     perHost: wholeNumber('--per-host', args.perHost, DEFAULTS.perHost, 1, 1024),
     force: args.force ?? false,
     fetch: {
@@ -162,7 +171,7 @@ const fetchOptions = (y: Argv): Argv =>
     .option('concurrency', {
       alias: 'c',
       type: 'string',
-      describe: `Downloads in flight per worker [default: ${DEFAULTS.concurrency}]`,
+      describe: `Downloads in flight per worker [default: ${DEFAULTS.concurrency}, more when the workers together have fewer than ${MIN_IN_FLIGHT}]`,
       requiresArg: true,
     })
     .option('per-host', {

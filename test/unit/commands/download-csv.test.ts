@@ -116,3 +116,31 @@ describe('stack traces in download workers', () => {
     expect(toDownloadConfig({ csv: 'a.csv', ...args }).fetch.stacks).toBe(stacks);
   });
 });
+
+describe('--concurrency by default', () => {
+  // 16 per worker, and 64 in flight in the whole run at least: a run waits on round trips.
+  it.each([
+    [1, 'thread', 64],
+    [2, 'thread', 32],
+    [3, 'thread', 22],
+    [4, 'process', 16],
+    [12, 'thread', 16],
+    [4, 'inline', 64],
+  ] as const)('%i workers (%s): %i each', (workers, runtime, expected) => {
+    expect(toDownloadConfig({ csv: 'list.csv', workers, runtime }).concurrency).toBe(expected);
+  });
+
+  it('gives way to -c', () => {
+    expect(toDownloadConfig({ csv: 'list.csv', workers: 1, concurrency: '5' }).concurrency).toBe(5);
+  });
+});
+
+describe('--http1.1 / --http2', () => {
+  it.each([
+    [{}, 'auto'],
+    [{ 'http1.1': true }, '1.1'],
+    [{ http2: true }, '2'],
+  ])('%o -> %s', (flags, expected) => {
+    expect(toDownloadConfig({ csv: 'list.csv', ...flags }).fetch.http).toBe(expected);
+  });
+});
