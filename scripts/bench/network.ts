@@ -15,7 +15,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, measure, median } from './measure.ts';
@@ -201,6 +201,8 @@ export async function benchNetwork(context: BenchContext): Promise<BenchSection>
   const root = existsSync('/dev/shm')
     ? await mkdtemp('/dev/shm/crew-bench-network-')
     : join(context.scratch, 'network');
+  // nginx's workers run as nobody: mkdtemp's 0700 would answer every request with 403.
+  await chmod(root, 0o755);
   const www = join(root, 'www');
   await rm(www, { recursive: true, force: true });
   const expected = new Map<string, Expected>();
