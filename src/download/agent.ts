@@ -8,9 +8,10 @@ import type { FetchOptions, HttpVersion } from './fetch.ts';
 /**
  * HTTP/2 flow-control windows: how much a server may send before crew says it read it.
  * undici's own (256 KiB a stream, 512 KiB a connection) let one host send 512 KiB per
- * round trip, 5 MiB/s at 100 ms whatever the link: 100 x 2 MiB from 4 hosts took 12 s there
- * (`npm run bench -- network`, BENCHMARKS.md). curl asks for 32 MiB. A paused body (a slow
- * disk) holds at most a stream's window in memory, a connection's at most its window.
+ * round trip, 5 MiB/s at 100 ms whatever the link: 100 x 2 MiB from 4 hosts took 14.6 s
+ * there, 5.6 s with these (`npm run bench -- network`, BENCHMARKS.md); curl asks for 32
+ * MiB. A paused body (a slow disk) holds at most a stream's window in memory, a
+ * connection's at most its window.
  */
 export const H2_STREAM_WINDOW = 8 * 1024 * 1024;
 export const H2_CONNECTION_WINDOW = 32 * 1024 * 1024;

@@ -13,9 +13,10 @@ export const DEFAULT_PER_HOST = 16;
 /**
  * Downloads in flight in the whole run at least, by default. Each request waits a round
  * trip or more, so N in flight fetch at most N files per round trip: with 16 (one worker
- * on 2 cores), 2000 images from 32 hosts 100 ms away could not take less than 12.5 s, where
- * curl --parallel (50 by default) took 5.8 s. 64 in flight took 7-8 s there (`npm run bench
- * -- network`, issue 32); --per-host still caps each origin at 16, so one host sees no more.
+ * on 2 cores), 2000 images from 32 hosts 100 ms away could not take less than 12.5 s (they
+ * took 27 s); with 64, 8.0 s, where curl --parallel (50 by default) took 7.1 s (`npm run
+ * bench -- network`, issue 32). --per-host still caps each origin at 16, so one host sees
+ * no more.
  */
 export const MIN_IN_FLIGHT = 64;
 
