@@ -70,12 +70,13 @@ await writeFile(
       // A young generation of 4 MB semi-spaces (V8 sizes them up to 16 MB on a machine with
       // this much memory) in every V8 heap: the parent and each worker. A download of a
       // million rows peaked at 613 MiB with the default, most of it young-generation and
-      // promoted garbage of three heaps; no command ran slower with it (see BENCHMARKS.md).
+      // promoted garbage of three heaps; no command ran slower with it (see
+      // docs/bench-notes/2026-12-01-download-fast-server.md).
       // An old generation of at most 1 GB per heap (V8's default here is 4 GB): V8 lets a
       // heap grow to up to 4x what was live after a full collection when its limit is 2 GB or
       // more, and to 1.6x at 1 GB. A million failing rows peaked at 296 -> 219 MiB, the same
       // speed; crew's big tables are typed arrays, outside this limit. NODE_OPTIONS can
-      // raise it again.
+      // raise it again (docs/bench-notes/2026-12-02-download-memory.md).
       execArgv: ['--max-semi-space-size=4', '--max-old-space-size=1024'],
       assets: {
         'index.json': join(work, 'index.json'),

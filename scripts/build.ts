@@ -2,6 +2,8 @@
  * Bundles crew into dist/ with esbuild:
  *   dist/cli.js            the CLI (bin/crew.js imports it)
  *   dist/worker.js         the task module the pool's workers load
+ *   dist/pool-child.js     what each child process of the pool loads first (the orphan guard,
+ *                          then the task module)
  *   dist/entry/*.js        tinypool's worker entries, which tinypool looks for next to its own
  *                          code (now inside dist/cli.js), so dist/ runs without node_modules
  */
@@ -64,6 +66,29 @@ const heapUsedWithoutProc: Plugin = {
   },
 };
 
+/**
+ * undici's HTTP/1 client destroys the connection on any `100 Continue` ("bad response"),
+ * though crew never sends `Expect: 100-continue` and RFC 9110 (15.2) says a client must
+ * parse 1xx responses it did not expect and may ignore them: every attempt at such a
+ * server failed as "connection reset" where curl got the 200. Without that check a 100
+ * takes the path undici already has for 102 and 103 (the handler is told, the parser skips
+ * to the final response), which exchange.ts passes over. Still so in undici 8.14.1.
+ */
+const interimContinue: Plugin = {
+  name: 'interim-continue',
+  setup(b) {
+    const destroy =
+      /\n {4}if \(statusCode === 100\) \{\n {6}util\.destroy\(socket, new SocketError\('bad response', util\.getSocketInfo\(socket\)\)\)\n {6}return -1\n {4}\}\n/;
+    b.onLoad({ filter: /undici[\\/]lib[\\/]dispatcher[\\/]client-h1\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!destroy.test(source)) {
+        throw new Error(`${args.path}: undici changed; review the interim-continue plugin`);
+      }
+      return { contents: source.replace(destroy, '\n'), loader: 'js' };
+    });
+  },
+};
+
 await rm(`${root}/dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -88,7 +113,7 @@ await build({
   banner: {
     js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",
   },
-  plugins: [lazyStringWidth, readNothing, heapUsedWithoutProc],
+  plugins: [lazyStringWidth, readNothing, heapUsedWithoutProc, interimContinue],
   legalComments: 'none',
   logLevel: 'warning',
 });

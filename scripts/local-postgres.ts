@@ -34,6 +34,8 @@ export interface LocalPostgres {
   /** postgres://crew:<password>@127.0.0.1:<port>/crew */
   readonly url: string;
   readonly port: number;
+  /** Stops the server (a fast shutdown, as an operator's restart does), waits, starts it. */
+  restart(downMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -140,7 +142,8 @@ export async function startPostgres(): Promise<LocalPostgres> {
     port,
     user: 'crew',
     password,
-    persistent: false,
+    // Kept across a restart; stop() removes it.
+    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200'],
     onLog: () => undefined,
@@ -154,7 +157,12 @@ export async function startPostgres(): Promise<LocalPostgres> {
     await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
     await rm(dir, { recursive: true, force: true });
   };
-  return { url: `postgres://crew:${password}@127.0.0.1:${port}/crew`, port, stop };
+  const restart = async (downMs: number): Promise<void> => {
+    await server.stop();
+    await new Promise((resolve) => setTimeout(resolve, downMs));
+    await server.start();
+  };
+  return { url: `postgres://crew:${password}@127.0.0.1:${port}/crew`, port, restart, stop };
 }
 
 // `npm run postgres`: a server for trying `--queue` by hand.

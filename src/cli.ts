@@ -1,7 +1,6 @@
-import type { Argv } from 'yargs';
-import { exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
-import { DEFAULT_TASK_TIMEOUT, maxWorkers, parseWorkers } from './config.ts';
-import { runtimes } from './pool/runtime.ts';
+import { ExitCode, exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
+import { COMMON_GROUP, commonOptions } from './config.ts';
+import { declareOptions } from './option-table.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
 import { logstatsCommand } from './commands/logstats/options.ts';
@@ -19,40 +18,17 @@ const commands: readonly Command[] = [
   queueCommand,
 ];
 
-function commonOptions<T>(y: Argv<T>) {
-  return y
-    .option('workers', {
-      alias: 'w',
-      type: 'string',
-      describe: `Workers in the pool (1-${maxWorkers()}) [default: one per core; download-csv: one fewer]`,
-      requiresArg: true,
-      coerce: parseWorkers,
-    })
-    .option('runtime', {
-      type: 'string',
-      choices: runtimes,
-      describe: 'Where tasks run: worker threads, child processes, or inline (serial baseline)',
-      requiresArg: true,
-    })
-    .option('json', { type: 'boolean', describe: 'Print one JSON document on stdout' })
-    .option('quiet', { alias: 'q', type: 'boolean', describe: 'No progress on stderr' })
-    .option('debug', { type: 'boolean', describe: 'Show stack traces for errors' })
-    .option('queue', {
-      type: 'string',
-      describe: 'Run tasks on the workers of this Postgres queue (or CREW_QUEUE; see crew worker)',
-      requiresArg: true,
-    })
-    .option('task-timeout', {
-      type: 'string',
-      describe: `With --queue: seconds without a worker's heartbeat before its task runs elsewhere [default: ${DEFAULT_TASK_TIMEOUT}]`,
-      requiresArg: true,
-    });
-}
+/** `download-csv, logstats, sum, worker or queue`: each command's first word. */
+const commandNames = (): string => {
+  const names = commands.map((command) => command.usage.split(' ')[0]!);
+  return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+};
 
-async function buildParser(argv: readonly string[], io: Io) {
+/** crew's parser for these arguments: every command, the common options, help and version. */
+export async function buildParser(argv: readonly string[], io: Io) {
   // Loaded here, not at the top: `crew --version` answers without it (start-up time).
   const { default: yargs } = await import('yargs');
-  let parser = commonOptions(yargs([...argv]))
+  let parser = declareOptions(yargs([...argv]), commonOptions)
     .scriptName('crew')
     .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.');
   for (const command of commands) {
@@ -62,16 +38,14 @@ async function buildParser(argv: readonly string[], io: Io) {
   }
   return parser
     .completion('completion', 'Print a bash/zsh completion script (crew completion >> ~/.bashrc)')
-    .demandCommand(
-      1,
-      'Name a command: download-csv, logstats, sum, worker or queue (see crew --help)',
-    )
+    .demandCommand(1, `Name a command: ${commandNames()} (see crew --help)`)
     .recommendCommands()
     .strict()
     .version(pkg.version)
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
+    .group(['help', 'version'], COMMON_GROUP)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message: string | null, error: Error | undefined) => {
@@ -87,7 +61,9 @@ async function buildParser(argv: readonly string[], io: Io) {
 }
 
 /**
- * Runs crew with these arguments; resolves to the exit code. The only place that picks one.
+ * Runs crew with these arguments; resolves to the exit code. The only place that picks one:
+ * the entries (bin/crew.js, sea/main.ts) set the code it returns, and sea/main.ts exits 1
+ * itself only when it cannot unpack crew at all.
  * `early`: signals that arrived while crew was still loading (the entry held them).
  */
 export async function main(
@@ -119,16 +95,19 @@ export async function main(
   try {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
       io.out(pkg.version);
-      return 0;
+      return ExitCode.ok;
     }
     await (await buildParser(argv, io)).parseAsync();
-    return 0;
+    return ExitCode.ok;
   } catch (error) {
     const code = exitCodeFor(error);
     const debug = argv.includes('--debug');
     const text = debug && error instanceof Error ? (error.stack ?? error.message) : reasonOf(error);
     process.stderr.write(`crew: ${text}\n`);
     if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
+    // Interrupted: what had to be cleaned up was, in `finally` blocks. A connection still
+    // being tried (a queue host that never answers) must not hold the exit for its timeout.
+    if (code === ExitCode.interrupted) setTimeout(() => process.exit(code), 1_000).unref();
     return code;
   } finally {
     process.off('SIGINT', onSignal);

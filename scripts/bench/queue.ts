@@ -57,10 +57,14 @@ export async function benchQueue(context: BenchContext): Promise<BenchSection> {
   const env = { CREW_QUEUE: postgres.url };
   const workers: ChildProcess[] = [];
   for (let i = 0; i < 2; i++) {
-    const child = spawn(crew[0]!, [...crew.slice(1), 'worker', '-w', '1'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      crew[0]!,
+      [...crew.slice(1), 'worker', '-w', '1', '--allow-dir', context.scratch],
+      {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let said = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (said += text));
     while (!said.includes('serving')) await sleep(50);

@@ -1,6 +1,7 @@
 /**
  * The `sum` section: crew sum at 1e8 and 1e9 over runtimes and worker counts, side by side
- * with the tutorial's Python (serial and two processes) and a C loop built with cc -O1.
+ * with the tutorial's Python (serial and two processes) and a C loop built with cc -O1; and
+ * the same count of numbers at the ends of int64, which must not be slower than around 0.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +26,18 @@ export async function benchSum(context: BenchContext): Promise<BenchSection> {
     '1e8': '4999999950000000',
     '1e9': '499999999500000000',
   };
+  // The largest numbers int64 holds, and the smallest: [2^63-1-n, 2^63-1), [-2^63, -2^63+n).
+  const INT64_MAX = 2n ** 63n - 1n;
+  const edges = sizes.flatMap((n) => {
+    const count = BigInt(Number(n));
+    return [
+      { n: `${n} below 2^63`, start: INT64_MAX - count, end: INT64_MAX },
+      { n: `${n} from -2^63`, start: -INT64_MAX - 1n, end: -INT64_MAX - 1n + count },
+    ];
+  });
+  for (const { n, start, end } of edges) {
+    expected[n] = String(((end - start) * (start + end - 1n)) / 2n);
+  }
   const rows: Row[] = [];
 
   const timed = async (tool: string, n: string, workers: number, argv: string[], times = runs) => {
@@ -65,6 +78,23 @@ export async function benchSum(context: BenchContext): Promise<BenchSection> {
     }
   }
 
+  // Numbers near the ends of int64 once ran ~100x slower than around 0 (blocks of one).
+  for (const { n, start, end } of edges) {
+    await timed('crew thread', n, 2, [
+      ...context.crew,
+      'sum',
+      '--start',
+      String(start),
+      '--end',
+      String(end),
+      '--runtime',
+      'thread',
+      '--workers',
+      '2',
+      '--json',
+    ]);
+  }
+
   let cc: string | undefined;
   try {
     cc = join(context.scratch, 'sum-loop');
@@ -93,6 +123,8 @@ export async function benchSum(context: BenchContext): Promise<BenchSection> {
   const thread1 = find('crew thread', big, 1);
   const thread2 = find('crew thread', big, 2);
   const c = find('C loop (cc -O1)', big, 1);
+  const nearMax = find('crew thread', `${big} below 2^63`, 2);
+  const nearMin = find('crew thread', `${big} from -2^63`, 2);
   const count = Number(big);
   const ratios = {
     n: big,
@@ -102,6 +134,10 @@ export async function benchSum(context: BenchContext): Promise<BenchSection> {
     twoWorkersOverOne: thread1 && thread2 ? thread1.medianMs / thread2.medianMs : NaN,
     twoWorkersOverC: c && thread2 ? c.medianMs / thread2.medianMs : NaN,
     twoWorkersOverOneWall: thread1 && thread2 ? thread1.wallMs / thread2.wallMs : NaN,
+    int64EndsOverZero:
+      thread2 && nearMax && nearMin
+        ? Math.max(nearMax.medianMs, nearMin.medianMs) / thread2.medianMs
+        : NaN,
   };
 
   const markdown = [
@@ -133,6 +169,11 @@ export async function benchSum(context: BenchContext): Promise<BenchSection> {
         ['crew 2 workers vs 1 (work)', `${fixed(ratios.twoWorkersOverOne, 2)}x`, '>= 1.8x'],
         ['crew 2 workers vs 1 (wall)', `${fixed(ratios.twoWorkersOverOneWall, 2)}x`, ''],
         ['crew 2 workers vs C single-threaded', `${fixed(ratios.twoWorkersOverC, 2)}x`, '>= 1.5x'],
+        [
+          'crew 2 workers, ends of int64 vs around 0 (time)',
+          `${fixed(ratios.int64EndsOverZero, 2)}x`,
+          '<= 1.2x',
+        ],
       ],
     ),
     '',

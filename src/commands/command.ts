@@ -7,14 +7,20 @@
 import type { Argv } from 'yargs';
 import type { CommonConfig } from '../config.ts';
 import { UsageError } from '../errors.ts';
+import type { PoolFactory } from '../pool/pool.ts';
+import type { CrewTasks } from '../tasks/registry.ts';
 import { createProgress } from '../ui/progress.ts';
-import { withQueue } from '../tasks/placement.ts';
 
 /** What a running command gets besides its config. */
 export interface RunContext {
   readonly signal: AbortSignal;
   /** Replaces the progress line on stderr (a no-op in pipes and with --quiet). */
   readonly progress: (text: string) => void;
+  /**
+   * Starts pools of crew's tasks: local workers, or with `--queue` the queue's. A command
+   * hands this to its domain, which picks the workers; the domain never knows which.
+   */
+  readonly pools: PoolFactory<CrewTasks>;
 }
 
 /** Where results and diagnostics go: stdout for results, stderr for the rest. */
@@ -32,7 +38,7 @@ export interface CommandRun<C, R> {
   /** The report for machines (`--json`). */
   json(result: R, config: C): unknown;
   /** Throws ItemFailures (exit 1) after the report when some items failed. */
-  check(result: R): void;
+  check?(result: R): void;
   /** Lines for stderr after the report, e.g. that nothing was found. */
   notes?(result: R, config: C): readonly string[];
 }
@@ -88,9 +94,19 @@ export async function runCommand<A, C extends CommonConfig, R>(
   };
   io.signal.addEventListener('abort', stopInput, { once: true });
   try {
-    const result = await withQueue(config.queue, () =>
-      command.run(config, { signal: io.signal, progress: (text) => progress.update(text) }),
-    );
+    const pools: PoolFactory<CrewTasks> = async (options) => {
+      // Loaded only when a command starts a pool: `--help` and start-up need none of it.
+      const { createTaskPool } = await import('../tasks/pool.ts');
+      return createTaskPool(
+        { ...options, warn: (text) => progress.say(`crew: ${text}`) },
+        config.queue,
+      );
+    };
+    const result = await command.run(config, {
+      signal: io.signal,
+      progress: (text) => progress.update(text),
+      pools,
+    });
     progress.stop();
     for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${note}`);
     io.out(
@@ -98,7 +114,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
         ? JSON.stringify(command.json(result, config), null, 2)
         : command.format(result, config),
     );
-    command.check(result);
+    command.check?.(result);
   } finally {
     io.signal.removeEventListener('abort', stopInput);
     progress.stop();

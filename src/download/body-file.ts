@@ -24,6 +24,11 @@ export class BodyFile {
     this.#path = path;
   }
 
+  /** Where the body goes. */
+  get path(): string {
+    return this.#path;
+  }
+
   /** Whether the file may exist: its creation was tried (so a failure must remove it). */
   get touched(): boolean {
     return this.#touched;

@@ -69,16 +69,62 @@ export function headersFor(
   return kept;
 }
 
+/** Schemes whose authority the URL parser ends at a backslash too, after any slashes. */
+const SPECIAL = /^(?:https?|wss?|ftp|file):$/i;
+
 /**
- * A URL as the manifest, the summary and --json show it: its password replaced by `***`,
- * and cut when it is very long.
+ * The user info of `url` as the WHATWG URL parser finds it in the text: the authority runs
+ * from the scheme's slashes to the first `/`, `?` or `#` (or backslash, in an http URL),
+ * and the user info is all of it before its last `@`. Undefined when there is none.
+ */
+function userInfoSpan(url: string): { start: number; end: number } | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0];
+  if (scheme === undefined) return undefined;
+  const special = SPECIAL.test(scheme);
+  const slashes = (special ? /^[/\\]*/ : /^\/\//).exec(url.slice(scheme.length))?.[0];
+  if (slashes === undefined) return undefined;
+  const start = scheme.length + slashes.length;
+  const authority = (special ? /^[^/\\?#]*/ : /^[^/?#]*/).exec(url.slice(start))![0];
+  const at = authority.lastIndexOf('@');
+  return at < 0 ? undefined : { start, end: start + at };
+}
+
+/**
+ * Whether `recorded` hides what `original` (both parsed) carries: a password shows as
+ * `***` beside the user name, a user name alone as `***`.
+ */
+function hides(recorded: URL, original: URL): boolean {
+  return original.password === ''
+    ? recorded.username === '***' && recorded.password === ''
+    : recorded.username === original.username && recorded.password === '***';
+}
+
+/**
+ * A URL as the manifest, the summary and --json show it: as the CSV wrote it, with its
+ * credentials hidden, and cut when it is very long. Whatever the URL parser calls the
+ * password shows as `user:***@` however the user name is spelled (`me@example.com:***@`);
+ * a user name alone is often a token, and shows as `***@`. A URL the text rule misreads
+ * (a tab inside its scheme) is written in the parser's form, credentials hidden.
  */
 export function recordedUrl(url: string): string {
   // Cheap test first: most URLs carry no credentials.
-  const at = url.indexOf('@');
-  if (at >= 0) {
-    const redacted = url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)[^/?#]*@/i, '$1***@');
-    if (redacted !== url) return capText(redacted, MAX_URL_BYTES);
+  if (!url.includes('@')) return capText(url, MAX_URL_BYTES);
+  const span = userInfoSpan(url);
+  let recorded = url;
+  if (span !== undefined && span.end > span.start) {
+    const info = url.slice(span.start, span.end);
+    const colon = info.indexOf(':');
+    const hidden = colon < 0 || colon === info.length - 1 ? '***' : `${info.slice(0, colon)}:***`;
+    recorded = `${url.slice(0, span.start)}${hidden}${url.slice(span.end)}`;
   }
-  return capText(url, MAX_URL_BYTES);
+  const original = URL.parse(url);
+  if (original !== null && (original.username !== '' || original.password !== '')) {
+    const check = URL.parse(recorded);
+    if (check === null || !hides(check, original)) {
+      if (original.password === '') original.username = '***';
+      else original.password = '***';
+      recorded = original.href;
+    }
+  }
+  return capText(recorded, MAX_URL_BYTES);
 }

@@ -1,16 +1,20 @@
 /**
  * The rows an earlier run finished, as a re-run needs them: for each row number, which URL
- * it had and the file it left, in typed arrays (17 bytes a row) instead of a Map of strings
+ * it had and the file it left, in typed arrays (19 bytes a row) instead of a Map of strings
  * (~160 bytes a row: a million-row manifest took 160 MB before a re-run fetched anything).
  * Pure.
  *
- * A file name is not kept, only its hash and its extension: a re-run of the same CSV claims
- * the same stem for the row (names.ts), and `fileName(stem, ext)` gives back exactly the
- * name recorded. A row whose name changed since then no longer matches and is fetched again
+ * A file name is not kept, only its hash, its extension and its `-n` (a name taken on disk
+ * moves on to `-2`...): a re-run of the same CSV claims the same stem for the row (names.ts),
+ * and the layout's `filePath` of stem, extension and `-n` gives back exactly the name
+ * recorded. A row whose name changed since then no longer matches and is fetched again
  * under its new name. Hashes are 32 bits: a row is skipped only when its URL's hash, its
  * file name's hash and its file's size on disk all match.
  */
-import { fileName } from './names.ts';
+import { suffixOf } from './layout.ts';
+
+/** A row's file from its extension and `-n` (0: none), as this run would name it. */
+export type NameFor = (ext: string, n: number) => string;
 
 /** The extension a recorded file name ends with, as `fileName` would have added it. */
 const EXT = /\.([a-z0-9]{1,10})$/i;
@@ -38,6 +42,7 @@ class Page {
   readonly url = new Uint32Array(PAGE_ROWS);
   readonly file = new Uint32Array(PAGE_ROWS);
   readonly ext = new Uint8Array(PAGE_ROWS);
+  readonly suffix = new Uint16Array(PAGE_ROWS);
   readonly bytes = new Float64Array(PAGE_ROWS);
 }
 
@@ -66,6 +71,7 @@ export class DoneRows {
     page.url[at] = hash32(url);
     page.file[at] = hash32(file);
     page.ext[at] = this.#indexOf(EXT.exec(file)?.[1] ?? '');
+    page.suffix[at] = suffixOf(file);
     page.bytes[at] = bytes;
   }
 
@@ -78,15 +84,22 @@ export class DoneRows {
     this.#size--;
   }
 
-  /** Where row `row` with `url`, whose stem is `stem` this run, left its file, if it did. */
-  get(row: number, url: string, stem: string): { file: string; bytes: number } | undefined {
+  /**
+   * Where row `row` with `url` left its file, if it did and the file is one `nameFor` names
+   * (this run's stem for the row, with or without the `-n` it was recorded with).
+   */
+  get(row: number, url: string, nameFor: NameFor): { file: string; bytes: number } | undefined {
     const page = this.#page(row);
     if (page === undefined) return undefined;
     const at = row & IN_PAGE;
     const recorded = page.url[at]!;
     if (recorded === 0 || recorded !== hash32(url)) return undefined;
-    const file = fileName(stem, this.#exts[page.ext[at]!]!);
-    return hash32(file) === page.file[at] ? { file, bytes: page.bytes[at]! } : undefined;
+    const ext = this.#exts[page.ext[at]!]!;
+    for (const n of page.suffix[at] === 0 ? [0] : [0, page.suffix[at]!]) {
+      const file = nameFor(ext, n);
+      if (hash32(file) === page.file[at]) return { file, bytes: page.bytes[at]! };
+    }
+    return undefined;
   }
 
   /** The page of a valid row number, if that page was ever written. */

@@ -1,3 +1,5 @@
+import { reasonOf } from '../errors.ts';
+
 /**
  * Errors of the download domain. They know nothing of the command line: the command layer
  * decides what each means to the user (both below are usage errors there, exit 2).
@@ -38,3 +40,26 @@ const OUTPUT_CODES = new Set([
 /** Whether a failed write or rename in --out means the output as a whole is unusable. */
 export const isOutputProblem = (error: unknown): boolean =>
   OUTPUT_CODES.has((error as { code?: string } | undefined)?.code ?? '');
+
+/**
+ * EMFILE or ENFILE when a failure (or its cause) says the process or the system ran out of
+ * file descriptors: not the fault of a URL or of the disk, and gone once fewer are open.
+ */
+export function outOfDescriptors(error: unknown): 'EMFILE' | 'ENFILE' | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return code === 'EMFILE' || code === 'ENFILE' ? code : undefined;
+}
+
+/**
+ * A failed file operation's reason without the paths Node writes into its message
+ * (`EMFILE: too many open files, open '<path>'`): a temp file's name is random, and the
+ * summary groups rows by their reason, so one cause must read the same for every row.
+ */
+export function reasonWithoutPaths(error: unknown): string {
+  let reason = reasonOf(error);
+  const { path, dest } = (error ?? {}) as { path?: unknown; dest?: unknown };
+  if (typeof dest === 'string') reason = reason.replace(` -> '${dest}'`, '');
+  if (typeof path === 'string') reason = reason.replace(` '${path}'`, '');
+  return reason;
+}

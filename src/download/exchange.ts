@@ -93,6 +93,10 @@ class Exchange implements Dispatcher.DispatchHandler, Response {
     status: number,
     headers: Headers,
   ): void {
+    // An interim 1xx (103 Early Hints, an unasked 100 Continue) comes before the response:
+    // it has no body, and the final status line follows on the same connection. Taken as
+    // the response, its pause held the connection until the real one timed out.
+    if (status < 200) return;
     this.status = status;
     this.headers = headers;
     controller.pause(); // until the body is read or dropped

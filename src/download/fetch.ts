@@ -6,17 +6,15 @@
  * and retries; a failure is returned as a value, never thrown.
  */
 import { createHash } from 'node:crypto';
-import { renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
-import { reasonOf } from '../errors.ts';
 import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
-import { isOutputProblem } from './errors.ts';
+import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
-import { fileName } from './names.ts';
-import { sniff } from './sniff.ts';
+import { sniff, SNIFF_BYTES } from './sniff.ts';
+import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
   readonly retries: number;
@@ -43,20 +41,32 @@ export interface FetchOptions {
 }
 
 /**
- * `auto`: crew's choice (AUTO_HTTP); `1.1`: HTTP/1.1 only (curl's --http1.1); `2`: HTTP/2
- * where the server offers it in the TLS handshake (curl's --http2; plain http:// stays 1.1).
+ * `auto`: the server chooses between the HTTP/1.1 and h2 crew offers (agent.ts); `1.1`:
+ * HTTP/1.1 only (curl's --http1.1); `2`: h2 asked for first (curl's --http2; plain http://
+ * stays HTTP/1.1).
  */
 export type HttpVersion = 'auto' | '1.1' | '2';
 
-/** What a worker is asked: one request, following redirects while they stay on its origin. */
-export interface FetchInput {
-  readonly url: string;
-  /** Where to write the body: a fresh name in the output directory. */
-  readonly tempPath: string;
+/** Where a whole body gets its final name (store.ts' placeFile). */
+export interface Placement {
+  /** The folder, absolute: --out, or the layout's folder in it. */
+  readonly folder: string;
   /** The row's file-name stem (names.ts made it one safe path segment). */
   readonly stem: string;
   /** The extension --ext forces, or null for the one the content says. */
   readonly ext: string | null;
+}
+
+/** What a worker is asked: one request, following redirects while they stay on its origin. */
+export interface FetchInput {
+  readonly url: string;
+  /** The run's temp folder (absolute): the body goes to a fresh file of its own there. */
+  readonly tempFolder: string;
+  /**
+   * Where the whole body goes; null leaves it in its temp file for the parent to place (a
+   * worker on another machine never names a file: the run that keeps the manifest does).
+   */
+  readonly place: Placement | null;
   /** The headers for this origin (the parent drops credentials on other origins). */
   readonly headers: Readonly<Record<string, string>>;
   /** URLs this download already visited, for loops. */
@@ -64,11 +74,20 @@ export interface FetchInput {
   readonly options: FetchOptions;
 }
 
-/** Where a whole body ended: under its final name, or why the rename there failed. */
-export type Placed =
-  | { readonly path: string }
-  /** The body could not be renamed to its final name (its temp file is gone). */
-  | { readonly writeError: { readonly message: string; readonly code: string | undefined } };
+/** Why a whole body could not be given its final name (its temp file is gone then). */
+export interface WriteFailure {
+  readonly message: string;
+  /** The output as a whole is unusable (a full disk, a read-only --out): the run stops. */
+  readonly output: boolean;
+}
+
+/** Where a whole body ended: under its final name, in its temp file, or nowhere (why). */
+export type Landed =
+  /** The name it was given in the placement's folder. */
+  | { readonly placed: string }
+  /** Its temp file, for the parent to place (the input's `place` was null). */
+  | { readonly temp: string }
+  | { readonly writeError: WriteFailure };
 
 /** What the parent reports for a URL, after every request and retry. */
 export type FetchOutcome =
@@ -81,7 +100,7 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
-    } & Placed)
+    } & Landed)
   | {
       readonly ok: false;
       readonly status: number | undefined;
@@ -94,12 +113,12 @@ export type FetchOutcome =
 /** What a request received, before it is placed. */
 type Received = Omit<
   Extract<FetchOutcome, { ok: true }>,
-  'ok' | 'attempts' | 'path' | 'writeError'
->;
+  'ok' | 'attempts' | 'placed' | 'temp' | 'writeError'
+> & { readonly temp: string };
 
 /** What one request in a worker gave. */
 export type RequestResult =
-  | ({ readonly kind: 'ok' } & Received & Placed)
+  | ({ readonly kind: 'ok' } & Omit<Received, 'temp'> & Landed)
   /** A redirect to another origin: the parent follows it (with that origin's slot). */
   | {
       readonly kind: 'redirect';
@@ -113,8 +132,11 @@ export type RequestResult =
       readonly output?: true;
       readonly status: number | undefined;
       readonly error: string;
-      /** no: final; yes: worth another try; slow-down: the host asked (429, 503). */
-      readonly retry: 'no' | 'yes' | 'slow-down';
+      /**
+       * no: final; yes: worth another try; slow-down: the host asked (429, 503); fewer: the
+       * process ran out of file descriptors (try again with fewer requests in flight).
+       */
+      readonly retry: 'no' | 'yes' | 'slow-down' | 'fewer';
       readonly retryAfterMs: number | undefined;
       /** No connection was made: refused, no such host, or timed out connecting. */
       readonly unreachable?: true;
@@ -142,7 +164,7 @@ const onDisk = async <T>(operation: Promise<T>): Promise<T> => {
   try {
     return await operation;
   } catch (error) {
-    throw new OnDisk(reasonOf(error), { cause: error });
+    throw new OnDisk(reasonWithoutPaths(error), { cause: error });
   }
 };
 
@@ -179,6 +201,18 @@ function dispatcherFor(options: FetchOptions): Dispatcher {
 }
 
 /**
+ * Closes this worker's agent once its requests in flight end, and starts a new one on the
+ * next request. Its idle keep-alive sockets held the descriptors a shortage needs: after a
+ * burst of 100 requests under `ulimit -n 64`, even one request at a time could not open
+ * its temp file until the server closed them (5 to 10 s later).
+ */
+function retireAgent(): void {
+  const retired = agent?.dispatcher;
+  agent = undefined;
+  retired?.close().catch(() => undefined);
+}
+
+/**
  * One request for `input.url` into `input.tempPath`, following redirects that stay on its
  * origin. Leaves no temp file unless it succeeded.
  */
@@ -194,16 +228,22 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const clock = setTimeout(() => expiry.abort(new Error('--max-time')), input.options.maxTimeMs);
   const body: { file?: BodyFile } = {};
   try {
-    const done = await attempt(input, visited, deadline, body);
-    const placed = place(input, done.ext);
+    const { temp, ...done } = await attempt(input, visited, deadline, body);
+    const landed = land(input.place, temp, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
-    return { kind: 'ok', ...done, ...placed };
+    return { kind: 'ok', ...done, ...landed };
   } catch (error) {
     // Only a body that began has a file to remove: most failures (a refused connection, a
     // 404) never made one, and an awaited rm cost each a trip through libuv's thread pool.
-    if (body.file?.touched) rmSync(input.tempPath, { force: true });
+    if (body.file?.touched) rmSync(body.file.path, { force: true });
+    const short = outOfDescriptors(error);
+    if (short) {
+      // Out of descriptors for a socket or a file: not this URL's fault, nor the disk's.
+      retireAgent();
+      return failed(undefined, `too many open files (${short})`, 'fewer');
+    }
     if (error instanceof OnDisk) {
       // Never retried: the same disk fails the same way; a full or unusable --out stops the run.
       const output = isOutputProblem(error.cause);
@@ -217,7 +257,8 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
       const seconds = input.options.maxTimeMs / 1000;
       return failed(status, `took longer than --max-time (${seconds} s)`, 'no');
     }
-    if (error instanceof Final) return failed(status, describe(error), 'no');
+    if (error instanceof Final || cannotSucceed(error))
+      return failed(status, describe(error), 'no');
     const slowDown = status === 429 || status === 503;
     const retryAfterMs = error instanceof Retryable ? error.retryAfterMs : undefined;
     const retry = slowDown ? 'slow-down' : 'yes';
@@ -228,27 +269,29 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
 }
 
 /**
- * Renames the whole body to the row's final name beside its temp file. Synchronous: one
- * quick system call on this worker's own thread, where an awaited rename in the parent cost
- * a round trip through libuv's thread pool per file (the parent's busiest call).
+ * Gives a whole body its final name where `place` says (without replacing anything there:
+ * store.ts' placeFile), or leaves it in its temp file when `place` is null.
  */
-function place(input: FetchInput, contentExt: string): Placed {
-  const path = join(dirname(input.tempPath), fileName(input.stem, input.ext ?? contentExt));
+function land(place: Placement | null, temp: string, contentExt: string): Landed {
+  if (place === null) return { temp };
   try {
-    // rename replaces a symlink planted at the final name rather than following it.
-    renameSync(input.tempPath, path);
-    return { path };
+    return { placed: placeFile(temp, place.folder, place.stem, place.ext ?? contentExt) };
   } catch (error) {
-    rmSync(input.tempPath, { force: true });
-    const { code, message } = error as { code?: string; message?: string };
-    return { writeError: { message: message ?? String(error), code } };
+    rmSync(temp, { force: true });
+    return { writeError: writeFailure(error) };
   }
 }
+
+/** A failed placement in words, and whether it means the output as a whole is unusable. */
+export const writeFailure = (error: unknown): WriteFailure => ({
+  message: capText(reasonWithoutPaths(error)),
+  output: isOutputProblem(error),
+});
 
 const failed = (
   status: number | undefined,
   error: string,
-  retry: 'no' | 'yes' | 'slow-down',
+  retry: 'no' | 'yes' | 'slow-down' | 'fewer',
   retryAfterMs?: number,
   unreachable = false,
 ): RequestResult => ({
@@ -266,7 +309,7 @@ async function attempt(
   deadline: AbortSignal,
   body: { file?: BodyFile },
 ): Promise<Received> {
-  const { options, tempPath } = input;
+  const { options } = input;
   let current = input.url;
   for (;;) {
     seen.add(current);
@@ -278,12 +321,12 @@ async function attempt(
       current = next;
       continue;
     }
-    const encoding = header(headers, 'content-encoding')?.trim().toLowerCase();
-    if (encoding && encoding !== 'identity') {
+    const encodings = contentCodings(headers);
+    if (encodings.length > 0) {
       // We never ask for compression; a body sent compressed anyway is not the image itself.
       response.discard();
       throw new Final(
-        `compressed body (Content-Encoding: ${capText(encoding, 40)}) not saved`,
+        `compressed body (Content-Encoding: ${capText(encodings.join(', '), 40)}) not saved`,
         status,
       );
     }
@@ -297,7 +340,7 @@ async function attempt(
     let bytes = 0;
     let head = Buffer.alloc(0);
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
-    const file = new BodyFile(tempPath);
+    const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
     try {
       await response.read((chunk) => {
@@ -305,7 +348,9 @@ async function attempt(
         if (bytes > options.maxBytes) {
           throw new Final(`too big: over ${options.maxBytes} bytes`, status);
         }
-        if (head.length < 64) head = Buffer.concat([head, chunk.subarray(0, 64)]);
+        if (head.length < SNIFF_BYTES) {
+          head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+        }
         hash.update(chunk);
         const flushing = file.add(chunk);
         return flushing && onDisk(flushing);
@@ -343,6 +388,7 @@ async function attempt(
       contentType,
       ext: kind.ext,
       finalUrl: current,
+      temp: file.path,
     };
   }
 }
@@ -380,6 +426,20 @@ function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/**
+ * The content codings a response says its body is in, from every Content-Encoding header
+ * (a server may send several) and every comma-separated name in each; `identity` (none)
+ * left out.
+ */
+export function contentCodings(headers: Headers): string[] {
+  const value = headers['content-encoding'];
+  const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return values
+    .flatMap((text) => text.split(','))
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== '' && name !== 'identity');
+}
+
 /** Retry-After as milliseconds: seconds or an HTTP date, capped so a server cannot stall us. */
 export function retryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (value === undefined) return undefined;
@@ -402,6 +462,51 @@ function neverConnected(error: unknown): boolean {
     code === 'ENETUNREACH' ||
     code === 'UND_ERR_CONNECT_TIMEOUT'
   );
+}
+
+/**
+ * OpenSSL's verdicts on a certificate (Node's error codes for them), and Node's own on its
+ * host name: the certificate is what it is on the next attempt too.
+ */
+const CERTIFICATE_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_CRL',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CRL_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CRL_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CRL_NOT_YET_VALID',
+  'CRL_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'ERROR_IN_CRL_LAST_UPDATE_FIELD',
+  'ERROR_IN_CRL_NEXT_UPDATE_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A failure no attempt can get past: a certificate that is not trusted, or response
+ * headers bigger than undici reads (the server sends the same ones again). Retrying
+ * either cost every row of such a host four attempts and three back-offs.
+ */
+export function cannotSucceed(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === 'UND_ERR_HEADERS_OVERFLOW' || (code !== undefined && CERTIFICATE_CODES.has(code));
 }
 
 /** The system's or undici's code for a failure, on the error or on its cause. */
@@ -430,6 +535,8 @@ function describe(error: unknown): string {
       return 'host not found';
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return 'body shorter than Content-Length';
+    case 'UND_ERR_HEADERS_OVERFLOW':
+      return 'response headers too big';
     default:
       break;
   }

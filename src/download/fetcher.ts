@@ -5,17 +5,20 @@
  * and retries. The only place the download run gets its workers.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Pool } from '../pool/pool.ts';
-import { createTaskPool, type CrewTasks } from '../tasks/pool.ts';
+import type { Pool, PoolFactory } from '../pool/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
 import type { FetchInput, FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
-import { HostGate, type Verdict } from './hosts.ts';
+import { backoff, HostGate, type Slot, type Verdict } from './hosts.ts';
+import { Throttle, type Ending, type Pass } from './throttle.ts';
 
-const MAX_BACKOFF_MS = 30_000;
+/** The one task a download needs of the pool: a request, in a worker. */
+export interface DownloadTasks {
+  readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
+}
 
-/** Where a URL's body goes: its temp file, and the final name it is renamed to. */
-export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
+/** Where a URL's body goes: the run's temp folder, and where it is placed (or null). */
+export type Destination = Pick<FetchInput, 'tempFolder' | 'place'>;
 
 /**
  * The workers of one run, and how many URLs they fetched. The workers start with the first
@@ -25,17 +28,21 @@ export type Destination = Pick<FetchInput, 'tempPath' | 'stem' | 'ext'>;
 export class Fetcher {
   readonly #config: DownloadConfig;
   /** One single-worker pool per lane: an origin's slot always runs on the same worker. */
-  #lanes: Promise<Pool<CrewTasks>[]> | undefined;
+  #lanes: Promise<Pool<DownloadTasks>[]> | undefined;
+  readonly #pools: PoolFactory<DownloadTasks>;
   readonly #running: number[];
   readonly #gate: HostGate;
+  /** Requests in flight, all origins together: fewer when file descriptors run out. */
+  readonly #throttle: Throttle;
   readonly #options: FetchOptions;
   readonly #signal: AbortSignal;
   #requests = 0;
 
-  /** Aborting `signal` fails every fetch and stops the workers. */
-  constructor(config: DownloadConfig, signal: AbortSignal) {
+  /** Aborting `signal` fails every fetch and stops the workers, which `pools` starts. */
+  constructor(config: DownloadConfig, pools: PoolFactory<DownloadTasks>, signal: AbortSignal) {
     const lanes = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
     this.#config = config;
+    this.#pools = pools;
     this.#running = Array.from({ length: lanes }, () => 0);
     this.#options = { ...config.fetch, perHost: config.perHost };
     this.#signal = signal;
@@ -47,13 +54,14 @@ export class Fetcher {
       laneLoad: (lane) => this.#running[lane]!,
       signal,
     });
+    this.#throttle = new Throttle(lanes * config.concurrency, signal);
   }
 
   /** The workers, started on first use; a failure to start them is every fetch's. */
-  #started(): Promise<Pool<CrewTasks>[]> {
+  #started(): Promise<Pool<DownloadTasks>[]> {
     this.#lanes ??= Promise.all(
       this.#running.map(() =>
-        createTaskPool({
+        this.#pools({
           runtime: this.#config.runtime,
           workers: 1,
           tasksPerWorker: this.#config.concurrency,
@@ -70,9 +78,9 @@ export class Fetcher {
   }
 
   /**
-   * Downloads `url` into `into.tempPath`, then renames it to the row's final name (the stem
-   * with --ext or the content's extension), retrying what is worth retrying; a failed
-   * download is an outcome, a rejection means the run was aborted.
+   * Downloads `url` into a temp file in `into.tempFolder`, then gives it the row's final name
+   * where `into.place` says (the stem with --ext or the content's extension), retrying what
+   * is worth retrying; a failed download is an outcome, a rejection means the run was aborted.
    */
   async fetch(url: string, into: Destination): Promise<FetchOutcome> {
     this.#requests++;
@@ -80,12 +88,24 @@ export class Fetcher {
     if ('error' in target)
       return { ok: false, status: undefined, error: target.error, attempts: 0 };
     const { retries, backoffMs } = this.#options;
-    for (let attempts = 1; ; attempts++) {
+    for (let attempts = 1, alone = 0; ; attempts++) {
       const result = await this.#follow(target, into);
+      if (result.kind === 'failed' && result.retry === 'fewer') {
+        // Not an attempt at the URL: it goes again once fewer requests are in flight. Short
+        // while it ran alone, no other request's end can make room: a few tries, then stop.
+        if (result.alone && ++alone > retries) {
+          const error = `${result.error} even with one download at a time: raise ulimit -n`;
+          return { ok: false, status: undefined, error, attempts, output: true };
+        }
+        attempts--;
+        await sleep(Math.min(backoffMs, 100) * (0.5 + Math.random()), undefined, {
+          signal: this.#signal,
+        });
+        continue;
+      }
       if (result.kind === 'ok') {
-        const { status, bytes, sha256, contentType, ext, finalUrl } = result;
-        const placed = 'path' in result ? { path: result.path } : { writeError: result.writeError };
-        return { ok: true, status, bytes, sha256, contentType, ext, finalUrl, attempts, ...placed };
+        const { kind, ...received } = result;
+        return { ok: true, ...received, attempts };
       }
       if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {
         const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
@@ -94,15 +114,14 @@ export class Fetcher {
       }
       // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
       if (result.retry === 'yes') {
-        const backoff = backoffMs * 2 ** (attempts - 1) * (0.5 + Math.random());
-        const wait = result.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, backoff);
+        const wait = result.retryAfterMs ?? backoff(backoffMs, attempts);
         await sleep(wait, undefined, { signal: this.#signal });
       }
     }
   }
 
   /** One attempt: a request per origin the redirects lead to, each on that origin's slot. */
-  async #follow(target: Target, into: Destination): Promise<RequestResult> {
+  async #follow(target: Target, into: Destination): Promise<Followed> {
     let url = target.url;
     let visited: readonly string[] = [];
     for (;;) {
@@ -112,26 +131,38 @@ export class Fetcher {
         const { refused: error, status } = slot;
         return { kind: 'failed', status, error, retry: 'no', retryAfterMs: undefined };
       }
-      let verdict: Verdict = { kind: 'other' };
-      this.#running[slot.lane]!++;
-      try {
-        const headers = headersFor(
-          this.#options.headers,
-          target,
-          origin,
-          this.#options.locationTrusted,
-        );
-        const input: FetchInput = { url, ...into, headers, visited, options: this.#options };
-        const lanes = await this.#started();
-        const result = await lanes[slot.lane]!.run('downloadUrl', input);
-        verdict = verdictOf(result);
-        if (result.kind !== 'redirect') return result;
-        url = result.url;
-        visited = result.visited;
-      } finally {
-        this.#running[slot.lane]!--;
-        this.#gate.release(slot, verdict);
-      }
+      const { locationTrusted } = this.#options;
+      const headers = headersFor(this.#options.headers, target, origin, locationTrusted);
+      const input: FetchInput = { url, ...into, headers, visited, options: this.#options };
+      const result = await this.#onSlot(slot, input);
+      if (result.kind !== 'redirect') return result;
+      url = result.url;
+      visited = result.visited;
+    }
+  }
+
+  /**
+   * One request on `slot` once the throttle lets it start; gives the slot back with its
+   * verdict. A request short of descriptors while it ran alone says so (`alone`).
+   */
+  async #onSlot(slot: Slot, input: FetchInput): Promise<Followed> {
+    let verdict: Verdict = { kind: 'other' };
+    let pass: Pass | undefined;
+    this.#running[slot.lane]!++;
+    try {
+      const started = this.#throttle.start();
+      pass = typeof started === 'number' ? started : await started;
+      const lanes = await this.#started();
+      const result = await lanes[slot.lane]!.run('downloadUrl', input);
+      verdict = verdictOf(result);
+      const short = result.kind === 'failed' && result.retry === 'fewer';
+      const room = this.#throttle.end(pass, short ? 'short' : endingOf(result));
+      pass = undefined;
+      return short && !room ? { ...result, alone: true } : result;
+    } finally {
+      if (pass !== undefined) this.#throttle.end(pass, 'other');
+      this.#running[slot.lane]!--;
+      this.#gate.release(slot, verdict);
     }
   }
 
@@ -141,6 +172,11 @@ export class Fetcher {
     await Promise.all((lanes ?? []).map((lane) => lane.destroy()));
   }
 }
+
+/** A request's result, and whether it ran short of descriptors with nothing else in flight. */
+type Followed = RequestResult & { readonly alone?: true };
+
+const endingOf = (result: RequestResult): Ending => (result.kind === 'ok' ? 'ok' : 'other');
 
 function verdictOf(result: RequestResult): Verdict {
   if (result.kind === 'failed' && result.unreachable) {

@@ -3,6 +3,7 @@
  * usable URL), failed (the fetch, or writing the file), or ok. Pure.
  */
 import { recordedUrl } from './credentials.ts';
+import { reasonWithoutPaths } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { capText } from './limits.ts';
 import type { ManifestLine } from './manifest.ts';
@@ -75,7 +76,7 @@ export function writeFailedLine(
     ms,
     status: 'failed',
     attempts: outcome.attempts,
-    error: `cannot write ${file}: ${(error as Error).message}`,
+    error: `cannot write ${file}: ${reasonWithoutPaths(error)}`,
   };
 }
 

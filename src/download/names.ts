@@ -146,7 +146,7 @@ export class NameBook {
 }
 
 /** `stem` with `-n` before its extension, still within the byte cap. */
-function suffixed(stem: string, n: number): string {
+export function suffixed(stem: string, n: number): string {
   const ext = EXT.exec(stem);
   const root = ext ? stem.slice(0, ext.index) : stem;
   const tail = `-${n}${ext?.[0] ?? ''}`;

@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { recordedUrl } from './credentials.ts';
+import { namesFor, type OutputLayout } from './layout.ts';
 import type { Done } from './manifest.ts';
-import { fileName, NameBook, stemFor } from './names.ts';
+import { NameBook, stemFor } from './names.ts';
 import type { Published } from './publish.ts';
 import type { Job } from './rows.ts';
 import { fileSize } from './store.ts';
@@ -24,16 +25,27 @@ export class Planner {
   readonly #out: string;
   /** The forced extension (--ext), else the one the content says. */
   readonly #ext: string | undefined;
+  readonly #layout: OutputLayout;
+  /** --force: rows an earlier run finished are fetched again (their files replaced). */
+  readonly #force: boolean;
   readonly #done: Done;
   readonly #names: NameBook;
   readonly #urls: UrlMemory;
 
   constructor(
-    options: { readonly out: string; readonly ext: string | undefined; readonly done: Done },
+    options: {
+      readonly out: string;
+      readonly ext: string | undefined;
+      readonly done: Done;
+      readonly layout: OutputLayout;
+      readonly force: boolean;
+    },
     maxUrls = MAX_REMEMBERED_URLS,
   ) {
     this.#out = options.out;
     this.#ext = options.ext;
+    this.#layout = options.layout;
+    this.#force = options.force;
     this.#done = options.done;
     // A re-run names about as many rows as the last run finished: no growing on the way.
     this.#names = new NameBook({ expected: options.done.size });
@@ -50,9 +62,9 @@ export class Planner {
     return this.#names.claim(stemFor(job));
   }
 
-  /** The final file name for a stem, once the content's extension is known. */
-  fileName(stem: string, contentExt: string): string {
-    return fileName(stem, this.#ext ?? contentExt);
+  /** The folder of the row's file, relative to --out ('' for --out itself). */
+  folderOf(job: Job): string {
+    return this.#layout.folderOf(job.row);
   }
 
   /**
@@ -65,28 +77,47 @@ export class Planner {
   ): { readonly file: string; readonly bytes: number } | undefined {
     if (this.#done.size === 0) return undefined;
     // The manifest holds the URL as recorded (no password), so that is what matches.
-    return this.#done.get(job.row, recordedUrl(job.url), stem);
+    return this.#done.get(job.row, recordedUrl(job.url), namesFor(this.folderOf(job), stem));
   }
 
-  /** Whether that file is still there, whole: then the row is skipped. */
-  stillThere(previous: { readonly file: string; readonly bytes: number }): boolean {
-    return fileSize(join(this.#out, previous.file)) === previous.bytes;
+  /** Whether the row is done already: its file is still there, whole (and no --force). */
+  skips(previous: { readonly file: string; readonly bytes: number } | undefined): boolean {
+    return (
+      !this.#force &&
+      previous !== undefined &&
+      fileSize(join(this.#out, previous.file)) === previous.bytes
+    );
   }
 
   /**
-   * One fetch per URL: the first row with a URL runs `fetch`; later rows get the same
-   * promise. `first` says which this row is.
+   * One fetch per URL, URLs compared in their normal form (`fetchKey`): the first row with
+   * a URL runs `fetch`; later rows get the same promise. `first` says which this row is.
    */
   fetchOnce(
     url: string,
     fetch: () => Promise<Published>,
   ): { readonly first: boolean; readonly published: Promise<Published> } {
-    const known = this.#urls.get(url);
+    const key = fetchKey(url);
+    const known = this.#urls.get(key);
     if (known) return { first: false, published: known };
     const published = fetch();
-    this.#urls.remember(url, published);
+    this.#urls.remember(key, published);
     return { first: true, published };
   }
+}
+
+/**
+ * What makes two URLs one fetch: the WHATWG URL parser's form (scheme and host in lower
+ * case, a default port dropped, dot segments resolved, what need not be escaped unescaped
+ * or the reverse, as the request would be sent) without the fragment, which is never sent.
+ * `HTTP://Host/a`, `http://host:80/a` and `http://host/x/../a#top` are one URL. Credentials
+ * stay in: other credentials may get another answer. A URL the parser refuses is its text.
+ */
+export function fetchKey(url: string): string {
+  const parsed = URL.parse(url);
+  if (parsed === null) return url;
+  parsed.hash = '';
+  return parsed.href;
 }
 
 /**

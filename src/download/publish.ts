@@ -1,96 +1,156 @@
 /**
- * The publishing stage: the output directory of a run. It prepares the directory (removing
- * temp files a killed run left) and reads what an earlier run finished, hands out temp names
- * (a worker writes a body there and renames it to its final name: fetch.ts), gives each
- * later row with the same URL its own copy, and appends one manifest line per finished row.
- * It keeps the temp names still out, so at its end it removes what a killed worker or an
- * aborted fetch left without listing the directory.
+ * The publishing stage: the output directory of a run. It prepares the directory (taking its
+ * lock, removing what a killed run left) and reads what an earlier run finished; it keeps the
+ * run's temp folder, where every body arrives; it gives a body its final name when the
+ * worker did not (a queue worker never does), and each later row with the same URL its own
+ * copy; and it appends one manifest line per finished row. At its end it removes the temp
+ * folder with whatever a killed worker or an aborted fetch left in it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { reasonOf } from '../errors.ts';
-import { DoneRows } from './done-rows.ts';
-import { OutputError } from './errors.ts';
-import type { FetchOutcome } from './fetch.ts';
+import { outOfDescriptors, OutputError } from './errors.ts';
+import type { FetchOutcome, WriteFailure } from './fetch.ts';
+import { inFolder } from './layout.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
-import { lockOut, publishCopy, removeLeftovers, tempPath, type Lock } from './store.ts';
+import {
+  fileSize,
+  lockOut,
+  makeTempFolder,
+  newTempFile,
+  placeFile,
+  removeLeftovers,
+  type Lock,
+} from './store.ts';
+
+/** Tries at a copy that runs out of file descriptors, waiting 20, 40, ... ms between. */
+const COPY_TRIES = 10;
+const COPY_WAIT_MS = 20;
 
 /** What the row that fetched a URL leaves for itself and for later rows with that URL. */
 export interface Published {
   readonly outcome: FetchOutcome;
-  /** The final file, once the body is fetched and renamed into place. */
-  readonly path?: string;
-  /** Why the rename failed, when it did. */
-  readonly writeError?: Error;
+  /** The final file, relative to --out, once the body has its name. */
+  readonly file?: string;
+  /** Why it could not be given its name, when it could not. */
+  readonly writeError?: WriteFailure;
 }
 
 /** The output directory of one run, from `open` to `close`. */
 export class Output {
   readonly out: string;
-  /** How many temp files of earlier, killed runs `open` removed. */
+  /** How many temp folders (or files) of earlier, killed runs `open` removed. */
   readonly cleaned: number;
-  /** The rows an earlier run finished (none with `force`): the planner skips them. */
+  /** The rows an earlier run finished, as the manifest says. */
   readonly done: Done;
+  /** The run's temp folder, absolute: workers write bodies there. */
+  readonly tempFolder: string;
   readonly #manifest: ManifestFile;
   readonly #lock: Lock;
-  /** Names this run's temp files apart from any other run's. */
-  readonly #runId = randomBytes(4).toString('hex');
-  /** Temp paths handed out whose file may still exist (no outcome came back for them). */
-  readonly #temps = new Set<string>();
+  /** Layout folders made so far (relative); '' is --out itself. */
+  readonly #folders = new Set<string>(['']);
 
   private constructor(
     out: string,
-    parts: { cleaned: number; done: Done; manifest: ManifestFile; lock: Lock },
+    parts: { cleaned: number; done: Done; manifest: ManifestFile; lock: Lock; temp: string },
   ) {
     this.out = out;
     this.cleaned = parts.cleaned;
     this.done = parts.done;
     this.#manifest = parts.manifest;
     this.#lock = parts.lock;
+    this.tempFolder = parts.temp;
   }
 
   /**
-   * Creates `out` and takes its lock (one live run per directory), then removes leftovers,
-   * opens the manifest and reads it. OutputError when `out` cannot be used.
+   * Creates `out` and takes its lock (one live run per directory), removes leftovers, makes
+   * the run's temp folder (private, unless `shared` with queue workers), then opens the
+   * manifest and reads it. OutputError when `out` cannot be used.
    */
-  static async open(out: string, force: boolean): Promise<Output> {
+  static async open(out: string, options: { readonly shared?: boolean } = {}): Promise<Output> {
     let lock: Lock | undefined;
+    let temp: string | undefined;
     try {
-      // The lock comes before the clean-up: a live run's temp files are not leftovers.
+      // The lock comes before the clean-up: a live run's temp folder is not a leftover.
       await mkdir(out, { recursive: true });
       lock = await lockOut(out);
       const cleaned = lock.tookOver ? await removeLeftovers(out) : 0;
+      temp = await makeTempFolder(out, randomBytes(8).toString('hex'));
+      // Queue workers may run as another user: they get what --out itself allows them.
+      if (options.shared) await chmod(temp, (await stat(out)).mode & 0o777);
       const manifest = await ManifestFile.open(join(out, MANIFEST));
-      const done = force ? new DoneRows() : await manifest.done();
-      return new Output(out, { cleaned, done, manifest, lock });
+      const done = await manifest.done();
+      return new Output(out, { cleaned, done, manifest, lock, temp });
     } catch (error) {
+      if (temp !== undefined) await rm(temp, { recursive: true, force: true });
       await lock?.release();
       if (error instanceof OutputError) throw error;
       throw new OutputError(`cannot use ${out}: ${reasonOf(error)}`, { cause: error });
     }
   }
 
-  /**
-   * A fresh, unguessable temp path in the output directory for a body on its way in. Give
-   * it back with `returned` once the fetch's outcome says the file was renamed or removed.
-   */
-  tempPath(): string {
-    const path = tempPath(this.out, this.#runId);
-    this.#temps.add(path);
+  /** The absolute path of a layout folder, made on first use. */
+  folder(relative: string): string {
+    const path = join(this.out, relative);
+    if (!this.#folders.has(relative)) {
+      mkdirSync(path, { recursive: true });
+      this.#folders.add(relative);
+    }
     return path;
   }
 
-  /** The fetch into `path` came back: its temp file is renamed or removed. */
-  returned(path: string): void {
-    this.#temps.delete(path);
+  /**
+   * Gives a body left in its temp file its final name in folder `relative` (see store.ts'
+   * placeFile); returns the file relative to --out.
+   */
+  place(temp: string, relative: string, stem: string, ext: string): string {
+    return inFolder(relative, placeFile(temp, this.folder(relative), stem, ext));
   }
 
-  /** Gives a later row with the same URL its own file `name`, a copy of `source`. */
-  async copy(source: string, name: string): Promise<void> {
-    const temp = this.tempPath();
-    await publishCopy(this.out, source, temp, name);
-    this.returned(temp);
+  /**
+   * Gives a later row with the same URL its own file, a copy of `source` (relative to
+   * --out), named as `place` names; returns it, relative to --out. A copy that runs out of
+   * file descriptors (the downloads in flight hold them, and fewer will: fetcher.ts) waits
+   * and tries again.
+   */
+  async copy(source: string, relative: string, stem: string, ext: string): Promise<string> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return this.#copyOnce(source, relative, stem, ext);
+      } catch (error) {
+        if (outOfDescriptors(error) === undefined || tries >= COPY_TRIES) throw error;
+        await sleep(COPY_WAIT_MS * tries);
+      }
+    }
+  }
+
+  #copyOnce(source: string, relative: string, stem: string, ext: string): string {
+    const temp = newTempFile(this.tempFolder);
+    try {
+      // COPYFILE_EXCL: the fresh temp name is created, never reused.
+      copyFileSync(join(this.out, source), temp, constants.COPYFILE_EXCL);
+      return this.place(temp, relative, stem, ext);
+    } finally {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  /**
+   * A row fetched again (--force, or its file changed) whose new file got another name
+   * because its old one was still there: the new file takes the old one's place, since the
+   * manifest says this row made it. Returns the name the row's file has now.
+   */
+  replaceOwn(file: string, recorded: string): string {
+    if (file === recorded || fileSize(join(this.out, recorded)) === undefined) return file;
+    try {
+      renameSync(join(this.out, file), join(this.out, recorded));
+      return recorded;
+    } catch {
+      return file; // the new file stays under its own name
+    }
   }
 
   /** Appends a finished row's line to the manifest; `onWritten` hears when it is written. */
@@ -104,23 +164,22 @@ export class Output {
   }
 
   /**
-   * Flushes the manifest, removes the temp files whose fetch never came back (a killed
-   * worker, an aborted run) and releases the lock. Throws OutputError if manifest lines
-   * could not be written.
+   * Flushes the manifest, removes the temp folder (with what a killed worker or an aborted
+   * fetch left there) and releases the lock. Throws OutputError if manifest lines could not
+   * be written.
    */
   async close(): Promise<void> {
     try {
       await this.#manifest.close();
     } finally {
       // A vanished or full --out must not hide the error that stopped the run.
-      const removed = await Promise.allSettled(
-        [...this.#temps].map((path) => rm(path, { force: true })),
+      const removed = await rm(this.tempFolder, { recursive: true, force: true }).then(
+        () => true,
+        () => false,
       );
-      // One that could not be removed is a leftover: keeping the lock (its process will be
-      // gone) makes the next run search the directory for it.
-      if (removed.every((r) => r.status === 'fulfilled')) {
-        await this.#lock.release().catch(() => undefined);
-      }
+      // A folder that could not be removed is a leftover: keeping the lock (its process will
+      // be gone) makes the next run search the directory for it.
+      if (removed) await this.#lock.release().catch(() => undefined);
     }
   }
 }

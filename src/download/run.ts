@@ -5,10 +5,12 @@
  * stage keeps its own state; this module wires them and bounds the rows in flight.
  */
 import { performance } from 'node:perf_hooks';
-import { reasonOf } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
-import { isOutputProblem, OutputError } from './errors.ts';
-import { Fetcher } from './fetcher.ts';
+import { OutputError } from './errors.ts';
+import { writeFailure, type Placement } from './fetch.ts';
+import { filePath, flatLayout, inFolder } from './layout.ts';
+import { Fetcher, type DownloadTasks } from './fetcher.ts';
+import type { PoolFactory } from '../pool/pool.ts';
 import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
 import type { ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
@@ -34,15 +36,16 @@ interface Stages {
  */
 export async function runDownload(
   config: DownloadConfig,
+  pools: PoolFactory<DownloadTasks>,
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
   const began = performance.now();
-  // A full disk stops the run as Ctrl-C would: every stage listens to `run`.
+  // A full disk stops the run as Ctrl-C would: every stage listens to `runSignal`.
   const stop = new AbortController();
-  const run = AbortSignal.any([signal, stop.signal]);
-  const rows = await CsvRows.open(config, run);
-  const output = await Output.open(config.out, config.force);
+  const runSignal = AbortSignal.any([signal, stop.signal]);
+  const rows = await CsvRows.open(config, runSignal);
+  const output = await Output.open(config.out, { shared: config.queue !== undefined });
   const tally = new Tally(began, () => rows.fraction(), onProgress);
   const finish = (line: ManifestLine): void => {
     // A skipped row's line is already in the manifest: writing it again would grow a
@@ -61,8 +64,14 @@ export async function runDownload(
   let fetcher: Fetcher | undefined;
   let failure: unknown;
   try {
-    fetcher = new Fetcher(config, run);
-    const plan = new Planner({ out: config.out, ext: config.ext, done: output.done });
+    fetcher = new Fetcher(config, pools, runSignal);
+    const plan = new Planner({
+      out: config.out,
+      ext: config.ext,
+      done: output.done,
+      layout: flatLayout,
+      force: config.force,
+    });
     const stages: Stages = { plan, fetcher, output };
     for await (const row of rows) {
       tally.read();
@@ -99,41 +108,74 @@ async function downloadRow(job: Job, stem: string, stages: Stages): Promise<Mani
   const { plan, output } = stages;
   const started = performance.now();
   const previous = plan.finishedBefore(job, stem);
-  if (previous && plan.stillThere(previous)) return skippedLine(job, previous);
-  const { first, published } = plan.fetchOnce(job.url, () => fetchFirst(job.url, stem, stages));
-  const { outcome, path, writeError } = await published;
+  if (previous && plan.skips(previous)) return skippedLine(job, previous);
+  const folder = plan.folderOf(job);
+  const { first, published } = plan.fetchOnce(job.url, () =>
+    fetchFirst(job.url, { folder, stem, previous }, stages),
+  );
+  const { outcome, file, writeError } = await published;
   const ms = Math.round((performance.now() - started) * 10) / 10;
   if (!outcome.ok) {
     // Not this row's failure: no row after it could be stored either.
     if (outcome.output) throw new OutputError(`cannot write to ${output.out}: ${outcome.error}`);
     return fetchFailedLine(job, ms, outcome);
   }
-  const file = plan.fileName(stem, outcome.ext);
-  try {
-    if (writeError !== undefined || path === undefined) throw writeError ?? new Error('not placed');
-    if (!first) await output.copy(path, file);
-  } catch (error) {
-    if (isOutputProblem(error)) {
-      throw new OutputError(`cannot write to ${output.out}: ${reasonOf(error)}`, { cause: error });
+  const ext = plan.ext ?? outcome.ext;
+  let failure = writeError;
+  let own = first ? file : undefined;
+  if (!first && file !== undefined) {
+    try {
+      own = await output.copy(file, folder, stem, ext);
+    } catch (error) {
+      failure = writeFailure(error);
     }
-    return writeFailedLine(job, ms, outcome, file, error);
   }
-  return okLine(job, ms, outcome, file, first);
+  if (own === undefined) {
+    const why = failure ?? { message: 'not placed', output: false };
+    // Not this row's failure: no row after it could be stored either.
+    if (why.output) throw new OutputError(`cannot write to ${output.out}: ${why.message}`);
+    return writeFailedLine(job, ms, outcome, filePath(folder, stem, ext), why.message);
+  }
+  return okLine(job, ms, outcome, own, first);
+}
+
+/** Where the first row with a URL puts its file, and what an earlier run left for it. */
+interface Target {
+  /** The layout's folder for the row, relative to --out. */
+  readonly folder: string;
+  readonly stem: string;
+  /** The row's file as an earlier run recorded it (fetched again: --force, or it changed). */
+  readonly previous: { readonly file: string } | undefined;
 }
 
 /**
  * Fetches a URL for the first row that has it, and puts that row's file in place before any
  * other row sees the outcome, so rows sharing the URL copy a file that exists.
  */
-async function fetchFirst(url: string, stem: string, stages: Stages): Promise<Published> {
-  const tempPath = stages.output.tempPath();
-  const outcome = await stages.fetcher.fetch(url, { tempPath, stem, ext: stages.plan.ext });
-  // An outcome means the worker renamed or removed the temp file; a rejection leaves it out.
-  stages.output.returned(tempPath);
+async function fetchFirst(url: string, target: Target, stages: Stages): Promise<Published> {
+  const { output, plan, fetcher } = stages;
+  const { folder, stem, previous } = target;
+  let place: Placement;
+  try {
+    place = { folder: output.folder(folder), stem, ext: plan.ext };
+  } catch (error) {
+    const { message, output: whole } = writeFailure(error);
+    const outcome = { ok: false, status: undefined, error: message, attempts: 0 } as const;
+    return { outcome: whole ? { ...outcome, output: true } : outcome };
+  }
+  const outcome = await fetcher.fetch(url, { tempFolder: output.tempFolder, place });
   if (!outcome.ok) return { outcome };
-  if ('path' in outcome) return { outcome, path: outcome.path };
-  const { message, code } = outcome.writeError;
-  return { outcome, writeError: Object.assign(new Error(message), { code }) };
+  if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
+  try {
+    let file =
+      'placed' in outcome
+        ? inFolder(folder, outcome.placed)
+        : output.place(outcome.temp, folder, stem, plan.ext ?? outcome.ext);
+    if (previous) file = output.replaceOwn(file, previous.file);
+    return { outcome, file };
+  } catch (error) {
+    return { outcome, writeError: writeFailure(error) };
+  }
 }
 
 /**

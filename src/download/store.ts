@@ -1,20 +1,21 @@
 /**
- * The output directory: temporary names for bodies in flight, the rename that makes a file
- * final, the clean-up of what a killed run left behind, and the lock that keeps two runs
- * out of one directory.
+ * The output directory's files: a run's temp folder (bodies arrive there), the step that
+ * gives a whole body its final name without ever replacing a file that is already there,
+ * the clean-up of what a killed run left behind, and the lock that keeps two runs out of
+ * one directory. Which names are tried, and where, is layout.ts's to say.
  *
- * Temp files outlive a run only when the run never reached its end (kill -9, a crash), and
- * such a run leaves its lock behind. So the directory is searched for leftovers only when a
- * dead run's lock is taken over: listing a finished million-row job's directory took 0.7 s
- * and 160 MB on every re-run, to find nothing.
+ * Temp folders outlive a run only when the run never reached its end (kill -9, a crash), and
+ * such a run leaves its lock behind. So --out is searched for leftovers only when a dead
+ * run's lock is taken over: listing a finished million-row job's directory took 0.7 s and
+ * 160 MB on every re-run, to find nothing.
  */
-import { constants, lstatSync, writevSync } from 'node:fs';
+import { constants, copyFileSync, linkSync, lstatSync, rmSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { copyFile, lstat, open, opendir, readFile, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open, opendir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-
-const TEMP = /^\.crew-[0-9a-f]+-[0-9a-f]+\.part$/;
+import { MAX_NAME_TRIES, OLD_TEMP_FILE, TEMP_FOLDER, tempFolderName } from './layout.ts';
+import { fileName, suffixed } from './names.ts';
 
 /** The lock file: hidden, so no row's name (names.ts drops leading dots) can be it. */
 export const LOCK = '.crew-lock';
@@ -23,59 +24,79 @@ export const LOCK = '.crew-lock';
 let entropy = Buffer.alloc(0);
 let drawn = 0;
 
-/**
- * A temp path in `out` for a body of run `runId`: hidden, never a final name, and random,
- * so nobody watching the directory can plant a link at the next one.
- */
-export function tempPath(out: string, runId: string): string {
+/** A fresh, unguessable path for a body in `folder` (a run's temp folder). */
+export function newTempFile(folder: string): string {
   if (drawn + 8 > entropy.length) {
     entropy = randomBytes(4096);
     drawn = 0;
   }
   const name = entropy.toString('hex', drawn, drawn + 8);
   drawn += 8;
-  return join(out, `.crew-${runId}-${name}.part`);
+  return join(folder, `${name}.part`);
 }
 
 /**
- * Removes the temp files in `out` that killed runs left; returns how many. The directory is
- * read as a stream, so a million files cost no more memory than a few.
+ * Creates run `runId`'s temp folder in `out`: mode 0700, and never one that exists already
+ * (mkdir does not follow a link planted at the name). Returns its path.
+ */
+export async function makeTempFolder(out: string, runId: string): Promise<string> {
+  const folder = join(out, tempFolderName(runId));
+  await mkdir(folder, { mode: 0o700 });
+  return folder;
+}
+
+/**
+ * Removes the temp folders (and older crew's temp files) that killed runs left in `out`;
+ * returns how many. The directory is read as a stream, so a million files cost no more
+ * memory than a few. `rm` removes a link planted at such a name, never what it points to.
  */
 export async function removeLeftovers(out: string): Promise<number> {
   const leftovers: string[] = [];
   for await (const entry of await opendir(out, { bufferSize: 1024 })) {
-    if (TEMP.test(entry.name)) leftovers.push(entry.name);
+    if (TEMP_FOLDER.test(entry.name) || OLD_TEMP_FILE.test(entry.name)) {
+      leftovers.push(entry.name);
+    }
   }
-  await Promise.all(leftovers.map((name) => rm(join(out, name), { force: true })));
+  await Promise.all(leftovers.map((name) => rm(join(out, name), { recursive: true, force: true })));
   return leftovers.length;
 }
 
-/**
- * Moves a finished temp file to its final name in `out`. `name` is a single path segment
- * (names.ts guarantees it), and rename replaces a symlink there rather than following it.
- */
-export async function publish(out: string, temp: string, name: string): Promise<string> {
-  const target = join(out, name);
-  await rename(temp, target);
-  return target;
-}
+/** Codes of a file system that cannot make hard links (FAT, some network and FUSE mounts). */
+const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
 /**
- * A second row with the same URL gets its own copy, made at a fresh temp name that must not
- * exist yet (COPYFILE_EXCL creates it exclusively: a link planted there is not followed).
+ * Gives the whole body in `temp` its final name in `folder`: `stem` with `ext`, else the
+ * first of `stem-2`, `stem-3`... that no file, link or folder holds yet. Returns the name.
+ * A hard link is made (it fails when the name exists, where a rename would replace what is
+ * there: a user's own file, another run's, or a link planted in a shared folder), then the
+ * temp name removed; where the file system has no hard links, an exclusive copy instead.
+ * Synchronous: a few quick system calls on the caller's own thread, not round trips through
+ * libuv's thread pool. Throws what the folder says when it takes no file at all.
  */
-export async function publishCopy(
-  out: string,
-  source: string,
-  temp: string,
-  name: string,
-): Promise<void> {
+export function placeFile(temp: string, folder: string, stem: string, ext: string): string {
+  for (let tries = 0, n = 0; tries < MAX_NAME_TRIES; tries++, n = n === 0 ? 2 : n + 1) {
+    const name = fileName(n === 0 ? stem : suffixed(stem, n), ext);
+    try {
+      linkOrCopy(temp, join(folder, name));
+    } catch (error) {
+      if ((error as { code?: string }).code === 'EEXIST') continue;
+      throw error;
+    }
+    rmSync(temp, { force: true });
+    return name;
+  }
+  throw Object.assign(new Error(`${MAX_NAME_TRIES} names for "${stem}" are taken`), {
+    code: 'EEXIST',
+  });
+}
+
+function linkOrCopy(from: string, to: string): void {
   try {
-    await copyFile(source, temp, constants.COPYFILE_EXCL);
-    await publish(out, temp, name);
+    linkSync(from, to);
   } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
+    if (!NO_LINKS.has((error as { code?: string }).code ?? '')) throw error;
+    // COPYFILE_EXCL creates `to` exclusively: a link planted there is not followed.
+    copyFileSync(from, to, constants.COPYFILE_EXCL);
   }
 }
 

@@ -108,21 +108,24 @@ export class IPv4Set {
     let size = this.#size;
     for (let i = 0; i < n; i++) {
       const hash = Math.imul(ips[i]!, PHI) >>> 0;
+      // 0.0.0.0 before the probe: its hash equals an empty slot's, so the probe would stop
+      // at the first empty slot as if the address were already there.
+      if (hash === 0) {
+        this.#zero++;
+        continue;
+      }
       let slot = hash >>> shift;
       for (;;) {
         const key = table[slot]!;
         if (key === hash) break;
         if (key === 0) {
-          if (hash === 0) this.#zero++;
-          else {
-            table[slot] = hash;
-            if (++size * 4 > table.length * 3) {
-              this.#size = size;
-              this.#grow();
-              table = this.#table;
-              mask = table.length - 1;
-              shift = this.#shift;
-            }
+          table[slot] = hash;
+          if (++size * 4 > table.length * 3) {
+            this.#size = size;
+            this.#grow();
+            table = this.#table;
+            mask = table.length - 1;
+            shift = this.#shift;
           }
           break;
         }

@@ -15,7 +15,9 @@ export const IP_FIELDS = [
 /** Where common servers put the time (ISO 8601 text, or Caddy's `ts` in Unix seconds). */
 export const TIME_FIELDS = ['time_iso8601', 'time', 'timestamp', '@timestamp', 'ts'] as const;
 
-export type LogFormat = 'auto' | 'combined' | 'json';
+/** The line formats `--format` takes. */
+export const LOG_FORMATS = ['auto', 'combined', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A line is JSON when its first non-blank byte is `{`: how `auto` picks a file's format. */
 export function looksLikeJson(bytes: Uint8Array, start: number, end: number): boolean {

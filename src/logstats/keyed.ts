@@ -9,7 +9,7 @@ import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { firstField, IP_FIELDS, looksLikeJson, parseJsonLine, TIME_FIELDS } from './json-line.ts';
 import type { LogFormat } from './json-line.ts';
-import { LongLine } from './long-line.ts';
+import { CarriedLine } from './carried-line.ts';
 import { INPUT_BYTES } from './line-scan.ts';
 import { lineEnd, type TallyResult } from './tally.ts';
 import { LineKeys, UNKNOWN, type Grouping } from './timestamp.ts';
@@ -32,12 +32,6 @@ export interface GroupResult {
   readonly ipv4: IPv4Run;
   readonly ipv6: IPv6Run;
 }
-
-/**
- * The most of one line kept to read its time or parse it as JSON: a JSON line longer than
- * this is malformed; a common-log line keeps its client exactly (LongLine) at any length.
- */
-export const MAX_KEPT_LINE = 1 << 20;
 
 class Counts {
   total = 0;
@@ -64,10 +58,7 @@ export class KeyedTally {
   /** JSON client fields that held the clients (for the note that says which was used). */
   readonly fields = new Set<string>();
   // A line that straddles chunks: its first MAX_KEPT_LINE bytes, and its client kept apart.
-  #carry = new Uint8Array(0);
-  #carried = 0;
-  #overflow = false;
-  #long = new LongLine();
+  readonly #carried = new CarriedLine(true);
   #carrying = false;
   #input: Uint8Array | undefined;
 
@@ -94,7 +85,7 @@ export class KeyedTally {
     let pos = 0;
     if (this.#carrying) {
       const end = lineEnd(chunk, 0, chunk.length);
-      this.#keep(chunk, 0, end);
+      this.#carried.append(chunk, 0, end);
       if (end === chunk.length) return;
       this.#finishCarried();
       pos = end + 1;
@@ -107,7 +98,7 @@ export class KeyedTally {
     }
     if (pos < chunk.length) {
       this.#carrying = true;
-      this.#keep(chunk, pos, chunk.length);
+      this.#carried.append(chunk, pos, chunk.length);
     }
   }
 
@@ -116,37 +107,18 @@ export class KeyedTally {
     if (this.#carrying) this.#finishCarried();
   }
 
-  #keep(bytes: Uint8Array, start: number, end: number): void {
-    this.#long.append(bytes, start, end);
-    const room = MAX_KEPT_LINE - this.#carried;
-    if (end - start > room) this.#overflow = true;
-    const take = Math.min(room, end - start);
-    if (this.#carried + take > this.#carry.length) {
-      const grown = new Uint8Array(Math.min(MAX_KEPT_LINE, (this.#carried + take) * 2));
-      grown.set(this.#carry.subarray(0, this.#carried));
-      this.#carry = grown;
-    }
-    this.#carry.set(bytes.subarray(start, start + take), this.#carried);
-    this.#carried += take;
-  }
-
   #finishCarried(): void {
-    const line = this.#carry.subarray(0, this.#carried);
-    if (this.#overflow && !this.#isJson(line, 0, line.length)) {
+    const { kept, cut, client } = this.#carried.finish();
+    this.#carrying = false;
+    if (cut && !this.#isJson(kept, 0, kept.length)) {
       // The client from all of it, the time from the kept start.
-      const client = this.#long.finish();
       this.#count(
         classifyLine(client, 0, client.length, this.#slot),
-        this.#keyOf(line, 0, line.length),
+        this.#keyOf(kept, 0, kept.length),
       );
     } else {
-      this.#long.finish();
-      this.#line(line, 0, line.length, this.#overflow);
+      this.#line(kept, 0, kept.length, cut);
     }
-    this.#carrying = false;
-    this.#overflow = false;
-    this.#carried = 0;
-    this.#long = new LongLine();
   }
 
   #isJson(bytes: Uint8Array, start: number, end: number): boolean {

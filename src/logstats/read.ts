@@ -3,11 +3,22 @@
  * a .gz, or stdin through a Tally.
  */
 import { isUtf8 } from 'node:buffer';
-import { createReadStream, readSync, type Dirent, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  createReadStream,
+  open as openFd,
+  readSync,
+  type Dirent,
+  type Stats,
+} from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { reasonOf } from '../errors.ts';
 import { KeyedTally, type LineRules } from './keyed.ts';
 import { INPUT_BYTES } from './line-scan.ts';
 import { lineEnd, Tally, type TallyResult } from './tally.ts';
@@ -67,7 +78,7 @@ export async function listInputs(
       }
       for (const e of found.errors) errors.push({ name: name(e.parts), error: e.error });
     } catch (error) {
-      errors.push({ name: shown, error: reason(error) });
+      errors.push({ name: shown, error: reasonOf(error) });
     }
   }
   return { files, errors };
@@ -121,7 +132,7 @@ async function walk(
     try {
       target = await stat(link.path);
     } catch (error) {
-      listing.errors.push({ ...link, error: `broken link: ${reason(error)}` });
+      listing.errors.push({ ...link, error: `broken link: ${reasonOf(error)}` });
       continue;
     }
     const id = identity(target);
@@ -145,7 +156,7 @@ async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing):
   try {
     entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (error) {
-    listing.errors.push({ path: dir, parts, error: reason(error) });
+    listing.errors.push({ path: dir, parts, error: reasonOf(error) });
     return;
   }
   for (const entry of entries) {
@@ -167,6 +178,11 @@ const YIELD_EVERY = 16;
  * Counts the lines that start in `[range.start, range.end)`: the range is first widened to
  * line starts (the reader of the previous range finishes a line that crosses the boundary),
  * so ranges cut anywhere still count every line exactly once.
+ *
+ * The file may change while it is read. Appended to (a live access log), it is counted as it
+ * was when the count was planned: the lines that start before `range.end`, whole. Cut shorter
+ * (truncated, or rewritten shorter), its counts would match neither version: the scan fails
+ * when the file is shorter than its range at the start, at any read, or at the end.
  */
 export async function scanRange(
   range: ScanRange,
@@ -176,15 +192,17 @@ export async function scanRange(
 ): Promise<TallyResult> {
   if (range.gzip) return scanGzipFile(range.path, top, rules);
   const handle = await open(range.path, 'r');
+  let tally: Counter | undefined;
   try {
     const size = (await handle.stat()).size;
-    const end = Math.min(range.end, size);
+    const end = range.end;
+    if (size < end) throw truncated(end, size);
     // The search for the first line start stops at the range's end: in a file of one huge
     // line, every range but the first is then empty at the cost of its own bytes, instead of
     // each reading on to the end of the file.
     const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
     const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
-    const tally = makeTally(top, rules, to - from);
+    tally = makeTally(top, rules, to - from);
     // Read straight into the scanner's memory (no copy, no garbage per chunk), and
     // synchronously: an awaited read hands each 512 KiB to libuv's thread pool and back, and
     // two workers' readers then wanted more than the machine's two cores. Reading ahead on
@@ -198,7 +216,7 @@ export async function scanRange(
         Math.min(INPUT_BYTES, to - position),
         position,
       );
-      if (bytesRead === 0) break;
+      if (bytesRead === 0) throw truncated(to, (await handle.stat()).size);
       position += bytesRead;
       tally.pushInput(bytesRead);
       // Now and then let the event loop run: Ctrl-C inline (`signal`), the orphan guard in a
@@ -208,11 +226,25 @@ export async function scanRange(
         signal?.throwIfAborted();
       }
     }
+    // Cut after the last read: another range of the file may have read the shorter version.
+    const now = (await handle.stat()).size;
+    if (now < to) throw truncated(to, now);
     tally.end();
-    return finish(tally);
+    const result = finish(tally);
+    tally = undefined;
+    return result;
   } finally {
+    tally?.release(); // failed or interrupted: its memory goes to the next scan all the same
     await handle.close();
   }
+}
+
+/** Why a file's counts are not given: it became shorter than the part being counted. */
+function truncated(counting: number, now: number): Error {
+  const bytes = (n: number): string => n.toLocaleString('en-US');
+  return new Error(
+    `truncated while read (it ended at byte ${bytes(now)} of the ${bytes(counting)} being counted)`,
+  );
 }
 
 /**
@@ -229,11 +261,15 @@ export function readHere(path: string | Buffer, info: Stats): boolean {
   );
 }
 
-/** Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way. */
+/**
+ * Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way.
+ * `signal` stops the read at once, whatever the input waits on (see `openHere`).
+ */
 export async function scanHere(
   input: LogInput,
   top: boolean,
   rules?: LineRules,
+  signal?: AbortSignal,
 ): Promise<TallyResult> {
   const { path } = input;
   // A name for one of our descriptors is read from the descriptor: a socket (what Node
@@ -248,9 +284,33 @@ export async function scanHere(
   const stream =
     path === '-' || fd === 0
       ? process.stdin
-      : createReadStream(path, fd === undefined ? {} : { fd, autoClose: false });
+      : fd === undefined
+        ? await openHere(path)
+        : createReadStream(path, { fd, autoClose: false });
+  if (signal) addAbortSignal(signal, stream);
   if (path === '-' || !/\.gz$/i.test(input.name)) return scanStream(stream, top, rules);
   return scanGzipStream(stream, top, rules);
+}
+
+/**
+ * A stream of a named input that is not a regular file. A FIFO is opened without blocking
+ * and read as a pipe (as stdin is): a file stream would wait for its writer, and then for
+ * each read, on a thread of libuv's pool where Ctrl-C cannot end it, and destroying the
+ * stream waits for that read. Opened so, a FIFO still waits for its first writer (Linux
+ * reports its end only once a writer has come and gone) and ends when the last one leaves.
+ * A device (/dev/zero) is a file stream: its reads return at once.
+ */
+async function openHere(path: string | Buffer): Promise<Readable> {
+  if (!(await stat(path)).isFIFO()) return createReadStream(path);
+  // A bare descriptor, not a FileHandle (which would close it when collected): the socket
+  // owns it, and closes it when the stream ends or is destroyed.
+  const fd = await promisify(openFd)(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    return new Socket({ fd, readable: true, writable: false });
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
 }
 
 /**
@@ -369,15 +429,4 @@ async function lineStartAtOrAfter(
     position += bytesRead;
   }
   return limit;
-}
-
-/** A short, human reason for a failed read: the system's words without the stack. */
-export function reason(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e.code === 'ENOENT') return 'no such file or directory';
-  if (e.code === 'EACCES' || e.code === 'EPERM') return 'permission denied';
-  if (e.code === 'EISDIR') return 'is a directory';
-  if (e.code === 'Z_BUF_ERROR' || e.code === 'Z_DATA_ERROR')
-    return `corrupt gzip data (${e.message})`;
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,7 +5,7 @@
  */
 import { BLANK, classifyLine, formatIPv4, IPV6, MALFORMED, type LineClient } from './client-ip.ts';
 import { INPUT_BYTES, LineScanner } from './line-scan.ts';
-import { LongLine } from './long-line.ts';
+import { CarriedLine } from './carried-line.ts';
 import { IPv4Set, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
 import { formatIPv6 } from './ipv6.ts';
@@ -53,7 +53,8 @@ export function distinctClients(result: TallyResult): number {
 /**
  * Counts lines fed to it in chunks of any size. The WebAssembly scanner takes the common
  * line; the rest get the full rule here. A line that straddles chunks is held as the few
- * bytes that decide its client (LongLine), however long it is.
+ * bytes that decide its client (LongLine), however long it is, and with --format auto as
+ * its text too (up to MAX_KEPT_LINE), since a JSON line is parsed whole.
  */
 export class Tally {
   total = 0;
@@ -63,7 +64,7 @@ export class Tally {
   readonly ipv6: IPv6Set;
   readonly #slot: LineClient = { ipv6: new Uint32Array(4) };
   readonly #scanner = LineScanner.take();
-  readonly #long = new LongLine();
+  readonly #long: CarriedLine;
   #carrying = false;
   /** With --format auto: lines that are JSON objects are read as JSON logs. */
   readonly #json: Pick<LineRules, 'ipField'> | undefined;
@@ -72,6 +73,7 @@ export class Tally {
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
   constructor(withCounts: boolean, expectedBytes = 0, json?: Pick<LineRules, 'ipField'>) {
     this.#json = json;
+    this.#long = new CarriedLine(json !== undefined);
     // Most logs run 100 to 300 bytes a line and repeat clients; a table that rarely grows.
     this.ipv4 = new IPv4Set(withCounts, expectedBytes / 256);
     this.ipv6 = new IPv6Set(withCounts);
@@ -129,9 +131,17 @@ export class Tally {
   }
 
   #finishLong(): void {
-    const line = this.#long.finish();
+    const { kept, cut, client } = this.#long.finish();
     this.#carrying = false;
-    this.#line(line, 0, line.length);
+    if (!this.#json || !looksLikeJson(kept, 0, kept.length)) {
+      this.#line(client, 0, client.length);
+    } else if (cut) {
+      // Parsed whole or not at all: a JSON line longer than MAX_KEPT_LINE is malformed.
+      this.total++;
+      this.malformed++;
+    } else {
+      this.#line(kept, 0, kept.length);
+    }
   }
 
   #line(bytes: Uint8Array, start: number, end: number): void {

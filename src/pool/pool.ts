@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import { inlineBackend } from './inline-backend.ts';
 import { tinypoolBackend } from './tinypool-backend.ts';
-import type { Runtime } from './runtime.ts';
+import type { PoolRuntime, Runtime } from './runtime.ts';
 import type { QueueOptions } from './queue/backend.ts';
 
-export { defaultWorkers, runtimes, type Runtime } from './runtime.ts';
+export { defaultWorkers, runtimes, type PoolRuntime, type Runtime } from './runtime.ts';
 
 /**
  * A task takes one structured-cloneable input. The optional signal is only passed by the
@@ -39,7 +39,16 @@ export interface PoolOptions {
   readonly module: URL;
   /** Send tasks to this queue's workers instead of starting local ones. */
   readonly queue?: QueueOptions | undefined;
+  /** Told what the user should know while the pool works (a queue no worker serves). */
+  readonly warn?: ((message: string) => void) | undefined;
 }
+
+/**
+ * How a domain asks for workers without knowing where they run: the command layer binds the
+ * task module and the queue (`--queue`), the domain picks the runtime, the workers and how
+ * many tasks each runs at once. `M` is the part of the task table the domain uses.
+ */
+export type PoolFactory<M> = (options: Omit<PoolOptions, 'module' | 'queue'>) => Promise<Pool<M>>;
 
 export interface PoolProgress {
   readonly total: number;
@@ -58,9 +67,15 @@ export class TaskError extends Error {
 }
 
 export interface Pool<M> {
-  readonly runtime: Runtime;
+  /** Where its tasks run: the runtime asked for, or 'queue' when they go to a queue. */
+  readonly runtime: PoolRuntime;
   readonly workers: number;
-  run<N extends TaskName<M>>(name: N, input: TaskInput<M, N>): Promise<TaskOutput<M, N>>;
+  /** Runs a task; aborting `options.signal` stops that task alone (not with --queue). */
+  run<N extends TaskName<M>>(
+    name: N,
+    input: TaskInput<M, N>,
+    options?: { readonly signal?: AbortSignal },
+  ): Promise<TaskOutput<M, N>>;
   /** Fires after every task settles; the UI layer turns it into a progress line. */
   on(event: 'progress', listener: (progress: PoolProgress) => void): void;
   /** Terminates the workers. Safe to call more than once; always call it in `finally`. */
@@ -83,7 +98,9 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
 
   const backend = options.queue
     ? // Loaded only here: a local run never evaluates pg-boss (start-up time).
-      await (await import('./queue/backend.ts')).queueBackend(options.queue, tasksPerWorker)
+      await (
+        await import('./queue/backend.ts')
+      ).queueBackend(options.queue, tasksPerWorker, options.warn, signal)
     : options.runtime === 'inline'
       ? await inlineBackend(module, tasksPerWorker, signal)
       : tinypoolBackend(module, options.runtime, workers, tasksPerWorker, (error) => {
@@ -98,9 +115,9 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
   signal?.addEventListener('abort', onAbort, { once: true });
 
   return {
-    runtime: options.runtime,
+    runtime: options.queue ? 'queue' : options.runtime,
     workers,
-    run(name, input) {
+    run(name, input, runOptions) {
       progress.total++;
       return new Promise((resolve, reject) => {
         let settled = false;
@@ -120,10 +137,22 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
           return;
         }
         pending.add(fail);
-        backend.run(name, input).then(
+        // Settled at once even where the task itself cannot stop (an inline task that never
+        // looks at its signal): whoever asked has stopped waiting for it.
+        runOptions?.signal?.addEventListener('abort', () => fail(runOptions.signal!.reason), {
+          once: true,
+        });
+        backend.run(name, input, runOptions?.signal).then(
           (value) => settle(true, value),
           (error: unknown) =>
-            settle(false, signal?.aborted ? signal.reason : new TaskError(name, input, error)),
+            settle(
+              false,
+              signal?.aborted
+                ? signal.reason
+                : runOptions?.signal?.aborted
+                  ? runOptions.signal.reason
+                  : new TaskError(name, input, error),
+            ),
         );
       });
     },

@@ -9,5 +9,8 @@ import { availableParallelism } from 'node:os';
 export const runtimes = ['thread', 'process', 'inline'] as const;
 export type Runtime = (typeof runtimes)[number];
 
+/** Where a pool's tasks ran, as a report says it: a local runtime, or a queue's workers. */
+export type PoolRuntime = Runtime | 'queue';
+
 /** Default worker count: one per core the OS lets us use. */
 export const defaultWorkers = (): number => availableParallelism();

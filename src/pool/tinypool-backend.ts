@@ -61,10 +61,12 @@ export function tinypoolBackend(
   };
   watchThreads();
   return {
-    run(name, input) {
-      const result = pool.run(input, { name }).catch((error: unknown) => {
-        throw asError(error);
-      });
+    run(name, input, signal) {
+      const result = pool
+        .run(input, { name, ...(signal ? { signal } : {}) })
+        .catch((error: unknown) => {
+          throw asError(error);
+        });
       watchThreads(); // a crashed worker is replaced when the next task is queued
       return result;
     },

@@ -1,13 +1,13 @@
 import { uleb } from '../wasm/assemble.ts';
-import { planBlocks } from './plan.ts';
+import { planBlocks, type Block } from './plan.ts';
 
 /**
  * The inner loop of `crew sum`, as WebAssembly: every integer of [a, b) really is added, in
  * 64-bit lanes two at a time (SIMD), with four independent accumulators so no add waits on the
  * previous one. V8 compiles this to a tight SSE loop: several additions per clock cycle, where
  * a JavaScript `+=` on doubles manages a quarter of one (and loses exactness past 2^53).
- * Callers keep every block small enough that no partial sum can overflow 64 bits
- * (see `planBlocks`), and combine blocks as BigInt.
+ * Callers keep every partial sum within 64 bits (see `planBlocks`: numbers near the ends of
+ * int64 are added less an offset) and combine blocks as BigInt.
  *
  * (func (export "sum") (param $a i64) (param $b i64) (result i64)
  *   n = (b - a) >> 3; v0..v3 = (a,a+1) (a+2,a+3) (a+4,a+5) (a+6,a+7); step = (8,8)
@@ -141,12 +141,13 @@ declare const WebAssembly: {
 let sumBlockWasm: ((a: bigint, b: bigint) => bigint) | undefined;
 
 /** Adds every integer of a block that `planBlocks` made safe for 64-bit arithmetic. */
-function sumBlock(start: bigint, end: bigint): bigint {
+function sumBlock({ start, end, offset }: Block): bigint {
   sumBlockWasm ??= new WebAssembly.Instance(new WebAssembly.Module(wasm)).exports['sum'] as (
     a: bigint,
     b: bigint,
   ) => bigint;
-  return sumBlockWasm(start, end);
+  const added = sumBlockWasm(start - offset, end - offset);
+  return offset === 0n ? added : added + (end - start) * offset;
 }
 
 /**
@@ -163,7 +164,7 @@ export async function sumRangeExact(
   let total = 0n;
   let last = performance.now();
   for (const block of planBlocks(start, end)) {
-    total += sumBlock(block.start, block.end);
+    total += sumBlock(block);
     if (between && performance.now() - last >= everyMs) {
       await between();
       last = performance.now();

@@ -59,21 +59,27 @@ export const MAX_BLOCK = 2n ** 22n;
 
 const abs = (x: bigint): bigint => (x < 0n ? -x : x);
 
+/** A block of numbers for the 64-bit kernel, which adds each number less `offset`. */
+export interface Block extends Range {
+  readonly offset: bigint;
+}
+
 /**
- * Cuts [start, end) into blocks whose every partial sum fits a signed 64-bit integer: with
- * each |x| <= M, a block of L numbers never exceeds L * M in magnitude, so L * M <= 2^63 - 1.
- * Numbers of everyday size (1e9 and well beyond) give full-size blocks; numbers near 2^63 give
- * blocks of a single number, still exact.
+ * Cuts [start, end) into blocks of MAX_BLOCK numbers (the last one shorter) whose every
+ * partial sum fits a signed 64-bit integer. With each |x| <= M, a block of L numbers never
+ * exceeds L * M in magnitude: numbers of everyday size (up to 2^41) are added as they are.
+ * Larger ones would overflow, so the kernel adds each less the block's first number (at most
+ * L - 1, which always fits), and the caller adds L times that offset back as BigInt:
+ * sum(a .. a+L-1) = L * a + sum(0 .. L-1). Every number still costs one addition, so the
+ * ends of int64 run as fast as numbers around 0 (they once took blocks of one number each).
  */
-export function* planBlocks(start: bigint, end: bigint, maxBlock = MAX_BLOCK): Generator<Range> {
+export function* planBlocks(start: bigint, end: bigint, maxBlock = MAX_BLOCK): Generator<Block> {
   while (start < end) {
     const limit = end - start < maxBlock ? end : start + maxBlock;
     const largest = abs(start) > abs(limit - 1n) ? abs(start) : abs(limit - 1n);
-    let length = largest === 0n ? limit - start : INT64_MAX / largest;
-    if (length > limit - start) length = limit - start;
-    if (length < 1n) length = 1n;
-    yield { start, end: start + length };
-    start += length;
+    const fits = (limit - start) * largest <= INT64_MAX;
+    yield { start, end: limit, offset: fits ? 0n : start };
+    start = limit;
   }
 }
 

@@ -3,6 +3,8 @@ import type { Ora } from 'ora';
 /** A status line on stderr: only when stderr is a terminal and --quiet is off. */
 export interface Progress {
   update(text: string): void;
+  /** Writes a line of its own to stderr above the spinner, which goes on below it. */
+  say(line: string): void;
   stop(): void;
 }
 
@@ -14,7 +16,7 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   // A terminal that reports no width (`script`, some container ttys) is skipped too: ora
   // divides by the width to count the lines it must clear, gets Infinity, and never returns.
   if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
-    return { update() {}, stop() {} };
+    return { update() {}, say: (line) => void process.stderr.write(`${line}\n`), stop() {} };
   }
   let text = initial;
   let spinner: Ora | undefined;
@@ -33,6 +35,11 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
     update(next) {
       text = next;
       if (spinner) spinner.text = next;
+    },
+    say(line) {
+      spinner?.clear();
+      process.stderr.write(`${line}\n`);
+      spinner?.render();
     },
     stop() {
       stopped = true;

@@ -87,6 +87,8 @@ const routes: Record<string, Route> = {
   '/to-ftp': (_, res) => res.writeHead(302, { location: 'ftp://127.0.0.1/x.png' }).end(),
   '/html': (_, res) =>
     send(res, Buffer.from('<!DOCTYPE html><html><body>hi</body></html>'), 'text/html'),
+  // A whole PNG, after a second and a half: still on its way when a run is stopped.
+  '/late': (_, res) => void setTimeout(() => send(res, PNG, 'image/png'), 1_500),
   '/big': (_, res) => send(res, Buffer.concat([PNG, Buffer.alloc(200_000)]), 'image/png'),
   '/browser-only': (req, res) => {
     if (!/Mozilla\/5\.0/.test(req.headers['user-agent'] ?? '')) res.writeHead(403).end('no bots');
@@ -114,6 +116,22 @@ export async function startImageServer(): Promise<ImageServer> {
       const tail = Buffer.from(sized[2]!);
       const pad = Buffer.alloc(Math.max(0, Number(sized[1]) * 1024 - PNG.length - tail.length));
       return send(res, Buffer.concat([PNG, pad, tail]), 'image/png');
+    }
+    const trickle = /^\/trickle\/(\d+)\/(.*)$/.exec(path);
+    if (trickle) {
+      // `/trickle/<KiB>/<anything>`: a distinct PNG of that size, 64 KiB every 100 ms.
+      const tail = Buffer.from(trickle[2]!);
+      const pad = Buffer.alloc(Math.max(0, Number(trickle[1]) * 1024 - PNG.length - tail.length));
+      const body = Buffer.concat([PNG, pad, tail]);
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length });
+      let sent = 0;
+      const next = (): void => {
+        if (res.destroyed) return;
+        res.write(body.subarray(sent, (sent += 65_536)));
+        if (sent >= body.length) res.end();
+        else setTimeout(next, 100);
+      };
+      return next();
     }
     if (path.startsWith('/img/')) {
       // A distinct, valid PNG per path: the name rides in a trailing chunk-free tail.

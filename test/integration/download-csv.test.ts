@@ -141,16 +141,16 @@ describe('crew download-csv', () => {
     expect(escaped.sort()).toEqual(['images', 'list.csv']);
   });
 
-  it('never writes through a symlink planted at a final name', async () => {
+  it('never writes through, nor replaces, a symlink planted at a final name', async () => {
     await mkdir(join(dir, 'images'));
     await writeFile(join(dir, 'outside.txt'), 'keep me');
     await symlink(join(dir, 'outside.txt'), join(dir, 'images', 'cat.png'));
     const { run } = await download(`cat,${server.url}/png\n`);
     expect(run.code).toBe(0);
     expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('keep me');
-    const placed = await lstat(join(dir, 'images', 'cat.png'));
-    expect(placed.isSymbolicLink()).toBe(false);
-    expect(await readFile(join(dir, 'images', 'cat.png'))).toEqual(PNG);
+    expect((await lstat(join(dir, 'images', 'cat.png'))).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir, 'images', 'cat-2.png'))).toEqual(PNG);
+    expect((await manifest())[0]).toMatchObject({ status: 'ok', file: 'cat-2.png' });
   });
 
   it('forces an extension with --ext, as the tutorial did', async () => {

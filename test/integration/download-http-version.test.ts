@@ -1,10 +1,9 @@
 /**
  * download-csv over HTTPS against a real HTTP/2 server on 127.0.0.1 (node:http2, HTTP/1.1
- * allowed), its certificate from a CA made for the test with openssl and trusted through
- * NODE_EXTRA_CA_CERTS: the HTTP version each flag gets, and the flow-control windows crew
- * asks for over HTTP/2 as the server saw them.
+ * allowed), its self-signed certificate trusted through NODE_EXTRA_CA_CERTS as a private
+ * CA's would be: the HTTP version each flag gets, and the flow-control windows crew asks for
+ * over HTTP/2 as the server saw them.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -12,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeCertificates } from '../helpers/certificates.ts';
 import { runCrew } from '../helpers/cli.ts';
 import { PNG, startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
@@ -32,35 +32,14 @@ let plain: ImageServer;
 const seen: Seen[] = [];
 let dir: string;
 
-/** A CA, and a certificate it signed for 127.0.0.1. */
-function makeCertificates(into: string): void {
-  const openssl = (...args: string[]): void => {
-    execFileSync('openssl', args, { cwd: into, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(
-    ...['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2'],
-    ...['-subj', '/CN=crew test CA', '-addext', 'basicConstraints=critical,CA:TRUE'],
-    ...['-addext', 'keyUsage=critical,keyCertSign'],
-  );
-  openssl('req', ...ec, '-keyout', 'host.key', '-out', 'host.csr', '-subj', '/CN=127.0.0.1');
-  execFileSync('sh', ['-c', 'cat > host.ext'], {
-    cwd: into,
-    input: 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-  });
-  openssl(
-    ...['x509', '-req', '-in', 'host.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key'],
-    ...['-CAcreateserial', '-out', 'host.pem', '-days', '2', '-extfile', 'host.ext'],
-  );
-}
-
 beforeAll(async () => {
   certs = await mkdtemp(join(tmpdir(), 'crew-tls-'));
+  // Its self-signed certificate, trusted as a private CA would be.
   makeCertificates(certs);
   server = createSecureServer(
     {
-      key: await readFile(join(certs, 'host.key')),
-      cert: await readFile(join(certs, 'host.pem')),
+      key: await readFile(join(certs, 'self-signed.key')),
+      cert: await readFile(join(certs, 'self-signed.crt')),
       allowHTTP1: true,
     },
     (req, res) => {
@@ -102,7 +81,7 @@ async function download(
   await writeFile(join(dir, 'list.csv'), `${csv}\n`);
   return runCrew(['download-csv', 'list.csv', '--quiet', ...args], {
     cwd: dir,
-    env: { ...env, NODE_EXTRA_CA_CERTS: join(certs, 'ca.pem') },
+    env: { ...env, NODE_EXTRA_CA_CERTS: join(certs, 'self-signed.crt') },
   });
 }
 

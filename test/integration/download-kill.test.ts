@@ -59,7 +59,11 @@ describe('download-csv killed with -9 mid-run', () => {
     });
     expect(ok.length).toBeGreaterThanOrEqual(reported);
 
-    const leftBehind = (await readdir(out)).filter((name) => name.endsWith('.part')).length;
+    // The killed run's temp folder, with whatever bodies were arriving.
+    const leftBehind = (await readdir(out)).filter((name) =>
+      /^\.crew-[0-9a-f]+$/.test(name),
+    ).length;
+    expect(leftBehind).toBe(1);
     const again = await runCrew(['download-csv', csv, '-o', out, '--json'], { timeoutMs: 60_000 });
     expect(again.code).toBe(0);
     const result = JSON.parse(again.stdout) as {
@@ -73,9 +77,9 @@ describe('download-csv killed with -9 mid-run', () => {
     expect(result.skipped).toBeGreaterThanOrEqual(reported);
     expect(result.ok + result.skipped).toBe(rows);
     expect(result.failed).toBe(0);
-    // The temp files the killed run left are gone; every row has its file.
+    // The temp folder the killed run left is gone; every row has its file.
     const names = await readdir(out);
-    expect(names.filter((name) => name.endsWith('.part'))).toEqual([]);
+    expect(names.filter((name) => name.startsWith('.crew'))).toEqual([]);
     expect(names.filter((name) => /^img\d+\.png$/.test(name))).toHaveLength(rows);
   });
 });

@@ -5,6 +5,7 @@
  * coordinator stopped with Ctrl-C.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type LocalPostgres } from '../../scripts/local-postgres.ts';
 import { decodeOutcomes, encodeJob, QUEUE } from '../../src/pool/queue/wire.ts';
+import pkg from '../../package.json' with { type: 'json' };
 import { collect, repoRoot, runCrew, spawnCrew, type CrewOptions } from '../helpers/cli.ts';
 import { startImageServer } from '../helpers/image-server.ts';
 
@@ -29,9 +31,12 @@ const local = { ...env, CREW_QUEUE: '' };
 /** Starts one `crew worker`; the first gets the URL as its argument, the rest through env. */
 function startWorker(): { child: ChildProcess; stderr: string } {
   const viaArg = workers.length === 0;
-  const child = spawnCrew(['worker', ...(viaArg ? [postgres.url] : []), '-w', '1'], {
-    env: { ...env, CREW_QUEUE: viaArg ? '' : postgres.url },
-  });
+  const child = spawnCrew(
+    ['worker', ...(viaArg ? [postgres.url] : []), '-w', '1', '--allow-dir', work],
+    {
+      env: { ...env, CREW_QUEUE: viaArg ? '' : postgres.url },
+    },
+  );
   const worker = { child, stderr: '' };
   child.stderr?.setEncoding('utf8').on('data', (text: string) => (worker.stderr += text));
   child.stdout?.resume();
@@ -43,11 +48,10 @@ function startWorker(): { child: ChildProcess; stderr: string } {
 const queued = (args: string[], options: CrewOptions = {}) =>
   runCrew(args, { ...options, env: { ...env, CREW_QUEUE: postgres.url, ...options.env } });
 
-/** The --json report without what differs between any two runs. */
+/** The --json report without what differs between any two runs, or where they ran. */
 function answers(stdout: string): unknown {
-  return JSON.parse(stdout, (key, value: unknown) =>
-    key === 'ms' || key === 'startupMs' || key === 'additionsPerSecond' ? undefined : value,
-  );
+  const timing = ['ms', 'startupMs', 'additionsPerSecond', 'runtime', 'workers'];
+  return JSON.parse(stdout, (key, value: unknown) => (timing.includes(key) ? undefined : value));
 }
 
 /** How many of crew's jobs match `where` (a condition on pgboss.job). */
@@ -126,6 +130,7 @@ describe('crew --queue with three workers', () => {
     expect(remote.stderr).toBe('');
     expect(remote.code).toBe(0);
     expect(answers(remote.stdout)).toEqual(answers(home.stdout));
+    expect(JSON.parse(remote.stdout)).toMatchObject({ runtime: 'queue' });
   });
 
   it('counts generated logs cut into many ranges, every file and the union', async () => {
@@ -292,7 +297,10 @@ describe('crew --queue with three workers', () => {
     const boss = new PgBoss({ connectionString: postgres.url, supervise: false, schedule: false });
     await boss.start();
     try {
-      const data = encodeJob('test', [{ name: 'constructor', input: {} }]);
+      // A run that beats, and this crew's version: else the job would be dropped unread.
+      const run = randomUUID();
+      await boss.getDb().executeSql('INSERT INTO crew.runs (id) VALUES ($1)', [run]);
+      const data = encodeJob(run, pkg.version, [{ name: 'constructor', input: {} }]);
       const id = (await boss.send(QUEUE, data))!;
       let output: unknown;
       for (let i = 0; i < 100 && output === undefined; i++) {

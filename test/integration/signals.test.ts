@@ -1,4 +1,5 @@
-import { mkdtempSync, openSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,4 +41,44 @@ describe('one signal stops any command, whatever it waits on', () => {
     expect(run.code).toBe(130);
     expect(run.stderr).toMatch(/^crew: interrupted/m);
   });
+});
+
+describe('one signal stops logstats reading an input named on the command line', () => {
+  // What feeds the FIFO: a shell that opens it for writing and then writes, or sleeps.
+  const writers = {
+    'a FIFO whose writer never stops':
+      'exec yes "1.2.3.4 - - [x] \\"GET / HTTP/1.1\\" 200 1" > "$0"',
+    'a FIFO whose writer is silent': 'exec sleep 60 > "$0"',
+    'a FIFO no one writes to': undefined,
+    '/dev/zero': undefined,
+  } as const;
+
+  it.each(Object.keys(writers) as (keyof typeof writers)[])(
+    '%s: exit 130 after one SIGINT',
+    async (what) => {
+      const fifo = join(out, 'named.fifo');
+      let writer: ChildProcess | undefined;
+      if (what !== '/dev/zero') execFileSync('mkfifo', [fifo]);
+      try {
+        const script = writers[what];
+        if (script) writer = spawn('sh', ['-c', script, fifo], { stdio: 'ignore' });
+        const child = spawnCrew(['logstats', what === '/dev/zero' ? '/dev/zero' : fifo]);
+        const done = collect(child, { timeoutMs: 15_000 });
+        await untilCatches(child.pid!, 'SIGINT').catch((error: unknown) => {
+          child.kill('SIGKILL');
+          throw error;
+        });
+        await sleep(500); // reading, or waiting for its writer
+        child.kill('SIGINT');
+        const run = await done;
+        expect(run.signal).toBe(null);
+        expect(run.code).toBe(130);
+        expect(run.stderr).toMatch(/^crew: interrupted: 0 of 1 files had been counted$/m);
+        expect(run.stderr).not.toContain('interrupted again');
+      } finally {
+        writer?.kill('SIGKILL');
+        rmSync(fifo, { force: true });
+      }
+    },
+  );
 });

@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { toQueueOptions } from '../../src/config.ts';
-import { toQueueStatusConfig } from '../../src/commands/queue/options.ts';
+import { toQueueStatusConfig, type QueueArgs } from '../../src/commands/queue/options.ts';
 import { toWorkerConfig } from '../../src/commands/worker/options.ts';
+import pkg from '../../package.json' with { type: 'json' };
 
 const url = 'postgres://crew:pw@db/crew';
+// Jobs carry the sender's version: a worker runs only its own.
+const { version } = pkg;
 
 describe('toQueueOptions', () => {
   it.each([
     [{}, {}, undefined],
     [{}, { CREW_QUEUE: '' }, undefined],
-    [{ queue: url }, {}, { url, taskTimeoutSeconds: 30 }],
-    [{}, { CREW_QUEUE: url }, { url, taskTimeoutSeconds: 30 }],
-    [{ queue: url, taskTimeout: '12' }, {}, { url, taskTimeoutSeconds: 12 }],
+    [{ queue: url }, {}, { url, taskTimeoutSeconds: 30, version }],
+    [{}, { CREW_QUEUE: url }, { url, taskTimeoutSeconds: 30, version }],
+    [{ queue: url, taskTimeout: '12' }, {}, { url, taskTimeoutSeconds: 12, version }],
   ])('%j with env %j', (args, env, options) => {
     expect(toQueueOptions(args, env)).toEqual(options);
   });
@@ -35,6 +38,8 @@ describe('crew worker and crew queue status', () => {
   it('say what is missing', () => {
     expect(() => toWorkerConfig({}, {})).toThrow('name the queue');
     expect(() => toWorkerConfig({ url, queue: url }, {})).toThrow('not --queue');
-    expect(() => toQueueStatusConfig({ action: 'drop', url }, {})).toThrow('one action, status');
+    // yargs refuses other actions (their type rules them out); the config checks again.
+    const drop = { action: 'drop', url } as unknown as QueueArgs;
+    expect(() => toQueueStatusConfig(drop, {})).toThrow('one action, status');
   });
 });

@@ -9,12 +9,16 @@ import type {
 import { InputError } from '../../download/errors.ts';
 import { capText } from '../../download/limits.ts';
 import { MANIFEST } from '../../download/manifest.ts';
+import type { DownloadTasks } from '../../download/fetcher.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
+import type { PoolFactory } from '../../pool/pool.ts';
 import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
 import type { RunContext } from '../command.ts';
 
 export async function run(config: DownloadConfig, context: RunContext): Promise<DownloadResult> {
-  return runDownload(config, context.signal, (p) => context.progress(progressText(p)));
+  return runDownload(config, context.pools, context.signal, (p) =>
+    context.progress(progressText(p)),
+  );
 }
 
 export const format = formatDownload;
@@ -24,11 +28,12 @@ export const check = checkDownload;
 /** The download run; a CSV that cannot be used as given is a usage error (exit 2). */
 export async function runDownload(
   config: DownloadConfig,
+  pools: PoolFactory<DownloadTasks>,
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
   try {
-    return await runPipeline(config, signal, onProgress);
+    return await runPipeline(config, pools, signal, onProgress);
   } catch (error) {
     throw error instanceof InputError ? new UsageError(error.message, { cause: error }) : error;
   }

@@ -1,48 +1,103 @@
 import { UsageError } from '../../errors.ts';
+import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
 import {
-  parseSize,
-  toCommonConfig,
-  wholeNumber,
-  type CommonArgs,
-  type CommonConfig,
-} from '../../config.ts';
+  declareOptions,
+  withDefaults,
+  type ArgsOf,
+  type Defaulted,
+  type OptionTable,
+} from '../../option-table.ts';
 import { argsAsTyped } from '../../raw-args.ts';
-import type { LogFormat } from '../../logstats/json-line.ts';
 import type { LineRules } from '../../logstats/keyed.ts';
-import type { Grouping } from '../../logstats/timestamp.ts';
 import { defineCommand } from '../command.ts';
-import type { LogstatsResult } from './run.ts';
+import type { LogstatsConfig } from '../../logstats/config.ts';
+import type { LogstatsResult } from '../../logstats/summary.ts';
 
 /** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
 export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
 
-export interface LogstatsArgs extends CommonArgs {
-  readonly paths?: readonly string[] | undefined;
-  readonly recursive?: boolean | undefined;
-  readonly top?: string | number | undefined;
-  readonly splitSize?: string | undefined;
-  readonly by?: string | undefined;
-  readonly utc?: boolean | undefined;
-  readonly format?: string | undefined;
-  readonly ipField?: string | undefined;
-  readonly timeField?: string | undefined;
-}
+const INPUT = 'Input:';
+const LINES = 'Lines:';
+const OUTPUT = 'Output:';
 
-export interface LogstatsConfig extends CommonConfig {
-  /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */
-  readonly paths: readonly (string | Buffer)[];
-  readonly recursive: boolean;
-  /** 0: no top list. */
-  readonly top: number;
-  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
-  readonly splitBytes: number | undefined;
-  /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
-  readonly rules: LineRules;
-}
+/**
+ * Every option of `crew logstats`, its default and help written once. --by and --time-field
+ * have none: the config must see whether they were given.
+ */
+const logstatsOptions = {
+  paths: {
+    positional: true,
+    type: 'string',
+    array: true,
+    describe: 'Log directories, log files (.gz too), or - for stdin',
+  },
+  recursive: {
+    group: INPUT,
+    alias: 'r',
+    type: 'boolean',
+    default: false,
+    describe: 'Descend into subdirectories of a directory',
+  },
+  'split-size': {
+    group: INPUT,
+    type: 'string',
+    describe: 'Cut files bigger than this into byte ranges (e.g. 64M)',
+    defaultDescription: 'auto',
+    requiresArg: true,
+  },
+  format: {
+    group: LINES,
+    type: 'string',
+    choices: ['auto', 'combined', 'json'],
+    default: 'auto',
+    describe: 'Line format: common/combined, JSON lines, or auto (per line)',
+    requiresArg: true,
+  },
+  'ip-field': {
+    group: LINES,
+    type: 'string',
+    describe: 'JSON logs: the client field, a dotted path',
+    defaultDescription: 'remote_addr, request.client_ip, request.remote_ip, ClientHost',
+    requiresArg: true,
+  },
+  'time-field': {
+    group: LINES,
+    type: 'string',
+    describe: 'JSON logs with --by: the time field',
+    defaultDescription: 'time_iso8601, time, timestamp, @timestamp, ts',
+    requiresArg: true,
+  },
+  top: {
+    group: OUTPUT,
+    type: 'number',
+    default: 0,
+    describe: 'Also list the K busiest client IPs per file and overall',
+    requiresArg: true,
+  },
+  by: {
+    group: OUTPUT,
+    type: 'string',
+    choices: ['day', 'hour'],
+    describe: "Group by each request's own day or hour, across all files",
+    requiresArg: true,
+  },
+  utc: {
+    group: OUTPUT,
+    type: 'boolean',
+    default: false,
+    describe: "With --by: days and hours in UTC, not in each timestamp's own offset",
+  },
+} as const satisfies OptionTable;
+
+export type LogstatsArgs = ArgsOf<typeof logstatsOptions> & CommonArgs;
 
 /** Validates the command line; child processes by default, one file per process. */
-export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = []): LogstatsConfig {
-  const common = toCommonConfig(args, { runtime: 'process' });
+export function toLogstatsConfig(
+  given: LogstatsArgs,
+  argv: readonly string[] = [],
+): LogstatsConfig {
+  const common = toCommonConfig(given, { runtime: 'process' });
+  const args = withDefaults(logstatsOptions, given);
   // yargs drops a bare "-" from variadic positionals: put stdin back from the raw argv.
   const stdin = argv.includes('-') && !args.paths?.includes('-') ? ['-'] : [];
   const paths = [...(args.paths ?? []), ...stdin];
@@ -50,7 +105,7 @@ export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = [
     throw new UsageError('name a log directory, log files, or - for stdin');
   }
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
-  const top = wholeNumber('--top', args.top, 0, 0, 10_000);
+  const top = wholeNumber('--top', args.top, 0, 10_000);
   const splitBytes =
     args.splitSize === undefined
       ? undefined
@@ -62,18 +117,16 @@ export function toLogstatsConfig(args: LogstatsArgs, argv: readonly string[] = [
   return {
     ...common,
     paths: argsAsTyped(paths),
-    recursive: args.recursive ?? false,
+    recursive: args.recursive,
     top,
     splitBytes,
     rules: toRules(args),
   };
 }
 
-function toRules(args: LogstatsArgs): LineRules {
-  // yargs checks the choices of --by and --format.
-  const by = args.by as Grouping | undefined;
-  if (args.utc && by === undefined) throw new UsageError('--utc needs --by day or --by hour');
-  if (args.timeField !== undefined && by === undefined) {
+function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
+  if (args.utc && args.by === undefined) throw new UsageError('--utc needs --by day or --by hour');
+  if (args.timeField !== undefined && args.by === undefined) {
     throw new UsageError('--time-field needs --by day or --by hour');
   }
   for (const [flag, value] of [
@@ -85,9 +138,9 @@ function toRules(args: LogstatsArgs): LineRules {
     }
   }
   return {
-    by,
-    utc: args.utc ?? false,
-    format: (args.format ?? 'auto') as LogFormat,
+    by: args.by,
+    utc: args.utc,
+    format: args.format,
     ipField: args.ipField,
     timeField: args.timeField,
   };
@@ -98,55 +151,7 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
   usage: 'logstats <paths..>',
   describe: 'Count requests and distinct client IPs per access-log file, exactly, on every core',
   options: (y) =>
-    y
-      .positional('paths', {
-        type: 'string',
-        array: true,
-        describe: 'Log directories, log files (.gz too), or - for stdin',
-      })
-      .option('recursive', {
-        alias: 'r',
-        type: 'boolean',
-        describe: 'Descend into subdirectories of a directory',
-      })
-      .option('top', {
-        type: 'number',
-        describe: 'Also list the K busiest client IPs per file and overall',
-        requiresArg: true,
-      })
-      .option('split-size', {
-        type: 'string',
-        describe: 'Cut files bigger than this into byte ranges (e.g. 64M) [default: auto]',
-        requiresArg: true,
-      })
-      .option('by', {
-        type: 'string',
-        choices: ['day', 'hour'],
-        describe: "Group by each request's own day or hour, across all files",
-        requiresArg: true,
-      })
-      .option('utc', {
-        type: 'boolean',
-        describe: "With --by: days and hours in UTC, not in each timestamp's own offset",
-      })
-      .option('format', {
-        type: 'string',
-        choices: ['auto', 'combined', 'json'],
-        describe: 'Line format: common/combined, JSON lines, or auto (per line) [default: auto]',
-        requiresArg: true,
-      })
-      .option('ip-field', {
-        type: 'string',
-        describe:
-          'JSON logs: the client field, a dotted path [default: remote_addr, request.client_ip, request.remote_ip, ClientHost]',
-        requiresArg: true,
-      })
-      .option('time-field', {
-        type: 'string',
-        describe:
-          'JSON logs with --by: the time field [default: time_iso8601, time, timestamp, @timestamp, ts]',
-        requiresArg: true,
-      })
+    declareOptions(y, logstatsOptions)
       .example('$0 logstats files/', 'Every log in files/: requests and distinct IPs')
       .example('$0 logstats files/ --by day', 'One row per day, across files, exact')
       .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')

@@ -3,16 +3,20 @@
  * tasks as one worker runs at once), sent to crew's pg-boss queue, and settled when a
  * worker completes the job. Workers NOTIFY the run when they finish a job; the coordinator
  * then reads every settled job of the run in one query (and every second anyway, in case a
- * notice was lost or a job failed for good without a worker to say so).
+ * notice was lost or a job failed for good without a worker to say so). The run beats in
+ * crew.runs while it waits (presence.ts), so that workers drop its jobs once it is gone.
+ * Sending goes on through a restart of the database, as collecting does.
  */
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import type { Backend } from '../backend.ts';
-import { listen, openBoss, sql, type Listener } from './connect.ts';
+import { isPassing, listen, openQueue, sql, type Listener } from './connect.ts';
+import { beatRun, liveWorkers, preparePresence } from './presence.ts';
 import {
   decodeOutcomes,
   DONE_CHANNEL,
   encodeJob,
+  MAX_BATCH,
   QUEUE,
   TASKS_CHANNEL,
   type QueueTask,
@@ -24,10 +28,12 @@ export interface QueueOptions {
   readonly url: string;
   /** A task whose worker sends no heartbeat for this long runs again elsewhere (>= 10). */
   readonly taskTimeoutSeconds: number;
+  /** The sender's version: workers run only jobs of their own version. */
+  readonly version: string;
 }
 
-/** Most tasks in one job. */
-export const MAX_BATCH = 64;
+/** How long jobs may wait with no worker taking any before the user is told. */
+const LONELY_MS = 10_000;
 /** How long a partial batch waits for more tasks before it is sent. */
 const BATCH_WAIT_MS = 5;
 /** Safety net for lost notices and jobs that failed for good. */
@@ -39,17 +45,26 @@ interface Waiter {
   readonly reject: (error: unknown) => void;
 }
 
-/** Connects to the queue; `batchSize` tasks at most go in one job. */
-export async function queueBackend(options: QueueOptions, batchSize: number): Promise<Backend> {
-  const run = randomUUID();
+/**
+ * Connects to the queue; `batchSize` tasks at most go in one job. `warn` hears, once, that
+ * no worker has taken a job for a while. Aborting `signal` while connecting stops trying.
+ */
+export async function queueBackend(
+  options: QueueOptions,
+  batchSize: number,
+  warn: ((message: string) => void) | undefined,
+  signal: AbortSignal | undefined,
+): Promise<Backend> {
+  const runId = randomUUID();
   let trouble: Error | undefined;
-  const boss = await openBoss(options.url, (error) => (trouble = error));
+  const boss = await openQueue(options.url, (error) => (trouble = error), preparePresence, signal);
+  const presence = beatRun(boss, runId, (error) => (trouble = error));
   const sent = new Map<string, Waiter[]>();
   let batch: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let destroyed = false;
   const perJob = Math.max(1, Math.min(MAX_BATCH, batchSize));
-  const sender = startSender(boss, options, run, sent);
+  const sender = startSender(boss, options, runId, sent);
 
   const flush = (): void => {
     clearTimeout(timer);
@@ -58,7 +73,8 @@ export async function queueBackend(options: QueueOptions, batchSize: number): Pr
     batch = [];
   };
 
-  const collector = startCollector(options.url, run, boss, sent, (error) => (trouble = error));
+  const collector = startCollector(options.url, runId, boss, sent, (error) => (trouble = error));
+  const lonely = warn ? watchForWorkers(boss, sent, warn) : undefined;
 
   return {
     run(name, input) {
@@ -75,12 +91,15 @@ export async function queueBackend(options: QueueOptions, batchSize: number): Pr
       clearTimeout(timer);
       const stopped = new Error(trouble ? `the queue failed: ${trouble.message}` : 'stopped');
       for (const w of batch) w.reject(stopped);
+      sender.stop();
       await sender.drain();
       // Jobs not finished yet belong to a run that is over: take them off the queue.
       const left = [...sent.keys()];
       for (const waiters of sent.values()) for (const w of waiters) w.reject(stopped);
       sent.clear();
       await cancel(boss, left).catch(() => undefined);
+      clearInterval(lonely);
+      await presence.stop();
       await collector.close();
       await boss.stop({ graceful: false, timeout: 5_000 }).catch(() => undefined);
     },
@@ -95,7 +114,7 @@ export async function queueBackend(options: QueueOptions, batchSize: number): Pr
  */
 function startCollector(
   url: string,
-  run: string,
+  runId: string,
   boss: PgBoss,
   sent: Map<string, Waiter[]>,
   onTrouble: (error: Error) => void,
@@ -125,7 +144,7 @@ function startCollector(
     (payload) => {
       const [from, job] = payload.split(' ');
       if (payload === '') everything = true;
-      else if (from === run && job !== undefined) named.add(job);
+      else if (from === runId && job !== undefined) named.add(job);
       else return;
       void collect();
     },
@@ -149,18 +168,45 @@ const MAX_INSERT = 500;
 /**
  * Sends jobs in as few round trips as it can: one INSERT at a time, of every job made
  * meanwhile, and one NOTIFY for each. (A send per job would queue on the connection pool
- * and time out when a run makes thousands of jobs at once.)
+ * and time out when a run makes thousands of jobs at once.) An INSERT that fails because
+ * the database went away (a restart, a dropped network) is tried again each second until it
+ * is back; jobs an INSERT stored before its answer was lost are not stored twice.
  */
 function startSender(
   boss: PgBoss,
   options: QueueOptions,
-  run: string,
+  runId: string,
   sent: Map<string, Waiter[]>,
-): { add(job: Waiter[]): void; drain(): Promise<void> } {
+): { add(job: Waiter[]): void; stop(): void; drain(): Promise<void> } {
   const ready: Waiter[][] = [];
   let sending: Promise<void> = Promise.resolve();
+  let stopped = false;
   // Cleared in the same tick the loop sees nothing left, so a job added later starts it again.
   let looping = false;
+  const insert = async (jobs: { id: string; waiters: Waiter[] }[]): Promise<void> => {
+    const rows = jobs.map(({ id, waiters }) => ({
+      id,
+      data: encodeJob(
+        runId,
+        options.version,
+        waiters.map((w) => w.task),
+      ),
+      heartbeatSeconds: options.taskTimeoutSeconds,
+      // Heartbeats decide when a worker is gone; expiry only bounds a task that hangs.
+      expireInSeconds: 24 * 60 * 60,
+    }));
+    for (;;) {
+      try {
+        await boss.insert(QUEUE, rows);
+        return;
+      } catch (error) {
+        // A retry after an INSERT whose answer was lost finds its ids taken: it was stored.
+        if ((error as { code?: string }).code === '23505') return;
+        if (stopped || !isPassing(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  };
   const loop = async (): Promise<void> => {
     for (;;) {
       if (ready.length === 0) {
@@ -169,21 +215,9 @@ function startSender(
       }
       const jobs = ready.splice(0, MAX_INSERT).map((waiters) => ({ id: randomUUID(), waiters }));
       try {
-        await boss.insert(
-          QUEUE,
-          jobs.map(({ id, waiters }) => ({
-            id,
-            data: encodeJob(
-              run,
-              waiters.map((w) => w.task),
-            ),
-            heartbeatSeconds: options.taskTimeoutSeconds,
-            // Heartbeats decide when a worker is gone; expiry only bounds a task that hangs.
-            expireInSeconds: 24 * 60 * 60,
-          })),
-        );
+        await insert(jobs);
         for (const { id, waiters } of jobs) sent.set(id, waiters);
-        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, run]);
+        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, runId]).catch(() => undefined);
       } catch (error) {
         for (const { waiters } of jobs) for (const w of waiters) w.reject(error);
       }
@@ -196,10 +230,46 @@ function startSender(
       looping = true;
       sending = loop();
     },
+    stop() {
+      stopped = true;
+    },
     async drain() {
       await sending;
     },
   };
+}
+
+/**
+ * Says once when jobs have waited LONELY_MS with none of them taken: most often no `crew
+ * worker` is serving the queue. The count of workers that beat lately goes with it.
+ */
+function watchForWorkers(
+  boss: PgBoss,
+  sent: Map<string, Waiter[]>,
+  warn: (message: string) => void,
+): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (sent.size === 0) return;
+    void (async () => {
+      const [row] = (await sql(
+        boss,
+        `SELECT count(*) FILTER (WHERE state = 'active')::int AS active,
+                count(*) FILTER (WHERE state > 'active')::int AS settled,
+                extract(epoch FROM now() - min(created_on))::float8 AS waited
+           FROM pgboss.job WHERE name = $1 AND id = ANY($2::uuid[])`,
+        [QUEUE, [...sent.keys()].slice(0, 1000)],
+      )) as { active: number; settled: number; waited: number | null }[];
+      if (!row || row.active > 0 || row.settled > 0 || (row.waited ?? 0) * 1000 < LONELY_MS) return;
+      clearInterval(timer);
+      const workers = await liveWorkers((text, values) => sql(boss, text, values)).catch(() => []);
+      warn(
+        `no worker has taken a job for ${Math.round(row.waited!)} s: is \`crew worker\` running? ` +
+          `(${workers.length} worker${workers.length === 1 ? '' : 's'} serving this queue)`,
+      );
+    })().catch(() => undefined);
+  }, 2_000);
+  timer.unref();
+  return timer;
 }
 
 async function cancel(boss: PgBoss, ids: readonly string[]): Promise<void> {

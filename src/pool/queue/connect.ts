@@ -8,8 +8,13 @@ import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { QUEUE } from './wire.ts';
 
-/** Attempts of a job before it counts as failed: a lost worker costs one. */
-const RETRY_LIMIT = 3;
+/**
+ * Retries of a job before it counts as failed: a lost worker costs one, so a job is tried 3
+ * times, and one that kills every worker it is given kills at most three.
+ */
+const RETRY_LIMIT = 2;
+/** How long connecting may take before it counts as failed. */
+const CONNECT_TIMEOUT_MS = 10_000;
 /** Finished jobs (and their outputs) are kept this long for `crew queue status`, then deleted. */
 const KEEP_DONE_SECONDS = 15 * 60;
 
@@ -18,9 +23,14 @@ const KEEP_DONE_SECONDS = 15 * 60;
  * process supervises the queue often (each second at most), so a job whose worker stopped
  * sending heartbeats goes back to the queue soon after its timeout.
  */
-export async function openBoss(url: string, onError: (error: Error) => void): Promise<PgBoss> {
+export async function openBoss(
+  url: string,
+  onError: (error: Error) => void,
+  signal?: AbortSignal,
+): Promise<PgBoss> {
   const boss = new PgBoss({
     connectionString: url,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     max: 4,
     schedule: false,
     superviseIntervalSeconds: 2,
@@ -30,13 +40,72 @@ export async function openBoss(url: string, onError: (error: Error) => void): Pr
     application_name: 'crew',
   });
   boss.on('error', onError);
-  await boss.start();
+  // Ctrl-C while a host never answers: stop waiting (the attempt is left to time out).
+  const aborted = new Promise<never>((_, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    await Promise.race([boss.start(), aborted]);
+  } catch (error) {
+    void boss.stop({ graceful: false, timeout: 1_000 }).catch(() => undefined);
+    throw error;
+  }
   await boss.createQueue(QUEUE, {
     retryLimit: RETRY_LIMIT,
     retryDelay: 0,
     deleteAfterSeconds: KEEP_DONE_SECONDS,
   });
   return boss;
+}
+
+/**
+ * Whether an error says the database is out of reach for now (restarting, shutting down, a
+ * dropped connection), so the same statement may pass once it is back.
+ */
+export function isPassing(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return (
+    (typeof code === 'string' &&
+      (/^(08|57P0)/.test(code) ||
+        code === '53300' ||
+        ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(
+          code,
+        ))) ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (shutting down|starting up|in recovery)|terminating connection/i.test(
+      message ?? '',
+    )
+  );
+}
+
+/** How long connecting goes on trying through a database that is restarting. */
+const START_PATIENCE_MS = 60_000;
+
+/**
+ * Opens pg-boss and crew's own tables, trying again each second for a minute while the
+ * database is out of reach for now (isPassing): a run that starts while the database
+ * restarts waits for it, as a running one does.
+ */
+export async function openQueue(
+  url: string,
+  onError: (error: Error) => void,
+  prepare: (boss: PgBoss) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<PgBoss> {
+  const until = Date.now() + START_PATIENCE_MS;
+  for (;;) {
+    let boss: PgBoss | undefined;
+    try {
+      boss = await openBoss(url, onError, signal);
+      await prepare(boss);
+      return boss;
+    } catch (error) {
+      void boss?.stop({ graceful: false, timeout: 1_000 }).catch(() => undefined);
+      if (signal?.aborted || !isPassing(error) || Date.now() > until) throw error;
+      onError(error as Error);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 /** Runs one statement on pg-boss's pool. */

@@ -21,11 +21,23 @@ export interface QueueTask {
 export type TaskOutcome =
   { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
-/** A job's data: which run sent it, and its tasks. */
+/** A job's data: which run sent it, from which version of its program, and its tasks. */
 export interface JobData {
   readonly run: string;
+  /** The sender's version: a worker runs only jobs of its own (tasks change between them). */
+  readonly version: string;
   readonly tasks: string;
 }
+
+/** Most tasks in one job: what one worker runs at once. */
+export const MAX_BATCH = 64;
+
+/**
+ * The largest job a worker decodes (its tasks as base64): far above any real batch (64
+ * downloads with 8 KB URLs), far below what would run a worker out of memory (a forged job
+ * of a million tasks, 78 MB, did, and then every worker it was handed to in turn).
+ */
+export const MAX_JOB_TEXT = 8 * 2 ** 20;
 
 /** A completed job's output: one outcome per task, in order. */
 export interface JobOutput {
@@ -35,17 +47,34 @@ export interface JobOutput {
 const pack = (value: unknown): string => serialize(value).toString('base64');
 const unpack = (text: string): unknown => deserialize(Buffer.from(text, 'base64'));
 
-export function encodeJob(run: string, tasks: readonly QueueTask[]): JobData {
-  return { run, tasks: pack(tasks) };
+export function encodeJob(run: string, version: string, tasks: readonly QueueTask[]): JobData {
+  return { run, version, tasks: pack(tasks) };
 }
 
-/** Reads a job's tasks; throws on anything that is not a list of `{ name, input }`. */
-export function decodeJob(data: unknown): { run: string; tasks: QueueTask[] } {
+/**
+ * Reads a job's tasks; throws on anything that is not a list of at most MAX_BATCH
+ * `{ name, input }`, or is bigger than MAX_JOB_TEXT (checked before decoding it).
+ */
+export function decodeJob(data: unknown): { run: string; version: string; tasks: QueueTask[] } {
   const job = data as Partial<JobData> | null;
-  if (typeof job?.run !== 'string' || typeof job.tasks !== 'string') {
+  if (
+    typeof job?.run !== 'string' ||
+    typeof job.tasks !== 'string' ||
+    typeof job.version !== 'string' ||
+    job.run.length > 64 ||
+    job.version.length > 64
+  ) {
     throw new Error('not a crew job');
   }
-  const tasks = unpack(job.tasks);
+  if (job.tasks.length > MAX_JOB_TEXT) {
+    throw new Error(`not a crew job: ${job.tasks.length} bytes of tasks (at most ${MAX_JOB_TEXT})`);
+  }
+  let tasks: unknown;
+  try {
+    tasks = unpack(job.tasks);
+  } catch {
+    throw new Error('not a crew job');
+  }
   if (
     !Array.isArray(tasks) ||
     !tasks.every(
@@ -55,7 +84,10 @@ export function decodeJob(data: unknown): { run: string; tasks: QueueTask[] } {
   ) {
     throw new Error('not a crew job');
   }
-  return { run: job.run, tasks: tasks as QueueTask[] };
+  if (tasks.length > MAX_BATCH) {
+    throw new Error(`not a crew job: ${tasks.length} tasks (at most ${MAX_BATCH})`);
+  }
+  return { run: job.run, version: job.version, tasks: tasks as QueueTask[] };
 }
 
 export function encodeOutcomes(outcomes: readonly TaskOutcome[]): JobOutput {

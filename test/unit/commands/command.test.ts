@@ -12,6 +12,8 @@ import { toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
 import * as logstats from '../../../src/commands/logstats/run.ts';
 import { ItemFailures, UsageError } from '../../../src/errors.ts';
 import expected from '../../../samples/logs/.expected.json' with { type: 'json' };
+import { localPools } from '../../helpers/pools.ts';
+import type { LogstatsResult } from '../../../src/logstats/summary.ts';
 
 const samples = new URL('../../../samples/logs', import.meta.url).pathname;
 
@@ -95,6 +97,7 @@ describe('logstats, in process', () => {
     const result = await logstats.run(config, {
       signal: new AbortController().signal,
       progress: (text) => progress.push(text),
+      pools: localPools,
     });
     expect(
       result.files.map(({ file, total, ip, malformed }) => ({ file, total, ip, malformed })),
@@ -108,7 +111,7 @@ describe('logstats, in process', () => {
     const empty = await mkdtemp(join(tmpdir(), 'crew-empty-'));
     const io = capture();
     const config = toLogstatsConfig({ paths: [empty], runtime: 'inline', quiet: true });
-    const spec: CommandSpec<unknown, typeof config, logstats.LogstatsResult> = {
+    const spec: CommandSpec<unknown, typeof config, LogstatsResult> = {
       usage: 'logstats',
       describe: '',
       options: (y) => y,
@@ -120,7 +123,7 @@ describe('logstats, in process', () => {
     expect(io.stderr).toEqual([`crew: no log files in ${empty}`]);
     const missing = await logstats.run(
       toLogstatsConfig({ paths: [join(empty, 'nope.log')], runtime: 'inline' }),
-      { signal: new AbortController().signal, progress: () => undefined },
+      { signal: new AbortController().signal, progress: () => undefined, pools: localPools },
     );
     expect(() => logstats.check(missing)).toThrow(
       /1 file could not be read: .*nope\.log \(no such file or directory\)/,

@@ -2,16 +2,21 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { toDownloadConfig } from '../../../src/commands/download-csv/options.ts';
+import {
+  BROWSER_USER_AGENT,
+  toDownloadConfig,
+} from '../../../src/commands/download-csv/options.ts';
 import {
   downloadJson,
   formatDownload,
   progressText,
   runDownload,
 } from '../../../src/commands/download-csv/run.ts';
+import { defaultConcurrency, defaultDownloadWorkers } from '../../../src/download/defaults.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
+import { localPools } from '../../helpers/pools.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -32,13 +37,36 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
   ])('%s', async (_, text, file, message) => {
     if (text !== undefined) await writeFile(join(dir, file), text);
     const config = downloadConfig(join(dir, file), join(dir, 'out'), { urlColumn: 'photo' });
-    const error: unknown = await runDownload(config, new AbortController().signal).catch(
-      (e: unknown) => e,
-    );
+    const error: unknown = await runDownload(
+      config,
+      localPools,
+      new AbortController().signal,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).cause).toBeInstanceOf(InputError);
     expect(exitCodeFor(error)).toBe(2);
+  });
+});
+
+describe('the defaults, each written once in its option', () => {
+  it('reach the config when no flag is given', () => {
+    expect(toDownloadConfig({ csv: 'a.csv' })).toMatchObject({
+      ...{ out: 'images', csvHeader: 'auto', encoding: 'auto', perHost: 16 },
+      // 16 per worker, or more when the machine's default workers have fewer than 64.
+      concurrency: defaultConcurrency(defaultDownloadWorkers()),
+      ...{ urlColumn: undefined, nameColumn: undefined, ext: undefined, force: false },
+      fetch: {
+        ...{ retries: 3, timeoutMs: 30_000, maxTimeMs: 120_000, maxBytes: 50 * 2 ** 20 },
+        ...{ backoffMs: 500, locationTrusted: false, anyType: false, http: 'auto' },
+        headers: { 'user-agent': BROWSER_USER_AGENT },
+      },
+    });
+  });
+
+  it('give way to the flags given', () => {
+    const config = toDownloadConfig({ csv: 'a.csv', out: 'pics', concurrency: '4', retries: '0' });
+    expect(config).toMatchObject({ out: 'pics', concurrency: 4, fetch: { retries: 0 } });
   });
 });
 

@@ -88,10 +88,52 @@ describe('recordedUrl', () => {
     ['http://h/x', 'http://h/x'],
     ['http://ann:s3cret@h/x', 'http://ann:***@h/x'],
     ['https://ann:p@ss@h/x@y', 'https://ann:***@h/x@y'],
-    ['http://ann@h/x', 'http://ann@h/x'],
+    // An e-mail address as the user name: the password is after its first ":".
+    ['http://me@example.com:hunter2@h/a.png', 'http://me@example.com:***@h/a.png'],
+    ['http://me@example.com:hun:ter@2@h/a', 'http://me@example.com:***@h/a'],
+    // A user name alone is often a token.
+    ['http://TOKEN@h/x', 'http://***@h/x'],
+    ['http://me@example.com@h/x', 'http://***@h/x'],
+    ['http://ann:@h/x', 'http://***@h/x'],
+    ['http://:s3cret@h/x', 'http://:***@h/x'],
+    ['HTTPS://Ann:S3@H/x', 'HTTPS://Ann:***@H/x'],
+    // The parser takes any slashes and backslashes after an http scheme, and ends the
+    // authority at a backslash.
+    ['http:\\\\ann:s3@h\\x@y', 'http:\\\\ann:***@h\\x@y'],
+    ['http:ann:s3@h/x', 'http:ann:***@h/x'],
+    ['http:///ann:s3@h/x', 'http:///ann:***@h/x'],
+    ['http://ann:s3%40@h/x', 'http://ann:***@h/x'],
+    ['http://ann:s3\t@h/x', 'http://ann:***@h/x'],
+    // Not an http URL (a bad row) is still redacted; its authority ends at / ? # only.
+    ['ftp://ann:s3@h/x', 'ftp://ann:***@h/x'],
+    ['foo://ann:s3\\x@h/x', 'foo://ann:***@h/x'],
+    // Not credentials: an @ after the authority, or no user info at all.
     ['http://h/x?to=a:b@c', 'http://h/x?to=a:b@c'],
+    ['http://h#a:b@c', 'http://h#a:b@c'],
+    ['http://h\\a:b@c', 'http://h\\a:b@c'],
+    ['http://@h/x', 'http://@h/x'],
+    ['mailto:ann@h', 'mailto:ann@h'],
+    // A tab in the scheme: the text rule does not see the scheme, the parser does.
+    ['ht\ttp://ann:s3@h/x', 'http://ann:***@h/x'],
+    // Not a URL at all: the text rule alone.
+    ['http://ann:s3@h h/x', 'http://ann:***@h h/x'],
   ])('%s -> %s', (url, expected) => {
     expect(recordedUrl(url)).toBe(expected);
+  });
+
+  it.each([
+    'http://me@example.com:hunter2@h/a.png',
+    'http://ann:hunter2@h/x',
+    'http://hunter2@h/x',
+    'http:\\\\hunter2@h/x',
+    'http://a:b:hunter2@h/x',
+    'ht\ttp://a:hunter2@h/x',
+    '\u0001http://a:hunter2@h/x',
+    'http://a:hun\nter2@h/x',
+  ])('never shows the password or token of %j, however it is written', (url) => {
+    const recorded = recordedUrl(url);
+    expect(recorded).not.toContain('hunter2');
+    expect(recorded.replaceAll(/[\t\n]/g, '')).not.toContain('hunter2');
   });
 
   it('cuts a very long URL and says how long it was', () => {

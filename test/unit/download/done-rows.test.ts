@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DoneRows } from '../../../src/download/done-rows.ts';
+import { namesFor } from '../../../src/download/layout.ts';
 
 describe('DoneRows', () => {
   // [recorded file, this run's stem] -> the file a re-run finds, or undefined.
@@ -15,7 +16,7 @@ describe('DoneRows', () => {
   ])('recorded %j, stem %j -> %j', (recorded, stem, expected) => {
     const done = new DoneRows();
     done.set(7, 'http://x.test/a', recorded, 10);
-    const found = done.get(7, 'http://x.test/a', stem);
+    const found = done.get(7, 'http://x.test/a', namesFor('', stem));
     expect(found).toEqual(expected === undefined ? undefined : { file: expected, bytes: 10 });
   });
 
@@ -23,13 +24,16 @@ describe('DoneRows', () => {
     const done = new DoneRows();
     for (let row = 1; row <= 5000; row++) done.set(row, `u${row}`, `r${row}.png`, row);
     expect(done.size).toBe(5000);
-    expect(done.get(4321, 'u4321', 'r4321')).toEqual({ file: 'r4321.png', bytes: 4321 });
-    expect(done.get(4321, 'u1', 'r4321')).toBeUndefined();
-    expect(done.get(5001, 'u5001', 'r5001')).toBeUndefined();
+    expect(done.get(4321, 'u4321', namesFor('', 'r4321'))).toEqual({
+      file: 'r4321.png',
+      bytes: 4321,
+    });
+    expect(done.get(4321, 'u1', namesFor('', 'r4321'))).toBeUndefined();
+    expect(done.get(5001, 'u5001', namesFor('', 'r5001'))).toBeUndefined();
     done.delete(10, 'another url'); // not the URL recorded: row 10 stays done
     done.delete(11, 'u11');
-    expect(done.get(10, 'u10', 'r10')).toBeDefined();
-    expect(done.get(11, 'u11', 'r11')).toBeUndefined();
+    expect(done.get(10, 'u10', namesFor('', 'r10'))).toBeDefined();
+    expect(done.get(11, 'u11', namesFor('', 'r11'))).toBeUndefined();
     expect(done.size).toBe(4999);
     done.set(-1, 'u', 'f', 1); // not a row number: ignored
     expect(done.size).toBe(4999);
@@ -41,16 +45,19 @@ describe('DoneRows', () => {
     for (const row of rows) done.set(row, `u${row}`, `r${row}.png`, row + 1);
     expect(done.size).toBe(rows.length);
     for (const row of rows) {
-      expect(done.get(row, `u${row}`, `r${row}`)).toEqual({ file: `r${row}.png`, bytes: row + 1 });
+      expect(done.get(row, `u${row}`, namesFor('', `r${row}`))).toEqual({
+        file: `r${row}.png`,
+        bytes: row + 1,
+      });
     }
-    expect(done.get(65_534, 'u65534', 'r65534')).toBeUndefined();
-    expect(done.get(1_000_001, 'u1000001', 'r1000001')).toBeUndefined();
+    expect(done.get(65_534, 'u65534', namesFor('', 'r65534'))).toBeUndefined();
+    expect(done.get(1_000_001, 'u1000001', namesFor('', 'r1000001'))).toBeUndefined();
     // 2^32 would share a page slot with row 0 if row numbers wrapped.
     done.set(2 ** 32, 'u0', 'r0.png', 99);
     expect(done.size).toBe(rows.length);
-    expect(done.get(0, 'u0', 'r0')).toEqual({ file: 'r0.png', bytes: 1 });
-    expect(done.get(2 ** 32, 'u0', 'r0')).toBeUndefined();
+    expect(done.get(0, 'u0', namesFor('', 'r0'))).toEqual({ file: 'r0.png', bytes: 1 });
+    expect(done.get(2 ** 32, 'u0', namesFor('', 'r0'))).toBeUndefined();
     done.delete(2 ** 32 + 65_536, 'u65536');
-    expect(done.get(65_536, 'u65536', 'r65536')).toBeDefined();
+    expect(done.get(65_536, 'u65536', namesFor('', 'r65536'))).toBeDefined();
   });
 });

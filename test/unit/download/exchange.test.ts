@@ -30,6 +30,10 @@ beforeAll(async () => {
       hanging.push(res);
     } else if (req.url === '/hang') {
       hanging.push(res);
+    } else if (req.url === '/hints') {
+      // 103 Early Hints goes out at once, on its own; the response comes later.
+      res.writeEarlyHints({ link: '</style.css>; rel=preload' });
+      setTimeout(() => res.writeHead(200, { 'content-length': 5 }).end('final'), 50);
     } else if (req.url === '/page') {
       res.writeHead(404, { 'content-type': 'text/html' }).end('<p>not here</p>');
     } else {
@@ -120,6 +124,16 @@ describe('exchange', () => {
         await bodyOf(agent, '/small');
       });
       expect(opened).toBe(2);
+    }));
+
+  it('passes over an interim 103 response to the final one', () =>
+    withAgent(async (agent) => {
+      const response = await get(agent, '/hints');
+      expect(response.status).toBe(200);
+      expect(response.headers['link']).toBeUndefined();
+      const chunks: Buffer[] = [];
+      await response.read((chunk) => void chunks.push(chunk));
+      expect(Buffer.concat(chunks).toString()).toBe('final');
     }));
 
   it('drains an error page and keeps the connection for the next request', () =>

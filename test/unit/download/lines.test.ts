@@ -18,7 +18,7 @@ const fetched: Extract<FetchOutcome, { ok: true }> = {
   ext: 'png',
   attempts: 2,
   finalUrl: 'http://x.test/b',
-  path: '/out/cat.png',
+  placed: 'cat.png',
 };
 
 // The manifest is read by people and scripts: its lines, key order included, stay as they are.

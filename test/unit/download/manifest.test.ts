@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
+import { namesFor } from '../../../src/download/layout.ts';
 import {
   BATCH_MS,
   MAX_QUEUED,
@@ -90,7 +91,7 @@ describe('readManifest', () => {
     await writeFile(path, lines.join('\n'));
     const done = await readManifest(path);
     for (const [row, url, stem, expected] of asks)
-      expect(done.get(row, url, stem)).toEqual(expected);
+      expect(done.get(row, url, namesFor('', stem))).toEqual(expected);
   });
 });
 
@@ -120,8 +121,8 @@ describe('ManifestFile', () => {
     ]);
     const done = await readManifest(path);
     expect(done.size).toBe(2);
-    expect(done.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
-    expect(done.get(2, 'u2', 'b')).toEqual({ file: 'b.png', bytes: 5 });
+    expect(done.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
+    expect(done.get(2, 'u2', namesFor('', 'b'))).toEqual({ file: 'b.png', bytes: 5 });
   });
 
   it('tells each line, in order, only once it is on disk, and batches what finishes together', async () => {
@@ -188,9 +189,18 @@ describe('ManifestFile', () => {
     await writeFile(path, lines.join('\n')); // and no newline after the last line
     const done = await readManifest(path);
     expect(done.size).toBe(20_002);
-    expect(done.get(12_345, 'u12345', '12344')).toEqual({ file: '12344.png', bytes: 3 });
-    expect(done.get(20_001, 'u20001', long.slice(0, -4))).toEqual({ file: long, bytes: 3 });
-    expect(done.get(20_002, 'u20002', 'last')).toEqual({ file: 'last.png', bytes: 3 });
+    expect(done.get(12_345, 'u12345', namesFor('', '12344'))).toEqual({
+      file: '12344.png',
+      bytes: 3,
+    });
+    expect(done.get(20_001, 'u20001', namesFor('', long.slice(0, -4)))).toEqual({
+      file: long,
+      bytes: 3,
+    });
+    expect(done.get(20_002, 'u20002', namesFor('', 'last'))).toEqual({
+      file: 'last.png',
+      bytes: 3,
+    });
   });
 
   it('ends a torn last line before appending, so no line is lost to it', async () => {
@@ -198,14 +208,14 @@ describe('ManifestFile', () => {
     const writer = await ManifestFile.open(path);
     const before = await writer.done();
     expect(before.size).toBe(1);
-    expect(before.get(1, 'u1', 'a')).toEqual({ file: 'a.png', bytes: 3 });
+    expect(before.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
     writer.write(
       skippedLine({ row: 3, id: '', name: 'c', url: 'u3' }, { file: 'c.png', bytes: 1 }),
     );
     await writer.close();
     const done = await readManifest(path);
     expect(done.size).toBe(2);
-    expect(done.get(3, 'u3', 'c')).toEqual({ file: 'c.png', bytes: 1 });
+    expect(done.get(3, 'u3', namesFor('', 'c'))).toEqual({ file: 'c.png', bytes: 1 });
   });
 
   it('refuses a symbolic link, a directory, or a FIFO at its name, and writes nothing', async () => {

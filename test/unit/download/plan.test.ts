@@ -5,7 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { FetchOutcome } from '../../../src/download/fetch.ts';
 import { DoneRows } from '../../../src/download/done-rows.ts';
 import type { Done } from '../../../src/download/manifest.ts';
-import { Planner } from '../../../src/download/plan.ts';
+import { flatLayout, type OutputLayout } from '../../../src/download/layout.ts';
+import { fetchKey, Planner } from '../../../src/download/plan.ts';
 import type { Published } from '../../../src/download/publish.ts';
 
 let dir: string;
@@ -20,12 +21,17 @@ const job = (row: number, name: string, url = `http://x.test/${row}`) => ({
   id: '',
   url,
 });
-const planner = (options: { ext?: string; done?: Done } = {}, maxUrls?: number) =>
+const planner = (
+  options: { ext?: string; done?: Done; force?: boolean; layout?: OutputLayout } = {},
+  maxUrls?: number,
+) =>
   new Planner(
     {
       out: dir,
       ext: options.ext,
       done: options.done ?? new DoneRows(),
+      layout: options.layout ?? flatLayout,
+      force: options.force ?? false,
     },
     maxUrls,
   );
@@ -39,7 +45,7 @@ const ok: FetchOutcome = {
   ext: 'png',
   attempts: 1,
   finalUrl: 'http://x.test/final',
-  path: '/out/cat.png',
+  placed: 'cat.png',
 };
 
 describe('Planner', () => {
@@ -49,32 +55,32 @@ describe('Planner', () => {
     expect(stems).toEqual(['cat', 'Cat-2', 'dog', 'cat-3', '5']);
   });
 
-  it.each([
-    ['the content decides', undefined, 'cat', 'png', 'cat.png'],
-    ['--ext wins over the content', 'jpg', 'cat', 'png', 'cat.jpg'],
-    ['a name already ending in the extension keeps it', undefined, 'cat.PNG', 'png', 'cat.PNG'],
-    ['no known extension', undefined, 'cat', '', 'cat'],
-  ])('file name: %s', (_, ext, stem, contentExt, expected) => {
-    expect(planner(ext ? { ext } : {}).fileName(stem, contentExt)).toBe(expected);
-  });
-
-  it('skips a row only when its recorded file is still there, whole', async () => {
+  it('skips a row only when its recorded file is still there, whole, and not with --force', async () => {
     const done: Done = new DoneRows();
     done.set(1, 'http://x.test/1', 'whole.png', 3);
     done.set(2, 'http://x.test/2', 'cut.png', 3);
     done.set(3, 'http://x.test/3', 'gone.png', 3);
     done.set(4, 'http://x.test/4', 'link.png', 3);
-    const stems = ['', 'whole', 'cut', 'gone', 'link'];
+    // Its name was taken on disk when it ran: it moved on to -2, and a re-run agrees.
+    done.set(5, 'http://x.test/5', 'taken-2.png', 3);
+    const stems = ['', 'whole', 'cut', 'gone', 'link', 'taken'];
     await writeFile(join(dir, 'whole.png'), 'abc');
     await writeFile(join(dir, 'cut.png'), 'ab');
+    await writeFile(join(dir, 'taken-2.png'), 'abc');
     await symlink(join(dir, 'whole.png'), join(dir, 'link.png'));
-    const plan = planner({ done });
-    const skipped = [];
-    for (const row of [1, 2, 3, 4]) {
-      const previous = plan.finishedBefore(job(row, 'x'), stems[row]!);
-      skipped.push(previous !== undefined && plan.stillThere(previous));
+    for (const [force, expected] of [
+      [false, [true, false, false, false, true]],
+      [true, [false, false, false, false, false]],
+    ] as const) {
+      const plan = planner({ done, force });
+      const skipped = [];
+      for (const row of [1, 2, 3, 4, 5]) {
+        skipped.push(plan.skips(plan.finishedBefore(job(row, 'x'), stems[row]!)));
+      }
+      expect(skipped).toEqual(expected);
     }
-    expect(skipped).toEqual([true, false, false, false]);
+    const plan = planner({ done });
+    expect(plan.finishedBefore(job(5, 'x'), 'taken')).toEqual({ file: 'taken-2.png', bytes: 3 });
     // Another URL on the same row is another job: nothing recorded.
     expect(plan.finishedBefore(job(1, 'x', 'http://x.test/other'), 'whole')).toBeUndefined();
   });
@@ -84,7 +90,7 @@ describe('Planner', () => {
     let fetches = 0;
     const fetch = (): Promise<Published> => {
       fetches++;
-      return Promise.resolve({ outcome: ok, path: join(dir, 'cat.png') });
+      return Promise.resolve({ outcome: ok, file: 'cat.png' });
     };
     const first = plan.fetchOnce('http://x.test/a', fetch);
     const second = plan.fetchOnce('http://x.test/a', fetch);
@@ -95,11 +101,25 @@ describe('Planner', () => {
     // Once settled, later rows get what they need without the redirect target.
     const later = await plan.fetchOnce('http://x.test/a', fetch).published;
     expect(later).toMatchObject({
-      path: join(dir, 'cat.png'),
+      file: 'cat.png',
       outcome: { ok: true, sha256: 'abc' },
     });
     expect(later.outcome).toMatchObject({ finalUrl: '' });
     expect(fetches).toBe(2);
+  });
+
+  it('fetches URLs that differ only in how they are written once', () => {
+    const plan = planner();
+    let fetches = 0;
+    const fetch = (): Promise<Published> => {
+      fetches++;
+      return new Promise(() => undefined);
+    };
+    const firsts = ['http://x.test/a', 'HTTP://X.TEST/a', 'http://x.test:80/b/../a#top'].map(
+      (url) => plan.fetchOnce(url, fetch).first,
+    );
+    expect(firsts).toEqual([true, false, false]);
+    expect(fetches).toBe(1);
   });
 
   it("gives a later row its URL's own failure, however many distinct failures there were", async () => {
@@ -134,5 +154,31 @@ describe('Planner', () => {
     };
     for (const url of ['a', 'b', 'c', 'c', 'b', 'a']) plan.fetchOnce(`http://x.test/${url}`, fetch);
     expect(fetches).toBe(4);
+  });
+});
+
+describe('fetchKey', () => {
+  it.each([
+    ['http://h/a', 'http://h/a'],
+    ['HTTP://H/a', 'http://h/a'],
+    ['hTtPs://Ex.AMPLE.com:443/a', 'https://ex.ample.com/a'],
+    ['http://h:80/a', 'http://h/a'],
+    ['http://h:8080/a', 'http://h:8080/a'],
+    ['http://h', 'http://h/'],
+    ['http://h/x/../a/./b', 'http://h/a/b'],
+    ['http://h/a#one', 'http://h/a'],
+    ['http://h/a?q=1#one', 'http://h/a?q=1'],
+    ['http://h/%7Euser', 'http://h/%7Euser'],
+    ['http://h/图片.png', 'http://h/%E5%9B%BE%E7%89%87.png'],
+    ['http://例子.测试/a', 'http://xn--fsqu00a.xn--0zwm56d/a'],
+    ['http://0x7f.1/a', 'http://127.0.0.1/a'],
+    ['http:\\\\h\\a', 'http://h/a'],
+    // Not one URL: the path's case, the query, other credentials.
+    ['http://h/A', 'http://h/A'],
+    ['http://h/a?', 'http://h/a?'],
+    ['http://Ann:pw@h/a', 'http://Ann:pw@h/a'],
+    ['http://[nope/a', 'http://[nope/a'],
+  ])('%s -> %s', (url, key) => {
+    expect(fetchKey(url)).toBe(key);
   });
 });

@@ -15,7 +15,7 @@ const fetched = {
   ext: 'png',
   attempts: 1,
   finalUrl: '',
-  path: '/out/cat.png',
+  placed: 'cat.png',
 };
 const bad = (row: number) => badRowLine({ row, url: `u${row}`, error: 'no URL in this row' });
 

@@ -11,6 +11,7 @@ import { runDownload } from '../../../src/download/run.ts';
 import { Interrupted } from '../../../src/errors.ts';
 import { downloadConfig, loopbackWithoutProxy } from '../../helpers/download-config.ts';
 import { PNG, startImageServer, type ImageServer } from '../../helpers/image-server.ts';
+import { localPools } from '../../helpers/pools.ts';
 
 let server: ImageServer;
 let dir: string;
@@ -31,6 +32,7 @@ async function run(csv: string, more: Partial<DownloadConfig> = {}, signal?: Abo
   const progress: DownloadProgress[] = [];
   const result = await runDownload(
     downloadConfig(join(dir, 'list.csv'), out(), more),
+    localPools,
     signal ?? new AbortController().signal,
     (p) => progress.push(p),
   );
@@ -109,6 +111,7 @@ describe('runDownload (inline runtime)', () => {
   it('throws InputError for a CSV it cannot use, LayoutError for columns that do not fit', async () => {
     const missing = runDownload(
       downloadConfig(join(dir, 'nope.csv'), out()),
+      localPools,
       new AbortController().signal,
     );
     await expect(missing).rejects.toThrow(InputError);

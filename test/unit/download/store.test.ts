@@ -20,10 +20,10 @@ import {
   fileSize,
   lockOut,
   LOCK,
-  publish,
-  publishCopy,
+  makeTempFolder,
+  newTempFile,
+  placeFile,
   removeLeftovers,
-  tempPath,
   unwritten,
   writeAll,
   writeAllSync,
@@ -38,25 +38,50 @@ beforeEach(async () => {
 });
 
 describe('store', () => {
-  it('names temp files hidden, per run, unguessable, inside the output directory', () => {
-    const names = new Set(Array.from({ length: 1000 }, () => tempPath(out, 'ab12')));
+  it("names temp files unguessable, inside the run's temp folder", () => {
+    const folder = join(out, '.crew-ab12cd34');
+    const names = new Set(Array.from({ length: 1000 }, () => newTempFile(folder)));
     expect(names.size).toBe(1000);
-    for (const name of names) expect(name).toMatch(/\/\.crew-ab12-[0-9a-f]{16}\.part$/);
+    for (const name of names) expect(name).toMatch(/\/\.crew-ab12cd34\/[0-9a-f]{16}\.part$/);
   });
 
-  it('removes the temp files of any run, and nothing else', async () => {
+  it('makes a private temp folder per run, never one that is there already', async () => {
     await mkdir(out);
+    const folder = await makeTempFolder(out, 'ab12cd34ab12cd34');
+    expect(folder).toBe(join(out, '.crew-ab12cd34ab12cd34'));
+    expect((await lstat(folder)).mode & 0o777).toBe(0o700);
+    await writeFile(join(dir, 'elsewhere'), '');
+    await symlink(dir, join(out, '.crew-0000000000000000'));
+    await expect(makeTempFolder(out, '0000000000000000')).rejects.toThrow(/EEXIST/);
+    await expect(makeTempFolder(out, 'ab12cd34ab12cd34')).rejects.toThrow(/EEXIST/);
+  });
+
+  it('removes the temp folders and old temp files of any run, and nothing else', async () => {
+    await mkdir(out);
+    for (const folder of ['.crew-aabbccdd', '.crew-0123456789abcdef']) {
+      await mkdir(join(out, folder));
+      await writeFile(join(out, folder, '0123456789abcdef.part'), 'x');
+    }
     const names = [
       '.crew-aa-0f.part',
-      '.crew-aa-1e.part',
-      '.crew-bb-0d.part',
       '.crew-x.part',
       'a.png',
       '.crew-aa-1e.part.png',
+      '.crew-lock',
     ];
     for (const name of names) await writeFile(join(out, name), 'x');
-    expect(await removeLeftovers(out)).toBe(3);
-    expect((await readdir(out)).sort()).toEqual(['.crew-aa-1e.part.png', '.crew-x.part', 'a.png']);
+    // A link at a temp folder's name is removed, not followed.
+    await mkdir(join(dir, 'victim'));
+    await writeFile(join(dir, 'victim', 'keep'), 'x');
+    await symlink(join(dir, 'victim'), join(out, '.crew-deadbeefdeadbeef'));
+    expect(await removeLeftovers(out)).toBe(4);
+    expect((await readdir(out)).sort()).toEqual([
+      '.crew-aa-1e.part.png',
+      '.crew-lock',
+      '.crew-x.part',
+      'a.png',
+    ]);
+    expect(await readdir(join(dir, 'victim'))).toEqual(['keep']);
   });
 
   it('finds leftovers among thousands of files, read as a stream', async () => {
@@ -70,37 +95,30 @@ describe('store', () => {
     expect((await readdir(out)).length).toBe(2997);
   });
 
-  it('publishes by rename, replacing a symlink at the final name instead of following it', async () => {
+  it('places a body under its name, never replacing a file, link or folder already there', async () => {
     await mkdir(out);
+    const temp = join(dir, 'body.part');
     await writeFile(join(dir, 'outside.txt'), 'keep me');
     await symlink(join(dir, 'outside.txt'), join(out, 'cat.png'));
-    const temp = tempPath(out, 'aa');
+    await writeFile(join(out, 'cat-2.png'), "a user's own file");
+    await mkdir(join(out, 'cat-3.png'));
     await writeFile(temp, 'png bytes');
-    expect(await publish(out, temp, 'cat.png')).toBe(join(out, 'cat.png'));
+    expect(placeFile(temp, out, 'cat', 'png')).toBe('cat-4.png');
+    expect(await readFile(join(out, 'cat-4.png'), 'utf8')).toBe('png bytes');
     expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('keep me');
-    expect((await lstat(join(out, 'cat.png'))).isSymbolicLink()).toBe(false);
-    expect(await readFile(join(out, 'cat.png'), 'utf8')).toBe('png bytes');
-    expect(await readdir(out)).toEqual(['cat.png']);
+    expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe("a user's own file");
+    expect((await lstat(join(out, 'cat.png'))).isSymbolicLink()).toBe(true);
+    await expect(lstat(temp)).rejects.toThrow(/ENOENT/);
+    await writeFile(temp, 'more');
+    expect(placeFile(temp, out, 'dog.png', 'png')).toBe('dog.png');
+    await writeFile(temp, 'more');
+    expect(placeFile(temp, out, 'dog.png', 'png')).toBe('dog-2.png');
   });
 
-  it('copies a published file to another name by way of a temp file', async () => {
-    await mkdir(out);
-    await writeFile(join(out, 'cat.png'), 'png bytes');
-    await publishCopy(out, join(out, 'cat.png'), tempPath(out, 'aa'), 'cat-2.png');
-    expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe('png bytes');
-    expect((await readdir(out)).sort()).toEqual(['cat-2.png', 'cat.png']);
-  });
-
-  it('never copies through a link planted at the temp name', async () => {
-    await mkdir(out);
-    await writeFile(join(out, 'cat.png'), 'png bytes');
-    await writeFile(join(dir, 'victim'), 'keep me');
-    const temp = tempPath(out, 'aa');
-    await symlink(join(dir, 'victim'), temp);
-    await expect(publishCopy(out, join(out, 'cat.png'), temp, 'cat-2.png')).rejects.toThrow(
-      /EEXIST/,
-    );
-    expect(await readFile(join(dir, 'victim'), 'utf8')).toBe('keep me');
+  it('fails a placement into a folder it cannot write, keeping the body out of it', async () => {
+    const temp = join(dir, 'body.part');
+    await writeFile(temp, 'x');
+    expect(() => placeFile(temp, join(dir, 'gone'), 'cat', 'png')).toThrow(/ENOENT/);
   });
 
   it('writes every chunk whole and in order, async or not', async () => {

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
+import { KeyedTally } from '../../../src/logstats/keyed.ts';
 import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
   ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
 
-function tallyOf(text: string | Buffer, chunk = 7, top = false) {
+function tallyOf(text: string | Buffer, chunk = 7, top = false, auto = false) {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  const tally = new Tally(top);
+  // `auto`: as with --format auto, where lines that are JSON objects are JSON logs.
+  const tally = new Tally(top, 0, auto ? { ipField: undefined } : undefined);
   for (let i = 0; i < bytes.length; i += chunk) tally.push(bytes.subarray(i, i + chunk));
   tally.end();
   return tally.toResult();
@@ -77,9 +79,105 @@ describe('Tally', () => {
     }
   });
 
+  it.each([
+    ['alone', ['0.0.0.0'], 1],
+    ['among others', ['1.2.3.4', '0.0.0.0', '1.2.3.4', '0.0.0.0'], 2],
+    ['after an X-Forwarded-For comma', ['0.0.0.0, 10.0.0.1'], 1],
+  ])('counts 0.0.0.0 as a client (%s)', (_, ips, distinct) => {
+    for (const top of [false, true]) {
+      const result = tallyOf(log(ips), 1 << 16, top);
+      expect([top, result.malformed, result.ipv4.count]).toEqual([top, 0, distinct]);
+    }
+  });
+
+  it('with --format auto, reads a JSON line whole whatever pieces it comes in', () => {
+    const json = (ip: string, pad = 0): string =>
+      JSON.stringify({ remote_addr: ip, request: `GET /${'a'.repeat(pad)}` });
+    const text = [
+      json('1.1.1.1'),
+      log(['2.2.2.2']).trimEnd(),
+      json('3.3.3.3', 300),
+      `  ${json('2001:db8::1')}\r`,
+      json('4.4.4.4'),
+      '{"remote_addr": "5.5.5.5", "broken',
+      json('6.6.6.6'),
+    ].join('\n');
+    for (const chunk of [1, 2, 7, 64, 333, 1 << 16]) {
+      const result = tallyOf(text, chunk, false, true);
+      expect([chunk, result.total, result.malformed, result.ipv4.count, result.ipv6.count]).toEqual(
+        [chunk, 7, 1, 5, 1],
+      );
+    }
+  });
+
+  it('with --format auto, reads JSON lines up to 1 MiB whole; a longer one is malformed', () => {
+    const json = (ip: string, length: number): string => {
+      const head = JSON.stringify({ remote_addr: ip, pad: '' });
+      return `${head.slice(0, -2)}${'a'.repeat(length - head.length)}"}`;
+    };
+    const lines = [
+      json('1.1.1.1', 600 * 1024),
+      json('2.2.2.2', 1 << 20),
+      json('3.3.3.3', (1 << 20) + 1),
+    ];
+    expect(lines.map((line) => line.length)).toEqual([600 * 1024, 1 << 20, (1 << 20) + 1]);
+    for (const chunk of [4096, 1 << 19, 1 << 21]) {
+      const result = tallyOf(`${lines.join('\n')}\n${log(['9.9.9.9'])}`, chunk, false, true);
+      expect([chunk, result.total, result.malformed, result.ipv4.count]).toEqual([chunk, 4, 1, 3]);
+    }
+  });
+
+  it('with --format auto, still counts a 5 MB common-log line by its client', () => {
+    const text = `1.2.3.4 - - [${'x'.repeat(5_000_000)}]\n${log(['5.6.7.8'])}`;
+    const result = tallyOf(text, 1 << 16, false, true);
+    expect(result).toMatchObject({ total: 2, malformed: 0 });
+    expect(result.ipv4.count).toBe(2);
+  });
+
   it('survives NUL bytes and invalid UTF-8', () => {
     const text = Buffer.concat([Buffer.from([0, 0xff, 0xfe, 0x0a]), Buffer.from(log(['9.9.9.9']))]);
     expect(tallyOf(text)).toMatchObject({ total: 2, malformed: 1 });
+  });
+});
+
+describe('bytes that are not text (NUL, invalid UTF-8), as the README says', () => {
+  const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
+  it.each([
+    [
+      'after the client of a common-log line: read past',
+      '1.2.3.4 - - [x] "GET /\x00\xff\xfe" 200 1',
+      1,
+    ],
+    ['a NUL inside the client field', '1.2.3.\x004 - - [x]', 0],
+    ['a non-UTF-8 byte inside the client field', '1.2.3.4\xff - - [x]', 0],
+    ['a NUL before the client', '\x001.2.3.4 - - [x]', 0],
+    [
+      'invalid UTF-8 in a JSON line, outside the client',
+      '{"remote_addr":"1.2.3.4","ua":"\xff\xfe"}',
+      1,
+    ],
+    ['invalid UTF-8 in a JSON client', '{"remote_addr":"1.2.3.4\xff"}', 0],
+    ['a raw NUL in a JSON line: not JSON', '{"remote_addr":"1.2.3.4","ua":"a\x00b"}', 0],
+    ['an escaped NUL in a JSON line', '{"remote_addr":"1.2.3.4","ua":"a\\u0000b"}', 1],
+  ])('%s', (_, line, clients) => {
+    const text = bytes(`${line}\n`);
+    const plain = tallyOf(text, 5, false, true);
+    const keyed = new KeyedTally(false, {
+      by: 'day',
+      utc: false,
+      format: 'auto',
+      ipField: undefined,
+      timeField: undefined,
+    });
+    keyed.push(text);
+    keyed.end();
+    for (const result of [plain, keyed.toResult()]) {
+      expect([result.total, result.malformed, result.ipv4.count]).toEqual([
+        1,
+        1 - clients,
+        clients,
+      ]);
+    }
   });
 });
 

@@ -3,9 +3,11 @@ import {
   closedFormSum,
   INT64_MAX,
   INT64_MIN,
+  MAX_BLOCK,
   parseInteger,
   planBlocks,
   planChunks,
+  type Block,
 } from '../../../src/sum/plan.ts';
 
 describe('parseInteger', () => {
@@ -105,17 +107,18 @@ describe('planChunks', () => {
 });
 
 describe('planBlocks', () => {
+  const abs = (x: bigint): bigint => (x < 0n ? -x : x);
   const check = (start: bigint, end: bigint): void => {
     let next = start;
     for (const block of planBlocks(start, end)) {
       expect(block.start).toBe(next);
       expect(block.end > block.start).toBe(true);
-      const largest = [block.start, block.end - 1n].map((x) => (x < 0n ? -x : x));
-      const m = largest[0]! > largest[1]! ? largest[0]! : largest[1]!;
-      // every partial sum of the block fits in a signed 64-bit integer
-      expect((block.end - block.start) * m <= INT64_MAX || block.end - block.start === 1n).toBe(
-        true,
-      );
+      expect(block.end - block.start <= MAX_BLOCK).toBe(true);
+      // What the kernel adds, each number less the offset, and what it adds to, fit in int64.
+      const [first, last] = [block.start - block.offset, block.end - 1n - block.offset];
+      for (const x of [first, last]) expect(x >= INT64_MIN && x <= INT64_MAX).toBe(true);
+      const m = abs(first) > abs(last) ? abs(first) : abs(last);
+      expect((block.end - block.start) * m <= INT64_MAX).toBe(true);
       next = block.end;
     }
     expect(next).toBe(start < end ? end : start);
@@ -129,7 +132,27 @@ describe('planBlocks', () => {
     [9007199254740000n, 9007199254741000n],
     [INT64_MIN, INT64_MIN + 5n],
     [INT64_MAX - 5n, INT64_MAX],
+    [INT64_MAX - 3n * MAX_BLOCK - 7n, INT64_MAX],
+    [INT64_MIN, INT64_MIN + 3n * MAX_BLOCK + 7n],
+    [2n ** 41n - 5n * MAX_BLOCK, 2n ** 41n + 5n * MAX_BLOCK],
   ])('[%s, %s) keeps every block within 64 bits', check);
+
+  it.each([
+    ['around 0', 0n, 0n],
+    ['near 2^63', INT64_MAX - 10n * MAX_BLOCK, 1n],
+    ['near -2^63', INT64_MIN, INT64_MIN],
+    ['near -2^62', -(2n ** 62n), -(2n ** 62n)],
+  ])('cuts 10 full blocks %s, whatever the size of the numbers', (_, start, offset) => {
+    const blocks: Block[] = [];
+    // At most 11: a plan of tiny blocks would have millions.
+    for (const block of planBlocks(start, start + 10n * MAX_BLOCK)) {
+      if (blocks.push(block) > 10) break;
+    }
+    expect(blocks.length).toBe(10);
+    // Small numbers are added as they are; large ones less the block's first.
+    expect(blocks[0]!.offset).toBe(offset === 0n ? 0n : start);
+    expect(blocks[9]!.offset).toBe(offset === 0n ? 0n : start + 9n * MAX_BLOCK);
+  });
 });
 
 describe('closedFormSum', () => {

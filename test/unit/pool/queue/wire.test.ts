@@ -5,13 +5,15 @@ import {
   decodeOutcomes,
   encodeJob,
   encodeOutcomes,
+  MAX_BATCH,
+  MAX_JOB_TEXT,
 } from '../../../../src/pool/queue/wire.ts';
 
 describe('the queue wire format', () => {
   it('keeps BigInts and typed arrays through JSON', () => {
     const tasks = [{ name: 'sumRange', input: { start: 2n ** 60n, end: 2n ** 60n + 5n } }];
-    const job = JSON.parse(JSON.stringify(encodeJob('run-1', tasks))) as unknown;
-    expect(decodeJob(job)).toEqual({ run: 'run-1', tasks });
+    const job = JSON.parse(JSON.stringify(encodeJob('run-1', '1.2.3', tasks))) as unknown;
+    expect(decodeJob(job)).toEqual({ run: 'run-1', version: '1.2.3', tasks });
     const outcomes = [
       { ok: true as const, value: { ipv4: new Uint32Array([1, 2, 3]) } },
       { ok: false as const, error: 'no such file or directory' },
@@ -26,14 +28,27 @@ describe('the queue wire format', () => {
     expect(text.length).toBeLessThan(100_000 * 4 * 1.34 + 200);
   });
 
+  const packed = (value: unknown): string => serialize(value).toString('base64');
   it.each([
-    ['no run', { tasks: '' }],
-    ['tasks not text', { run: 'r', tasks: 5 }],
-    ['not a list', { run: 'r', tasks: serialize({ name: 'x' }).toString('base64') }],
-    ['a task without a name', { run: 'r', tasks: serialize([{ input: 1 }]).toString('base64') }],
+    ['no run', { version: 'v', tasks: '' }],
+    ['no version', { run: 'r', tasks: packed([]) }],
+    ['tasks not text', { run: 'r', version: 'v', tasks: 5 }],
+    ['not a list', { run: 'r', version: 'v', tasks: packed({ name: 'x' }) }],
+    ['a task without a name', { run: 'r', version: 'v', tasks: packed([{ input: 1 }]) }],
+    ['bytes that are not V8 data', { run: 'r', version: 'v', tasks: 'AAAA' }],
     ['null', null],
   ])('refuses a job with %s', (_, data) => {
     expect(() => decodeJob(data)).toThrow('not a crew job');
+  });
+
+  it('refuses, before decoding, a job too big for a worker, and one of too many tasks', () => {
+    const huge = { run: 'r', version: 'v', tasks: 'A'.repeat(MAX_JOB_TEXT + 4) };
+    expect(() => decodeJob(huge)).toThrow(`bytes of tasks (at most ${MAX_JOB_TEXT})`);
+    const many = Array.from({ length: MAX_BATCH + 1 }, () => ({ name: 'sumRange', input: {} }));
+    expect(() => decodeJob(encodeJob('r', 'v', many))).toThrow(
+      `${MAX_BATCH + 1} tasks (at most ${MAX_BATCH})`,
+    );
+    expect(decodeJob(encodeJob('r', 'v', many.slice(1))).tasks).toHaveLength(MAX_BATCH);
   });
 
   it('refuses an answer with the wrong number of outcomes', () => {

@@ -1,0 +1,15 @@
+/** What a logstats run is told, validated from the command line (commands/logstats). */
+import type { CommonConfig } from '../config.ts';
+import type { LineRules } from './keyed.ts';
+
+export interface LogstatsConfig extends CommonConfig {
+  /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */
+  readonly paths: readonly (string | Buffer)[];
+  readonly recursive: boolean;
+  /** 0: no top list. */
+  readonly top: number;
+  /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
+  readonly splitBytes: number | undefined;
+  /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
+  readonly rules: LineRules;
+}

@@ -1,0 +1,147 @@
+import { describe, expect, it } from 'vitest';
+import { buildParser } from '../../src/cli.ts';
+import type { Io } from '../../src/commands/command.ts';
+import { UsageError } from '../../src/errors.ts';
+
+const samples = new URL('../../samples/logs', import.meta.url).pathname;
+
+const io: Io = {
+  signal: new AbortController().signal,
+  out: () => undefined,
+  err: () => undefined,
+};
+
+/** What `crew <argv>` prints for --help, from crew's own parser. */
+async function help(argv: readonly string[]): Promise<string> {
+  const parser = await buildParser(argv, io);
+  return new Promise((resolve, reject) => {
+    void parser.parse([...argv], {}, (error, _args, output) =>
+      error ? reject(error) : resolve(output),
+    );
+  });
+}
+
+/** The help's sections (`Input:`, `Common options:`...) and the options each lists, in order. */
+function sections(text: string): [string, string[]][] {
+  const found: [string, string[]][] = [];
+  for (const line of text.split('\n')) {
+    if (/^\S.*:$/.test(line)) found.push([line, []]);
+    const flag = /^ {2}(?:-\w, | {4})?--([\w-]+)/.exec(line)?.[1];
+    const section = found.at(-1);
+    // An example that wraps may start a line with a flag too.
+    if (flag !== undefined && section?.[0] !== 'Examples:') section?.[1].push(flag);
+  }
+  return found;
+}
+
+const COMMON = ['workers', 'runtime', 'json', 'quiet', 'debug', 'queue', 'task-timeout'];
+const common: [string, string[]] = ['Common options:', [...COMMON, 'help', 'version']];
+
+describe('crew <command> --help', () => {
+  it.each([
+    [
+      'download-csv',
+      [
+        ['Positionals:', []],
+        ['Input:', ['csv-header', 'url-column', 'name-column', 'encoding']],
+        ['Output:', ['out', 'ext', 'any-type', 'force']],
+        [
+          'Network:',
+          [
+            ...['concurrency', 'per-host', 'retries', 'backoff', 'timeout', 'max-time'],
+            ...['max-bytes', 'user-agent', 'header', 'location-trusted'],
+          ],
+        ],
+        common,
+        ['Examples:', []],
+      ],
+    ],
+    [
+      'logstats',
+      [
+        ['Positionals:', []],
+        ['Input:', ['recursive', 'split-size']],
+        ['Lines:', ['format', 'ip-field', 'time-field']],
+        ['Output:', ['top', 'by', 'utc']],
+        common,
+        ['Examples:', []],
+      ],
+    ],
+    [
+      'sum',
+      [
+        ['Positionals:', []],
+        ['Range:', ['start', 'end']],
+        ['Benchmark:', ['bench', 'repeat']],
+        common,
+        ['Examples:', []],
+      ],
+    ],
+    [
+      'worker',
+      [['Positionals:', []], ['Scope:', ['allow-dir', 'allow-read']], common, ['Examples:', []]],
+    ],
+    ['queue', [['Positionals:', []], common, ['Examples:', []]]],
+  ] as const)(
+    'crew %s --help: its own options in their groups, then the common ones',
+    async (command, expected) => {
+      expect(sections(await help([command, '--help']))).toEqual(expected);
+    },
+  );
+
+  it('shows each default as typed, from its option', async () => {
+    const text = await help(['download-csv', '--help']);
+    expect(text).toMatch(/--out\s+Output directory\s+\[string\] \[default: images\]/);
+    expect(text).toMatch(/--max-bytes .*\[default: 50M\]/);
+    expect(text).toMatch(/--user-agent .*\[default: a desktop browser\]/);
+    expect(text).toMatch(/--task-timeout [^[]*\[string\] \[default: 30\]/);
+    // A flag that is off unless given shows no default.
+    expect(text).not.toMatch(/\[default: false\]/);
+    const sum = await help(['sum', '--help']);
+    expect(sum).toMatch(/--repeat .*\[number\] \[default: 5\]/);
+    expect(sum).toMatch(/^ {2}n .*\[default: 1e8\]$/m);
+  });
+
+  it('crew --help lists the commands, then the common options', async () => {
+    const text = await help(['--help']);
+    expect(sections(text).map(([name]) => name)).toEqual(['Commands:', 'Common options:']);
+    expect(sections(text)[1]).toEqual(common);
+  });
+});
+
+describe('a flag the config must see given or not reaches it only when given', () => {
+  // With a default handed to yargs, --task-timeout (needs --queue), --time-field (needs --by)
+  // and N (not with --start/--end) would be present on every run, and these would fail.
+  it.each([
+    [['sum', '--start', '2', '--end', '5'], /"result": "9"/],
+    [['logstats', samples], /"total": 1500,\s+"ip": 296/],
+  ])('crew %j', async (argv, report) => {
+    const out: string[] = [];
+    const parser = await buildParser([...argv, '--runtime', 'inline', '--json', '-q'], {
+      ...io,
+      out: (text) => out.push(text),
+    });
+    await parser.parseAsync();
+    expect(out.join('')).toMatch(report);
+  });
+});
+
+describe('a flag of one value given twice', () => {
+  // yargs would hand the config an array of both: once a path the run could not use, or a
+  // crash printing the table.
+  it.each([
+    [['download-csv', 'a.csv', '-o', 'a', '-o', 'b'], 'out'],
+    [['download-csv', 'a.csv', '--csv-header', 'yes', '--csv-header', 'no'], 'csv-header'],
+    [['logstats', samples, '--by', 'day', '--by', 'hour'], 'by'],
+    [['sum', '--runtime', 'thread', '--runtime', 'inline'], 'runtime'],
+    [['queue', 'status', '--url', 'postgres://a/b', '--url', 'postgres://c/d'], 'url'],
+  ])('crew %j is a usage error', async (argv, flag) => {
+    const error: unknown = await (
+      await buildParser(argv, io)
+    )
+      .parseAsync()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toBe(`--${flag} was given more than once`);
+  });
+});
