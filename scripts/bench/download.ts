@@ -3,7 +3,8 @@
  * (a stand-in for a distant image host) serves N small images; crew fetches them all from a
  * CSV next to `curl --parallel` and `aria2c -i` (when installed) with the same number of
  * requests in flight, and crew's --concurrency is swept to pick its default. Then the fast
- * server sets (download-fast.ts) and the long CSVs (download-scale.ts).
+ * server sets (download-fast.ts), the long CSVs (download-scale.ts), and the network sets
+ * (network.ts: many hosts, HTTPS, 20 and 100 ms round trips).
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import type { BenchContext, BenchSection } from './section.ts';
 import { benchFast } from './download-fast.ts';
 import { benchScale } from './download-scale.ts';
+import { benchNetwork } from './network.ts';
 import { fixed, markdownTable, measure, median } from './measure.ts';
 
 const has = (command: string): boolean => {
@@ -103,6 +105,7 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
 
   const fast = await benchFast(context);
   const scale = await benchScale(context, dir);
+  const network = await benchNetwork(context);
 
   const ideal = (count / 16) * delayMs;
   const markdown = [
@@ -127,10 +130,14 @@ export async function benchDownload(context: BenchContext): Promise<BenchSection
     '### Long CSVs',
     '',
     scale.markdown,
+    '',
+    '### Over a network',
+    '',
+    network.markdown,
   ].join('\n');
   return {
     title: 'crew download-csv',
     markdown,
-    data: { count, delayMs, size, rows, fast: fast.rows, scale: scale.rows },
+    data: { count, delayMs, size, rows, fast: fast.rows, scale: scale.rows, network: network.data },
   };
 }

@@ -62,6 +62,8 @@ export function measure(
     readonly treeRss?: boolean;
     readonly env?: Readonly<Record<string, string>>;
     readonly feed?: (stdin: Writable) => Promise<void>;
+    /** Kill the command and everything it started after this long (the run then failed). */
+    readonly timeoutMs?: number;
   } = {},
 ): Promise<Measured> {
   const argv = options.shell ? ['sh', '-c', command] : [command, ...args];
@@ -71,7 +73,19 @@ export function measure(
     const child = spawn(withTime[0]!, withTime.slice(1), {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
+      // Its own process group, so that a timeout kills what it started too.
+      detached: options.timeoutMs !== undefined,
     });
+    const deadline =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            try {
+              if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            } catch {
+              // it ended just now
+            }
+          }, options.timeoutMs);
     let peak = 0;
     const sampler = options.treeRss
       ? setInterval(() => {
@@ -86,6 +100,7 @@ export function measure(
     options.feed?.(child.stdin).then(() => child.stdin.end(), reject);
     child.on('close', (code) => {
       clearInterval(sampler);
+      clearTimeout(deadline);
       const wallMs = performance.now() - began;
       const rss = /crew-bench-rss:(\d+):([\d.]+):([\d.]+)/.exec(stderr);
       resolve({

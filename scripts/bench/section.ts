@@ -9,6 +9,8 @@ export interface BenchContext {
   readonly scratch: string;
   /** `npm run bench -- --quick`: fewer and smaller runs, for trying the harness out. */
   readonly quick: boolean;
+  /** `--name=value` options on the bench's command line (a section documents its own). */
+  readonly options: ReadonlyMap<string, string>;
   /** Progress and notes for the person running the bench (stderr). */
   readonly log: (line: string) => void;
 }

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
+import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
@@ -35,7 +36,16 @@ export interface FetchOptions {
    * and capturing their stacks was 12% of the time of 100,000 rows to a closed port.
    */
   readonly stacks: boolean;
+  /** The HTTP versions offered to HTTPS origins: --http1.1, --http2, or crew's choice. */
+  readonly http: HttpVersion;
 }
+
+/**
+ * `auto`: the server chooses between the HTTP/1.1 and h2 crew offers (agent.ts); `1.1`:
+ * HTTP/1.1 only (curl's --http1.1); `2`: h2 asked for first (curl's --http2; plain http://
+ * stays HTTP/1.1).
+ */
+export type HttpVersion = 'auto' | '1.1' | '2';
 
 /** Where a whole body gets its final name (store.ts' placeFile). */
 export interface Placement {
@@ -182,21 +192,10 @@ let agent: { key: string; dispatcher: Dispatcher } | undefined;
 
 /** One keep-alive agent per worker, reused by every download it runs. */
 function dispatcherFor(options: FetchOptions): Dispatcher {
-  const key = `${options.perHost}/${options.timeoutMs}`;
+  const key = `${options.perHost}/${options.timeoutMs}/${options.http}`;
   if (agent?.key !== key) {
-    agent = {
-      key,
-      // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
-      // The parent starts at most this worker's share of an origin's slots at once, so it
-      // never opens more sockets to the origin than that share.
-      dispatcher: new EnvHttpProxyAgent({
-        connections: options.perHost,
-        connect: { timeout: options.timeoutMs },
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: options.timeoutMs,
-        keepAliveTimeout: 10_000,
-      }),
-    };
+    // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
+    agent = { key, dispatcher: new EnvHttpProxyAgent(agentOptions(options)) };
   }
   return agent.dispatcher;
 }

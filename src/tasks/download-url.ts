@@ -7,7 +7,7 @@ import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import { printable } from '../ui/printable.ts';
-import { bool, count, list, object, text, textRecord, type Check } from './check.ts';
+import { bool, count, list, object, oneOf, text, textRecord, type Check } from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -43,6 +43,7 @@ const shape = object<FetchInput>({
     anyType: bool,
     backoffMs: count,
     stacks: bool,
+    http: oneOf('auto', '1.1', '2'),
   }),
 });
 

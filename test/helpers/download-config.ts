@@ -36,6 +36,7 @@ export function downloadConfig(
       stacks: true,
       anyType: false,
       backoffMs: 10,
+      http: 'auto',
     },
     ...overrides,
   };

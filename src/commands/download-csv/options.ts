@@ -3,7 +3,9 @@ import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../c
 import {
   DEFAULT_CONCURRENCY,
   DEFAULT_PER_HOST,
+  defaultConcurrency,
   defaultDownloadWorkers,
+  MIN_IN_FLIGHT,
 } from '../../download/defaults.ts';
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
 import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
@@ -82,15 +84,17 @@ const downloadOptions = {
     group: NETWORK,
     alias: 'c',
     type: 'string',
-    default: DEFAULT_CONCURRENCY,
+    // No table default: it depends on the workers (defaultConcurrency).
     describe: 'Downloads in flight per worker',
+    defaultDescription: `${DEFAULT_CONCURRENCY}, more when the workers together have fewer than ${MIN_IN_FLIGHT}`,
     requiresArg: true,
   },
   'per-host': {
     group: NETWORK,
     type: 'string',
     default: DEFAULT_PER_HOST,
-    describe: 'Connections per origin, all workers together',
+    describe:
+      'Requests at once per origin, all workers together: connections over HTTP/1.1, streams over HTTP/2',
     requiresArg: true,
   },
   retries: {
@@ -151,6 +155,21 @@ const downloadOptions = {
     describe:
       'Send credentials (-H Authorization, Cookie, user:pass@) to redirect targets on other origins too',
   },
+  // curl's names ("http1.1" is one name: the command's parser reads dots as dots).
+  'http1.1': {
+    group: NETWORK,
+    type: 'boolean',
+    default: false,
+    conflicts: 'http2',
+    describe: 'HTTP/1.1 only, up to --per-host connections per host',
+    defaultDescription: 'HTTPS servers choose, most HTTP/2',
+  },
+  http2: {
+    group: NETWORK,
+    type: 'boolean',
+    default: false,
+    describe: 'Ask HTTPS servers for HTTP/2 first: one connection per host, many streams',
+  },
 } as const satisfies OptionTable;
 
 export type DownloadArgs = ArgsOf<typeof downloadOptions> & CommonArgs;
@@ -186,7 +205,13 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     nameColumn: args.nameColumn,
     encoding,
     ext,
-    concurrency: wholeNumber('--concurrency', args.concurrency, 1, 1024),
+    concurrency: wholeNumber(
+      '--concurrency',
+      // Inline, every download runs in this one thread, whatever --workers says.
+      args.concurrency ?? defaultConcurrency(common.runtime === 'inline' ? 1 : common.workers),
+      1,
+      1024,
+    ),
     perHost: wholeNumber('--per-host', args.perHost, 1, 1024),
     force: args.force,
     fetch: {
@@ -199,6 +224,7 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
       anyType: args.anyType,
       backoffMs: backoff * 1000,
       stacks: common.debug || common.runtime === 'inline',
+      http: args['http1.1'] ? '1.1' : args.http2 ? '2' : 'auto',
     },
   };
 }
@@ -227,7 +253,7 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
   usage: 'download-csv <csv>',
   describe: 'Download every image listed in a CSV: retries, resume, safe names, a manifest',
   options: (y) =>
-    declareOptions(y, downloadOptions)
+    declareOptions(y.parserConfiguration({ 'dot-notation': false }), downloadOptions)
       .example('$0 download-csv mv.csv', 'Every image of mv.csv into images/')
       .example('$0 download-csv list.csv -o pics --ext png', 'Into pics/, every file named .png')
       .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')

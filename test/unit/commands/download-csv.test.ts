@@ -12,6 +12,7 @@ import {
   progressText,
   runDownload,
 } from '../../../src/commands/download-csv/run.ts';
+import { defaultConcurrency, defaultDownloadWorkers } from '../../../src/download/defaults.ts';
 import { InputError } from '../../../src/download/errors.ts';
 import { exitCodeFor, UsageError } from '../../../src/errors.ts';
 import { downloadConfig } from '../../helpers/download-config.ts';
@@ -51,11 +52,13 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
 describe('the defaults, each written once in its option', () => {
   it('reach the config when no flag is given', () => {
     expect(toDownloadConfig({ csv: 'a.csv' })).toMatchObject({
-      ...{ out: 'images', csvHeader: 'auto', encoding: 'auto', concurrency: 16, perHost: 16 },
+      ...{ out: 'images', csvHeader: 'auto', encoding: 'auto', perHost: 16 },
+      // 16 per worker, or more when the machine's default workers have fewer than 64.
+      concurrency: defaultConcurrency(defaultDownloadWorkers()),
       ...{ urlColumn: undefined, nameColumn: undefined, ext: undefined, force: false },
       fetch: {
         ...{ retries: 3, timeoutMs: 30_000, maxTimeMs: 120_000, maxBytes: 50 * 2 ** 20 },
-        ...{ backoffMs: 500, locationTrusted: false, anyType: false },
+        ...{ backoffMs: 500, locationTrusted: false, anyType: false, http: 'auto' },
         headers: { 'user-agent': BROWSER_USER_AGENT },
       },
     });
@@ -139,5 +142,33 @@ describe('stack traces in download workers', () => {
     ['kept inline, where the worker is crew itself', { runtime: 'inline' }, true],
   ] as const)('%s', (_, args, stacks) => {
     expect(toDownloadConfig({ csv: 'a.csv', ...args }).fetch.stacks).toBe(stacks);
+  });
+});
+
+describe('--concurrency by default', () => {
+  // 16 per worker, and 64 in flight in the whole run at least: a run waits on round trips.
+  it.each([
+    [1, 'thread', 64],
+    [2, 'thread', 32],
+    [3, 'thread', 22],
+    [4, 'process', 16],
+    [12, 'thread', 16],
+    [4, 'inline', 64],
+  ] as const)('%i workers (%s): %i each', (workers, runtime, expected) => {
+    expect(toDownloadConfig({ csv: 'list.csv', workers, runtime }).concurrency).toBe(expected);
+  });
+
+  it('gives way to -c', () => {
+    expect(toDownloadConfig({ csv: 'list.csv', workers: 1, concurrency: '5' }).concurrency).toBe(5);
+  });
+});
+
+describe('--http1.1 / --http2', () => {
+  it.each([
+    [{}, 'auto'],
+    [{ 'http1.1': true }, '1.1'],
+    [{ http2: true }, '2'],
+  ])('%o -> %s', (flags, expected) => {
+    expect(toDownloadConfig({ csv: 'list.csv', ...flags }).fetch.http).toBe(expected);
   });
 });

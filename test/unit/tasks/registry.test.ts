@@ -31,6 +31,7 @@ const fetchOptions: FetchOptions = {
   stacks: false,
   anyType: false,
   backoffMs: 500,
+  http: 'auto',
 };
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download: Omit<FetchInput, 'options'> = {
@@ -152,6 +153,11 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, options: { ...fetchOptions, proxy: 'x' } },
       '"options": unexpected field "proxy"',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, http: 'h3' } },
+      '"options.http" must be one of auto, 1.1, 2',
     ],
   ])('refuses %s: %s', (name, input, why) => {
     expect(acceptTask(name, input, scope)).toBe(why);

@@ -1,0 +1,146 @@
+/**
+ * The downloaders of the network sets, side by side with the same number of requests in
+ * flight: crew (its defaults, and -c like the others), curl --parallel, aria2c and wget2,
+ * each trusting the bench's CA its own way. The tools are installed with apt when missing.
+ */
+import { execFileSync } from 'node:child_process';
+
+/** A downloader, as the network sets run it in a set's directory. */
+export interface NetworkTool {
+  readonly name: string;
+  /** Its command line: `inFlight` requests at once, `ca` the CA certificate to trust. */
+  readonly argv: (inFlight: number, ca: string) => string[];
+  readonly env?: (ca: string) => Record<string, string>;
+  /** The directory it writes, relative to the set's directory. */
+  readonly out: string;
+  /** Where file `i` ends up, relative to `out`. */
+  readonly file: (i: number) => string;
+  /** What its rows call it in the tables: crew's variants say how they differ. */
+  readonly label: (inFlight: number) => string;
+}
+
+const has = (command: string, flag = '--version'): boolean => {
+  try {
+    execFileSync(command, [flag], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Whether `command` (one of PACKAGES') can run now. */
+export function available(command: string): boolean {
+  if (command === 'nginx') return has('/usr/sbin/nginx', '-v');
+  return has(command, command === 'openssl' ? 'version' : '--version');
+}
+
+/** The Debian package of each command the network sets run. */
+const PACKAGES: Record<string, string> = {
+  nginx: 'nginx-light',
+  curl: 'curl',
+  aria2c: 'aria2',
+  wget2: 'wget2',
+  openssl: 'openssl',
+};
+
+/**
+ * Installs with apt what is missing (as root, after `apt-get update`); returns a note for
+ * each command that still cannot be had.
+ */
+export function ensureCommands(log: (line: string) => void): string[] {
+  const missing = Object.keys(PACKAGES).filter((command) => !available(command));
+  if (missing.length === 0) return [];
+  const packages = missing.map((command) => PACKAGES[command]!);
+  if (process.getuid?.() === 0) {
+    log(`network: installing ${packages.join(' ')} with apt-get`);
+    try {
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
+      execFileSync('apt-get', ['install', '-y', '-q', ...packages], {
+        stdio: 'ignore',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    } catch (error) {
+      log(`network: apt-get failed: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+  return missing
+    .filter((command) => !available(command))
+    .map(
+      (command) =>
+        `${command} could not be had (\`apt-get install -y ${PACKAGES[command]}\` as root): skipped.`,
+    );
+}
+
+/**
+ * crew download-csv with `extra` arguments; `build` names another build of crew (a baseline
+ * to compare with in the same run), shown before its label.
+ */
+export function crewTool(
+  crew: readonly string[],
+  extra: (inFlight: number) => string[],
+  build = '',
+): NetworkTool {
+  return {
+    name: 'crew',
+    argv: (inFlight) => [
+      ...crew,
+      'download-csv',
+      'list.csv',
+      '-o',
+      'crew-out',
+      '--quiet',
+      ...extra(inFlight),
+    ],
+    // No --cacert yet: Node's own variable is how crew trusts a private CA today.
+    env: (ca) => ({ NODE_EXTRA_CA_CERTS: ca }),
+    out: 'crew-out',
+    file: (i) => `img${i}.png`,
+    label: (inFlight) => {
+      const args = extra(inFlight).join(' ');
+      return `${build}${args ? `crew ${args}` : 'crew (defaults)'}`;
+    },
+  };
+}
+
+/** curl, aria2c and wget2, those that are installed. */
+export function otherTools(): NetworkTool[] {
+  const tools: NetworkTool[] = [];
+  if (has('curl')) {
+    tools.push({
+      name: 'curl',
+      argv: (inFlight, ca) => [
+        ...['curl', '-s', '--parallel', '--parallel-max', String(inFlight)],
+        ...['--cacert', ca, '--create-dirs', '-K', 'curl.cfg'],
+      ],
+      out: 'curl-out',
+      file: (i) => `img${i}.png`,
+      label: (inFlight) => `curl --parallel --parallel-max ${inFlight}`,
+    });
+  }
+  if (has('aria2c')) {
+    tools.push({
+      name: 'aria2c',
+      argv: (inFlight, ca) => [
+        ...['aria2c', '-q', `-j${inFlight}`, '--file-allocation=none'],
+        ...[`--ca-certificate=${ca}`, '-d', 'aria-out', '-i', 'aria2.txt'],
+      ],
+      out: 'aria-out',
+      file: (i) => `img${i}.png`,
+      label: (inFlight) => `aria2c -j${inFlight}`,
+    });
+  }
+  if (has('wget2')) {
+    tools.push({
+      name: 'wget2',
+      // Its state files (HSTS, HPKP, OCSP) off: a run must not change the next one.
+      argv: (inFlight, ca) => [
+        ...['wget2', '-q', `--max-threads=${inFlight}`, '--no-directories', '-P', 'wget-out'],
+        ...[`--ca-certificate=${ca}`, '--no-hsts', '--no-hpkp', '--no-ocsp', '-i', 'wget2.txt'],
+      ],
+      out: 'wget-out',
+      file: (i) => `${i}.png`,
+      label: (inFlight) => `wget2 --max-threads=${inFlight}`,
+    });
+  }
+  return tools;
+}
