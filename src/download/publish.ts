@@ -15,6 +15,7 @@ import { reasonOf } from '../errors.ts';
 import { outOfDescriptors, OutputError } from './errors.ts';
 import type { FetchOutcome, WriteFailure } from './fetch.ts';
 import { inFolder } from './layout.ts';
+import type { Member } from './webdataset.ts';
 import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
 import {
   fileSize,
@@ -37,6 +38,8 @@ export interface Published {
   readonly file?: string;
   /** Why it could not be given its name, when it could not. */
   readonly writeError?: WriteFailure;
+  /** Webdataset: where the image went in its shard's tar. */
+  readonly member?: Member;
 }
 
 /** The output directory of one run, from `open` to `close`. */

@@ -1,23 +1,34 @@
 /**
- * A download run as a pipeline of stages, top to bottom: read the CSV's rows (read.ts), plan
+ * A download run as a pipeline of stages, top to bottom: read the list's rows (read.ts), plan
  * each row (plan.ts: its name, resume, one fetch per URL), fetch through the pool
- * (fetcher.ts), publish the files and manifest lines (publish.ts), report (report.ts). Each
- * stage keeps its own state; this module wires them and bounds the rows in flight.
+ * (fetcher.ts), publish the files and manifest lines (publish.ts; webdataset.ts for shards of
+ * tars), report (report.ts). Each stage keeps its own state; this module wires them and
+ * bounds the rows in flight.
  */
 import { performance } from 'node:perf_hooks';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { OutputError } from './errors.ts';
 import { writeFailure, type Placement } from './fetch.ts';
-import { filePath, flatLayout, inFolder } from './layout.ts';
+import { planDownload } from './dry-run.ts';
+import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
 import { Fetcher, type DownloadTasks } from './fetcher.ts';
 import type { PoolFactory } from '../pool/pool.ts';
-import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
+import {
+  badRowLine,
+  carried,
+  fetchFailedLine,
+  okLine,
+  skippedLine,
+  writeFailedLine,
+  type ColumnNames,
+} from './lines.ts';
 import type { ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
 import { Output, type Published } from './publish.ts';
-import { CsvRows } from './read.ts';
+import { InputRows } from './read.ts';
 import { Tally } from './report.ts';
-import type { Job } from './rows.ts';
+import type { BadRow, Job } from './rows.ts';
+import { Webdataset, type DatasetHooks } from './webdataset.ts';
 
 /** Ctrl-C ended the run (its message is built once the manifest is closed). */
 const INTERRUPTED = Symbol('interrupted');
@@ -26,13 +37,16 @@ interface Stages {
   readonly plan: Planner;
   readonly fetcher: Fetcher;
   readonly output: Output;
+  /** Webdataset output: each shard's tar, side files, and when its rows are done. */
+  readonly dataset: Webdataset | undefined;
 }
 
 /**
- * Streams the CSV, names every row, fetches each distinct URL once through the pool, puts
- * every row's file in place, and appends one manifest line per finished row. Throws
- * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run, and
- * OutputError, at once, when --out cannot take more (what finished is in the manifest).
+ * Streams the list, names every row, fetches each distinct URL once through the pool, puts
+ * every row's file in place (or in its shard's tar), and appends one manifest line per
+ * finished row. Throws InputError when the list cannot be used, Interrupted when `signal`
+ * aborts the run, and OutputError, at once, when --out cannot take more (what finished is
+ * in the manifest). With `dryRun`, reads the list and returns its plan instead.
  */
 export async function runDownload(
   config: DownloadConfig,
@@ -40,18 +54,32 @@ export async function runDownload(
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
+  if (config.dryRun) return planDownload(config, signal);
   const began = performance.now();
   // A full disk stops the run as Ctrl-C would: every stage listens to `run`.
   const stop = new AbortController();
   const run = AbortSignal.any([signal, stop.signal]);
-  const rows = await CsvRows.open(config, run);
+  const rows = await InputRows.open(config, run);
   const output = await Output.open(config.out, { shared: config.queue !== undefined });
-  const tally = new Tally(began, () => rows.fraction(), onProgress);
+  const dataset = datasetOf(config, output, rows);
+  const tally = new Tally(
+    began,
+    () => rows.fraction(),
+    onProgress,
+    undefined,
+    () => dataset.stage?.waiting ?? 0,
+  );
+  dataset.hooks = {
+    // A row of a written shard is done (counted, reported) once its line is written.
+    record: (line) => output.record(line, () => tally.finished(line)),
+    skipped: (line) => tally.finished(line),
+  };
   const finish = (line: ManifestLine): void => {
     // A skipped row's line is already in the manifest: writing it again would grow a
     // finished job's manifest by one line per row on every re-run. Any other row is done
     // (counted, reported) once its line is written.
     if (line.status === 'skipped') tally.finished(line);
+    else if (dataset.stage && 'key' in line) dataset.stage.finish(line);
     else output.record(line, () => tally.finished(line));
   };
   const halt = (error: unknown): void => {
@@ -69,18 +97,25 @@ export async function runDownload(
       out: config.out,
       ext: config.ext,
       done: output.done,
-      layout: flatLayout,
+      layout: config.layout === 'shards' ? shardsLayout(config.shardSize ?? 10_000) : flatLayout,
       force: config.force,
+      optOut: config.fetch.optOut != null,
     });
-    const stages: Stages = { plan, fetcher, output };
+    const stages: Stages = { plan, fetcher, output, dataset: dataset.stage };
+    const columns = (): ColumnNames => rows.layout?.saved?.map((c) => c.name) ?? [];
+    const dispatch = async (row: Job | BadRow): Promise<void> => {
+      if ('error' in row) return finishBad(badRowLine(row), stages, finish);
+      const work = dataset.stage ? webRow(row, stages) : downloadRow(row, plan.stem(row), stages);
+      await inFlight.add(work.then((line) => finish(withCarried(line, row, columns()))));
+    };
     for await (const row of rows) {
       tally.read();
-      if ('error' in row) finish(badRowLine(row));
-      else await inFlight.add(downloadRow(row, plan.stem(row), stages).then(finish));
+      for (const ready of dataset.stage ? dataset.stage.read(row) : [row]) await dispatch(ready);
       // A row leaves the flight when its line is queued; the manifest's queue is bounded too.
       const room = output.room();
       if (room) await room;
     }
+    for (const ready of dataset.stage?.end() ?? []) await dispatch(ready);
     await inFlight.all();
   } catch (error) {
     failure = signal.aborted ? INTERRUPTED : stop.signal.aborted ? stop.signal.reason : error;
@@ -88,6 +123,7 @@ export async function runDownload(
     rows.close();
     await fetcher?.destroy();
     await inFlight.settled();
+    dataset.stage?.close();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
   }
@@ -103,12 +139,105 @@ export async function runDownload(
   });
 }
 
+/** A bad row's line: into its shard (webdataset), else the manifest. */
+function finishBad(line: ManifestLine, stages: Stages, finish: (line: ManifestLine) => void): void {
+  if (stages.dataset) stages.dataset.finish(line);
+  else finish(line);
+}
+
+/** A line with what the list says of its row (caption, kept columns), skipped rows aside. */
+function withCarried(line: ManifestLine, job: Job, columns: ColumnNames): ManifestLine {
+  return line.status === 'skipped' ? line : { ...line, ...carried(job, columns) };
+}
+
+/** The webdataset stage of a run, when it writes one; hooks are set once the tally exists. */
+function datasetOf(
+  config: DownloadConfig,
+  output: Output,
+  rows: InputRows,
+): { stage: Webdataset | undefined; hooks: DatasetHooks } {
+  const holder: { stage: Webdataset | undefined; hooks: DatasetHooks } = {
+    stage: undefined,
+    hooks: { record: () => undefined, skipped: () => undefined },
+  };
+  if (config.outputFormat !== 'webdataset') return holder;
+  holder.stage = new Webdataset(
+    {
+      out: config.out,
+      temp: output.tempFolder,
+      shardSize: config.shardSize ?? 10_000,
+      force: config.force,
+      ext: config.ext ?? null,
+      schema: () => ({
+        caption: rows.layout?.caption !== undefined,
+        columns: (rows.layout?.saved ?? []).map((c) => ({
+          name: c.name,
+          kind: rows.format === 'csv' || rows.format === 'tsv' ? 'STRING' : 'JSON',
+        })),
+      }),
+    },
+    { record: (line) => holder.hooks.record(line), skipped: (line) => holder.hooks.skipped(line) },
+  );
+  return holder;
+}
+
+/**
+ * One row of a webdataset, from its fetch to its line: the image and its sidecars go into
+ * the shard's tar as soon as they are whole. Rejects only when the run is aborted or stopped.
+ */
+async function webRow(job: Job, stages: Stages): Promise<ManifestLine> {
+  const { plan, dataset } = stages;
+  const shards = dataset!;
+  const started = performance.now();
+  const { first, published } = plan.fetchOnce(job.url, () => fetchIntoShard(job, stages));
+  const { outcome, member, writeError } = await published;
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  const file = shards.fileOf(job.row);
+  const key = shards.keyOf(job.row);
+  if (!outcome.ok) {
+    if (outcome.output)
+      throw new OutputError(`cannot write to ${stages.output.out}: ${outcome.error}`);
+    return { ...fetchFailedLine(job, ms, outcome), key };
+  }
+  let failure = writeError;
+  let own = first ? member : undefined;
+  if (!first && member !== undefined) {
+    try {
+      own = shards.copy(job, member, outcome);
+    } catch (error) {
+      failure = writeFailure(error);
+    }
+  }
+  if (own === undefined) {
+    const why = failure ?? { message: 'not placed', output: false };
+    if (why.output) throw new OutputError(`cannot write to ${stages.output.out}: ${why.message}`);
+    return { ...writeFailedLine(job, ms, outcome, file, why.message), key };
+  }
+  return { ...okLine(job, ms, outcome, file, first), key };
+}
+
+/** Fetches a URL for the first row that has it; its body goes into that row's shard. */
+async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
+  const { output, fetcher, dataset } = stages;
+  const outcome = await fetcher.fetch(job.url, { tempFolder: output.tempFolder, place: null });
+  if (!outcome.ok) return { outcome };
+  if (!('temp' in outcome)) {
+    return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
+  }
+  try {
+    return { outcome, member: dataset!.add(job, outcome) };
+  } catch (error) {
+    return { outcome, writeError: writeFailure(error) };
+  }
+}
+
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
   const { plan, output } = stages;
   const started = performance.now();
   const previous = plan.finishedBefore(job, stem);
   if (previous && plan.skips(previous)) return skippedLine(job, previous);
+  if (plan.optedOutBefore(job)) return skippedLine(job, { file: null, bytes: 0 });
   const folder = plan.folderOf(job);
   const { first, published } = plan.fetchOnce(job.url, () =>
     fetchFirst(job.url, { folder, stem, previous }, stages),

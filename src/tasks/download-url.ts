@@ -7,7 +7,8 @@ import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import { printable } from '../ui/printable.ts';
-import { bool, count, list, object, text, textRecord, type Check } from './check.ts';
+import type { OptOutRule } from '../download/opt-out.ts';
+import { bool, count, list, object, optional, text, textRecord, type Check } from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -43,6 +44,11 @@ const shape = object<FetchInput>({
     anyType: bool,
     backoffMs: count,
     stacks: bool,
+    optOut: optional((value) =>
+      value === null
+        ? undefined
+        : object<OptOutRule>({ directives: list(text, 64), agents: list(text, 16) })(value),
+    ),
   }),
 });
 
