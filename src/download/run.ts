@@ -70,8 +70,9 @@ export async function runDownload(
     () => dataset.stage?.waiting ?? 0,
   );
   dataset.hooks = {
-    // A row of a written shard is done (counted, reported) once its line is written.
-    record: (line) => output.record(line, () => tally.finished(line)),
+    record: (line, onWritten) => output.record(line, onWritten),
+    // A row of a written shard is done (counted, reported) once its tar has its final name.
+    done: (line) => tally.finished(line),
     skipped: (line) => tally.finished(line),
   };
   const finish = (line: ManifestLine): void => {
@@ -126,6 +127,11 @@ export async function runDownload(
     dataset.stage?.close();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
+    try {
+      dataset.stage?.settled();
+    } catch (error) {
+      failure ??= error;
+    }
   }
   // Counted after close: the lines it wrote last are rows done too.
   if (failure === INTERRUPTED) throw tally.interrupted();
@@ -141,7 +147,7 @@ export async function runDownload(
 
 /** A bad row's line: into its shard (webdataset), else the manifest. */
 function finishBad(line: ManifestLine, stages: Stages, finish: (line: ManifestLine) => void): void {
-  if (stages.dataset) stages.dataset.finish(line);
+  if (stages.dataset) stages.dataset.finish({ ...line, key: stages.dataset.keyOf(line.row) });
   else finish(line);
 }
 
@@ -158,7 +164,7 @@ function datasetOf(
 ): { stage: Webdataset | undefined; hooks: DatasetHooks } {
   const holder: { stage: Webdataset | undefined; hooks: DatasetHooks } = {
     stage: undefined,
-    hooks: { record: () => undefined, skipped: () => undefined },
+    hooks: { record: () => undefined, done: () => undefined, skipped: () => undefined },
   };
   if (config.outputFormat !== 'webdataset') return holder;
   holder.stage = new Webdataset(
@@ -176,7 +182,11 @@ function datasetOf(
         })),
       }),
     },
-    { record: (line) => holder.hooks.record(line), skipped: (line) => holder.hooks.skipped(line) },
+    {
+      record: (line, onWritten) => holder.hooks.record(line, onWritten),
+      done: (line) => holder.hooks.done(line),
+      skipped: (line) => holder.hooks.skipped(line),
+    },
   );
   return holder;
 }

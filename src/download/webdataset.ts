@@ -5,9 +5,9 @@
  * reason, bytes, time) and `NNNNN.parquet` (one row per input row, failed rows with why).
  *
  * A shard's tar is written in the run's temp folder and given its final name only once
- * every row of the shard has ended, after its two side files: a tar under a final name is
- * whole, and a killed run leaves none torn. A row counts as done (its manifest line
- * written) only then, so nothing reported done is lost with an unfinished tar. A re-run
+ * every row of the shard has ended, its two side files are in place and its rows' manifest
+ * lines are written: a tar under a final name is whole, and a killed run leaves none torn.
+ * A row counts as done only then, so nothing reported done is lost with an unfinished tar. A re-run
  * skips a shard whose three files are there, whose tar has the size its stats say, and
  * whose rows are the rows the list has now (a digest of them, in the stats); it redoes
  * any other. Memory: the rows of the shards being written (their manifest lines), never
@@ -56,8 +56,10 @@ export interface DatasetOptions {
 }
 
 export interface DatasetHooks {
-  /** A row of a completed shard: write its manifest line (it is done once written). */
-  readonly record: (line: ManifestLine) => void;
+  /** A row of a completed shard: write its manifest line, and say when it is written. */
+  readonly record: (line: ManifestLine, onWritten: () => void) => void;
+  /** A row whose shard's tar has its final name: it is done. */
+  readonly done: (line: ManifestLine) => void;
   /** A row of a shard an earlier run completed: counted as skipped. */
   readonly skipped: (line: ManifestLine) => void;
 }
@@ -99,6 +101,10 @@ export class Webdataset {
   readonly #options: DatasetOptions;
   readonly #hooks: DatasetHooks;
   readonly #shards = new Map<number, Shard>();
+  /** Complete shards whose tar waits, aside, for their manifest lines to be written. */
+  readonly #sealing = new Set<number>();
+  /** A tar that could not be given its final name (told by `settled`). */
+  #failure: unknown;
   #reading: Shard | undefined;
   #schema: DatasetSchema | undefined;
   /** Shards skipped and written by this run. */
@@ -166,9 +172,10 @@ export class Webdataset {
 
   /** Appends the image a row with the same URL put in a tar, again, for this row. */
   copy(job: Job, member: Member, outcome: Fetched): Member {
-    const source = this.#shards.has(member.shard)
-      ? this.#asidePath(member.shard)
-      : join(this.#options.out, shardFiles(member.shard).tar);
+    const source =
+      this.#shards.has(member.shard) || this.#sealing.has(member.shard)
+        ? this.#asidePath(member.shard)
+        : join(this.#options.out, shardFiles(member.shard).tar);
     return this.#append(job, { ...outcome, bytes: member.size }, { source, start: member.offset });
   }
 
@@ -184,6 +191,15 @@ export class Webdataset {
   /** Closes the tars of shards left unfinished (the temp folder, with them, goes next). */
   close(): void {
     for (const shard of this.#shards.values()) shard.tar?.close();
+  }
+
+  /**
+   * Throws when a complete shard's tar could not be given its final name (its rows were
+   * not reported done). Call once the manifest is closed.
+   */
+  settled(): void {
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- what the rename threw
+    if (this.#failure !== undefined) throw this.#failure;
   }
 
   #append(
@@ -280,6 +296,7 @@ export class Webdataset {
   #completeIfDone(shard: Shard): void {
     if (!shard.allRead || shard.previous !== undefined || shard.ended < shard.read) return;
     this.#shards.delete(shard.number);
+    shard.lines.sort((a, b) => a.row - b.row);
     try {
       this.#complete(shard);
     } catch (error) {
@@ -290,13 +307,40 @@ export class Webdataset {
       throw new OutputError(`cannot write ${tar}: ${reasonWithoutPaths(error)}`, { cause: error });
     }
     this.writtenShards++;
-    shard.lines.sort((a, b) => a.row - b.row);
-    for (const line of shard.lines) this.#hooks.record(line);
+    // The tar gets its final name once every line of the shard is written, and its rows are
+    // done only then: a kill before leaves lines a re-run redoes, never a row reported done
+    // whose tar is not there.
+    this.#sealing.add(shard.number);
+    let left = shard.lines.length;
+    for (const line of shard.lines) {
+      this.#hooks.record(line, () => {
+        if (--left === 0) this.#seal(shard);
+      });
+    }
+  }
+
+  /** Gives a complete shard's tar its final name, then its rows are done. */
+  #seal(shard: Shard): void {
+    this.#sealing.delete(shard.number);
+    try {
+      renameSync(
+        this.#asidePath(shard.number),
+        join(this.#options.out, shardFiles(shard.number).tar),
+      );
+    } catch (error) {
+      this.#failure ??= new OutputError(
+        `cannot name ${join(this.#options.out, shardFiles(shard.number).tar)}: ${reasonWithoutPaths(error)}`,
+        { cause: error },
+      );
+      return;
+    }
+    for (const line of shard.lines) this.#hooks.done(line);
   }
 
   /**
-   * Finishes the tar, writes the side files aside, then gives the three their final names,
-   * the tar last: a tar under its final name is whole, and its side files are there.
+   * Finishes the tar and writes the side files aside, then gives the side files their final
+   * names; the tar keeps its temp name until its rows' lines are written (`#seal`): a tar
+   * under its final name is whole, and its side files are there.
    */
   #complete(shard: Shard): void {
     const { out, temp } = this.#options;
@@ -323,7 +367,6 @@ export class Webdataset {
     }
     renameSync(table, join(out, files.parquet));
     renameSync(stats, join(out, files.stats));
-    renameSync(aside, join(out, files.tar));
   }
 }
 
