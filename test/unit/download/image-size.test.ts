@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../helpers/cli.ts';
 import { imageSize } from '../../../src/download/image-size.ts';
 import { GIF, JPEG, PNG, WEBP } from '../../helpers/image-server.ts';
 
@@ -68,6 +71,20 @@ describe('imageSize', () => {
     ],
   ])('%s', (_, head, size) => {
     expect(imageSize(head)).toEqual(size);
+  });
+
+  // Made by real encoders (ImageMagick, cwebp): the demo's sample images.
+  it.each([
+    ['rose.jpg', 70, 46],
+    ['gradient.jpg', 64, 40],
+    ['wizard.png', 80, 107],
+    ['granite.gif', 48, 48],
+    ['netscape.webp', 96, 64],
+  ])('samples/images/%s is %d x %d', (name, width, height) => {
+    expect(imageSize(readFileSync(join(repoRoot, 'samples/images', name)))).toEqual({
+      width,
+      height,
+    });
   });
 
   it.each([
