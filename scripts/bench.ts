@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRunner, BenchSection } from './bench/section.ts';
 import { benchBinary } from './bench/binary.ts';
+import { benchDataset } from './bench/dataset.ts';
 import { benchDownload } from './bench/download.ts';
 import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
@@ -18,6 +19,7 @@ const sections: Record<string, BenchRunner> = {
   sum: benchSum,
   logstats: benchLogstats,
   download: benchDownload,
+  dataset: benchDataset,
   binary: benchBinary,
   queue: benchQueue,
 };
