@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InputError, LayoutError } from '../../../src/download/errors.ts';
@@ -139,6 +139,42 @@ describe('InputRows: every format', () => {
       saved: [0.299],
     });
     expect(reader.fraction()).toBe(1);
+  });
+
+  it.each([
+    ['GZIP', (bytes: Uint8Array) => new Uint8Array(gzipSync(bytes))],
+    ['ZSTD', (bytes: Uint8Array) => new Uint8Array(zstdCompressSync(bytes))],
+  ] as const)('reads parquet pages compressed with %s', async (codec, compress) => {
+    const urls = Array.from({ length: 50 }, (_, i) => `http://x.test/${i}.jpg`);
+    const bytes = new Uint8Array(
+      parquetWriteBuffer({
+        columnData: [{ name: 'url', data: urls, type: 'STRING' }],
+        codec,
+        compressors: { [codec]: compress },
+      }),
+    );
+    const { rows } = await readFile(`${codec}.parquet`, bytes);
+    expect(rows.map((row) => row.url)).toEqual(urls);
+  });
+
+  it('fails the rows of a parquet row group it cannot decode, with why, and reads on', async () => {
+    const urls = Array.from({ length: 3000 }, (_, i) => `http://x.test/${i}.jpg`);
+    const bytes = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [{ name: 'url', data: urls, type: 'STRING' }],
+        rowGroupSize: 1000,
+        codec: 'UNCOMPRESSED',
+      }),
+    );
+    // Damage the second row group's data (its URLs), not the footer that says where it is.
+    const at = bytes.indexOf('http://x.test/1500.jpg');
+    bytes.fill(0xff, at - 40, at + 200);
+    const { rows } = await readFile('damaged.parquet', bytes);
+    expect(rows).toHaveLength(3000);
+    const failed = rows.filter((row) => 'error' in row);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]).toMatchObject({ error: expect.stringMatching(/^parquet rows \d+-\d+ cannot be read: /) as string });
+    expect(rows[2999]).toMatchObject({ url: 'http://x.test/2999.jpg' });
   });
 
   it('refuses a parquet file it cannot read, naming it', async () => {
