@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -394,6 +394,48 @@ describe('crew download: webdataset', () => {
     expect(summary.cleaned).toBe(1);
     expect(server.hits.size).toBe(rows - before.length * size);
     await checkShards('out', rows, size);
+  });
+
+  it('stops on a full disk with no torn tar under a final name; a re-run with room completes every shard', async () => {
+    const disk = join(dir, 'small-disk');
+    await mkdir(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk]);
+    try {
+      const list = Array.from({ length: 12 }, (_, i) => `${server.url}/sized/300/full-${i}`);
+      await writeFile(join(dir, 'list.csv'), `${list.join('\n')}\n`);
+      const args = [
+        'list.csv',
+        '-o',
+        join(disk, 'out'),
+        '--output-format',
+        'webdataset',
+        '--shard-size',
+        '3',
+        '-w',
+        '1',
+        '-c',
+        '2',
+      ];
+      const { run } = await crew(args);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/no space left on device.*stopped: \d+ downloaded/);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      const names = await readdir(join(disk, 'out'));
+      expect(names.filter((n) => n.startsWith('.crew-'))).toEqual([]);
+      for (const tar of names.filter((n) => n.endsWith('.tar'))) {
+        const stats = JSON.parse(
+          await readFile(join(disk, 'out', `${tar.slice(0, 5)}_stats.json`), 'utf8'),
+        ) as { ok: number };
+        expect(tarMembers(join(disk, 'out', tar))).toHaveLength(stats.ok * 2);
+      }
+      execFileSync('mount', ['-o', 'remount,size=16m', disk]);
+      const again = await crew(args);
+      expect(again.run.code).toBe(0);
+      expect(again.summary).toMatchObject({ total: 12, failed: 0 });
+      await checkShards('small-disk/out', 12, 3);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
   });
 
   it('puts files in numbered folders with --layout shards, and a re-run agrees on every path', async () => {

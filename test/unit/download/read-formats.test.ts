@@ -173,7 +173,9 @@ describe('InputRows: every format', () => {
     expect(rows).toHaveLength(3000);
     const failed = rows.filter((row) => 'error' in row);
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed[0]).toMatchObject({ error: expect.stringMatching(/^parquet rows \d+-\d+ cannot be read: /) as string });
+    expect(failed[0]).toMatchObject({
+      error: expect.stringMatching(/^parquet rows \d+-\d+ cannot be read: /) as string,
+    });
     expect(rows[2999]).toMatchObject({ url: 'http://x.test/2999.jpg' });
   });
 
