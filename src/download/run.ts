@@ -28,7 +28,7 @@ import { Output, type Published } from './publish.ts';
 import { InputRows } from './read.ts';
 import { Tally } from './report.ts';
 import type { BadRow, Job } from './rows.ts';
-import { Webdataset, type DatasetHooks } from './webdataset.ts';
+import { Webdataset } from './webdataset.ts';
 
 /** Ctrl-C ended the run (its message is built once the manifest is closed). */
 const INTERRUPTED = Symbol('interrupted');
@@ -61,28 +61,16 @@ export async function runDownload(
   const run = AbortSignal.any([signal, stop.signal]);
   const rows = await InputRows.open(config, run);
   const output = await Output.open(config.out, { shared: config.queue !== undefined });
-  const dataset = datasetOf(config, output, rows);
+  // (The progress asks how many rows wait for their shard only once rows have finished.)
   const tally = new Tally(
     began,
     () => rows.fraction(),
     onProgress,
     undefined,
-    () => dataset.stage?.waiting ?? 0,
+    () => dataset?.waiting ?? 0,
   );
-  dataset.hooks = {
-    record: (line, onWritten) => output.record(line, onWritten),
-    // A row of a written shard is done (counted, reported) once its tar has its final name.
-    done: (line) => tally.finished(line),
-    skipped: (line) => tally.finished(line),
-  };
-  const finish = (line: ManifestLine): void => {
-    // A skipped row's line is already in the manifest: writing it again would grow a
-    // finished job's manifest by one line per row on every re-run. Any other row is done
-    // (counted, reported) once its line is written.
-    if (line.status === 'skipped') tally.finished(line);
-    else if (dataset.stage && 'key' in line) dataset.stage.finish(line);
-    else output.record(line, () => tally.finished(line));
-  };
+  const dataset = webdatasetOf(config, { output, rows, tally });
+  const finish = finisher(output, tally, dataset);
   const halt = (error: unknown): void => {
     if (error instanceof OutputError && !stop.signal.aborted) {
       stop.abort(error);
@@ -102,21 +90,21 @@ export async function runDownload(
       force: config.force,
       optOut: config.fetch.optOut != null,
     });
-    const stages: Stages = { plan, fetcher, output, dataset: dataset.stage };
+    const stages: Stages = { plan, fetcher, output, dataset };
     const columns = (): ColumnNames => rows.layout?.saved?.map((c) => c.name) ?? [];
     const dispatch = async (row: Job | BadRow): Promise<void> => {
       if ('error' in row) return finishBad(badRowLine(row), stages, finish);
-      const work = dataset.stage ? webRow(row, stages) : downloadRow(row, plan.stem(row), stages);
+      const work = dataset ? webRow(row, stages) : downloadRow(row, plan.stem(row), stages);
       await inFlight.add(work.then((line) => finish(withCarried(line, row, columns()))));
     };
     for await (const row of rows) {
       tally.read();
-      for (const ready of dataset.stage ? dataset.stage.read(row) : [row]) await dispatch(ready);
+      for (const ready of dataset ? dataset.read(row) : [row]) await dispatch(ready);
       // A row leaves the flight when its line is queued; the manifest's queue is bounded too.
       const room = output.room();
       if (room) await room;
     }
-    for (const ready of dataset.stage?.end() ?? []) await dispatch(ready);
+    for (const ready of dataset?.end() ?? []) await dispatch(ready);
     await inFlight.all();
   } catch (error) {
     failure = signal.aborted ? INTERRUPTED : stop.signal.aborted ? stop.signal.reason : error;
@@ -124,11 +112,11 @@ export async function runDownload(
     rows.close();
     await fetcher?.destroy();
     await inFlight.settled();
-    dataset.stage?.close();
+    dataset?.close();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
     try {
-      dataset.stage?.settled();
+      dataset?.settled();
     } catch (error) {
       failure ??= error;
     }
@@ -156,18 +144,32 @@ function withCarried(line: ManifestLine, job: Job, columns: ColumnNames): Manife
   return line.status === 'skipped' ? line : { ...line, ...carried(job, columns) };
 }
 
-/** The webdataset stage of a run, when it writes one; hooks are set once the tally exists. */
-function datasetOf(
-  config: DownloadConfig,
+/**
+ * Where a finished row's line goes. A skipped row's line is already in the manifest:
+ * writing it again would grow a finished job's manifest by one line per row on every
+ * re-run. A webdataset row waits for its shard; any other row is done (counted, reported)
+ * once its line is written.
+ */
+function finisher(
   output: Output,
-  rows: InputRows,
-): { stage: Webdataset | undefined; hooks: DatasetHooks } {
-  const holder: { stage: Webdataset | undefined; hooks: DatasetHooks } = {
-    stage: undefined,
-    hooks: { record: () => undefined, done: () => undefined, skipped: () => undefined },
+  tally: Tally,
+  dataset: Webdataset | undefined,
+): (line: ManifestLine) => void {
+  return (line) => {
+    if (line.status === 'skipped') tally.finished(line);
+    else if (dataset && 'key' in line) dataset.finish(line);
+    else output.record(line, () => tally.finished(line));
   };
-  if (config.outputFormat !== 'webdataset') return holder;
-  holder.stage = new Webdataset(
+}
+
+/** The webdataset stage of a run, when it writes one. */
+function webdatasetOf(
+  config: DownloadConfig,
+  parts: { readonly output: Output; readonly rows: InputRows; readonly tally: Tally },
+): Webdataset | undefined {
+  if (config.outputFormat !== 'webdataset') return undefined;
+  const { output, rows, tally } = parts;
+  return new Webdataset(
     {
       out: config.out,
       temp: output.tempFolder,
@@ -183,12 +185,12 @@ function datasetOf(
       }),
     },
     {
-      record: (line, onWritten) => holder.hooks.record(line, onWritten),
-      done: (line) => holder.hooks.done(line),
-      skipped: (line) => holder.hooks.skipped(line),
+      record: (line, onWritten) => output.record(line, onWritten),
+      // A row of a written shard is done (counted, reported) once its tar has its final name.
+      done: (line) => tally.finished(line),
+      skipped: (line) => tally.finished(line),
     },
   );
-  return holder;
 }
 
 /**

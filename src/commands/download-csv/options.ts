@@ -81,7 +81,7 @@ const downloadOptions = {
     group: INPUT,
     type: 'string',
     default: AUTO_ENCODING,
-    describe: "The CSV's text encoding: utf-8, gb18030, big5, shift_jis, windows-1252, utf-16le...",
+    describe: "A text list's encoding: utf-8, gb18030, big5, shift_jis, windows-1252, utf-16le...",
     defaultDescription: `${AUTO_ENCODING}: a BOM, else UTF-8, else GB18030`,
     requiresArg: true,
   },
@@ -351,6 +351,6 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
   // yargs reads a bare "-" as no value: it means stdin here.
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),
-  progress: () => 'reading the CSV',
+  progress: () => 'reading the list',
   load: () => import('./run.ts'),
 });
