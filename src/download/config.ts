@@ -30,6 +30,8 @@ export interface DownloadConfig extends CommonConfig {
   readonly outputFormat?: OutputFormat;
   /** Read the list and print the plan; fetch nothing. */
   readonly dryRun?: boolean;
+  /** Fetch each origin's robots.txt once and skip what it disallows for crew. */
+  readonly robotsTxt?: boolean;
   /** The CSV's text encoding (a TextDecoder label), or 'auto'. */
   readonly encoding: string;
   /** Forced extension, without the dot. */

@@ -8,10 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { OutputError } from './errors.ts';
-import { writeFailure, type Placement } from './fetch.ts';
+import { writeFailure, type FetchOutcome, type Placement } from './fetch.ts';
 import { planDownload } from './dry-run.ts';
 import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
-import { Fetcher, type DownloadTasks } from './fetcher.ts';
+import { Fetcher, type Destination, type DownloadTasks } from './fetcher.ts';
+import { robotNames } from './opt-out.ts';
+import { RobotsCache } from './robots.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import {
   badRowLine,
@@ -39,6 +41,8 @@ interface Stages {
   readonly output: Output;
   /** Webdataset output: each shard's tar, side files, and when its rows are done. */
   readonly dataset: Webdataset | undefined;
+  /** --robots-txt: each origin's rules. */
+  readonly robots: RobotsCache | undefined;
 }
 
 /**
@@ -90,7 +94,7 @@ export async function runDownload(
       force: config.force,
       optOut: config.fetch.optOut != null,
     });
-    const stages: Stages = { plan, fetcher, output, dataset };
+    const stages: Stages = { plan, fetcher, output, dataset, robots: robotsOf(config, run) };
     const columns = (): ColumnNames => rows.layout?.saved?.map((c) => c.name) ?? [];
     const dispatch = async (row: Job | BadRow): Promise<void> => {
       if ('error' in row) return finishBad(badRowLine(row), stages, finish);
@@ -230,8 +234,12 @@ async function webRow(job: Job, stages: Stages): Promise<ManifestLine> {
 
 /** Fetches a URL for the first row that has it; its body goes into that row's shard. */
 async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
-  const { output, fetcher, dataset } = stages;
-  const outcome = await fetcher.fetch(job.url, { tempFolder: output.tempFolder, place: null });
+  const { output, dataset } = stages;
+  const outcome = await fetchAllowed(
+    job.url,
+    { tempFolder: output.tempFolder, place: null },
+    stages,
+  );
   if (!outcome.ok) return { outcome };
   if (!('temp' in outcome)) {
     return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
@@ -294,7 +302,7 @@ interface Target {
  * other row sees the outcome, so rows sharing the URL copy a file that exists.
  */
 async function fetchFirst(url: string, target: Target, stages: Stages): Promise<Published> {
-  const { output, plan, fetcher } = stages;
+  const { output, plan } = stages;
   const { folder, stem, previous } = target;
   let place: Placement;
   try {
@@ -304,7 +312,7 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
     const outcome = { ok: false, status: undefined, error: message, attempts: 0 } as const;
     return { outcome: whole ? { ...outcome, output: true } : outcome };
   }
-  const outcome = await fetcher.fetch(url, { tempFolder: output.tempFolder, place });
+  const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder, place }, stages);
   if (!outcome.ok) return { outcome };
   if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
   try {
@@ -317,6 +325,22 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
   } catch (error) {
     return { outcome, writeError: writeFailure(error) };
   }
+}
+
+/** Fetches `url`, unless its origin's robots.txt (--robots-txt) disallows it. */
+async function fetchAllowed(url: string, into: Destination, stages: Stages): Promise<FetchOutcome> {
+  const refused = await stages.robots?.verdict(url);
+  if (refused === undefined) return stages.fetcher.fetch(url, into);
+  const outcome = { ok: false, status: undefined, error: refused.error, attempts: 0 } as const;
+  return refused.optedOut ? { ...outcome, optedOut: true } : outcome;
+}
+
+/** The robots.txt rules of the run, with --robots-txt. */
+function robotsOf(config: DownloadConfig, signal: AbortSignal): RobotsCache | undefined {
+  if (!config.robotsTxt) return undefined;
+  const userAgent = config.fetch.headers['user-agent'] ?? '';
+  const agents = config.fetch.optOut?.agents ?? robotNames(userAgent);
+  return new RobotsCache({ userAgent, agents, timeoutMs: config.fetch.timeoutMs }, signal);
 }
 
 /**

@@ -106,6 +106,11 @@ const routes: Record<string, Route> = {
     res.writeHead(200, { 'content-type': 'image/png', 'x-robots-tag': 'otherbot: noai, noindex' });
     res.end(Buffer.concat([PNG, Buffer.from('otherbot')]));
   },
+  // Read only with --robots-txt: crew has a group of its own, every other robot is kept out.
+  '/robots.txt': (_, res) => {
+    const text = 'User-agent: *\nDisallow: /\n\nUser-agent: crew\nDisallow: /img/secret\n';
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(text);
+  },
   '/browser-only': (req, res) => {
     if (!/Mozilla\/5\.0/.test(req.headers['user-agent'] ?? '')) res.writeHead(403).end('no bots');
     else send(res, PNG, 'image/png');

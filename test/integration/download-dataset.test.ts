@@ -483,6 +483,22 @@ describe('crew download: opt-outs and the plan', () => {
     expect(bad.run.code).toBe(2);
   });
 
+  it('--robots-txt fetches each origin’s robots.txt once and skips what it disallows for crew', async () => {
+    const u = server.url;
+    const rows = [`a,${u}/img/a`, `b,${u}/img/secret-1`, `c,${u}/img/b`, `d,${u}/img/secret-2`];
+    await writeFile(join(dir, 'list.csv'), `${rows.join('\n')}\n`);
+    const plain = await crew(['list.csv', '-o', 'plain']);
+    expect(plain.summary).toMatchObject({ ok: 4 });
+    expect(server.hits.has('/robots.txt')).toBe(false);
+    const { run, summary } = await crew(['list.csv', '-o', 'robots', '--robots-txt']);
+    expect(run.code).toBe(0);
+    expect(summary).toMatchObject({ ok: 2, optedOut: 2, failed: 0 });
+    expect(server.hits.get('/robots.txt')).toBe(1);
+    expect(server.hits.get('/img/secret-1')).toBe(1); // by the run without --robots-txt
+    const lines = lastLines(await manifest('robots'));
+    expect(lines.get(2)).toMatchObject({ status: 'opted-out', error: 'disallowed by robots.txt' });
+  });
+
   it('--dry-run reads the list, fetches nothing, and says what a run would skip', async () => {
     const u = server.url;
     await writeFile(

@@ -220,6 +220,12 @@ const downloadOptions = {
     default: false,
     describe: 'Keep images whose server opted out (X-Robots-Tag: noai ...): you answer for that',
   },
+  'robots-txt': {
+    group: NETWORK,
+    type: 'boolean',
+    default: false,
+    describe: "Fetch each origin's robots.txt once; rows it disallows for crew are opted-out",
+  },
   'location-trusted': {
     group: NETWORK,
     type: 'boolean',
@@ -277,6 +283,7 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     shardSize: wholeNumber('--shard-size', args.shardSize, 1, MAX_SHARD_SIZE),
     outputFormat,
     dryRun: args.dryRun,
+    robotsTxt: args.robotsTxt,
     encoding,
     ext,
     concurrency: wholeNumber('--concurrency', args.concurrency, 1, 1024),
