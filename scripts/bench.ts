@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRunner, BenchSection } from './bench/section.ts';
 import { benchBinary } from './bench/binary.ts';
+import { benchDataset } from './bench/dataset.ts';
 import { benchDownload } from './bench/download.ts';
 import { benchNetwork } from './bench/network.ts';
 import { benchLogstats } from './bench/logstats.ts';
@@ -21,6 +22,7 @@ const sections: Record<string, BenchRunner> = {
   logstats: benchLogstats,
   download: benchDownload,
   network: benchNetwork,
+  dataset: benchDataset,
   binary: benchBinary,
   queue: benchQueue,
 };

@@ -35,8 +35,11 @@ export async function buildParser(argv: readonly string[], io: Io) {
     .scriptName('crew')
     .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.');
   for (const command of commands) {
-    parser = parser.command(command.usage, command.describe, command.options, (args) =>
-      command.handle(args, argv, io),
+    parser = parser.command(
+      [command.usage, ...(command.aliases ?? [])],
+      command.describe,
+      command.options,
+      (args) => command.handle(args, argv, io),
     );
   }
   return parser

@@ -57,6 +57,8 @@ export interface CommandRun<C, R> {
 export interface CommandSpec<A, C extends CommonConfig, R> {
   /** yargs' command string: the name and its positionals, e.g. `sum [n]`. */
   readonly usage: string;
+  /** Other names of the command, each with its positionals (`download <csv>`). */
+  readonly aliases?: readonly string[];
   readonly describe: string;
   /** Declares the options, positionals and examples. */
   readonly options: (y: Argv) => Argv;
@@ -70,6 +72,7 @@ export interface CommandSpec<A, C extends CommonConfig, R> {
 /** A command as cli.ts lists it: its types are checked once, in `defineCommand`. */
 export interface Command {
   readonly usage: string;
+  readonly aliases?: readonly string[];
   readonly describe: string;
   readonly options: (y: Argv) => Argv;
   readonly handle: (args: unknown, argv: readonly string[], io: Io) => Promise<void>;
@@ -78,6 +81,7 @@ export interface Command {
 export function defineCommand<A, C extends CommonConfig, R>(spec: CommandSpec<A, C, R>): Command {
   return {
     usage: spec.usage,
+    ...(spec.aliases ? { aliases: spec.aliases } : {}),
     describe: spec.describe,
     options: spec.options,
     handle: async (args, argv, io) => {

@@ -19,17 +19,22 @@ export const UNBALANCED = `${MARK}quotes`;
 
 const LINE_END = /[\r\n]/g;
 
-/** Feeds text in, gets whole lines out, each ending in `\n` (or a marker line instead). */
+/**
+ * Feeds text in, gets whole lines out, each ending in `\n` (or a marker line instead).
+ * Quotes are checked for CSV only: in TSV and JSON lines a quote is an ordinary character.
+ */
 export class LineCutter {
   readonly #max: number;
+  readonly #quotes: boolean;
   #partial = '';
   /** The previous chunk ended in CR: a LF first in the next one belongs to it. */
   #afterCr = false;
   /** The current line went over the cap: drop it up to its line ending. */
   #dropping = false;
 
-  constructor(max = MAX_ROW_CHARS) {
+  constructor(max = MAX_ROW_CHARS, options: { readonly quotes?: boolean } = {}) {
     this.#max = max;
+    this.#quotes = options.quotes ?? true;
   }
 
   /** The lines that `text` completes, as one string of `\n`-ended lines. */
@@ -43,8 +48,7 @@ export class LineCutter {
       !this.#dropping &&
       this.#partial.length + last < this.#max && // so every line in it fits the cap
       !text.includes('\r') &&
-      !text.includes('"') &&
-      !this.#partial.includes('"')
+      (!this.#quotes || (!text.includes('"') && !this.#partial.includes('"')))
     ) {
       const lines = this.#partial + text.slice(0, last + 1);
       this.#partial = '';
@@ -73,7 +77,7 @@ export class LineCutter {
     const dropped = this.#dropping;
     this.#partial = '';
     this.#dropping = false;
-    return dropped || last === '' ? '' : checked(last);
+    return dropped || last === '' ? '' : this.#checked(last);
   }
 
   #line(rest: string): string {
@@ -84,7 +88,13 @@ export class LineCutter {
     }
     const line = this.#partial + rest;
     this.#partial = '';
-    return line.length > this.#max ? `${OVERSIZED}\n` : checked(line);
+    return line.length > this.#max ? `${OVERSIZED}\n` : this.#checked(line);
+  }
+
+  #checked(line: string): string {
+    return this.#quotes && line.includes('"') && !quotesBalance(line)
+      ? `${UNBALANCED}\n`
+      : `${line}\n`;
   }
 
   /** Holds the start of a line; one past the cap is reported at once and then dropped. */
@@ -97,9 +107,6 @@ export class LineCutter {
     return `${OVERSIZED}\n`;
   }
 }
-
-const checked = (line: string): string =>
-  line.includes('"') && !quotesBalance(line) ? `${UNBALANCED}\n` : `${line}\n`;
 
 /**
  * Whether a line's quotes are ones the parser accepts: a field that starts with a quote

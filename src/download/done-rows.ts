@@ -75,6 +75,29 @@ export class DoneRows {
     page.bytes[at] = bytes;
   }
 
+  /**
+   * Row `row` with `url` was opted out by its server: done, with no file (a re-run does not
+   * ask again, unless --force or --ignore-opt-out). Its file hash is 0, which no name has.
+   */
+  setOptedOut(row: number, url: string): void {
+    if (!isRow(row)) return;
+    const page = (this.#pages[row >>> PAGE_BITS] ??= new Page());
+    const at = row & IN_PAGE;
+    if (page.url[at] === 0) this.#size++;
+    page.url[at] = hash32(url);
+    page.file[at] = 0;
+    page.ext[at] = 0;
+    page.suffix[at] = 0;
+    page.bytes[at] = 0;
+  }
+
+  /** Whether row `row` with `url` was opted out by its server in an earlier run. */
+  optedOut(row: number, url: string): boolean {
+    const page = this.#page(row);
+    const at = row & IN_PAGE;
+    return page !== undefined && page.url[at] === hash32(url) && page.file[at] === 0;
+  }
+
   /** Row `row` with `url` did not finish (a later failed line): it is not done. */
   delete(row: number, url: string): void {
     const page = this.#page(row);
@@ -93,7 +116,7 @@ export class DoneRows {
     if (page === undefined) return undefined;
     const at = row & IN_PAGE;
     const recorded = page.url[at]!;
-    if (recorded === 0 || recorded !== hash32(url)) return undefined;
+    if (recorded === 0 || recorded !== hash32(url) || page.file[at] === 0) return undefined;
     const ext = this.#exts[page.ext[at]!]!;
     for (const n of page.suffix[at] === 0 ? [0] : [0, page.suffix[at]!]) {
       const file = nameFor(ext, n);

@@ -12,8 +12,10 @@ import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
+import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
-import { sniff, SNIFF_BYTES } from './sniff.ts';
+import { optOutDirective, type OptOutRule } from './opt-out.ts';
+import { sniff } from './sniff.ts';
 import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
@@ -38,6 +40,8 @@ export interface FetchOptions {
   readonly stacks: boolean;
   /** The HTTP versions offered to HTTPS origins: --http1.1, --http2, or crew's choice. */
   readonly http: HttpVersion;
+  /** Responses whose X-Robots-Tag says one of these are not kept; null: --ignore-opt-out. */
+  readonly optOut?: OptOutRule | null;
 }
 
 /**
@@ -100,6 +104,9 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
+      /** The image's size, when its header could be read (image-size.ts). */
+      readonly width?: number;
+      readonly height?: number;
     } & Landed)
   | {
       readonly ok: false;
@@ -108,6 +115,8 @@ export type FetchOutcome =
       readonly attempts: number;
       /** The body could not be stored because --out as a whole is unusable (a full disk). */
       readonly output?: true;
+      /** The server opted out of the image's use (X-Robots-Tag): not a failure. */
+      readonly optedOut?: true;
     };
 
 /** What a request received, before it is placed. */
@@ -140,6 +149,8 @@ export type RequestResult =
       readonly retryAfterMs: number | undefined;
       /** No connection was made: refused, no such host, or timed out connecting. */
       readonly unreachable?: true;
+      /** The server opted out of the image's use (X-Robots-Tag). */
+      readonly optedOut?: true;
     };
 
 export const MAX_REDIRECTS = 5;
@@ -173,6 +184,15 @@ class Final extends Error {
   readonly status: number | undefined;
   constructor(message: string, status?: number) {
     super(message);
+    this.status = status;
+  }
+}
+
+/** The response's X-Robots-Tag opts out of what crew would do with it: never retried. */
+class OptedOut extends Error {
+  readonly status: number;
+  constructor(directive: string, status: number) {
+    super(`opted out: X-Robots-Tag ${directive}`);
     this.status = status;
   }
 }
@@ -252,6 +272,9 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
     if (error instanceof LeavesOrigin) {
       return { kind: 'redirect', status: error.status, url: error.url, visited: [...visited] };
     }
+    if (error instanceof OptedOut) {
+      return { ...failed(error.status, error.message, 'no'), optedOut: true };
+    }
     const status = error instanceof Retryable || error instanceof Final ? error.status : undefined;
     if (deadline.aborted) {
       const seconds = input.options.maxTimeMs / 1000;
@@ -294,7 +317,7 @@ const failed = (
   retry: 'no' | 'yes' | 'slow-down' | 'fewer',
   retryAfterMs?: number,
   unreachable = false,
-): RequestResult => ({
+): Extract<RequestResult, { kind: 'failed' }> => ({
   kind: 'failed',
   status,
   error: capText(error),
@@ -321,6 +344,13 @@ async function attempt(
       current = next;
       continue;
     }
+    const directive = options.optOut
+      ? optOutDirective(values(headers, 'x-robots-tag'), options.optOut)
+      : undefined;
+    if (directive !== undefined) {
+      await response.drain();
+      throw new OptedOut(directive, status);
+    }
     const encodings = contentCodings(headers);
     if (encodings.length > 0) {
       // We never ask for compression; a body sent compressed anyway is not the image itself.
@@ -338,7 +368,9 @@ async function attempt(
     const contentType = header(headers, 'content-type') ?? '';
     const hash = createHash('sha256');
     let bytes = 0;
-    let head = Buffer.alloc(0);
+    // The body's first bytes, for what it is (sniff.ts) and its size (image-size.ts).
+    const head: Buffer[] = [];
+    let headBytes = 0;
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
     const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
@@ -348,8 +380,10 @@ async function attempt(
         if (bytes > options.maxBytes) {
           throw new Final(`too big: over ${options.maxBytes} bytes`, status);
         }
-        if (head.length < SNIFF_BYTES) {
-          head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
+        if (headBytes < SIZE_HEAD_BYTES) {
+          const part = chunk.subarray(0, SIZE_HEAD_BYTES - headBytes);
+          head.push(part);
+          headBytes += part.length;
         }
         hash.update(chunk);
         const flushing = file.add(chunk);
@@ -379,8 +413,11 @@ async function attempt(
         status,
       );
     }
-    const kind = sniff(head, contentType);
+    const start = head.length === 1 ? head[0]! : Buffer.concat(head);
+    const kind = sniff(start, contentType);
     if (!kind.image && !options.anyType) throw new Final(`not an image: ${kind.type}`, status);
+    const size = imageSize(start);
+    // (A transform of the body, such as a resize, would go here: the temp file is whole.)
     return {
       status,
       bytes,
@@ -389,6 +426,7 @@ async function attempt(
       ext: kind.ext,
       finalUrl: current,
       temp: file.path,
+      ...size,
     };
   }
 }
@@ -419,6 +457,12 @@ async function nextHop(
     throw new Final(`HTTP ${status}`, status);
   }
   return undefined;
+}
+
+/** Every value of a header the response may send several times. */
+function values(headers: Headers, name: string): string[] {
+  const value = headers[name];
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
 function header(headers: Headers, name: string): string | undefined {

@@ -110,7 +110,15 @@ export class Fetcher {
       if (result.kind === 'redirect' || result.retry === 'no' || attempts > retries) {
         const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
         const output = result.kind === 'failed' && result.output === true;
-        return { ok: false, status: result.status, error, attempts, ...(output ? { output } : {}) };
+        const optedOut = result.kind === 'failed' && result.optedOut === true;
+        return {
+          ok: false,
+          status: result.status,
+          error,
+          attempts,
+          ...(output ? { output } : {}),
+          ...(optedOut ? { optedOut } : {}),
+        };
       }
       // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
       if (result.retry === 'yes') {

@@ -70,3 +70,24 @@ export function tempFolderProblem(path: string): string | undefined {
     ? undefined
     : 'must be the absolute path of a crew temp folder';
 }
+
+/** The shard of row `row` (1-based) in shards of `size` rows: 0 for rows 1 to `size`. */
+export const shardOf = (row: number, size: number): number => Math.floor((row - 1) / size);
+
+/** A shard's folder or file stem: five digits, `00000`, `00001`... (more past 99,999). */
+export const shardName = (shard: number): string => String(shard).padStart(5, '0');
+
+/** Rows go to numbered folders of `size` rows each, by row number: a re-run agrees on every path. */
+export function shardsLayout(size: number): OutputLayout {
+  return { folderOf: (row) => shardName(shardOf(row, size)) };
+}
+
+/**
+ * A row's webdataset key: its shard's five digits, then its place in the shard, as many
+ * digits as the last place needs (`000010023`: shard 1, row 23 of it, in shards of 10,000),
+ * so keys sort in row order, as webdataset's and img2dataset's readers expect.
+ */
+export function keyOf(row: number, size: number): string {
+  const digits = String(size - 1).length;
+  return shardName(shardOf(row, size)) + String((row - 1) % size).padStart(digits, '0');
+}

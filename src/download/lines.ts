@@ -23,6 +23,9 @@ const blank = {
   ms: 0,
 } as const;
 
+/** The kept columns' names, in the order of a job's `saved` values (set once per run). */
+export type ColumnNames = readonly string[];
+
 // What is written is capped, and a URL's password never is (see credentials.ts).
 const who = (job: Job): Pick<ManifestLine, 'row' | 'id' | 'name' | 'url'> => ({
   row: job.row,
@@ -31,8 +34,21 @@ const who = (job: Job): Pick<ManifestLine, 'row' | 'id' | 'name' | 'url'> => ({
   url: recordedUrl(job.url),
 });
 
+/** What the list says of the row besides its URL: its caption and kept columns. */
+export function carried(job: Job, names: ColumnNames): Pick<ManifestLine, 'caption' | 'columns'> {
+  const columns: Record<string, unknown> = {};
+  names.forEach((name, i) => (columns[name] = job.saved?.[i] ?? null));
+  return {
+    ...(job.caption === undefined ? {} : { caption: job.caption }),
+    ...(names.length === 0 ? {} : { columns }),
+  };
+}
+
 /** The row's file, as an earlier run recorded it, is still there. */
-export function skippedLine(job: Job, previous: { file: string; bytes: number }): ManifestLine {
+export function skippedLine(
+  job: Job,
+  previous: { file: string | null; bytes: number },
+): ManifestLine {
   return { ...blank, ...who(job), status: 'skipped', file: previous.file, bytes: previous.bytes };
 }
 
@@ -49,13 +65,16 @@ export function badRowLine(bad: BadRow): ManifestLine {
   };
 }
 
-/** The URL could not be fetched (every row sharing it gets the same reason). */
+/**
+ * The URL could not be fetched (every row sharing it gets the same reason), or its server
+ * opted out of the image's use.
+ */
 export function fetchFailedLine(job: Job, ms: number, outcome: NotFetched): ManifestLine {
   return {
     ...blank,
     ...who(job),
     ms,
-    status: 'failed',
+    status: outcome.optedOut ? 'opted-out' : 'failed',
     http: outcome.status ?? null,
     attempts: outcome.attempts,
     error: outcome.error,
@@ -102,5 +121,7 @@ export function okLine(
     contentType: outcome.contentType || null,
     attempts: fetchedHere ? outcome.attempts : 0,
     error: null,
+    width: outcome.width ?? null,
+    height: outcome.height ?? null,
   };
 }

@@ -29,7 +29,8 @@ export const BATCH_MS = 5;
  */
 export const MAX_QUEUED = 256;
 
-export type RowStatus = 'ok' | 'failed' | 'skipped';
+/** How a row ended; `opted-out`: its server said not to use the image (X-Robots-Tag). */
+export type RowStatus = 'ok' | 'failed' | 'skipped' | 'opted-out';
 
 export interface ManifestLine {
   readonly row: number;
@@ -45,6 +46,15 @@ export interface ManifestLine {
   readonly attempts: number;
   readonly error: string | null;
   readonly ms: number;
+  /** The row's caption, when the list has a caption column. */
+  readonly caption?: string;
+  /** The image's size, when its header could be read (ok rows). */
+  readonly width?: number | null;
+  readonly height?: number | null;
+  /** The columns kept with the row (--save-columns), by name. */
+  readonly columns?: Readonly<Record<string, unknown>>;
+  /** Webdataset: the row's key in its shard's tar (`000010023`: shard 1, row 23 in it). */
+  readonly key?: string;
 }
 
 /** Where each finished row's file is, by row and URL (a changed CSV does not match). */
@@ -105,6 +115,8 @@ export async function doneFrom(lines: AsyncIterable<string | undefined>): Promis
       skipped++;
     } else if ((line.status === 'ok' || line.status === 'skipped') && line.file) {
       done.set(line.row, line.url, line.file, line.bytes);
+    } else if (line.status === 'opted-out') {
+      done.setOptedOut(line.row, line.url);
     } else {
       done.delete(line.row, line.url);
     }

@@ -28,6 +28,8 @@ export class Planner {
   readonly #layout: OutputLayout;
   /** --force: rows an earlier run finished are fetched again (their files replaced). */
   readonly #force: boolean;
+  /** Opt-outs are honoured: a row an earlier run found opted out is not asked again. */
+  readonly #optOut: boolean;
   readonly #done: Done;
   readonly #names: NameBook;
   readonly #urls: UrlMemory;
@@ -39,6 +41,7 @@ export class Planner {
       readonly done: Done;
       readonly layout: OutputLayout;
       readonly force: boolean;
+      readonly optOut?: boolean;
     },
     maxUrls = MAX_REMEMBERED_URLS,
   ) {
@@ -46,6 +49,7 @@ export class Planner {
     this.#ext = options.ext;
     this.#layout = options.layout;
     this.#force = options.force;
+    this.#optOut = options.optOut ?? true;
     this.#done = options.done;
     // A re-run names about as many rows as the last run finished: no growing on the way.
     this.#names = new NameBook({ expected: options.done.size });
@@ -78,6 +82,16 @@ export class Planner {
     if (this.#done.size === 0) return undefined;
     // The manifest holds the URL as recorded (no password), so that is what matches.
     return this.#done.get(job.row, recordedUrl(job.url), namesFor(this.folderOf(job), stem));
+  }
+
+  /** Whether an earlier run found the row's server opted out (and it is not asked again). */
+  optedOutBefore(job: Job): boolean {
+    return (
+      this.#optOut &&
+      !this.#force &&
+      this.#done.size > 0 &&
+      this.#done.optedOut(job.row, recordedUrl(job.url))
+    );
   }
 
   /** Whether the row is done already: its file is still there, whole (and no --force). */

@@ -16,6 +16,7 @@ import { outOfDescriptors, OutputError } from './errors.ts';
 import type { FetchOutcome, WriteFailure } from './fetch.ts';
 import { inFolder } from './layout.ts';
 import { lockOut, type Lock } from './lock.ts';
+import type { Member } from './webdataset.ts';
 import {
   MANIFEST,
   ManifestFile,
@@ -36,6 +37,8 @@ export interface Published {
   readonly file?: string;
   /** Why it could not be given its name, when it could not. */
   readonly writeError?: WriteFailure;
+  /** Webdataset: where the image went in its shard's tar. */
+  readonly member?: Member;
 }
 
 /** The output directory of one run, from `open` to `close`. */

@@ -1,17 +1,27 @@
 /**
- * The reading stage: the CSV (a file, or stdin as it arrives) as numbered data rows, each a
- * job or the reason it cannot be one. Which row is the header and which columns hold the URL
- * and the name is decided here from the first records, by the rules in rows.ts. A CSV that
- * cannot be used at all is an InputError; a bad row is a value, and the run goes on.
+ * The reading stage: the list (a file, or stdin as it arrives) as numbered data rows, each a
+ * job or the reason it cannot be one. Its format (CSV, TSV, JSON lines, parquet; gzip for
+ * the text ones) is told or detected (input-format.ts); which row is the header and which
+ * columns hold the URL, the name, the caption and the kept columns is decided here from the
+ * first records, by the rules in rows.ts, the same for every format. A list that cannot be
+ * used at all is an InputError naming it; a bad row is a value, and the run goes on.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { TextDecoder } from 'node:util';
+import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { reasonOf } from '../errors.ts';
-import { LineCutter, MARK, OVERSIZED, parseLines } from './csv-lines.ts';
-import { AUTO_ENCODING, detectEncoding } from './encoding.ts';
-import { InputError } from './errors.ts';
+import { MARK, OVERSIZED, parseLines } from './csv-lines.ts';
+import { InputError, LayoutError } from './errors.ts';
+import {
+  formatByName,
+  framing,
+  MAGIC_BYTES,
+  type InputFormat,
+  type InputFormatChoice,
+} from './input-format.ts';
+import { ParquetSource } from './parquet-input.ts';
+import { JsonLines, textOf, tsvRecords, type Cells, type Unreadable } from './records.ts';
 import {
   detectLayout,
   firstRowIsHeader,
@@ -21,40 +31,104 @@ import {
   type Job,
   type Layout,
 } from './rows.ts';
+import { TextLines } from './text-lines.ts';
 
 export interface ReadOptions {
   /** A path, or '-' for stdin. */
   readonly csv: string;
+  readonly inputFormat?: InputFormatChoice;
   readonly csvHeader: HeaderMode;
   readonly urlColumn: string | undefined;
   readonly nameColumn: string | undefined;
+  readonly captionColumn?: string | undefined;
+  readonly saveColumns?: readonly string[] | undefined;
   /** A TextDecoder label, or 'auto' to detect it from the bytes. */
   readonly encoding: string;
 }
 
-/** Data rows in CSV order; iterate once. `close()` stops reading (stdin included). */
-export class CsvRows implements AsyncIterable<Job | BadRow> {
+/** What a file's first bytes are; undefined until stdin's (or a pipe's) first chunk says. */
+type Framing = ReturnType<typeof framing> | undefined;
+
+/** The field names of a list that has them apart from its rows (JSON lines, parquet). */
+interface Names {
+  readonly names: readonly string[];
+}
+
+/** What a format's reader gives: a row's cells, a row it could not read, or the names. */
+type Item = Cells | Unreadable | Names;
+
+const isNames = (item: Item): item is Names => 'names' in item && !Array.isArray(item);
+const isUnreadable = (item: Item): item is Unreadable => 'error' in item && !Array.isArray(item);
+
+/** Data rows in list order; iterate once. `close()` stops reading (stdin included). */
+export class InputRows implements AsyncIterable<Job | BadRow> {
   readonly #options: ReadOptions;
   readonly #signal: AbortSignal;
   /** The file's size, for the fraction read; undefined for stdin or an empty file. */
   readonly #size: number | undefined;
+  /** What the file's first bytes are; undefined for stdin (its first chunk says). */
+  readonly #framing: Framing;
+  /** The format as told or as the name and magic say; a text one may wait for its first line. */
+  #format: InputFormat | undefined;
   #input: (Readable & { bytesRead?: number }) | undefined;
-  #parser: Readable | undefined;
+  #lines: TextLines | undefined;
+  #parquet: ParquetSource | undefined;
+  #layout: Layout | undefined;
 
-  private constructor(options: ReadOptions, signal: AbortSignal, size: number | undefined) {
+  private constructor(
+    options: ReadOptions,
+    signal: AbortSignal,
+    file: { size: number | undefined; framing: Framing },
+  ) {
     this.#options = options;
     this.#signal = signal;
-    this.#size = size || undefined;
+    this.#size = file.size || undefined;
+    this.#framing = file.framing;
+    const told = options.inputFormat ?? 'auto';
+    this.#format =
+      told !== 'auto'
+        ? told
+        : file.framing === 'parquet'
+          ? 'parquet'
+          : options.csv === '-'
+            ? undefined
+            : formatByName(options.csv);
+    if (this.#format === 'parquet' && file.framing === 'gzip') this.#format = undefined;
   }
 
-  /** Checks that the CSV file exists and is a file; reading starts with the iteration. */
-  static async open(options: ReadOptions, signal: AbortSignal): Promise<CsvRows> {
-    const size = options.csv === '-' ? undefined : await csvFileSize(options.csv);
-    return new CsvRows(options, signal, size);
+  /**
+   * Checks that the list exists and is a file, and reads its first bytes; reading starts
+   * with the iteration. InputError for parquet on stdin (it is read from its end).
+   */
+  static async open(options: ReadOptions, signal: AbortSignal): Promise<InputRows> {
+    if (options.csv === '-') {
+      if (options.inputFormat === 'parquet') {
+        throw new InputError('a parquet file cannot be read from stdin: name the file');
+      }
+      return new InputRows(options, signal, { size: undefined, framing: undefined });
+    }
+    const info = await listFile(options.csv);
+    // A pipe's first bytes are read once: its first chunk says what it is, as stdin's does.
+    const head = info.regular ? await firstBytes(options.csv) : undefined;
+    return new InputRows(options, signal, {
+      size: info.regular ? info.size : undefined,
+      framing: head && framing(head),
+    });
   }
 
-  /** How much of the CSV file has been read (0 to 1); undefined for stdin. */
+  /** The list's format, once known (a text list's may wait for its first line). */
+  get format(): InputFormat | undefined {
+    return this.#format ?? this.#lines?.format;
+  }
+
+  /** The layout, once the first rows decided it. */
+  get layout(): Layout | undefined {
+    return this.#layout;
+  }
+
+  /** How much of the list has been read (0 to 1); undefined for stdin. */
   fraction(): number | undefined {
+    if (this.#parquet) return this.#parquet.fraction();
     if (this.#size === undefined || this.#input === undefined) return undefined;
     return Math.min(1, (this.#input.bytesRead ?? 0) / this.#size);
   }
@@ -62,52 +136,145 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
   /** Stops reading: ends the iteration even while it waits for more input. */
   close(): void {
     this.#input?.destroy();
-    this.#parser?.destroy();
+    this.#lines?.destroy();
+    this.#parquet?.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Job | BadRow> {
     const { csv } = this.#options;
-    const input = csv === '-' ? process.stdin : createReadStream(csv);
-    this.#input = input;
-    const records = input.pipe(new CsvText(this.#options.encoding));
-    this.#parser = records;
-    // pipe() does not forward errors: a read error must end the parse, not vanish.
-    input.on('error', (error: Error) => records.destroy(error));
-    const stop = (): void => void records.destroy(this.#signal.reason as Error);
+    let row = 0;
+    let header: readonly string[] | undefined;
+    let named = false;
+    try {
+      for await (const item of this.#items()) {
+        this.#signal.throwIfAborted();
+        if (isNames(item)) {
+          header = item.names;
+          named = true;
+          continue;
+        }
+        if (isUnreadable(item)) {
+          yield { row: ++row, url: '', error: item.error };
+          continue;
+        }
+        if (this.#layout === undefined) {
+          const texts = item.map(textOf);
+          // A header is held back until the first data row arrives: the layout needs both.
+          if (!named && header === undefined && firstRowIsHeader(texts, this.#options.csvHeader)) {
+            header = texts;
+            continue;
+          }
+          this.#layout = detectLayout(header ?? texts, header ? texts : undefined, {
+            header: named ? 'yes' : this.#options.csvHeader,
+            urlColumn: this.#options.urlColumn,
+            nameColumn: this.#options.nameColumn,
+            captionColumn: this.#options.captionColumn,
+            saveColumns: this.#options.saveColumns,
+          });
+          this.#parquet?.keepOnly(columnsOf(this.#layout));
+        }
+        yield toJob(item, this.#layout, ++row, this.#lines?.encoding);
+      }
+    } catch (error) {
+      throw asInputError(error, csv);
+    }
+  }
+
+  #items(): AsyncIterable<Item> {
+    if (this.#format === 'parquet') return this.#parquetItems();
+    return this.#textItems();
+  }
+
+  async *#parquetItems(): AsyncGenerator<Item> {
+    const source = await ParquetSource.open(this.#options.csv);
+    this.#parquet = source;
+    yield { names: source.names };
+    yield* source.rows(this.#signal);
+  }
+
+  async *#textItems(): AsyncGenerator<Item> {
+    const { csv } = this.#options;
+    const raw = csv === '-' ? process.stdin : createReadStream(csv);
+    this.#input = raw;
+    // Before the first chunk is awaited (stdin's says its format): a Ctrl-C while an idle
+    // pipe gives nothing must end that wait too.
+    const stop = (): void => void (this.#lines ?? raw).destroy(this.#signal.reason as Error);
     // A signal that came while --out was being opened has fired its event already: stdin is
     // destroyed by then, and waiting for its end left nothing to wake the run (exit 13, the
     // lock left behind).
     if (this.#signal.aborted) stop();
     else this.#signal.addEventListener('abort', stop, { once: true });
-    let layout: Layout | undefined;
-    let header: string[] | undefined;
-    let row = 0;
     try {
-      for await (const record of recordsOf(records as AsyncIterable<string>)) {
-        this.#signal.throwIfAborted();
-        if (record[0]?.startsWith(MARK)) {
-          yield { row: ++row, url: '', error: markedRowError(record[0]) };
-          continue;
-        }
-        if (layout === undefined) {
-          // A header is held back until the first data row arrives: the layout needs both.
-          if (header === undefined && firstRowIsHeader(record, this.#options.csvHeader)) {
-            header = record;
-            continue;
-          }
-          layout = detectLayout(header ?? record, header ? record : undefined, {
-            header: this.#options.csvHeader,
-            urlColumn: this.#options.urlColumn,
-            nameColumn: this.#options.nameColumn,
-          });
-        }
-        yield toJob(record, layout, ++row, records.encoding);
-      }
-    } catch (error) {
-      throw asInputError(error, csv);
+      yield* this.#textItemsOf(raw);
     } finally {
       this.#signal.removeEventListener('abort', stop);
     }
+  }
+
+  async *#textItemsOf(raw: Readable): AsyncGenerator<Item> {
+    const { encoding } = this.#options;
+    const bytes = await this.#decompressed(raw);
+    this.#signal.throwIfAborted();
+    const told = this.#format === 'parquet' ? undefined : this.#format;
+    const lines = bytes.pipe(new TextLines(encoding, told));
+    this.#lines = lines;
+    // pipe() does not forward errors: a read error must end the parse, not vanish.
+    raw.on('error', (error: Error) => lines.destroy(error));
+    if (bytes !== raw) bytes.on('error', (error: Error) => lines.destroy(error));
+    const json = new JsonLines();
+    let named = false;
+    for await (const text of lines as AsyncIterable<string>) {
+      for (const slice of slices(text)) {
+        if (lines.format !== 'jsonl') {
+          yield* markedRows(lines.format === 'tsv' ? tsvRecords(slice) : parseLines(slice));
+          continue;
+        }
+        for (const line of slice.split('\n')) {
+          const cells = line.startsWith(MARK) ? { error: markedRowError(line) } : json.parse(line);
+          if (cells === undefined) continue;
+          if (!named && json.names !== undefined) {
+            named = true;
+            yield { names: json.names };
+          }
+          yield cells;
+        }
+      }
+    }
+  }
+
+  /** The bytes as text: gunzipped when they are gzip (a file's magic, or stdin's first chunk). */
+  async #decompressed(raw: Readable): Promise<Readable> {
+    let input = raw;
+    let gzip = this.#framing === 'gzip';
+    if (this.#framing === undefined) {
+      const peeked = await peek(raw);
+      input = peeked.stream;
+      gzip = framing(peeked.head) === 'gzip';
+      if (framing(peeked.head) === 'parquet') {
+        throw new InputError('a parquet file cannot be read from stdin: name the file');
+      }
+    }
+    if (!gzip) return input;
+    const gunzip = createGunzip();
+    input.on('error', (error: Error) => gunzip.destroy(error));
+    return input.pipe(gunzip);
+  }
+}
+
+/** Old name: the reader read only CSV. */
+export { InputRows as CsvRows };
+
+/** The columns a layout reads (a parquet list reads only these). */
+function columnsOf(layout: Layout): number[] {
+  const columns = [layout.url, layout.name, layout.id, layout.caption];
+  for (const saved of layout.saved ?? []) columns.push(saved.index);
+  return columns.filter((index): index is number => index !== undefined);
+}
+
+/** CSV or TSV records, a marker line (too long, unbalanced quotes) as the row's failure. */
+function* markedRows(records: readonly string[][]): Generator<Item> {
+  for (const record of records) {
+    yield record[0]?.startsWith(MARK) ? { error: markedRowError(record[0]) } : record;
   }
 }
 
@@ -120,97 +287,51 @@ const markedRowError = (mark: string): string =>
 const SLICE_LINES = 256;
 
 /**
- * The records of batches of whole lines, parsed a slice at a time as they are asked for.
- * csv-parse's stream holds a record back until the byte after it arrives (a row read from a
- * pipe would wait for the next one), so each batch is parsed whole-lines-first; and not all
- * at once: a 64 KiB chunk is over a thousand records, which outlived two young-generation
+ * Batches of whole lines, cut into slices of SLICE_LINES lines to parse one at a time. Not
+ * all at once: a 64 KiB chunk is over a thousand records, which outlived two young-generation
  * collections while the rows were planned and were promoted, growing a million-row re-run's
  * old generation to 140 MB of garbage before its first full collection.
  */
-async function* recordsOf(batches: AsyncIterable<string>): AsyncGenerator<string[]> {
-  for await (const text of batches) {
-    for (let from = 0; from < text.length;) {
-      let to = from;
-      for (let n = 0; n < SLICE_LINES && to < text.length; n++) {
-        to = text.indexOf('\n', to) + 1 || text.length;
-      }
-      yield* parseLines(text.slice(from, to));
-      from = to;
+function* slices(text: string): Generator<string> {
+  for (let from = 0; from < text.length;) {
+    let to = from;
+    for (let n = 0; n < SLICE_LINES && to < text.length; n++) {
+      to = text.indexOf('\n', to) + 1 || text.length;
+    }
+    yield text.slice(from, to);
+    from = to;
+  }
+}
+
+/** A stream's first chunk, and a stream that gives it again followed by the rest. */
+async function peek(stream: Readable): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await chunks.next();
+  const head = first.done === true ? Buffer.alloc(0) : first.value;
+  async function* again(): AsyncGenerator<Buffer> {
+    if (head.length > 0) yield head;
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+      yield next.value;
     }
   }
+  const rest = Readable.from(again(), { objectMode: false });
+  return { head, stream: rest };
 }
 
-/**
- * CSV bytes in, batches of whole lines out, each ending in `\n`. The encoding is told, or
- * detected from the first bytes; the text is cut into lines (csv-lines.ts), and each batch
- * is given out as soon as it arrives.
- */
-class CsvText extends Transform {
-  #decoder: TextDecoder | undefined;
-  #head: Buffer = Buffer.alloc(0);
-  readonly #cutter = new LineCutter();
-
-  constructor(encoding: string) {
-    // One batch waiting at most: 16 (the default) read a megabyte ahead, whose strings lived
-    // long enough to be promoted (100,000 failing rows ended with an 88 MB heap, now 75).
-    super({ readableObjectMode: true, readableHighWaterMark: 1 });
-    if (encoding !== AUTO_ENCODING) this.#decoder = new TextDecoder(encoding);
-  }
-
-  /** The canonical name of the encoding in use (utf-8 until known). */
-  get encoding(): string {
-    return this.#decoder?.encoding ?? 'utf-8';
-  }
-
-  override _transform(chunk: Buffer, _: BufferEncoding, done: TransformCallback): void {
-    done(caught(() => this.#decode(chunk, false)));
-  }
-
-  override _flush(done: TransformCallback): void {
-    done(
-      caught(() => {
-        this.#decode(Buffer.alloc(0), true);
-        this.#lines(this.#cutter.end());
-      }),
-    );
-  }
-
-  #decode(chunk: Buffer, final: boolean): void {
-    let bytes = chunk;
-    if (this.#decoder === undefined) {
-      bytes = this.#head.length === 0 ? chunk : Buffer.concat([this.#head, chunk]);
-      const detected = detectEncoding(bytes, final);
-      if (detected === undefined) {
-        this.#head = bytes;
-        return;
-      }
-      this.#head = Buffer.alloc(0);
-      this.#decoder = new TextDecoder(detected);
-    }
-    this.#lines(this.#cutter.push(this.#decoder.decode(bytes, { stream: !final })));
-  }
-
-  #lines(lines: string): void {
-    if (lines !== '') this.push(lines);
-  }
-}
-
-/** What `work` threw, for a stream callback; null when it did not. */
-function caught(work: () => void): Error | null {
-  try {
-    work();
-    return null;
-  } catch (error) {
-    return error as Error;
-  }
-}
-
-/** A read or parse failure in the words the user needs; anything else as it is. */
+/** A read or parse failure in the words the user needs, naming the list; anything else as it is. */
 function asInputError(error: unknown, csv: string): unknown {
+  const name = csv === '-' ? 'stdin' : csv;
+  if (error instanceof LayoutError) {
+    return new LayoutError(`${name}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof InputError) return error;
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT' && csv !== '-') return new InputError(`cannot read ${csv}: no such file`);
   if (code?.startsWith('CSV_')) {
-    return new InputError(`${csv} is not valid CSV: ${(error as Error).message}`);
+    return new InputError(`${name} is not valid CSV: ${(error as Error).message}`);
+  }
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR' || code === 'Z_NEED_DICT') {
+    return new InputError(`${name} is not valid gzip: ${reasonOf(error)}`, { cause: error });
   }
   // The system's other refusals (EACCES, EIO): still a failed run, but one that names the file.
   if (csv !== '-' && code !== undefined && /^E[A-Z]+$/.test(code)) {
@@ -219,7 +340,7 @@ function asInputError(error: unknown, csv: string): unknown {
   return error;
 }
 
-async function csvFileSize(path: string): Promise<number> {
+async function listFile(path: string): Promise<{ size: number; regular: boolean }> {
   let info;
   try {
     info = await stat(path);
@@ -229,6 +350,22 @@ async function csvFileSize(path: string): Promise<number> {
       `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     );
   }
-  if (info.isDirectory()) throw new InputError(`${path} is a directory, not a CSV file`);
-  return info.size;
+  if (info.isDirectory()) throw new InputError(`${path} is a directory, not a list of URLs`);
+  return { size: info.size, regular: info.isFile() };
+}
+
+/** The file's first MAGIC_BYTES bytes (fewer when it is shorter). */
+async function firstBytes(path: string): Promise<Buffer> {
+  let file;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    throw new InputError(`cannot read ${path}: ${reasonOf(error)}`, { cause: error });
+  }
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(MAGIC_BYTES), 0, MAGIC_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
 }

@@ -18,7 +18,8 @@ export class Tally {
   readonly #fraction: () => number | undefined;
   readonly #onProgress: ((p: DownloadProgress) => void) | undefined;
   readonly #maxListed: number;
-  readonly #counts = { read: 0, done: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 };
+  readonly #waiting: () => number;
+  readonly #counts = { read: 0, done: 0, ok: 0, failed: 0, skipped: 0, optedOut: 0, bytes: 0 };
   readonly #failures: RowFailure[] = [];
 
   /**
@@ -30,7 +31,9 @@ export class Tally {
     fraction: () => number | undefined,
     onProgress?: (p: DownloadProgress) => void,
     maxListed = MAX_LISTED_FAILURES,
+    waiting: () => number = () => 0,
   ) {
+    this.#waiting = waiting;
     this.#began = began;
     this.#fraction = fraction;
     this.#onProgress = onProgress;
@@ -50,12 +53,14 @@ export class Tally {
       counts.ok++;
       counts.bytes += line.bytes;
     } else if (line.status === 'skipped') counts.skipped++;
+    else if (line.status === 'opted-out') counts.optedOut++;
     else {
       counts.failed++;
       if (this.#failures.length < this.#maxListed) {
         this.#failures.push({ row: line.row, url: line.url, error: line.error ?? 'failed' });
       }
     }
+    const waiting = this.#waiting();
     this.#onProgress?.({
       done: counts.done,
       read: counts.read,
@@ -63,6 +68,7 @@ export class Tally {
       bytes: counts.bytes,
       elapsedMs: performance.now() - this.#began,
       fraction: this.#fraction(),
+      ...(waiting > 0 ? { waiting } : {}),
     });
   }
 
@@ -96,6 +102,7 @@ export class Tally {
       ok: counts.ok,
       failed: counts.failed,
       skipped: counts.skipped,
+      optedOut: counts.optedOut,
       bytes: counts.bytes,
       ms: performance.now() - this.#began,
       requests: run.requests,

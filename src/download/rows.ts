@@ -1,8 +1,11 @@
 /**
- * Reading the CSV's shape: is the first row a header, which column holds the URL, which the
- * name (and the id that names a file when the name is empty). Pure: rows in, layout out.
+ * Reading a list's shape: is the first row a header, which column holds the URL, which the
+ * name (and the id that names a file when the name is empty), the caption, and the columns
+ * kept with each row. The same rules for every format: a JSON-lines or parquet list's field
+ * names are its header. Pure: rows in, layout out.
  */
 import { LayoutError } from './errors.ts';
+import { textOf, toJsonValue, type Cells } from './records.ts';
 
 export type HeaderMode = 'yes' | 'no' | 'auto';
 
@@ -11,6 +14,15 @@ export interface LayoutOptions {
   /** A header name or a 1-based index. */
   readonly urlColumn?: string | undefined;
   readonly nameColumn?: string | undefined;
+  readonly captionColumn?: string | undefined;
+  /** Columns kept with each row: header names or 1-based indexes. */
+  readonly saveColumns?: readonly string[] | undefined;
+}
+
+/** A column kept with each row: the name it is kept under, and where it is. */
+export interface SavedColumn {
+  readonly name: string;
+  readonly index: number;
 }
 
 export interface Layout {
@@ -18,11 +30,15 @@ export interface Layout {
   readonly url: number;
   readonly name: number | undefined;
   readonly id: number | undefined;
+  /** The caption's column, when the list has one (by header name, or --caption-column). */
+  readonly caption?: number | undefined;
+  readonly saved?: readonly SavedColumn[];
 }
 
 const URL_HEADERS = ['url', 'image_url', 'link', 'image', 'src'];
 const NAME_HEADERS = ['name', 'title', 'filename', 'file_name'];
 const ID_HEADERS = ['id', 'key'];
+const CAPTION_HEADERS = ['caption', 'text', 'alt', 'alt_text', 'description'];
 
 /** True for an absolute http(s) URL. */
 export function isHttpUrl(text: string | undefined): boolean {
@@ -97,7 +113,22 @@ export function detectLayout(
       : (byHeader(NAME_HEADERS) ?? (url > 0 ? url - 1 : undefined));
   const idByHeader = byHeader(ID_HEADERS);
   const id = idByHeader ?? (name !== undefined && name > 0 && url !== 0 ? 0 : undefined);
-  return { hasHeader, url, name, id: id === name || id === url ? undefined : id };
+  const caption =
+    options.captionColumn !== undefined
+      ? pick('--caption-column', options.captionColumn)
+      : byHeader(CAPTION_HEADERS);
+  const saved = (options.saveColumns ?? []).map((column) => {
+    const index = pick('--save-columns', column);
+    return { name: hasHeader ? (first[index] ?? column).trim() : column, index };
+  });
+  return {
+    hasHeader,
+    url,
+    name,
+    id: id === name || id === url ? undefined : id,
+    caption: caption === url ? undefined : caption,
+    saved,
+  };
 }
 
 export interface Job {
@@ -106,6 +137,10 @@ export interface Job {
   readonly url: string;
   readonly name: string;
   readonly id: string;
+  /** The row's caption, when the list has a caption column. */
+  readonly caption?: string;
+  /** The values of the saved columns, in the layout's order (JSON values). */
+  readonly saved?: readonly unknown[];
 }
 
 /** A data row that cannot be downloaded, and why. */
@@ -117,25 +152,38 @@ export interface BadRow {
 
 /** A row as a job, or the reason it cannot be one. `encoding` is the CSV's, for the error. */
 export function toJob(
-  record: readonly string[],
+  record: Cells,
   layout: Layout,
   row: number,
   encoding = 'utf-8',
 ): Job | BadRow {
-  const url = (record[layout.url] ?? '').trim();
-  const name = layout.name === undefined ? '' : (record[layout.name] ?? '').trim();
-  const id = layout.id === undefined ? '' : (record[layout.id] ?? '').trim();
+  const cell = (index: number | undefined): string =>
+    index === undefined ? '' : textOf(record[index]).trim();
+  const url = cell(layout.url);
+  const name = cell(layout.name);
+  const id = cell(layout.id);
+  const caption = layout.caption === undefined ? undefined : cell(layout.caption);
   if (url === '') return { row, url, error: 'no URL in this row' };
   // U+FFFD is what the decoder left for bytes that are not `encoding`: the row's name would
   // be garbled for good, so the row fails and says how to read it right.
-  if ([url, name, id].some((field) => field.includes('\ufffd'))) {
+  if ([url, name, id, caption ?? ''].some((field) => field.includes('\ufffd'))) {
     return { row, url, error: notDecodable(encoding) };
   }
   if (/[\s\p{Cc}]/u.test(url)) {
     return { row, url, error: 'invalid URL: whitespace or a control character inside' };
   }
   if (!isHttpUrl(url)) return { row, url, error: 'not an http(s) URL' };
-  return { row, url, name, id };
+  const saved = layout.saved?.length
+    ? layout.saved.map((c) => toJsonValue(record[c.index]))
+    : undefined;
+  return {
+    row,
+    url,
+    name,
+    id,
+    ...(caption === undefined ? {} : { caption }),
+    ...(saved === undefined ? {} : { saved }),
+  };
 }
 
 /** The failure of a row whose bytes are not text in the CSV's encoding. */

@@ -1,25 +1,38 @@
 /**
- * A download run as a pipeline of stages, top to bottom: read the CSV's rows (read.ts), plan
+ * A download run as a pipeline of stages, top to bottom: read the list's rows (read.ts), plan
  * each row (plan.ts: its name, resume, one fetch per URL), fetch through the pool
- * (fetcher.ts), publish the files and manifest lines (publish.ts), report (report.ts). Each
- * stage keeps its own state; this module wires them and bounds the rows in flight.
+ * (fetcher.ts), publish the files and manifest lines (publish.ts; webdataset.ts for shards of
+ * tars), report (report.ts). Each stage keeps its own state; this module wires them and
+ * bounds the rows in flight.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withPartial } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { OutputError } from './errors.ts';
-import { writeFailure, type Placement } from './fetch.ts';
-import { filePath, flatLayout, inFolder } from './layout.ts';
-import { Fetcher, type DownloadTasks } from './fetcher.ts';
+import { writeFailure, type FetchOutcome, type Placement } from './fetch.ts';
+import { planDownload } from './dry-run.ts';
+import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
+import { Fetcher, type Destination, type DownloadTasks } from './fetcher.ts';
+import { robotNames } from './opt-out.ts';
+import { RobotsCache } from './robots.ts';
 import type { PoolFactory } from '../pool/pool.ts';
-import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
+import {
+  badRowLine,
+  carried,
+  fetchFailedLine,
+  okLine,
+  skippedLine,
+  writeFailedLine,
+  type ColumnNames,
+} from './lines.ts';
 import { MANIFEST, type ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
 import { Output, type Published } from './publish.ts';
-import { CsvRows } from './read.ts';
+import { InputRows } from './read.ts';
 import { skippedLinesWarning, Tally } from './report.ts';
-import type { Job } from './rows.ts';
+import type { BadRow, Job } from './rows.ts';
+import { Webdataset } from './webdataset.ts';
 
 /** Ctrl-C ended the run (its message is built once the manifest is closed). */
 const INTERRUPTED = Symbol('interrupted');
@@ -28,14 +41,19 @@ interface Stages {
   readonly plan: Planner;
   readonly fetcher: Fetcher;
   readonly output: Output;
+  /** Webdataset output: each shard's tar, side files, and when its rows are done. */
+  readonly dataset: Webdataset | undefined;
+  /** --robots-txt: each origin's rules. */
+  readonly robots: RobotsCache | undefined;
 }
 
 /**
- * Streams the CSV, names every row, fetches each distinct URL once through the pool, puts
- * every row's file in place, and appends one manifest line per finished row. Throws
- * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run, and
- * OutputError, at once, when --out cannot take more (what finished is in the manifest).
- * Whatever it throws carries the result so far (partialOf): the counts of a run that stopped.
+ * Streams the list, names every row, fetches each distinct URL once through the pool, puts
+ * every row's file in place (or in its shard's tar), and appends one manifest line per
+ * finished row. Throws InputError when the list cannot be used, Interrupted when `signal`
+ * aborts the run, and OutputError, at once, when --out cannot take more (what finished is
+ * in the manifest). Whatever it throws carries the result so far (partialOf): the counts of
+ * a run that stopped. With `dryRun`, reads the list and returns its plan instead.
  */
 export async function runDownload(
   config: DownloadConfig,
@@ -43,18 +61,32 @@ export async function runDownload(
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
-  let rows: CsvRows | undefined;
-  const tally = new Tally(performance.now(), () => rows?.fraction(), onProgress);
+  if (config.dryRun) return planDownload(config, signal);
+  const parts: Parts = {};
+  // (The progress asks how many rows wait for their shard only once rows have finished.)
+  const tally = new Tally(
+    performance.now(),
+    () => parts.rows?.fraction(),
+    onProgress,
+    undefined,
+    () => parts.dataset?.waiting ?? 0,
+  );
   const known: Known = { requests: 0, cleaned: 0, warnings: [] };
   try {
     // A full disk stops the run as Ctrl-C would: every stage listens to `runSignal`.
     const stop = new AbortController();
     const runSignal = AbortSignal.any([signal, stop.signal]);
-    rows = await CsvRows.open(config, runSignal);
-    return await runStages(config, pools, { signal, stop, runSignal }, rows, tally, known);
+    parts.rows = await InputRows.open(config, runSignal);
+    return await runStages(config, pools, { signal, stop, runSignal }, parts, tally, known);
   } catch (error) {
     throw withPartial(error, tally.result({ out: config.out, ...known }));
   }
+}
+
+/** The stages the progress line asks about, once they exist. */
+interface Parts {
+  rows?: InputRows;
+  dataset?: Webdataset | undefined;
 }
 
 /** What stages other than the tally learned, for the result (a partial one too). */
@@ -69,23 +101,20 @@ async function runStages(
   config: DownloadConfig,
   pools: PoolFactory<DownloadTasks>,
   signals: { signal: AbortSignal; stop: AbortController; runSignal: AbortSignal },
-  rows: CsvRows,
+  parts: Parts,
   tally: Tally,
   known: Known,
 ): Promise<DownloadResult> {
   const { signal, stop, runSignal } = signals;
+  const rows = parts.rows!;
   const output = await Output.open(config.out, { shared: config.queue !== undefined });
   known.cleaned = output.cleaned;
   if (output.skippedLines > 0) {
     known.warnings = [skippedLinesWarning(join(config.out, MANIFEST), output.skippedLines)];
   }
-  const finish = (line: ManifestLine): void => {
-    // A skipped row's line is already in the manifest: writing it again would grow a
-    // finished job's manifest by one line per row on every re-run. Any other row is done
-    // (counted, reported) once its line is written.
-    if (line.status === 'skipped') tally.finished(line);
-    else output.record(line, () => tally.finished(line));
-  };
+  const dataset = webdatasetOf(config, { output, rows, tally });
+  parts.dataset = dataset;
+  const finish = finisher(output, tally, dataset);
   const halt = (error: unknown): void => {
     if (error instanceof OutputError && !stop.signal.aborted) {
       stop.abort(error);
@@ -101,18 +130,25 @@ async function runStages(
       out: config.out,
       ext: config.ext,
       done: output.done,
-      layout: flatLayout,
+      layout: config.layout === 'shards' ? shardsLayout(config.shardSize ?? 10_000) : flatLayout,
       force: config.force,
+      optOut: config.fetch.optOut != null,
     });
-    const stages: Stages = { plan, fetcher, output };
+    const stages: Stages = { plan, fetcher, output, dataset, robots: robotsOf(config, runSignal) };
+    const columns = (): ColumnNames => rows.layout?.saved?.map((c) => c.name) ?? [];
+    const dispatch = async (row: Job | BadRow): Promise<void> => {
+      if ('error' in row) return finishBad(badRowLine(row), stages, finish);
+      const work = dataset ? webRow(row, stages) : downloadRow(row, plan.stem(row), stages);
+      await inFlight.add(work.then((line) => finish(withCarried(line, row, columns()))));
+    };
     for await (const row of rows) {
       tally.read();
-      if ('error' in row) finish(badRowLine(row));
-      else await inFlight.add(downloadRow(row, plan.stem(row), stages).then(finish));
+      for (const ready of dataset ? dataset.read(row) : [row]) await dispatch(ready);
       // A row leaves the flight when its line is queued; the manifest's queue is bounded too.
       const room = output.room();
       if (room) await room;
     }
+    for (const ready of dataset?.end() ?? []) await dispatch(ready);
     await inFlight.all();
   } catch (error) {
     failure = signal.aborted ? INTERRUPTED : stop.signal.aborted ? stop.signal.reason : error;
@@ -121,8 +157,14 @@ async function runStages(
     await fetcher?.destroy();
     known.requests = fetcher?.requests ?? 0;
     await inFlight.settled();
+    dataset?.close();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
+    try {
+      dataset?.settled();
+    } catch (error) {
+      failure ??= error;
+    }
   }
   // Counted after close: the lines it wrote last are rows done too.
   if (failure === INTERRUPTED) throw tally.interrupted();
@@ -132,12 +174,127 @@ async function runStages(
   return tally.result({ out: config.out, ...known });
 }
 
+/** A bad row's line: into its shard (webdataset), else the manifest. */
+function finishBad(line: ManifestLine, stages: Stages, finish: (line: ManifestLine) => void): void {
+  if (stages.dataset) stages.dataset.finish({ ...line, key: stages.dataset.keyOf(line.row) });
+  else finish(line);
+}
+
+/** A line with what the list says of its row (caption, kept columns), skipped rows aside. */
+function withCarried(line: ManifestLine, job: Job, columns: ColumnNames): ManifestLine {
+  return line.status === 'skipped' ? line : { ...line, ...carried(job, columns) };
+}
+
+/**
+ * Where a finished row's line goes. A skipped row's line is already in the manifest:
+ * writing it again would grow a finished job's manifest by one line per row on every
+ * re-run. A webdataset row waits for its shard; any other row is done (counted, reported)
+ * once its line is written.
+ */
+function finisher(
+  output: Output,
+  tally: Tally,
+  dataset: Webdataset | undefined,
+): (line: ManifestLine) => void {
+  return (line) => {
+    if (line.status === 'skipped') tally.finished(line);
+    else if (dataset && 'key' in line) dataset.finish(line);
+    else output.record(line, () => tally.finished(line));
+  };
+}
+
+/** The webdataset stage of a run, when it writes one. */
+function webdatasetOf(
+  config: DownloadConfig,
+  parts: { readonly output: Output; readonly rows: InputRows; readonly tally: Tally },
+): Webdataset | undefined {
+  if (config.outputFormat !== 'webdataset') return undefined;
+  const { output, rows, tally } = parts;
+  return new Webdataset(
+    {
+      out: config.out,
+      temp: output.tempFolder,
+      shardSize: config.shardSize ?? 10_000,
+      force: config.force,
+      ext: config.ext ?? null,
+      schema: () => ({
+        caption: rows.layout?.caption !== undefined,
+        columns: (rows.layout?.saved ?? []).map((c) => ({
+          name: c.name,
+          kind: rows.format === 'csv' || rows.format === 'tsv' ? 'STRING' : 'JSON',
+        })),
+      }),
+    },
+    {
+      record: (line, onWritten) => output.record(line, onWritten),
+      // A row of a written shard is done (counted, reported) once its tar has its final name.
+      done: (line) => tally.finished(line),
+      skipped: (line) => tally.finished(line),
+    },
+  );
+}
+
+/**
+ * One row of a webdataset, from its fetch to its line: the image and its sidecars go into
+ * the shard's tar as soon as they are whole. Rejects only when the run is aborted or stopped.
+ */
+async function webRow(job: Job, stages: Stages): Promise<ManifestLine> {
+  const { plan, dataset } = stages;
+  const shards = dataset!;
+  const started = performance.now();
+  const { first, published } = plan.fetchOnce(job.url, () => fetchIntoShard(job, stages));
+  const { outcome, member, writeError } = await published;
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  const file = shards.fileOf(job.row);
+  const key = shards.keyOf(job.row);
+  if (!outcome.ok) {
+    if (outcome.output)
+      throw new OutputError(`cannot write to ${stages.output.out}: ${outcome.error}`);
+    return { ...fetchFailedLine(job, ms, outcome), key };
+  }
+  let failure = writeError;
+  let own = first ? member : undefined;
+  if (!first && member !== undefined) {
+    try {
+      own = shards.copy(job, member, outcome);
+    } catch (error) {
+      failure = writeFailure(error);
+    }
+  }
+  if (own === undefined) {
+    const why = failure ?? { message: 'not placed', output: false };
+    if (why.output) throw new OutputError(`cannot write to ${stages.output.out}: ${why.message}`);
+    return { ...writeFailedLine(job, ms, outcome, file, why.message), key };
+  }
+  return { ...okLine(job, ms, outcome, file, first), key };
+}
+
+/** Fetches a URL for the first row that has it; its body goes into that row's shard. */
+async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
+  const { output, dataset } = stages;
+  const outcome = await fetchAllowed(
+    job.url,
+    { tempFolder: output.tempFolder, place: null },
+    stages,
+  );
+  if (!outcome.ok) return { outcome };
+  if (!('temp' in outcome)) {
+    return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
+  }
+  try {
+    return { outcome, member: dataset!.add(job, outcome) };
+  } catch (error) {
+    return { outcome, writeError: writeFailure(error) };
+  }
+}
+
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
   const { plan, output } = stages;
   const started = performance.now();
   const previous = plan.finishedBefore(job, stem);
   if (previous && plan.skips(previous)) return skippedLine(job, previous);
+  if (plan.optedOutBefore(job)) return skippedLine(job, { file: null, bytes: 0 });
   const folder = plan.folderOf(job);
   const { first, published } = plan.fetchOnce(job.url, () =>
     fetchFirst(job.url, { folder, stem, previous }, stages),
@@ -182,7 +339,7 @@ interface Target {
  * other row sees the outcome, so rows sharing the URL copy a file that exists.
  */
 async function fetchFirst(url: string, target: Target, stages: Stages): Promise<Published> {
-  const { output, plan, fetcher } = stages;
+  const { output, plan } = stages;
   const { folder, stem, previous } = target;
   let place: Placement;
   try {
@@ -192,7 +349,7 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
     const outcome = { ok: false, status: undefined, error: message, attempts: 0 } as const;
     return { outcome: whole ? { ...outcome, output: true } : outcome };
   }
-  const outcome = await fetcher.fetch(url, { tempFolder: output.tempFolder, place });
+  const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder, place }, stages);
   if (!outcome.ok) return { outcome };
   if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
   try {
@@ -205,6 +362,22 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
   } catch (error) {
     return { outcome, writeError: writeFailure(error) };
   }
+}
+
+/** Fetches `url`, unless its origin's robots.txt (--robots-txt) disallows it. */
+async function fetchAllowed(url: string, into: Destination, stages: Stages): Promise<FetchOutcome> {
+  const refused = await stages.robots?.verdict(url);
+  if (refused === undefined) return stages.fetcher.fetch(url, into);
+  const outcome = { ok: false, status: undefined, error: refused.error, attempts: 0 } as const;
+  return refused.optedOut ? { ...outcome, optedOut: true } : outcome;
+}
+
+/** The robots.txt rules of the run, with --robots-txt. */
+function robotsOf(config: DownloadConfig, signal: AbortSignal): RobotsCache | undefined {
+  if (!config.robotsTxt) return undefined;
+  const userAgent = config.fetch.headers['user-agent'] ?? '';
+  const agents = config.fetch.optOut?.agents ?? robotNames(userAgent);
+  return new RobotsCache({ userAgent, agents, timeoutMs: config.fetch.timeoutMs }, signal);
 }
 
 /**

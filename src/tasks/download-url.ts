@@ -7,7 +7,18 @@ import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import { printable } from '../ui/printable.ts';
-import { bool, count, list, object, oneOf, text, textRecord, type Check } from './check.ts';
+import type { OptOutRule } from '../download/opt-out.ts';
+import {
+  bool,
+  count,
+  list,
+  object,
+  oneOf,
+  optional,
+  text,
+  textRecord,
+  type Check,
+} from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -44,6 +55,11 @@ const shape = object<FetchInput>({
     backoffMs: count,
     stacks: bool,
     http: oneOf('auto', '1.1', '2'),
+    optOut: optional((value) =>
+      value === null
+        ? undefined
+        : object<OptOutRule>({ directives: list(text, 64), agents: list(text, 16) })(value),
+    ),
   }),
 });
 

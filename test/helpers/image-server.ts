@@ -90,6 +90,27 @@ const routes: Record<string, Route> = {
   // A whole PNG, after a second and a half: still on its way when a run is stopped.
   '/late': (_, res) => void setTimeout(() => send(res, PNG, 'image/png'), 1_500),
   '/big': (_, res) => send(res, Buffer.concat([PNG, Buffer.alloc(200_000)]), 'image/png'),
+  // Opt-outs (X-Robots-Tag): for every robot, for crew by name, and for another robot only.
+  '/noai': (_, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'x-robots-tag': 'noai' });
+    res.end(PNG);
+  },
+  '/noimageai-crew': (_, res) => {
+    res.writeHead(200, {
+      'content-type': 'image/png',
+      'x-robots-tag': ['max-image-preview: large', 'crew: noimageai'],
+    });
+    res.end(PNG);
+  },
+  '/noai-otherbot': (_, res) => {
+    res.writeHead(200, { 'content-type': 'image/png', 'x-robots-tag': 'otherbot: noai, noindex' });
+    res.end(Buffer.concat([PNG, Buffer.from('otherbot')]));
+  },
+  // Read only with --robots-txt: crew has a group of its own, every other robot is kept out.
+  '/robots.txt': (_, res) => {
+    const text = 'User-agent: *\nDisallow: /\n\nUser-agent: crew\nDisallow: /img/secret\n';
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(text);
+  },
   '/browser-only': (req, res) => {
     if (!/Mozilla\/5\.0/.test(req.headers['user-agent'] ?? '')) res.writeHead(403).end('no bots');
     else send(res, PNG, 'image/png');
@@ -116,6 +137,13 @@ export async function startImageServer(): Promise<ImageServer> {
       const tail = Buffer.from(sized[2]!);
       const pad = Buffer.alloc(Math.max(0, Number(sized[1]) * 1024 - PNG.length - tail.length));
       return send(res, Buffer.concat([PNG, pad, tail]), 'image/png');
+    }
+    const delayed = /^\/delay\/(\d+)\/(.*)$/.exec(path);
+    if (delayed) {
+      // `/delay/<ms>/<anything>`: a distinct PNG, after that many milliseconds.
+      const body = Buffer.concat([PNG, Buffer.from(path)]);
+      setTimeout(() => !res.destroyed && send(res, body, 'image/png'), Number(delayed[1]));
+      return;
     }
     const trickle = /^\/trickle\/(\d+)\/(.*)$/.exec(path);
     if (trickle) {

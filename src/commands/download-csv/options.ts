@@ -8,6 +8,8 @@ import {
   MIN_IN_FLIGHT,
 } from '../../download/defaults.ts';
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
+import { INPUT_FORMATS } from '../../download/input-format.ts';
+import { DEFAULT_OPT_OUT_DIRECTIVES, parseDirectives, robotNames } from '../../download/opt-out.ts';
 import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { defineCommand } from '../command.ts';
 import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
@@ -20,9 +22,28 @@ const INPUT = 'Input:';
 const OUTPUT = 'Output:';
 const NETWORK = 'Network:';
 
+/**
+ * The most rows in a shard: a shard's rows wait in memory (their manifest lines, ~0.5 KB
+ * each) until its tar is complete, so 100,000 rows is ~50 MB per shard being written.
+ */
+export const MAX_SHARD_SIZE = 100_000;
+
 /** Every option of `crew download-csv`, its default and help written once. */
 const downloadOptions = {
-  csv: { positional: true, type: 'string', describe: 'The CSV file, or - to read it from stdin' },
+  csv: {
+    positional: true,
+    type: 'string',
+    describe: 'The list of URLs (CSV, TSV, JSON lines, parquet; .gz), or - for stdin',
+  },
+  'input-format': {
+    group: INPUT,
+    type: 'string',
+    choices: INPUT_FORMATS,
+    default: 'auto',
+    describe: "The list's format",
+    defaultDescription: 'auto: by extension, magic bytes, then the first line',
+    requiresArg: true,
+  },
   'csv-header': {
     group: INPUT,
     type: 'string',
@@ -45,11 +66,24 @@ const downloadOptions = {
     defaultDescription: 'detected',
     requiresArg: true,
   },
+  'caption-column': {
+    group: INPUT,
+    type: 'string',
+    describe: 'Caption column, kept with each row: field name or 1-based index',
+    defaultDescription: 'a column named caption, text, alt, alt_text or description',
+    requiresArg: true,
+  },
+  'save-columns': {
+    group: INPUT,
+    type: 'string',
+    describe: 'More columns kept with each row: names or 1-based indexes, comma-separated',
+    requiresArg: true,
+  },
   encoding: {
     group: INPUT,
     type: 'string',
     default: AUTO_ENCODING,
-    describe: "The CSV's text encoding: utf-8, gb18030, big5, shift_jis, windows-1252, utf-16le...",
+    describe: "A text list's encoding: utf-8, gb18030, big5, shift_jis, windows-1252, utf-16le...",
     defaultDescription: `${AUTO_ENCODING}: a BOM, else UTF-8, else GB18030`,
     requiresArg: true,
   },
@@ -79,6 +113,35 @@ const downloadOptions = {
     type: 'boolean',
     default: false,
     describe: 'Download every row again, even if the manifest says done',
+  },
+  layout: {
+    group: OUTPUT,
+    type: 'string',
+    choices: ['flat', 'shards'],
+    describe: 'Every file in --out, or in numbered folders of --shard-size rows',
+    defaultDescription: 'flat (shards with --output-format webdataset)',
+    requiresArg: true,
+  },
+  'shard-size': {
+    group: OUTPUT,
+    type: 'string',
+    default: 10_000,
+    describe: `Rows per shard (at most ${MAX_SHARD_SIZE.toLocaleString('en-US')})`,
+    requiresArg: true,
+  },
+  'output-format': {
+    group: OUTPUT,
+    type: 'string',
+    choices: ['files', 'webdataset'],
+    default: 'files',
+    describe: 'A file per row, or a NNNNN.tar per shard with .json and .txt sidecars',
+    requiresArg: true,
+  },
+  'dry-run': {
+    group: OUTPUT,
+    type: 'boolean',
+    default: false,
+    describe: 'Read the list and print the plan; fetch nothing',
   },
   concurrency: {
     group: NETWORK,
@@ -148,6 +211,25 @@ const downloadOptions = {
     describe: 'Extra request header "Name: value" (repeatable)',
     requiresArg: true,
   },
+  'opt-out-directives': {
+    group: NETWORK,
+    type: 'string',
+    default: DEFAULT_OPT_OUT_DIRECTIVES.join(','),
+    describe: 'X-Robots-Tag directives that keep an image out (status opted-out)',
+    requiresArg: true,
+  },
+  'ignore-opt-out': {
+    group: NETWORK,
+    type: 'boolean',
+    default: false,
+    describe: 'Keep images whose server opted out (X-Robots-Tag: noai ...): you answer for that',
+  },
+  'robots-txt': {
+    group: NETWORK,
+    type: 'boolean',
+    default: false,
+    describe: "Fetch each origin's robots.txt once; rows it disallows for crew are opted-out",
+  },
   'location-trusted': {
     group: NETWORK,
     type: 'boolean',
@@ -196,13 +278,31 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     throw new UsageError(`--backoff must be seconds from 0 to 60; got "${backoff}"`);
   }
   const headers = requestHeaders(args.userAgent, args.header ?? []);
+  const directives = parseDirectives(args.optOutDirectives);
+  if (directives === undefined) {
+    throw new UsageError(
+      `--opt-out-directives must be comma-separated directive names such as noai,noimageai; got "${args.optOutDirectives}"`,
+    );
+  }
+  const outputFormat = args.outputFormat;
+  if (outputFormat === 'webdataset' && args.layout === 'flat') {
+    throw new UsageError('--output-format webdataset writes shards: drop --layout flat');
+  }
   return {
     ...common,
     csv: args.csv,
     out: args.out,
+    inputFormat: args.inputFormat,
     csvHeader: args.csvHeader,
     urlColumn: args.urlColumn,
     nameColumn: args.nameColumn,
+    captionColumn: args.captionColumn,
+    saveColumns: columnList(args.saveColumns),
+    layout: outputFormat === 'webdataset' ? 'shards' : (args.layout ?? 'flat'),
+    shardSize: wholeNumber('--shard-size', args.shardSize, 1, MAX_SHARD_SIZE),
+    outputFormat,
+    dryRun: args.dryRun,
+    robotsTxt: args.robotsTxt,
     encoding,
     ext,
     concurrency: wholeNumber(
@@ -225,8 +325,21 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
       backoffMs: backoff * 1000,
       stacks: common.debug || common.runtime === 'inline',
       http: args['http1.1'] ? '1.1' : args.http2 ? '2' : 'auto',
+      optOut: args.ignoreOptOut ? null : { directives, agents: robotNames(headers['user-agent']) },
     },
   };
+}
+
+/** `--save-columns a,b,c` as a list; empty names are a usage error, repeats are dropped. */
+function columnList(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((name) => name.trim());
+  if (names.some((name) => name === '')) {
+    throw new UsageError(
+      `--save-columns must be column names or indexes, comma-separated; got "${text}"`,
+    );
+  }
+  return [...new Set(names)];
 }
 
 /** A duration flag in seconds: more than `min`, at most `max`. */
@@ -248,19 +361,29 @@ function requestHeaders(userAgent: string, lines: readonly string[]): Record<str
   return headers;
 }
 
-/** `crew download-csv`: the declaration; the work is in the run module. */
+/** `crew download-csv` (also `crew download`): the declaration; the work is in the run module. */
 export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, DownloadResult>({
   usage: 'download-csv <csv>',
-  describe: 'Download every image listed in a CSV: retries, resume, safe names, a manifest',
+  aliases: ['download <csv>'],
+  describe:
+    'Download every image of a list (CSV, TSV, JSON lines, parquet): retries, resume, opt-outs, shards, webdataset',
   options: (y) =>
     declareOptions(y.parserConfiguration({ 'dot-notation': false }), downloadOptions)
       .example('$0 download-csv mv.csv', 'Every image of mv.csv into images/')
       .example('$0 download-csv list.csv -o pics --ext png', 'Into pics/, every file named .png')
       .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')
+      .example(
+        '$0 download cc3m.tsv --caption-column 1 --output-format webdataset',
+        'caption<TAB>url rows into 00000.tar, 00001.tar... with .json and .txt',
+      )
+      .example(
+        '$0 download laion.parquet --save-columns similarity,LICENSE --dry-run',
+        'What a run would do: rows, URLs, hosts, shards',
+      )
       .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
   // yargs reads a bare "-" as no value: it means stdin here.
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),
-  progress: () => 'reading the CSV',
+  progress: () => 'reading the list',
   load: () => import('./run.ts'),
 });

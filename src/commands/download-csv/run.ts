@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { ItemFailures, UsageError } from '../../errors.ts';
 import type {
   DownloadConfig,
+  DownloadPlan,
   DownloadProgress,
   DownloadResult,
   RowFailure,
@@ -30,8 +31,17 @@ export const check = checkDownload;
 export const stopped = (partial: unknown): Record<string, unknown> =>
   partial === undefined ? {} : downloadJson(partial as DownloadResult);
 
-/** Said on stderr after the report: what the run read past (a damaged manifest's lines). */
-export const notes = (result: DownloadResult): readonly string[] => result.warnings;
+/**
+ * Said on stderr after the report: what the run read past (a damaged manifest's lines), and
+ * that opt-outs were not honoured.
+ */
+export function notes(result: DownloadResult, config: DownloadConfig): string[] {
+  const ignored =
+    config.fetch.optOut === null && !config.dryRun
+      ? ['--ignore-opt-out: images whose server opted out (X-Robots-Tag: noai ...) were kept']
+      : [];
+  return [...(result.warnings ?? []), ...ignored];
+}
 
 /** The download run; a CSV that cannot be used as given is a usage error (exit 2). */
 export async function runDownload(
@@ -57,7 +67,7 @@ export function progressText(p: DownloadProgress): string {
   return (
     `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows (${Math.round(p.done / seconds)}/s), ` +
     `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s), ` +
-    `${p.failed} failed${eta}`
+    `${p.failed} failed${p.waiting ? `, ${p.waiting} waiting for their shard` : ''}${eta}`
   );
 }
 
@@ -81,6 +91,7 @@ const MAX_PRINTED_URL = 300;
 
 /** The human summary: counts, bytes, time and rate, then failures by reason. */
 export function formatDownload(result: DownloadResult): string {
+  if (result.plan) return formatPlan(result.plan, result.out);
   const seconds = result.ms / 1000;
   const lines = [
     table(
@@ -88,6 +99,9 @@ export function formatDownload(result: DownloadResult): string {
       [
         ['skipped', `${result.skipped} (already done)`],
         ['failed', result.failed > 0 ? style('red', String(result.failed)) : '0'],
+        ...(result.optedOut
+          ? [['opted out', `${result.optedOut} (X-Robots-Tag: not kept)`] as const]
+          : []),
         ['bytes', formatBytes(result.bytes)],
         [
           'time',
@@ -114,12 +128,42 @@ export function formatDownload(result: DownloadResult): string {
   return lines.join('\n');
 }
 
+/** The --dry-run report: what a run would read, fetch and skip. */
+export function formatPlan(plan: DownloadPlan, out: string): string {
+  const rows: [string, string][] = [
+    ['urls', `${plan.distinctUrls} distinct (${plan.rows - plan.bad - plan.distinctUrls} repeats)`],
+    ['bad rows', String(plan.bad)],
+    ...(plan.shards === undefined ? [] : [['shards', String(plan.shards)] as [string, string]]),
+    [
+      'a run skips',
+      plan.skipShards === undefined
+        ? `${plural(plan.skip, 'row')} (done before)`
+        : `${plural(plan.skip, 'row')} (${plural(plan.skipShards, 'complete shard')})`,
+    ],
+    ['into', out],
+  ];
+  const lines = [
+    table(['rows', style('bold', `${plan.rows} (${plan.format}), nothing fetched`)], rows),
+  ];
+  if (plan.hosts.length > 0) {
+    lines.push('', 'hosts with the most rows:');
+    for (const { host, rows: count } of plan.hosts) lines.push(`  ${printable(host)}  ${count}`);
+  }
+  if (plan.files.length > 0) {
+    lines.push('', 'first rows go to:');
+    for (const file of plan.files) lines.push(`  ${printable(file)}`);
+  }
+  return lines.join('\n');
+}
+
 export function downloadJson(result: DownloadResult): Record<string, unknown> {
+  if (result.plan) return { dryRun: true, out: result.out, ms: round(result.ms), ...result.plan };
   return {
     total: result.total,
     ok: result.ok,
     failed: result.failed,
     skipped: result.skipped,
+    optedOut: result.optedOut ?? 0,
     bytes: result.bytes,
     ms: round(result.ms),
     requests: result.requests,

@@ -32,7 +32,7 @@ describe('download-csv maps input errors to usage errors (exit 2)', () => {
       'a column that is not there',
       'name,url\ncat,http://127.0.0.1:9/a\n',
       'list.csv',
-      /^--url-column "photo" is not a column; the header has: name, url$/,
+      /list\.csv: --url-column "photo" is not a column; the header has: name, url$/,
     ],
   ])('%s', async (_, text, file, message) => {
     if (text !== undefined) await writeFile(join(dir, file), text);
@@ -67,6 +67,55 @@ describe('the defaults, each written once in its option', () => {
   it('give way to the flags given', () => {
     const config = toDownloadConfig({ csv: 'a.csv', out: 'pics', concurrency: '4', retries: '0' });
     expect(config).toMatchObject({ out: 'pics', concurrency: 4, fetch: { retries: 0 } });
+  });
+});
+
+describe('the dataset flags', () => {
+  it('default to a flat list of files that honours opt-outs', () => {
+    expect(toDownloadConfig({ csv: 'a.csv' })).toMatchObject({
+      inputFormat: 'auto',
+      layout: 'flat',
+      shardSize: 10_000,
+      outputFormat: 'files',
+      dryRun: false,
+      saveColumns: undefined,
+      captionColumn: undefined,
+      fetch: {
+        optOut: {
+          directives: ['noai', 'noimageai', 'noindex', 'noimageindex', 'noml'],
+          agents: ['crew'],
+        },
+      },
+    });
+  });
+
+  it('shard a webdataset, keep columns, and answer to a --user-agent’s robot name', () => {
+    const config = toDownloadConfig({
+      csv: 'a.tsv',
+      outputFormat: 'webdataset',
+      shardSize: '500',
+      saveColumns: ' score , license,score',
+      optOutDirectives: 'NoAI',
+      userAgent: 'mybot/1.0',
+    });
+    expect(config).toMatchObject({
+      layout: 'shards',
+      shardSize: 500,
+      saveColumns: ['score', 'license'],
+      fetch: { optOut: { directives: ['noai'], agents: ['crew', 'mybot'] } },
+    });
+    expect(toDownloadConfig({ csv: 'a.csv', ignoreOptOut: true }).fetch.optOut).toBeNull();
+  });
+
+  it.each([
+    [{ outputFormat: 'webdataset' as const, layout: 'flat' as const }, /drop --layout flat/],
+    [{ shardSize: '0' }, /--shard-size/],
+    [{ shardSize: '100001' }, /--shard-size/],
+    [{ saveColumns: 'a,,b' }, /--save-columns must be/],
+    [{ optOutDirectives: 'no ai' }, /--opt-out-directives must be/],
+  ])('refuse %j as a usage error', (flags, message) => {
+    expect(() => toDownloadConfig({ csv: 'a.csv', ...flags })).toThrow(UsageError);
+    expect(() => toDownloadConfig({ csv: 'a.csv', ...flags })).toThrow(message);
   });
 });
 

@@ -57,12 +57,12 @@ describe('manifest lines', () => {
     [
       'ok, fetched by this row',
       okLine(job, 20.1, fetched, 'cat.png', true),
-      '{"row":7,"id":"42","name":"cat","url":"http://x.test/a","ms":20.1,"status":"ok","file":"cat.png","http":200,"bytes":67,"sha256":"ab12","contentType":"image/png","attempts":2,"error":null}',
+      '{"row":7,"id":"42","name":"cat","url":"http://x.test/a","ms":20.1,"status":"ok","file":"cat.png","http":200,"bytes":67,"sha256":"ab12","contentType":"image/png","attempts":2,"error":null,"width":null,"height":null}',
     ],
     [
       'ok, a copy of another row’s fetch (no attempts, no content type)',
       okLine(job, 0.4, { ...fetched, contentType: '' }, 'cat-2.png', false),
-      '{"row":7,"id":"42","name":"cat","url":"http://x.test/a","ms":0.4,"status":"ok","file":"cat-2.png","http":200,"bytes":67,"sha256":"ab12","contentType":null,"attempts":0,"error":null}',
+      '{"row":7,"id":"42","name":"cat","url":"http://x.test/a","ms":0.4,"status":"ok","file":"cat-2.png","http":200,"bytes":67,"sha256":"ab12","contentType":null,"attempts":0,"error":null,"width":null,"height":null}',
     ],
   ])('%s', (_, line, json) => {
     expect(JSON.stringify(line)).toBe(json);

@@ -118,7 +118,7 @@ describe('CsvRows', () => {
         await mkdir(join(dir, 'sub'));
         return join(dir, 'sub');
       },
-      /sub is a directory, not a CSV file$/,
+      /sub is a directory, not a list of URLs$/,
     ],
   ])('refuses %s before reading', async (_, path, message) => {
     const opening = CsvRows.open(options(await path()), new AbortController().signal);

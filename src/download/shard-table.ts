@@ -1,0 +1,72 @@
+/**
+ * A webdataset shard's `NNNNN.parquet`: one row per input row of the shard, in row order,
+ * with its key, status, the metadata of its json sidecar, and the error of a failed row;
+ * written with hyparquet-writer (pure JavaScript, the family crew reads parquet with).
+ */
+import { writeFileSync } from 'node:fs';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import type { ManifestLine } from './manifest.ts';
+
+/**
+ * How a kept column is typed in the table: text from a CSV or TSV, a JSON value (as JSON
+ * text, with parquet's JSON annotation) from JSON lines or parquet, whose values may be
+ * numbers, booleans or objects and are kept exactly.
+ */
+export type ColumnKind = 'STRING' | 'JSON';
+
+/** Crew's own fields in a sidecar and a shard's table; a kept column of the same name is prefixed. */
+const OWN_FIELDS = new Set([
+  'key',
+  'row',
+  'url',
+  'caption',
+  'width',
+  'height',
+  'sha256',
+  'bytes',
+  'status',
+  'http',
+  'contentType',
+  'error',
+]);
+
+/** The name a kept column has in sidecars and shard tables: `column_<name>` if crew uses it. */
+export const keptName = (name: string): string => (OWN_FIELDS.has(name) ? `column_${name}` : name);
+
+export interface TableSchema {
+  readonly keyOf: (row: number) => string;
+  readonly caption: boolean;
+  readonly columns: readonly { readonly name: string; readonly kind: ColumnKind }[];
+}
+
+/** Writes the table of `lines` (one shard's, in row order) to a new file at `path`. */
+export function writeShardTable(
+  path: string,
+  lines: readonly ManifestLine[],
+  schema: TableSchema,
+): void {
+  const column = <T>(pick: (line: ManifestLine) => T): T[] => lines.map(pick);
+  const columnData = [
+    { name: 'key', data: column((l) => schema.keyOf(l.row)), type: 'STRING' as const },
+    { name: 'row', data: column((l) => BigInt(l.row)), type: 'INT64' as const },
+    { name: 'url', data: column((l) => l.url), type: 'STRING' as const },
+    ...(schema.caption
+      ? [{ name: 'caption', data: column((l) => l.caption ?? null), type: 'STRING' as const }]
+      : []),
+    { name: 'status', data: column((l) => l.status), type: 'STRING' as const },
+    { name: 'error', data: column((l) => l.error), type: 'STRING' as const },
+    { name: 'http', data: column((l) => l.http), type: 'INT32' as const },
+    { name: 'width', data: column((l) => l.width ?? null), type: 'INT32' as const },
+    { name: 'height', data: column((l) => l.height ?? null), type: 'INT32' as const },
+    { name: 'bytes', data: column((l) => BigInt(l.bytes)), type: 'INT64' as const },
+    { name: 'sha256', data: column((l) => l.sha256), type: 'STRING' as const },
+    { name: 'contentType', data: column((l) => l.contentType), type: 'STRING' as const },
+    ...schema.columns.map((kept) => ({
+      name: keptName(kept.name),
+      data: column((l) => l.columns?.[kept.name] ?? null),
+      type: kept.kind,
+    })),
+  ];
+  const buffer = parquetWriteBuffer({ columnData, createdBy: 'crew' });
+  writeFileSync(path, new Uint8Array(buffer), { flag: 'wx' });
+}
