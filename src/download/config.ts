@@ -40,6 +40,11 @@ export interface DownloadResult {
   readonly failures: readonly RowFailure[];
   readonly out: string;
   readonly cleaned: number;
+  /** Rows saved through the image step (--resize-mode, filters), and how many changed size. */
+  readonly images?: number;
+  readonly resized?: number;
+  /** Rows outside --min-image-size, --max-image-area or --max-aspect-ratio. */
+  readonly filtered?: number;
 }
 
 export interface DownloadProgress {
@@ -47,6 +52,9 @@ export interface DownloadProgress {
   readonly read: number;
   readonly failed: number;
   readonly bytes: number;
+  /** Rows saved through the image step, and rows it filtered out. */
+  readonly images?: number;
+  readonly filtered?: number;
   readonly elapsedMs: number;
   /** Fraction of the CSV file consumed, when it is a file (not stdin). */
   readonly fraction: number | undefined;

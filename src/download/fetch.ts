@@ -13,6 +13,8 @@ import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { sniff, SNIFF_BYTES } from './sniff.ts';
+import type { ImageSizes } from './resize.ts';
+import type { ResizeOptions } from './resize-plan.ts';
 import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
@@ -35,6 +37,11 @@ export interface FetchOptions {
    * and capturing their stacks was 12% of the time of 100,000 rows to a closed port.
    */
   readonly stacks: boolean;
+  /**
+   * The image step for every body that arrives whole (resize.ts): resize, re-encode, filter;
+   * absent when the run keeps files as served.
+   */
+  readonly resize?: ResizeOptions;
 }
 
 /** Where a whole body gets its final name (store.ts' placeFile). */
@@ -90,15 +97,24 @@ export type FetchOutcome =
       readonly ext: string;
       readonly attempts: number;
       readonly finalUrl: string;
+      /** The image's sizes, when the image step ran (then bytes and sha256 are the saved file's). */
+      readonly image?: ImageSizes;
     } & Landed)
-  | {
+  | ({
       readonly ok: false;
       readonly status: number | undefined;
       readonly error: string;
       readonly attempts: number;
       /** The body could not be stored because --out as a whole is unusable (a full disk). */
       readonly output?: true;
-    };
+    } & Rejected);
+
+/** What the image step says of a body it did not keep. */
+export interface Rejected {
+  /** Outside a filter (--min-image-size...): the row is `filtered`, not failed. */
+  readonly filtered?: true;
+  readonly image?: ImageSizes;
+}
 
 /** What a request received, before it is placed. */
 type Received = Omit<
@@ -116,7 +132,7 @@ export type RequestResult =
       readonly url: string;
       readonly visited: readonly string[];
     }
-  | {
+  | ({
       readonly kind: 'failed';
       /** Storing the body failed because --out as a whole is unusable (a full disk). */
       readonly output?: true;
@@ -130,7 +146,7 @@ export type RequestResult =
       readonly retryAfterMs: number | undefined;
       /** No connection was made: refused, no such host, or timed out connecting. */
       readonly unreachable?: true;
-    };
+    } & Rejected);
 
 export const MAX_REDIRECTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -229,7 +245,9 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const clock = setTimeout(() => expiry.abort(new Error('--max-time')), input.options.maxTimeMs);
   const body: { file?: BodyFile } = {};
   try {
-    const { temp, ...done } = await attempt(input, visited, deadline, body);
+    const shaped = await imageStep(await attempt(input, visited, deadline, body), input);
+    if ('kind' in shaped) return shaped;
+    const { temp, ...done } = shaped;
     const landed = land(input.place, temp, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
@@ -267,6 +285,29 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   } finally {
     clearTimeout(clock);
   }
+}
+
+/**
+ * The image step (resize.ts) on a whole body, when the run resizes or filters images: what it
+ * saves takes the body's place; an image it rejects ends the request, never retried (the same
+ * bytes would come again). Runs before the body gets its name, so a file under its final name
+ * is always the finished one. sharp loads on the first image, never in a run without the step.
+ */
+async function imageStep(received: Received, input: FetchInput): Promise<Received | RequestResult> {
+  const options = input.options.resize;
+  if (options === undefined) return received;
+  const { reshape } = await import('./resize.ts');
+  const shaped = await onDisk(reshape(received, options, input.tempFolder));
+  if (shaped.kind === 'saved') {
+    const { kind, ...saved } = shaped;
+    return { ...received, ...saved };
+  }
+  const { filtered, reason, image } = shaped;
+  return {
+    ...failed(received.status, reason, 'no'),
+    ...(filtered ? { filtered } : {}),
+    ...(image ? { image } : {}),
+  };
 }
 
 /**

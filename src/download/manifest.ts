@@ -29,7 +29,8 @@ export const BATCH_MS = 5;
  */
 export const MAX_QUEUED = 256;
 
-export type RowStatus = 'ok' | 'failed' | 'skipped';
+/** `filtered`: the image was outside --min-image-size and the like; not failed, not retried. */
+export type RowStatus = 'ok' | 'failed' | 'skipped' | 'filtered';
 
 export interface ManifestLine {
   readonly row: number;
@@ -45,6 +46,12 @@ export interface ManifestLine {
   readonly attempts: number;
   readonly error: string | null;
   readonly ms: number;
+  /** The image's size as served (after its EXIF orientation), when the image step ran. */
+  readonly originalWidth?: number;
+  readonly originalHeight?: number;
+  /** The size of the saved image, when the image step ran. */
+  readonly width?: number;
+  readonly height?: number;
 }
 
 /** Where each finished row's file is, by row and URL (a changed CSV does not match). */

@@ -18,7 +18,17 @@ export class Tally {
   readonly #fraction: () => number | undefined;
   readonly #onProgress: ((p: DownloadProgress) => void) | undefined;
   readonly #maxListed: number;
-  readonly #counts = { read: 0, done: 0, ok: 0, failed: 0, skipped: 0, bytes: 0 };
+  readonly #counts = {
+    read: 0,
+    done: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    bytes: 0,
+    images: 0,
+    resized: 0,
+    filtered: 0,
+  };
   readonly #failures: RowFailure[] = [];
 
   /**
@@ -49,7 +59,9 @@ export class Tally {
     if (line.status === 'ok') {
       counts.ok++;
       counts.bytes += line.bytes;
+      this.#image(line);
     } else if (line.status === 'skipped') counts.skipped++;
+    else if (line.status === 'filtered') counts.filtered++;
     else {
       counts.failed++;
       if (this.#failures.length < this.#maxListed) {
@@ -61,9 +73,20 @@ export class Tally {
       read: counts.read,
       failed: counts.failed,
       bytes: counts.bytes,
+      images: counts.images,
+      filtered: counts.filtered,
       elapsedMs: performance.now() - this.#began,
       fraction: this.#fraction(),
     });
+  }
+
+  /** An ok row the image step saved: resized when its size is not the one it was served at. */
+  #image(line: ManifestLine): void {
+    if (line.width === undefined) return;
+    this.#counts.images++;
+    if (line.width !== line.originalWidth || line.height !== line.originalHeight) {
+      this.#counts.resized++;
+    }
   }
 
   /** The error that ends an interrupted run: what was done, and how to finish. */
@@ -101,6 +124,9 @@ export class Tally {
       failures: this.#failures,
       out: run.out,
       cleaned: run.cleaned,
+      images: counts.images,
+      resized: counts.resized,
+      filtered: counts.filtered,
     };
   }
 }

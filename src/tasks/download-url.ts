@@ -6,8 +6,27 @@ import { resolve } from 'node:path';
 import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
+import {
+  ENCODE_FORMATS,
+  MAX_IMAGE_SIDE,
+  MAX_IMAGE_JOBS,
+  RESIZE_MODES,
+  type ResizeOptions,
+} from '../download/resize-plan.ts';
 import { printable } from '../ui/printable.ts';
-import { bool, count, list, object, text, textRecord, type Check } from './check.ts';
+import {
+  bool,
+  count,
+  list,
+  numberIn,
+  object,
+  oneOf,
+  optional,
+  text,
+  textRecord,
+  wholeIn,
+  type Check,
+} from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -26,6 +45,28 @@ const tempFolder: Check = (value) =>
 const place: Check = (value) =>
   value === null ? undefined : 'must be null: a queue worker never names a file';
 
+/** The image step's options: every value one the command line could give. */
+const resize = object<ResizeOptions>(
+  {
+    mode: oneOf(...RESIZE_MODES),
+    width: wholeIn(1, MAX_IMAGE_SIDE),
+    height: wholeIn(1, MAX_IMAGE_SIDE),
+    onlyIfBigger: bool,
+    format: oneOf(...ENCODE_FORMATS),
+    quality: wholeIn(0, 100),
+    skipReencode: bool,
+    keepMetadata: bool,
+    minImageSize: count,
+    maxImageArea: count,
+    maxAspectRatio: numberIn(0, Number.MAX_SAFE_INTEGER),
+    jobs: wholeIn(1, MAX_IMAGE_JOBS),
+  },
+  (options) =>
+    options.format === 'png' && options.quality > 9
+      ? '"quality" must be a compression level from 0 to 9 for png'
+      : undefined,
+);
+
 const shape = object<FetchInput>({
   url,
   tempFolder,
@@ -43,6 +84,7 @@ const shape = object<FetchInput>({
     anyType: bool,
     backoffMs: count,
     stacks: bool,
+    resize: optional(resize),
   }),
 });
 

@@ -8,6 +8,7 @@ import {
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
 import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { defineCommand } from '../command.ts';
+import { imageOptions, toResizeOptions } from './image-options.ts';
 import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
 
 /** A current desktop browser: image hosts often refuse agents they do not know. */
@@ -151,6 +152,7 @@ const downloadOptions = {
     describe:
       'Send credentials (-H Authorization, Cookie, user:pass@) to redirect targets on other origins too',
   },
+  ...imageOptions,
 } as const satisfies OptionTable;
 
 export type DownloadArgs = ArgsOf<typeof downloadOptions> & CommonArgs;
@@ -177,6 +179,10 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     throw new UsageError(`--backoff must be seconds from 0 to 60; got "${backoff}"`);
   }
   const headers = requestHeaders(args.userAgent, args.header ?? []);
+  const resize = toResizeOptions(given, common.runtime === 'inline' ? 1 : common.workers);
+  if (resize && resize.mode !== 'no' && ext !== undefined) {
+    throw new UsageError("--ext cannot name resized images: they take --encode-format's extension");
+  }
   return {
     ...common,
     csv: args.csv,
@@ -199,6 +205,7 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
       anyType: args.anyType,
       backoffMs: backoff * 1000,
       stacks: common.debug || common.runtime === 'inline',
+      ...(resize ? { resize } : {}),
     },
   };
 }
@@ -231,7 +238,11 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
       .example('$0 download-csv mv.csv', 'Every image of mv.csv into images/')
       .example('$0 download-csv list.csv -o pics --ext png', 'Into pics/, every file named .png')
       .example('scraper | $0 download-csv - --url-column image_url', 'Stream rows from a pipe')
-      .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
+      .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight')
+      .example(
+        '$0 download-csv list.csv --resize-mode border --image-size 256',
+        'Every image resized to 256x256, padded white, saved as jpg',
+      ),
   // yargs reads a bare "-" as no value: it means stdin here.
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),
