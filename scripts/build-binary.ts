@@ -128,7 +128,7 @@ async function hashesOf(files: Record<string, string>): Promise<Record<string, s
 /**
  * sharp's native addon and libvips, from the prebuilt packages npm installed beside sharp
  * (for linux-x64, the binary's platform), named in the binary as they lie in node_modules/@img:
- * the addon's RUNPATH finds libvips at `$ORIGIN/../../sharp-libvips-linux-x64/lib`, so the
+ * the addon's RPATH finds libvips at `$ORIGIN/../../sharp-libvips-linux-x64/lib`, so the
  * cache keeps that layout (src/sea/native.ts).
  */
 async function sharpNative(): Promise<{ files: Record<string, string>; addon: string }> {

@@ -15,7 +15,7 @@ export interface AssetIndex {
   /** Native code, written and checked by the thread about to load it (native.ts). */
   readonly native?: {
     readonly files: Record<string, string>;
-    /** The `.node` file to load; it finds the libraries beside it by its RUNPATH. */
+    /** The `.node` file to load; it finds the libraries beside it by its RPATH. */
     readonly addon: string;
   };
 }

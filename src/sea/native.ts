@@ -4,7 +4,7 @@
  * resizing run needs: so they are not written at start-up but here, by the thread (or forked
  * child) about to load them, into the same checked cache directory, with the same checks and
  * repair (cache-dir.ts). Their layout there is the one of node_modules/@img that the addon's
- * RUNPATH (`$ORIGIN/../../sharp-libvips-linux-x64/lib`) expects, so the loader finds libvips
+ * RPATH (`$ORIGIN/../../sharp-libvips-linux-x64/lib`) expects, so the loader finds libvips
  * beside it and nowhere else.
  */
 import { join } from 'node:path';
