@@ -13,6 +13,7 @@ import { benchDownload } from './bench/download.ts';
 import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
 import { benchQueue } from './bench/queue.ts';
+import { benchResize } from './bench/resize.ts';
 
 const sections: Record<string, BenchRunner> = {
   sum: benchSum,
@@ -20,6 +21,7 @@ const sections: Record<string, BenchRunner> = {
   download: benchDownload,
   binary: benchBinary,
   queue: benchQueue,
+  resize: benchResize,
 };
 
 const args = process.argv.slice(2);
