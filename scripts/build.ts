@@ -2,6 +2,8 @@
  * Bundles crew into dist/ with esbuild:
  *   dist/cli.js            the CLI (bin/crew.js imports it)
  *   dist/worker.js         the task module the pool's workers load
+ *   dist/pool-child.js     what each child process of the pool loads first (the orphan guard,
+ *                          then the task module)
  *   dist/entry/*.js        tinypool's worker entries, which tinypool looks for next to its own
  *                          code (now inside dist/cli.js), so dist/ runs without node_modules
  */

@@ -61,7 +61,9 @@ export async function buildParser(argv: readonly string[], io: Io) {
 }
 
 /**
- * Runs crew with these arguments; resolves to the exit code. The only place that picks one.
+ * Runs crew with these arguments; resolves to the exit code. The only place that picks one:
+ * the entries (bin/crew.js, sea/main.ts) set the code it returns, and sea/main.ts exits 1
+ * itself only when it cannot unpack crew at all.
  * `early`: signals that arrived while crew was still loading (the entry held them).
  */
 export async function main(

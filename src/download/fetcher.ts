@@ -9,10 +9,8 @@ import type { Pool, PoolFactory } from '../pool/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
 import type { FetchInput, FetchOptions, FetchOutcome, Rejected, RequestResult } from './fetch.ts';
-import { HostGate, type Slot, type Verdict } from './hosts.ts';
+import { backoff, HostGate, type Slot, type Verdict } from './hosts.ts';
 import { Throttle, type Ending, type Pass } from './throttle.ts';
-
-const MAX_BACKOFF_MS = 30_000;
 
 /** The one task a download needs of the pool: a request, in a worker. */
 export interface DownloadTasks {
@@ -124,8 +122,7 @@ export class Fetcher {
       }
       // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
       if (result.retry === 'yes') {
-        const backoff = backoffMs * 2 ** (attempts - 1) * (0.5 + Math.random());
-        const wait = result.retryAfterMs ?? Math.min(MAX_BACKOFF_MS, backoff);
+        const wait = result.retryAfterMs ?? backoff(backoffMs, attempts);
         await sleep(wait, undefined, { signal: this.#signal });
       }
     }

@@ -51,7 +51,15 @@ export interface HostGateOptions {
   readonly unreachablePauseMs?: number;
 }
 
+/** The longest wait between two tries of a request. */
 const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * How long to wait before try `n + 1` (n >= 1): `firstMs` doubling with each try, with
+ * jitter (x0.5 to x1.5) so rows that failed together do not all come back together.
+ */
+export const backoff = (firstMs: number, n: number): number =>
+  Math.min(MAX_BACKOFF_MS, firstMs * 2 ** (n - 1) * (0.5 + Math.random()));
 
 /**
  * Connections in a row that may fail before an origin is given up on. Above --per-host's
@@ -184,8 +192,7 @@ export class HostGate {
 
   #pause(slowDowns: number, retryAfterMs: number | undefined): number {
     if (retryAfterMs !== undefined) return retryAfterMs;
-    const { backoffMs } = this.#options;
-    return Math.min(MAX_BACKOFF_MS, backoffMs * 2 ** (slowDowns - 1) * (0.5 + Math.random()));
+    return backoff(this.#options.backoffMs, slowDowns);
   }
 
   #host(origin: string): Host {

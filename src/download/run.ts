@@ -41,10 +41,10 @@ export async function runDownload(
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
   const began = performance.now();
-  // A full disk stops the run as Ctrl-C would: every stage listens to `run`.
+  // A full disk stops the run as Ctrl-C would: every stage listens to `runSignal`.
   const stop = new AbortController();
-  const run = AbortSignal.any([signal, stop.signal]);
-  const rows = await CsvRows.open(config, run);
+  const runSignal = AbortSignal.any([signal, stop.signal]);
+  const rows = await CsvRows.open(config, runSignal);
   const output = await Output.open(config.out, { shared: config.queue !== undefined });
   const tally = new Tally(began, () => rows.fraction(), onProgress);
   const finish = (line: ManifestLine): void => {
@@ -64,7 +64,7 @@ export async function runDownload(
   let fetcher: Fetcher | undefined;
   let failure: unknown;
   try {
-    fetcher = new Fetcher(config, pools, run);
+    fetcher = new Fetcher(config, pools, runSignal);
     const plan = new Planner({
       out: config.out,
       ext: config.ext,

@@ -34,7 +34,6 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
   });
   const counts = { tasks: 0, failed: 0, jobs: 0 };
   let running = 0;
-  say(`serving ${redactUrl(config.url)} with ${pool.workers} × ${config.runtime}; Ctrl-C to stop`);
   context.signal.addEventListener(
     'abort',
     () =>
@@ -54,6 +53,10 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
     `${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`;
   const onEvent = (event: WorkerEvent): void => {
     switch (event.kind) {
+      case 'serving':
+        return say(
+          `serving ${redactUrl(config.url)} with ${pool.workers} × ${config.runtime}; Ctrl-C to stop`,
+        );
       case 'trouble':
         return say(`trouble with the queue (retrying): ${event.error.message}`);
       case 'refused':

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import type { Backend } from '../backend.ts';
-import { isPassing, listen, openQueue, sql, type Listener } from './connect.ts';
+import { isPassing, listen, openQueue, sql, START_PATIENCE_MS, type Listener } from './connect.ts';
 import { beatRun, liveWorkers, preparePresence } from './presence.ts';
 import {
   decodeOutcomes,
@@ -55,16 +55,27 @@ export async function queueBackend(
   warn: ((message: string) => void) | undefined,
   signal: AbortSignal | undefined,
 ): Promise<Backend> {
-  const run = randomUUID();
+  const runId = randomUUID();
   let trouble: Error | undefined;
-  const boss = await openQueue(options.url, (error) => (trouble = error), preparePresence, signal);
-  const presence = beatRun(boss, run, (error) => (trouble = error));
+  let told = false;
+  const boss = await openQueue(options.url, (error) => (trouble = error), preparePresence, {
+    ...(signal ? { signal } : {}),
+    onRetry: (error) => {
+      if (!told) {
+        warn?.(
+          `cannot reach the queue yet (${error.message}): trying again for ${START_PATIENCE_MS / 1000} s`,
+        );
+      }
+      told = true;
+    },
+  });
+  const presence = beatRun(boss, runId, (error) => (trouble = error));
   const sent = new Map<string, Waiter[]>();
   let batch: Waiter[] = [];
   let timer: NodeJS.Timeout | undefined;
   let destroyed = false;
   const perJob = Math.max(1, Math.min(MAX_BATCH, batchSize));
-  const sender = startSender(boss, options, run, sent);
+  const sender = startSender(boss, options, runId, sent);
 
   const flush = (): void => {
     clearTimeout(timer);
@@ -73,7 +84,7 @@ export async function queueBackend(
     batch = [];
   };
 
-  const collector = startCollector(options.url, run, boss, sent, (error) => (trouble = error));
+  const collector = startCollector(options.url, runId, boss, sent, (error) => (trouble = error));
   const lonely = warn ? watchForWorkers(boss, sent, warn) : undefined;
 
   return {
@@ -114,7 +125,7 @@ export async function queueBackend(
  */
 function startCollector(
   url: string,
-  run: string,
+  runId: string,
   boss: PgBoss,
   sent: Map<string, Waiter[]>,
   onTrouble: (error: Error) => void,
@@ -144,7 +155,7 @@ function startCollector(
     (payload) => {
       const [from, job] = payload.split(' ');
       if (payload === '') everything = true;
-      else if (from === run && job !== undefined) named.add(job);
+      else if (from === runId && job !== undefined) named.add(job);
       else return;
       void collect();
     },
@@ -175,7 +186,7 @@ const MAX_INSERT = 500;
 function startSender(
   boss: PgBoss,
   options: QueueOptions,
-  run: string,
+  runId: string,
   sent: Map<string, Waiter[]>,
 ): { add(job: Waiter[]): void; stop(): void; drain(): Promise<void> } {
   const ready: Waiter[][] = [];
@@ -187,7 +198,7 @@ function startSender(
     const rows = jobs.map(({ id, waiters }) => ({
       id,
       data: encodeJob(
-        run,
+        runId,
         options.version,
         waiters.map((w) => w.task),
       ),
@@ -217,7 +228,7 @@ function startSender(
       try {
         await insert(jobs);
         for (const { id, waiters } of jobs) sent.set(id, waiters);
-        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, run]).catch(() => undefined);
+        await sql(boss, 'SELECT pg_notify($1, $2)', [TASKS_CHANNEL, runId]).catch(() => undefined);
       } catch (error) {
         for (const { waiters } of jobs) for (const w of waiters) w.reject(error);
       }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { toSumConfig } from '../../../src/commands/sum/options.ts';
-import { checkSum, formatSum, sumJson } from '../../../src/commands/sum/run.ts';
+import {
+  benchJson,
+  checkSum,
+  formatBench,
+  formatSum,
+  sumJson,
+} from '../../../src/commands/sum/run.ts';
+import type { BenchRow } from '../../../src/sum/bench.ts';
 import type { SumResult } from '../../../src/sum/run.ts';
 import { exitCodeFor, ItemFailures, UsageError } from '../../../src/errors.ts';
 
@@ -42,6 +49,55 @@ describe('sum report', () => {
     expect(() => checkSum(bad)).toThrow(ItemFailures);
     expect(exitCodeFor(new ItemFailures(1))).toBe(1);
     expect(() => checkSum(result())).not.toThrow();
+  });
+});
+
+describe('bench report', () => {
+  const row = (over: Partial<BenchRow>): BenchRow => ({
+    runtime: 'inline',
+    workers: 1,
+    medianMs: 100,
+    runsMs: [100],
+    startupMs: 0.04,
+    speedup: 1,
+    efficiency: 1,
+    ok: true,
+    ...over,
+  });
+  const rows = [
+    row({}),
+    row({ runtime: 'thread', workers: 2, medianMs: 52.345, speedup: 1.9104, efficiency: 0.9552 }),
+    row({ runtime: 'process', workers: 2, medianMs: 61, speedup: 1.6393, efficiency: 0.81966 }),
+  ];
+  const config = toSumConfig({ start: '-5', end: '1e6', bench: true, repeat: 3 });
+  const bench = { kind: 'bench' as const, repeat: 3, rows };
+
+  it('shows one line per runtime and workers, slowest with the full bar', () => {
+    const lines = formatBench(config, bench).split('\n');
+    expect(lines[0]).toBe('sum of [-5, 1000000): median of 3 runs after one warm-up');
+    expect(lines[1]).toMatch(/^runtime\s+workers\s+median ms\s+start ms\s+speedup\s+efficiency/);
+    expect(lines[2]).toMatch(/^inline\s+1\s+100\.0\s+0\.0\s+1\.00x\s+100%\s+ok\s+█{24}$/);
+    expect(lines[3]).toMatch(/^thread\s+2\s+52\.3\s+0\.0\s+1\.91x\s+96%\s+ok\s+█{12}/);
+    expect(lines[4]).toMatch(/^process\s+2\s+61\.0\s+0\.0\s+1\.64x\s+82%\s+ok\s+█{14}/);
+    expect(lines).toHaveLength(5);
+  });
+
+  it('says MISMATCH for a row whose sums were wrong', () => {
+    const bad = { ...bench, rows: [row({ ok: false })] };
+    expect(formatBench(config, bad)).toMatch(/^inline\s.*\sMISMATCH\s/m);
+  });
+
+  it('gives the bounds as decimal strings and rounds the timings in JSON', () => {
+    expect(benchJson(config, bench)).toEqual({
+      start: '-5',
+      end: '1000000',
+      repeat: 3,
+      rows: [
+        { ...rows[0], medianMs: 100, startupMs: 0, speedup: 1, efficiency: 1 },
+        { ...rows[1], medianMs: 52.3, startupMs: 0, speedup: 1.91, efficiency: 0.955 },
+        { ...rows[2], medianMs: 61, startupMs: 0, speedup: 1.639, efficiency: 0.82 },
+      ],
+    });
   });
 });
 

@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { clientIp } from '../../../src/logstats/client-ip.ts';
 import { LongLine } from '../../../src/logstats/long-line.ts';
 import { awkwardLine, reference, seeded } from '../../helpers/client-rule.ts';
+import { Mismatches } from '../../helpers/mismatches.ts';
 
-/** Feeds `line` to a LongLine in pieces cut at `cuts`, and applies the rule to what it keeps. */
+/**
+ * Feeds `line` to a LongLine in pieces cut at `cuts`, and applies the rule to what it keeps;
+ * or says how much it kept, when that is not the few bytes it should be.
+ */
 function viaLongLine(holder: LongLine, line: string, cuts: readonly number[]): string {
   const bytes = Buffer.from(line);
   let from = 0;
@@ -13,7 +17,7 @@ function viaLongLine(holder: LongLine, line: string, cuts: readonly number[]): s
     from = to;
   }
   const kept = holder.finish();
-  expect(kept.length).toBeLessThan(64);
+  if (kept.length >= 64) return `kept ${kept.length} bytes`;
   return clientIp(Buffer.from(kept).toString('latin1'));
 }
 
@@ -42,6 +46,7 @@ describe('LongLine: a line in pieces, kept as the bytes that decide its client',
 
   it('agrees with the rule on 20,000 awkward lines cut anywhere, spaces stretched', () => {
     const next = seeded(3);
+    const wrong = new Mismatches();
     for (let i = 0; i < 20_000; i++) {
       let line = awkwardLine(next, 9);
       // Stretch some runs of spaces and tabs: their length must not matter.
@@ -49,7 +54,8 @@ describe('LongLine: a line in pieces, kept as the bytes that decide its client',
       const cuts = Array.from({ length: next(5) }, () => next(line.length + 1)).sort(
         (a, b) => a - b,
       );
-      expect([line, cuts, viaLongLine(holder, line, cuts)]).toEqual([line, cuts, reference(line)]);
+      wrong.check({ line, cuts }, viaLongLine(holder, line, cuts), reference(line));
     }
+    expect(wrong.found).toEqual([]);
   });
 });

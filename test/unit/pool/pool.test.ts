@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPool,
   TaskError,
@@ -12,8 +12,9 @@ const module = new URL('../../fixtures/tasks.ts', import.meta.url);
 type Tasks = typeof fixture;
 
 const open: Pool<Tasks>[] = [];
-async function pool(runtime: Runtime, workers = 2, signal?: AbortSignal): Promise<Pool<Tasks>> {
-  const p = await createPool<Tasks>({ runtime, workers, module, ...(signal ? { signal } : {}) });
+/** A pool of its own for one test: one worker, so a dead one must be replaced for it to go on. */
+async function pool(runtime: Runtime, signal?: AbortSignal): Promise<Pool<Tasks>> {
+  const p = await createPool<Tasks>({ runtime, workers: 1, module, ...(signal ? { signal } : {}) });
   open.push(p);
   return p;
 }
@@ -22,33 +23,38 @@ afterEach(async () => {
 });
 
 describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) => {
+  // Starting workers is most of what these tests cost: the tests that only run tasks and
+  // read their answers share one pool; those that count its progress, abort it or kill a
+  // worker get their own.
+  let shared: Pool<Tasks>;
+  beforeAll(async () => {
+    shared = await createPool<Tasks>({ runtime, workers: 2, module });
+  });
+  afterAll(() => shared?.destroy());
+
   it('runs typed tasks and returns their results', async () => {
-    const p = await pool(runtime);
-    await expect(Promise.all([1, 2, 3, 4].map((x) => p.run('double', x)))).resolves.toEqual([
+    await expect(Promise.all([1, 2, 3, 4].map((x) => shared.run('double', x)))).resolves.toEqual([
       2, 4, 6, 8,
     ]);
   });
 
   it('runs where the runtime says', async () => {
-    const p = await pool(runtime);
-    const where = await p.run('whereAmI', undefined);
+    const where = await shared.run('whereAmI', undefined);
     expect(where.isMainThread).toBe(runtime === 'inline');
     expect(where.pid === process.pid).toBe(runtime !== 'process');
   });
 
   it('carries BigInt and typed arrays both ways', async () => {
-    const p = await pool(runtime);
-    const out = await p.run('echoBig', 2n ** 70n);
+    const out = await shared.run('echoBig', 2n ** 70n);
     expect(out.n).toBe(2n ** 70n + 1n);
     expect([...out.bytes]).toEqual([1, 2, 3]);
   });
 
   it('names the task and its input when a task throws, and keeps working', async () => {
-    const p = await pool(runtime);
-    const error = await p.run('fail', 'kaput').catch((e: unknown) => e);
+    const error = await shared.run('fail', 'kaput').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskError);
     expect((error as Error).message).toBe('task fail("kaput") failed: kaput');
-    await expect(p.run('double', 21)).resolves.toBe(42);
+    await expect(shared.run('double', 21)).resolves.toBe(42);
   });
 
   it('reports progress as tasks settle', async () => {
@@ -62,7 +68,8 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
 
   it('aborts queued and running tasks through the signal', async () => {
     const controller = new AbortController();
-    const p = await pool(runtime, 2, controller.signal);
+    const p = await pool(runtime, controller.signal);
+    // One running, three queued behind it.
     const runs = [1, 2, 3, 4].map(() => p.run('sleep', 30_000).catch((e: unknown) => e));
     setTimeout(() => controller.abort(new Error('stop')), 200);
     const results = await Promise.all(runs);

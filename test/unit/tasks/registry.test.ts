@@ -117,6 +117,11 @@ describe('acceptTask', () => {
       { start: 2n ** 100n, end: 2n ** 100n + 10n },
       'start and end must lie within 64-bit integers',
     ],
+    [
+      'sumRange',
+      { start: 2n ** 63n - 2n, end: 2n ** 63n },
+      'start and end must lie within 64-bit integers',
+    ],
     ['sumRange', { start: 0n, end: 1n, code: 'x' }, 'unexpected field "code"'],
     [
       'logstatsRange',
