@@ -16,6 +16,7 @@ import { benchNetwork } from './bench/network.ts';
 import { benchLogstats } from './bench/logstats.ts';
 import { benchSum } from './bench/sum.ts';
 import { benchQueue } from './bench/queue.ts';
+import { benchResize } from './bench/resize.ts';
 
 const sections: Record<string, BenchRunner> = {
   sum: benchSum,
@@ -25,6 +26,7 @@ const sections: Record<string, BenchRunner> = {
   dataset: benchDataset,
   binary: benchBinary,
   queue: benchQueue,
+  resize: benchResize,
 };
 
 const args = process.argv.slice(2);

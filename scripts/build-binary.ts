@@ -2,7 +2,7 @@
  * Builds the single executable `dist/crew` with Node's Single Executable Applications:
  *   1. the loader (src/sea/main.ts) is bundled to CommonJS, the form SEA runs;
  *   2. dist/cli.js, dist/worker.js and tinypool's entries (from `npm run build`) become SEA
- *      assets, with an index of their sha256 that the loader verifies its cache against, and
+ *      assets (and sharp's native addon and libvips, written only when a run resizes), with an index of their sha256 that the loader verifies its cache against, and
  *      a package.json of `"type": "module"`: Node looks for the nearest package.json to learn
  *      how to load a .js file, and without one in the cache dir it would read any planted
  *      further up (a `/tmp/package.json` saying "commonjs" broke every run);
@@ -13,11 +13,13 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, copyFile, mkdir, readdir, readFile, realpath, writeFile } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { inject } from 'postject';
 import pkg from '../package.json' with { type: 'json' };
+import type { AssetIndex } from '../src/sea/asset-index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -43,17 +45,20 @@ const files = (await readdir(dist, { recursive: true }))
 const sources: Record<string, string> = Object.fromEntries(files.map((f) => [f, join(dist, f)]));
 sources['package.json'] = join(work, 'package.json');
 await writeFile(sources['package.json'], `${JSON.stringify({ type: 'module' })}\n`);
-const hashes: Record<string, string> = {};
-for (const [name, source] of Object.entries(sources)) {
-  hashes[name] = createHash('sha256')
-    .update(await readFile(source))
-    .digest('hex');
-}
-const combined = createHash('sha256').update(JSON.stringify(hashes)).digest('hex').slice(0, 16);
-await writeFile(
-  join(work, 'index.json'),
-  JSON.stringify({ version: pkg.version, dir: `${pkg.version}-${combined}`, files: hashes }),
-);
+const hashes = await hashesOf(sources);
+const native = await sharpNative();
+const nativeHashes = await hashesOf(native.files);
+const combined = createHash('sha256')
+  .update(JSON.stringify([hashes, nativeHashes]))
+  .digest('hex')
+  .slice(0, 16);
+const index: AssetIndex = {
+  version: pkg.version,
+  dir: `${pkg.version}-${combined}`,
+  files: hashes,
+  native: { files: nativeHashes, addon: native.addon },
+};
+await writeFile(join(work, 'index.json'), JSON.stringify(index));
 
 // The blob must come from the very Node binary it is injected into.
 const node = await realpath(process.execPath);
@@ -84,6 +89,7 @@ await writeFile(
       assets: {
         'index.json': join(work, 'index.json'),
         ...sources,
+        ...native.files,
       },
     },
     null,
@@ -110,6 +116,48 @@ await writeFile(join(dist, 'crew.sha256'), `${digest}  crew\n`);
 process.stderr.write(
   `build-binary: wrote dist/crew (${node.replace(root, '')}, sha256 ${digest.slice(0, 12)}…)\n`,
 );
+
+/** The sha256 of each file, by its name in the binary. */
+async function hashesOf(files: Record<string, string>): Promise<Record<string, string>> {
+  const hashes: Record<string, string> = {};
+  for (const [name, source] of Object.entries(files)) {
+    hashes[name] = createHash('sha256')
+      .update(await readFile(source))
+      .digest('hex');
+  }
+  return hashes;
+}
+
+/**
+ * sharp's native addon and libvips, from the prebuilt packages npm installed beside sharp
+ * (for linux-x64, the binary's platform), named in the binary as they lie in node_modules/@img:
+ * the addon's RPATH finds libvips at `$ORIGIN/../../sharp-libvips-linux-x64/lib`, so the
+ * cache keeps that layout (src/sea/native.ts).
+ */
+async function sharpNative(): Promise<{ files: Record<string, string>; addon: string }> {
+  const from = createRequire(import.meta.resolve('sharp'));
+  let addonDir: string;
+  let libvips: string;
+  try {
+    addonDir = join(dirname(from.resolve('@img/sharp-linux-x64/package')), 'lib');
+    libvips = from.resolve('@img/sharp-libvips-linux-x64/binary');
+  } catch (error) {
+    throw new Error(
+      `build-binary: sharp's prebuilt linux-x64 packages are missing (npm ci installs them): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  const addons = (await readdir(addonDir)).filter((f) => f.endsWith('.node'));
+  if (addons.length !== 1) throw new Error(`build-binary: expected one .node in ${addonDir}`);
+  const addon = `native/sharp-linux-x64/lib/${addons[0]!}`;
+  return {
+    addon,
+    files: {
+      [addon]: join(addonDir, addons[0]!),
+      [`native/sharp-libvips-linux-x64/lib/${basename(libvips)}`]: libvips,
+    },
+  };
+}
 
 /**
  * Runs `work` with console.warn lines matching `noise` dropped. postject's ELF reader (LIEF,

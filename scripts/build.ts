@@ -9,6 +9,7 @@
  */
 import { build, type Plugin } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -89,6 +90,46 @@ const interimContinue: Plugin = {
   },
 };
 
+/**
+ * sharp loads its native addon in `dist/sharp.mjs`, trying paths relative to itself and then
+ * node_modules; in the single binary that would search the directories above crew's cache.
+ * That module becomes scripts/shims/sharp-addon.ts, which loads the addon the binary carries
+ * from its checked cache, or sharp's own from node_modules outside the binary. And sharp
+ * reads the versions of libvips' parts from node_modules as it starts, only to report them;
+ * inside the binary it does not look.
+ */
+const sharpAddon: Plugin = {
+  name: 'sharp-addon',
+  setup(b) {
+    const shim = `${root}/scripts/shims/sharp-addon.ts`;
+    const loads = 'sharp = require("@img/sharp-linux-x64/sharp.node");';
+    b.onLoad({ filter: /sharp[\\/]dist[\\/]sharp\.mjs$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(loads) || !source.includes('runtimePlatformArch()')) {
+        throw new Error(`${args.path}: sharp changed; review the sharp-addon plugin`);
+      }
+      const contents =
+        "import libvips from './libvips.mjs';\n" +
+        `import { loadSharpAddon } from ${JSON.stringify(shim)};\n` +
+        'export default loadSharpAddon(libvips.runtimePlatformArch());\n';
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+    const versions = 'if (!libvipsVersion.isGlobal) {';
+    b.onLoad({ filter: /sharp[\\/]dist[\\/]utility\.mjs$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!source.includes(versions)) {
+        throw new Error(`${args.path}: sharp changed; review the sharp-addon plugin`);
+      }
+      const inBinary = "process.getBuiltinModule('node:sea').isSea()";
+      return {
+        contents: source.replace(versions, `if (!libvipsVersion.isGlobal && !${inBinary}) {`),
+        loader: 'js',
+        resolveDir: dirname(args.path),
+      };
+    });
+  },
+};
+
 await rm(`${root}/dist`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -113,7 +154,7 @@ await build({
   banner: {
     js: "import { createRequire as __crewCreateRequire } from 'node:module'; const require = __crewCreateRequire(import.meta.url);",
   },
-  plugins: [lazyStringWidth, readNothing, heapUsedWithoutProc, interimContinue],
+  plugins: [lazyStringWidth, readNothing, heapUsedWithoutProc, interimContinue, sharpAddon],
   legalComments: 'none',
   logLevel: 'warning',
 });

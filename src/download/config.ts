@@ -83,6 +83,11 @@ export interface DownloadResult {
   readonly cleaned: number;
   /** What the run read past and says on stderr: a damaged manifest's lines. */
   readonly warnings: readonly string[];
+  /** Rows saved through the image step (--resize-mode, filters), and how many changed size. */
+  readonly images?: number;
+  readonly resized?: number;
+  /** Rows outside --min-image-size, --max-image-area or --max-aspect-ratio. */
+  readonly filtered?: number;
 }
 
 export interface DownloadProgress {
@@ -90,6 +95,9 @@ export interface DownloadProgress {
   readonly read: number;
   readonly failed: number;
   readonly bytes: number;
+  /** Rows saved through the image step, and rows it filtered out. */
+  readonly images?: number;
+  readonly filtered?: number;
   readonly elapsedMs: number;
   /** Fraction of the CSV file consumed, when it is a file (not stdin). */
   readonly fraction: number | undefined;

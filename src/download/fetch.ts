@@ -16,6 +16,8 @@ import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { optOutDirective, type OptOutRule } from './opt-out.ts';
 import { sniff } from './sniff.ts';
+import type { ImageSizes } from './resize.ts';
+import type { ResizeOptions } from './resize-plan.ts';
 import { newTempFile, placeFile } from './store.ts';
 
 export interface FetchOptions {
@@ -42,6 +44,11 @@ export interface FetchOptions {
   readonly http: HttpVersion;
   /** Responses whose X-Robots-Tag says one of these are not kept; null: --ignore-opt-out. */
   readonly optOut?: OptOutRule | null;
+  /**
+   * The image step for every body that arrives whole (resize.ts): resize, re-encode, filter;
+   * absent when the run keeps files as served.
+   */
+  readonly resize?: ResizeOptions;
 }
 
 /**
@@ -107,8 +114,10 @@ export type FetchOutcome =
       /** The image's size, when its header could be read (image-size.ts). */
       readonly width?: number;
       readonly height?: number;
+      /** The image's sizes, when the image step ran (then bytes and sha256 are the saved file's). */
+      readonly image?: ImageSizes;
     } & Landed)
-  | {
+  | ({
       readonly ok: false;
       readonly status: number | undefined;
       readonly error: string;
@@ -117,7 +126,14 @@ export type FetchOutcome =
       readonly output?: true;
       /** The server opted out of the image's use (X-Robots-Tag): not a failure. */
       readonly optedOut?: true;
-    };
+    } & Rejected);
+
+/** What the image step says of a body it did not keep. */
+export interface Rejected {
+  /** Outside a filter (--min-image-size...): the row is `filtered`, not failed. */
+  readonly filtered?: true;
+  readonly image?: ImageSizes;
+}
 
 /** What a request received, before it is placed. */
 type Received = Omit<
@@ -135,7 +151,7 @@ export type RequestResult =
       readonly url: string;
       readonly visited: readonly string[];
     }
-  | {
+  | ({
       readonly kind: 'failed';
       /** Storing the body failed because --out as a whole is unusable (a full disk). */
       readonly output?: true;
@@ -151,7 +167,7 @@ export type RequestResult =
       readonly unreachable?: true;
       /** The server opted out of the image's use (X-Robots-Tag). */
       readonly optedOut?: true;
-    };
+    } & Rejected);
 
 export const MAX_REDIRECTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
@@ -248,7 +264,9 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   const clock = setTimeout(() => expiry.abort(new Error('--max-time')), input.options.maxTimeMs);
   const body: { file?: BodyFile } = {};
   try {
-    const { temp, ...done } = await attempt(input, visited, deadline, body);
+    const shaped = await imageStep(await attempt(input, visited, deadline, body), input);
+    if ('kind' in shaped) return shaped;
+    const { temp, ...done } = shaped;
     const landed = land(input.place, temp, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
@@ -289,6 +307,36 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   } finally {
     clearTimeout(clock);
   }
+}
+
+/**
+ * The image step (resize.ts) on a whole body, when the run resizes or filters images: what it
+ * saves takes the body's place; an image it rejects ends the request, never retried (the same
+ * bytes would come again). Runs before the body gets its name, so a file under its final name
+ * is always the finished one. sharp loads on the first image, never in a run without the step.
+ */
+async function imageStep(received: Received, input: FetchInput): Promise<Received | RequestResult> {
+  const options = input.options.resize;
+  if (options === undefined) return received;
+  const { reshape } = await import('./resize.ts');
+  const shaped = await onDisk(reshape(received, options, input.tempFolder));
+  if (shaped.kind === 'saved') {
+    const { kind, ...saved } = shaped;
+    // The size is the saved image's from here on (sidecars, shard tables, the manifest).
+    const { width, height } = saved.image;
+    return {
+      ...received,
+      ...saved,
+      ...(width === undefined ? {} : { width }),
+      ...(height === undefined ? {} : { height }),
+    };
+  }
+  const { filtered, reason, image } = shaped;
+  return {
+    ...failed(received.status, reason, 'no'),
+    ...(filtered ? { filtered } : {}),
+    ...(image ? { image } : {}),
+  };
 }
 
 /**
@@ -417,7 +465,6 @@ async function attempt(
     const kind = sniff(start, contentType);
     if (!kind.image && !options.anyType) throw new Final(`not an image: ${kind.type}`, status);
     const size = imageSize(start);
-    // (A transform of the body, such as a resize, would go here: the temp file is whole.)
     return {
       status,
       bytes,

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolFactory } from '../pool/pool.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
-import type { FetchInput, FetchOptions, FetchOutcome, RequestResult } from './fetch.ts';
+import type { FetchInput, FetchOptions, FetchOutcome, Rejected, RequestResult } from './fetch.ts';
 import { backoff, HostGate, type Slot, type Verdict } from './hosts.ts';
 import { Throttle, type Ending, type Pass } from './throttle.ts';
 
@@ -111,6 +111,7 @@ export class Fetcher {
         const error = result.kind === 'redirect' ? 'redirect not followed' : result.error;
         const output = result.kind === 'failed' && result.output === true;
         const optedOut = result.kind === 'failed' && result.optedOut === true;
+        const rejected = result.kind === 'failed' ? rejectedBy(result) : {};
         return {
           ok: false,
           status: result.status,
@@ -118,6 +119,7 @@ export class Fetcher {
           attempts,
           ...(output ? { output } : {}),
           ...(optedOut ? { optedOut } : {}),
+          ...rejected,
         };
       }
       // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
@@ -183,6 +185,12 @@ export class Fetcher {
 
 /** A request's result, and whether it ran short of descriptors with nothing else in flight. */
 type Followed = RequestResult & { readonly alone?: true };
+
+/** What the image step said of a body it did not keep, if it did not. */
+const rejectedBy = ({ filtered, image }: Rejected): Rejected => ({
+  ...(filtered ? { filtered } : {}),
+  ...(image ? { image } : {}),
+});
 
 const endingOf = (result: RequestResult): Ending => (result.kind === 'ok' ? 'ok' : 'other');
 

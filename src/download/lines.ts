@@ -7,6 +7,7 @@ import { reasonWithoutPaths } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { capText } from './limits.ts';
 import type { ManifestLine } from './manifest.ts';
+import type { ImageSizes } from './resize.ts';
 import type { BadRow, Job } from './rows.ts';
 
 type Fetched = Extract<FetchOutcome, { ok: true }>;
@@ -66,20 +67,33 @@ export function badRowLine(bad: BadRow): ManifestLine {
 }
 
 /**
- * The URL could not be fetched (every row sharing it gets the same reason), or its server
- * opted out of the image's use.
+ * The URL could not be fetched (every row sharing it gets the same reason), its server opted
+ * out of the image's use, or the image step did not keep its image: outside a filter
+ * (`filtered`) or unreadable.
  */
 export function fetchFailedLine(job: Job, ms: number, outcome: NotFetched): ManifestLine {
   return {
     ...blank,
     ...who(job),
     ms,
-    status: outcome.optedOut ? 'opted-out' : 'failed',
+    status: outcome.optedOut ? 'opted-out' : outcome.filtered ? 'filtered' : 'failed',
     http: outcome.status ?? null,
     attempts: outcome.attempts,
     error: outcome.error,
+    ...imageFields(outcome.image),
   };
 }
+
+/** The manifest's image sizes, when the image step ran. */
+const imageFields = (image: ImageSizes | undefined): Partial<ManifestLine> =>
+  image === undefined
+    ? {}
+    : {
+        originalWidth: image.originalWidth,
+        originalHeight: image.originalHeight,
+        ...(image.width === undefined ? {} : { width: image.width }),
+        ...(image.height === undefined ? {} : { height: image.height }),
+      };
 
 /** The body arrived but the row's file could not be put in place. */
 export function writeFailedLine(
@@ -123,5 +137,6 @@ export function okLine(
     error: null,
     width: outcome.width ?? null,
     height: outcome.height ?? null,
+    ...imageFields(outcome.image),
   };
 }

@@ -29,8 +29,12 @@ export const BATCH_MS = 5;
  */
 export const MAX_QUEUED = 256;
 
-/** How a row ended; `opted-out`: its server said not to use the image (X-Robots-Tag). */
-export type RowStatus = 'ok' | 'failed' | 'skipped' | 'opted-out';
+/**
+ * How a row ended; `opted-out`: its server said not to use the image (X-Robots-Tag);
+ * `filtered`: the image was outside --min-image-size and the like. Neither is a failure,
+ * nor retried.
+ */
+export type RowStatus = 'ok' | 'failed' | 'skipped' | 'opted-out' | 'filtered';
 
 export interface ManifestLine {
   readonly row: number;
@@ -48,9 +52,15 @@ export interface ManifestLine {
   readonly ms: number;
   /** The row's caption, when the list has a caption column. */
   readonly caption?: string;
-  /** The image's size, when its header could be read (ok rows). */
+  /**
+   * The saved image's size (ok rows): the image step's output when it ran, else what the
+   * image's header says; null when neither could tell.
+   */
   readonly width?: number | null;
   readonly height?: number | null;
+  /** The image's size as served (after its EXIF orientation), when the image step ran. */
+  readonly originalWidth?: number;
+  readonly originalHeight?: number;
   /** The columns kept with the row (--save-columns), by name. */
   readonly columns?: Readonly<Record<string, unknown>>;
   /** Webdataset: the row's key in its shard's tar (`000010023`: shard 1, row 23 in it). */

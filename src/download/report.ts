@@ -19,7 +19,18 @@ export class Tally {
   readonly #onProgress: ((p: DownloadProgress) => void) | undefined;
   readonly #maxListed: number;
   readonly #waiting: () => number;
-  readonly #counts = { read: 0, done: 0, ok: 0, failed: 0, skipped: 0, optedOut: 0, bytes: 0 };
+  readonly #counts = {
+    read: 0,
+    done: 0,
+    ok: 0,
+    failed: 0,
+    skipped: 0,
+    optedOut: 0,
+    bytes: 0,
+    images: 0,
+    resized: 0,
+    filtered: 0,
+  };
   readonly #failures: RowFailure[] = [];
 
   /**
@@ -52,8 +63,10 @@ export class Tally {
     if (line.status === 'ok') {
       counts.ok++;
       counts.bytes += line.bytes;
+      this.#image(line);
     } else if (line.status === 'skipped') counts.skipped++;
     else if (line.status === 'opted-out') counts.optedOut++;
+    else if (line.status === 'filtered') counts.filtered++;
     else {
       counts.failed++;
       if (this.#failures.length < this.#maxListed) {
@@ -66,10 +79,21 @@ export class Tally {
       read: counts.read,
       failed: counts.failed,
       bytes: counts.bytes,
+      images: counts.images,
+      filtered: counts.filtered,
       elapsedMs: performance.now() - this.#began,
       fraction: this.#fraction(),
       ...(waiting > 0 ? { waiting } : {}),
     });
+  }
+
+  /** An ok row the image step saved: resized when its size is not the one it was served at. */
+  #image(line: ManifestLine): void {
+    if (line.width === undefined) return;
+    this.#counts.images++;
+    if (line.width !== line.originalWidth || line.height !== line.originalHeight) {
+      this.#counts.resized++;
+    }
   }
 
   /** The error that ends an interrupted run: what was done, and how to finish. */
@@ -110,6 +134,9 @@ export class Tally {
       out: run.out,
       cleaned: run.cleaned,
       warnings: run.warnings ?? [],
+      images: counts.images,
+      resized: counts.resized,
+      filtered: counts.filtered,
     };
   }
 }

@@ -22,6 +22,8 @@ const OWN_FIELDS = new Set([
   'caption',
   'width',
   'height',
+  'originalWidth',
+  'originalHeight',
   'sha256',
   'bytes',
   'status',
@@ -58,6 +60,21 @@ export function writeShardTable(
     { name: 'http', data: column((l) => l.http), type: 'INT32' as const },
     { name: 'width', data: column((l) => l.width ?? null), type: 'INT32' as const },
     { name: 'height', data: column((l) => l.height ?? null), type: 'INT32' as const },
+    // With the image step: the size as served, before the resize.
+    ...(lines.some((l) => l.originalWidth !== undefined)
+      ? [
+          {
+            name: 'originalWidth',
+            data: column((l) => l.originalWidth ?? null),
+            type: 'INT32' as const,
+          },
+          {
+            name: 'originalHeight',
+            data: column((l) => l.originalHeight ?? null),
+            type: 'INT32' as const,
+          },
+        ]
+      : []),
     { name: 'bytes', data: column((l) => BigInt(l.bytes)), type: 'INT64' as const },
     { name: 'sha256', data: column((l) => l.sha256), type: 'STRING' as const },
     { name: 'contentType', data: column((l) => l.contentType), type: 'STRING' as const },

@@ -233,6 +233,12 @@ export class Webdataset {
       ...(job.caption === undefined ? {} : { caption: job.caption }),
       width: outcome.width ?? null,
       height: outcome.height ?? null,
+      ...(outcome.image
+        ? {
+            originalWidth: outcome.image.originalWidth,
+            originalHeight: outcome.image.originalHeight,
+          }
+        : {}),
       sha256: outcome.sha256,
       bytes: outcome.bytes,
       status: 'ok',

@@ -67,13 +67,31 @@ export function prepareCache(assets: Assets, env: CacheEnv): string {
  */
 export function verifyCache(dir: string, assets: Assets): void {
   const uid = currentUid();
+  checkPath(dir, assets, uid);
+  syncFiles(dir, assets, uid, false);
+}
+
+/**
+ * Files the binary carries but writes only when a run needs them (sharp's native addon and
+ * libvips: 20 MB that every start would otherwise compare): `dir` (this build's cache
+ * directory, as the loader set it) is checked all the way down as `verifyCache` does, then
+ * each file written, or checked and repaired, exactly as the loader treats its own. Called by
+ * whichever thread or process is about to load them, just before it does.
+ */
+export function prepareLazyFiles(dir: string, assets: Assets): void {
+  const uid = currentUid();
+  checkPath(dir, assets, uid);
+  syncFiles(dir, assets, uid, true);
+}
+
+/** `dir` is this build's cache directory, where it was made, on a path no one else can change. */
+function checkPath(dir: string, assets: Assets, uid: number): void {
   if (!isAbsolute(dir) || basename(dir) !== assets.dir) {
     throw new Refused(`${dir} is not this build's cache directory`);
   }
   if (realpathSync.native(dir) !== dir) throw new Refused(`${dir} has moved`);
   const dirs = pathDirs(dir);
   dirs.forEach((path, i) => checkDir(path, uid, i >= dirs.length - 2));
-  syncFiles(dir, assets, uid, false);
 }
 
 function prepareIn(root: CacheRoot, assets: Assets, uid: number): string {
@@ -174,8 +192,7 @@ function install(top: string, dir: string, assets: Assets): void {
  * reading it sees the old or the new file whole, and never a missing one.
  */
 function syncFiles(dir: string, assets: Assets, uid: number, repair: boolean): void {
-  const subdirs = new Set(assets.names.map((name) => dirname(name)).filter((d) => d !== '.'));
-  for (const sub of subdirs) {
+  for (const sub of subdirsOf(assets.names)) {
     if (repair) makeDir(join(dir, sub));
     checkDir(join(dir, sub), uid, true);
   }
@@ -194,6 +211,16 @@ function syncFiles(dir: string, assets: Assets, uid: number, repair: boolean): v
       throw new Refused(`${path} did not verify after writing it`);
     }
   }
+}
+
+/** Every folder the names lie in, parents before children: `a`, `a/b` for `a/b/c.node`. */
+function subdirsOf(names: readonly string[]): string[] {
+  const subdirs = new Set<string>();
+  for (const name of names) {
+    const parts = name.split('/').slice(0, -1);
+    parts.forEach((_, i) => subdirs.add(parts.slice(0, i + 1).join('/')));
+  }
+  return [...subdirs].sort((a, b) => a.split('/').length - b.split('/').length);
 }
 
 /**

@@ -9,26 +9,14 @@
 import { enableCompileCache, createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import { getAsset, getRawAsset } from 'node:sea';
+import { assetsOf, readIndex, SEA_DIR_VARIABLE as MARKER } from './asset-index.ts';
 import { prepareCache, verifyCache, type Assets } from './cache-dir.ts';
 import type { CacheEnv } from './cache-rules.ts';
 
-/** Written at build time: every asset's name and sha256, the version, and the cache dir name. */
-interface AssetIndex {
-  readonly version: string;
-  readonly dir: string;
-  readonly files: Record<string, string>;
-}
-
-const MARKER = 'CREW_SEA_DIR';
-
+/** The bundle's files: sharp's native ones are left for the run that needs them (native.ts). */
 function assets(): Assets {
-  const index = JSON.parse(Buffer.from(getAsset('index.json')).toString('utf8')) as AssetIndex;
-  return {
-    dir: index.dir,
-    names: Object.keys(index.files),
-    bytes: (name) => new Uint8Array(getRawAsset(name)),
-  };
+  const index = readIndex();
+  return assetsOf(index, index.files);
 }
 
 function cacheEnv(): CacheEnv {

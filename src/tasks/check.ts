@@ -111,3 +111,19 @@ export const absolutePath: Check = (value) =>
         ? undefined
         : 'must be an absolute path'
       : 'must be a path';
+
+/** A whole number from `min` to `max`. */
+export const wholeIn =
+  (min: number, max: number): Check =>
+  (value) =>
+    Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max
+      ? undefined
+      : `must be a whole number from ${min} to ${max}`;
+
+/** A number (not NaN, not infinite) from `min` to `max`. */
+export const numberIn =
+  (min: number, max: number): Check =>
+  (value) =>
+    typeof value === 'number' && value >= min && value <= max
+      ? undefined
+      : `must be a number from ${min} to ${max}`;

@@ -6,17 +6,26 @@ import { resolve } from 'node:path';
 import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
+import {
+  ENCODE_FORMATS,
+  MAX_IMAGE_SIDE,
+  MAX_IMAGE_JOBS,
+  RESIZE_MODES,
+  type ResizeOptions,
+} from '../download/resize-plan.ts';
 import { printable } from '../ui/printable.ts';
 import type { OptOutRule } from '../download/opt-out.ts';
 import {
   bool,
   count,
   list,
+  numberIn,
   object,
   oneOf,
   optional,
   text,
   textRecord,
+  wholeIn,
   type Check,
 } from './check.ts';
 import { isInside } from './scope.ts';
@@ -36,6 +45,28 @@ const tempFolder: Check = (value) =>
 /** Which name a file gets in a shared folder is the run's to decide: it keeps the manifest. */
 const place: Check = (value) =>
   value === null ? undefined : 'must be null: a queue worker never names a file';
+
+/** The image step's options: every value one the command line could give. */
+const resize = object<ResizeOptions>(
+  {
+    mode: oneOf(...RESIZE_MODES),
+    width: wholeIn(1, MAX_IMAGE_SIDE),
+    height: wholeIn(1, MAX_IMAGE_SIDE),
+    onlyIfBigger: bool,
+    format: oneOf(...ENCODE_FORMATS),
+    quality: wholeIn(0, 100),
+    skipReencode: bool,
+    keepMetadata: bool,
+    minImageSize: count,
+    maxImageArea: count,
+    maxAspectRatio: numberIn(0, Number.MAX_SAFE_INTEGER),
+    jobs: wholeIn(1, MAX_IMAGE_JOBS),
+  },
+  (options) =>
+    options.format === 'png' && options.quality > 9
+      ? '"quality" must be a compression level from 0 to 9 for png'
+      : undefined,
+);
 
 const shape = object<FetchInput>({
   url,
@@ -60,6 +91,7 @@ const shape = object<FetchInput>({
         ? undefined
         : object<OptOutRule>({ directives: list(text, 64), agents: list(text, 16) })(value),
     ),
+    resize: optional(resize),
   }),
 });
 

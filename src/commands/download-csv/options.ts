@@ -12,6 +12,7 @@ import { INPUT_FORMATS } from '../../download/input-format.ts';
 import { DEFAULT_OPT_OUT_DIRECTIVES, parseDirectives, robotNames } from '../../download/opt-out.ts';
 import { declareOptions, withDefaults, type ArgsOf, type OptionTable } from '../../option-table.ts';
 import { defineCommand } from '../command.ts';
+import { imageOptions, toResizeOptions } from './image-options.ts';
 import type { DownloadConfig, DownloadResult } from '../../download/config.ts';
 
 /** A current desktop browser: image hosts often refuse agents they do not know. */
@@ -252,6 +253,7 @@ const downloadOptions = {
     default: false,
     describe: 'Ask HTTPS servers for HTTP/2 first: one connection per host, many streams',
   },
+  ...imageOptions,
 } as const satisfies OptionTable;
 
 export type DownloadArgs = ArgsOf<typeof downloadOptions> & CommonArgs;
@@ -287,6 +289,10 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
   const outputFormat = args.outputFormat;
   if (outputFormat === 'webdataset' && args.layout === 'flat') {
     throw new UsageError('--output-format webdataset writes shards: drop --layout flat');
+  }
+  const resize = toResizeOptions(given, common.runtime === 'inline' ? 1 : common.workers);
+  if (resize && resize.mode !== 'no' && ext !== undefined) {
+    throw new UsageError("--ext cannot name resized images: they take --encode-format's extension");
   }
   return {
     ...common,
@@ -326,6 +332,7 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
       stacks: common.debug || common.runtime === 'inline',
       http: args['http1.1'] ? '1.1' : args.http2 ? '2' : 'auto',
       optOut: args.ignoreOptOut ? null : { directives, agents: robotNames(headers['user-agent']) },
+      ...(resize ? { resize } : {}),
     },
   };
 }
@@ -380,7 +387,11 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
         '$0 download laion.parquet --save-columns similarity,LICENSE --dry-run',
         'What a run would do: rows, URLs, hosts, shards',
       )
-      .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight'),
+      .example('$0 download-csv big.csv -w 4 -c 32 --per-host 16', 'More in flight')
+      .example(
+        '$0 download-csv list.csv --resize-mode border --image-size 256',
+        'Every image resized to 256x256, padded white, saved as jpg',
+      ),
   // yargs reads a bare "-" as no value: it means stdin here.
   toConfig: (args, argv) =>
     toDownloadConfig({ ...args, csv: args.csv || (argv.includes('-') ? '-' : undefined) }),

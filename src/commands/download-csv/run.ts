@@ -67,8 +67,16 @@ export function progressText(p: DownloadProgress): string {
   return (
     `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows (${Math.round(p.done / seconds)}/s), ` +
     `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s), ` +
-    `${p.failed} failed${p.waiting ? `, ${p.waiting} waiting for their shard` : ''}${eta}`
+    `${imagesText(p, seconds)}${p.failed} failed${p.waiting ? `, ${p.waiting} waiting for their shard` : ''}${eta}`
   );
+}
+
+/** The image step's part of the progress line, once it has seen an image. */
+function imagesText(p: DownloadProgress, seconds: number): string {
+  const images = p.images ?? 0;
+  const filtered = p.filtered ?? 0;
+  if (images + filtered === 0) return '';
+  return `${images} images (${Math.round(images / seconds)}/s), ${filtered} filtered, `;
 }
 
 /** Failures grouped by reason, biggest group first, with the first few URLs of each. */
@@ -98,6 +106,7 @@ export function formatDownload(result: DownloadResult): string {
       ['downloaded', style('bold', `${result.ok} of ${result.total} rows`)],
       [
         ['skipped', `${result.skipped} (already done)`],
+        ...imageRows(result),
         ['failed', result.failed > 0 ? style('red', String(result.failed)) : '0'],
         ...(result.optedOut
           ? [['opted out', `${result.optedOut} (X-Robots-Tag: not kept)`] as const]
@@ -156,6 +165,18 @@ export function formatPlan(plan: DownloadPlan, out: string): string {
   return lines.join('\n');
 }
 
+/** The summary's rows for the image step, when it ran on any row. */
+function imageRows(result: DownloadResult): (readonly [string, string])[] {
+  const { images = 0, resized = 0, filtered = 0 } = result;
+  if (images + filtered === 0) return [];
+  const seconds = result.ms / 1000;
+  const rate = seconds > 0 ? Math.round(images / seconds) : 0;
+  return [
+    ['images', `${images} saved (${resized} resized), ${rate}/s`],
+    ['filtered', `${filtered} (outside the image filters; not failed)`],
+  ];
+}
+
 export function downloadJson(result: DownloadResult): Record<string, unknown> {
   if (result.plan) return { dryRun: true, out: result.out, ms: round(result.ms), ...result.plan };
   return {
@@ -170,6 +191,11 @@ export function downloadJson(result: DownloadResult): Record<string, unknown> {
     out: result.out,
     // Temp files of a killed run that this run removed before it began.
     cleaned: result.cleaned,
+    // Rows saved through the image step (of which `resized` changed size), and rows it
+    // filtered out (status "filtered" in the manifest).
+    images: result.images ?? 0,
+    resized: result.resized ?? 0,
+    filtered: result.filtered ?? 0,
     failures: result.failures,
     // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
     failuresTruncated: result.failed > result.failures.length,

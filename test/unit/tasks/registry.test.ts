@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
+import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
@@ -33,6 +34,21 @@ const fetchOptions: FetchOptions = {
   backoffMs: 500,
   http: 'auto',
 };
+// The image step's options, as `--resize-mode border` makes them.
+const resize: ResizeOptions = {
+  mode: 'border',
+  width: 256,
+  height: 256,
+  onlyIfBigger: false,
+  format: 'jpg',
+  quality: 95,
+  skipReencode: false,
+  keepMetadata: false,
+  minImageSize: 0,
+  maxImageArea: 0,
+  maxAspectRatio: 1.5,
+  jobs: 2,
+};
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
@@ -47,6 +63,14 @@ describe('acceptTask', () => {
     ['sumRange', { start: 0n, end: 10n }],
     ['logstatsRange', { range, top: true }],
     ['downloadUrl', { ...download, options: fetchOptions }],
+    ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
+    [
+      'downloadUrl',
+      {
+        ...download,
+        options: { ...fetchOptions, resize: { ...resize, format: 'png', quality: 9 } },
+      },
+    ],
   ])('runs a well-formed %s', (name, input) => {
     expect(acceptTask(name, input, scope)).toBeUndefined();
   });
@@ -159,6 +183,31 @@ describe('acceptTask', () => {
       { ...download, options: { ...fetchOptions, http: 'h3' } },
       '"options.http" must be one of auto, 1.1, 2',
     ],
+    ...(
+      [
+        [
+          { mode: 'stretch' },
+          '"options.resize.mode" must be one of no, keep_ratio, keep_ratio_largest, center_crop, border',
+        ],
+        [{ width: 0 }, '"options.resize.width" must be a whole number from 1 to 16384'],
+        [{ height: 1e9 }, '"options.resize.height" must be a whole number from 1 to 16384'],
+        [{ format: 'tiff' }, '"options.resize.format" must be one of jpg, png, webp'],
+        [
+          { format: 'png', quality: 95 },
+          '"options.resize.quality" must be a compression level from 0 to 9 for png',
+        ],
+        [
+          { maxAspectRatio: Number.NaN },
+          '"options.resize.maxAspectRatio" must be a number from 0 to 9007199254740991',
+        ],
+        [{ jobs: 1000 }, '"options.resize.jobs" must be a whole number from 1 to 64'],
+        [{ path: '/etc' }, '"options.resize": unexpected field "path"'],
+      ] as const
+    ).map(([change, why]): [string, unknown, string] => [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, resize: { ...resize, ...change } } },
+      why,
+    ]),
   ])('refuses %s: %s', (name, input, why) => {
     expect(acceptTask(name, input, scope)).toBe(why);
   });
