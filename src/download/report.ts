@@ -89,7 +89,7 @@ export class Tally {
 
   /** An ok row the image step saved: resized when its size is not the one it was served at. */
   #image(line: ManifestLine): void {
-    if (line.width === undefined) return;
+    if (line.originalWidth === undefined) return;
     this.#counts.images++;
     if (line.width !== line.originalWidth || line.height !== line.originalHeight) {
       this.#counts.resized++;

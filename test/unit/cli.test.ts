@@ -26,7 +26,7 @@ function sections(text: string): [string, string[]][] {
   const found: [string, string[]][] = [];
   for (const line of text.split('\n')) {
     if (/^\S.*:$/.test(line)) found.push([line, []]);
-    const flag = /^ {2}(?:-\w, | {4})?--([\w-]+)/.exec(line)?.[1];
+    const flag = /^ {2}(?:-\w, | {4})?--([\w.-]+)/.exec(line)?.[1];
     const section = found.at(-1);
     // An example that wraps may start a line with a flag too.
     if (flag !== undefined && section?.[0] !== 'Examples:') section?.[1].push(flag);
@@ -43,13 +43,34 @@ describe('crew <command> --help', () => {
       'download-csv',
       [
         ['Positionals:', []],
-        ['Input:', ['csv-header', 'url-column', 'name-column', 'encoding']],
-        ['Output:', ['out', 'ext', 'any-type', 'force']],
+        [
+          'Input:',
+          [
+            ...['input-format', 'csv-header', 'url-column', 'name-column', 'caption-column'],
+            ...['save-columns', 'encoding'],
+          ],
+        ],
+        [
+          'Output:',
+          [
+            ...['out', 'ext', 'any-type', 'force', 'layout', 'shard-size', 'output-format'],
+            'dry-run',
+          ],
+        ],
         [
           'Network:',
           [
             ...['concurrency', 'per-host', 'retries', 'backoff', 'timeout', 'max-time'],
-            ...['max-bytes', 'user-agent', 'header', 'location-trusted'],
+            ...['max-bytes', 'user-agent', 'header', 'opt-out-directives', 'ignore-opt-out'],
+            ...['robots-txt', 'location-trusted', 'http1.1', 'http2'],
+          ],
+        ],
+        [
+          'Images:',
+          [
+            ...['resize-mode', 'image-size', 'resize-only-if-bigger', 'encode-format'],
+            ...['encode-quality', 'skip-reencode', 'keep-metadata', 'min-image-size'],
+            ...['max-image-area', 'max-aspect-ratio'],
           ],
         ],
         common,

@@ -17,6 +17,8 @@ const fetched = {
   finalUrl: '',
   placed: 'cat.png',
 };
+// No image step ran: nothing saved through it, nothing filtered.
+const noImages = { images: 0, filtered: 0 };
 const bad = (row: number) => badRowLine({ row, url: `u${row}`, error: 'no URL in this row' });
 
 describe('Tally', () => {
@@ -34,9 +36,9 @@ describe('Tally', () => {
     fraction = 1;
     tally.finished(bad(3));
     expect(progress.map((p) => ({ ...p, elapsedMs: 0 }))).toEqual([
-      { done: 1, read: 4, failed: 0, bytes: 100, fraction: 0.25, elapsedMs: 0 },
-      { done: 2, read: 4, failed: 0, bytes: 100, fraction: 0.25, elapsedMs: 0 },
-      { done: 3, read: 4, failed: 1, bytes: 100, fraction: 1, elapsedMs: 0 },
+      { done: 1, read: 4, failed: 0, bytes: 100, fraction: 0.25, elapsedMs: 0, ...noImages },
+      { done: 2, read: 4, failed: 0, bytes: 100, fraction: 0.25, elapsedMs: 0, ...noImages },
+      { done: 3, read: 4, failed: 1, bytes: 100, fraction: 1, elapsedMs: 0, ...noImages },
     ]);
     expect(tally.result({ requests: 1, out: 'images', cleaned: 2 })).toMatchObject({
       total: 4,
