@@ -198,7 +198,9 @@ export class InputRows implements AsyncIterable<Job | BadRow> {
     this.#input = raw;
     // Before the first chunk is awaited (stdin's says its format): a Ctrl-C while an idle
     // pipe gives nothing must end that wait too.
-    const stop = (): void => void (this.#lines ?? raw).destroy(this.#signal.reason as Error);
+    // (raw has no error listener yet: it is destroyed quietly, and the abort is what is thrown.)
+    const stop = (): void =>
+      void (this.#lines ? this.#lines.destroy(this.#signal.reason as Error) : raw.destroy());
     // A signal that came while --out was being opened has fired its event already: stdin is
     // destroyed by then, and waiting for its end left nothing to wake the run (exit 13, the
     // lock left behind).
@@ -213,7 +215,13 @@ export class InputRows implements AsyncIterable<Job | BadRow> {
 
   async *#textItemsOf(raw: Readable): AsyncGenerator<Item> {
     const { encoding } = this.#options;
-    const bytes = await this.#decompressed(raw);
+    let bytes: Readable;
+    try {
+      bytes = await this.#decompressed(raw);
+    } catch (error) {
+      this.#signal.throwIfAborted();
+      throw error;
+    }
     this.#signal.throwIfAborted();
     const told = this.#format === 'parquet' ? undefined : this.#format;
     const lines = bytes.pipe(new TextLines(encoding, told));
