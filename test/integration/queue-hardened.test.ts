@@ -21,6 +21,7 @@ import { startPostgres, type LocalPostgres } from '../../scripts/local-postgres.
 import { decodeOutcomes, encodeJob, QUEUE, type QueueTask } from '../../src/pool/queue/wire.ts';
 import { collect, runCrew, spawnCrew, untilCatches, type CrewOptions } from '../helpers/cli.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
+import type { FetchOptions } from '../../src/download/fetch.ts';
 
 // No proxy may stand between crew and the loopback image server.
 const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
@@ -132,7 +133,9 @@ describe('a queue row can never write where it should not', () => {
         anyType: true,
         backoffMs: 0,
         stacks: false,
-      },
+        http: 'auto',
+        // Typed: a new download option is a compile error here, not a refusal to read past.
+      } satisfies FetchOptions,
     };
     const inside = join(allowed, 'out', '.crew-aabbccdd');
     const rows: [string, unknown, string][] = [
@@ -305,7 +308,7 @@ describe('a dead worker or coordinator loses nothing', () => {
     }
     coordinator.stdin!.end();
     const run = await result;
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ total: 300, ok: 300 });
     for (const { child } of workers) expect(child.exitCode).toBeNull();
   }, 150_000);

@@ -119,12 +119,13 @@ export async function dropJobsOf(boss: PgBoss, run: string): Promise<number> {
       LIMIT 10000`,
     [QUEUE, run],
   )) as { id: string }[];
-  if (rows.length > 0)
-    await boss.cancel(
-      QUEUE,
-      rows.map((row) => row.id),
-    );
-  return rows.length;
+  if (rows.length === 0) return 0;
+  // What this call cancelled, not what it saw: two workers may drop the same run at once.
+  const done = (await boss.cancel(
+    QUEUE,
+    rows.map((row) => row.id),
+  )) as { affected?: number };
+  return done.affected ?? rows.length;
 }
 
 /** Workers that beat lately. */
