@@ -72,7 +72,7 @@ export function isPassing(error: unknown): boolean {
         ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'].includes(
           code,
         ))) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (shutting down|starting up|in recovery)|terminating connection/i.test(
+    /Connection terminated|encountered a connection error|connection timeout|timeout exceeded when trying to connect|the database system is (shutting down|starting up|in recovery)|terminating connection/i.test(
       message ?? '',
     )
   );
