@@ -34,7 +34,8 @@ export const MAX_QUEUED = 256;
  * `filtered`: the image was outside --min-image-size and the like. Neither is a failure,
  * nor retried.
  */
-export type RowStatus = 'ok' | 'failed' | 'skipped' | 'opted-out' | 'filtered';
+export const ROW_STATUSES = ['ok', 'failed', 'skipped', 'opted-out', 'filtered'] as const;
+export type RowStatus = (typeof ROW_STATUSES)[number];
 
 export interface ManifestLine {
   readonly row: number;
@@ -92,7 +93,8 @@ export const MAX_LINE_BYTES = 1 << 20;
 /** The fields of a line a re-run uses, checked: the manifest is input like any other. */
 type Row = Pick<ManifestLine, 'row' | 'url' | 'status' | 'file' | 'bytes'>;
 
-const STATUSES: ReadonlySet<unknown> = new Set<RowStatus>(['ok', 'failed', 'skipped']);
+// Every status crew writes: a line of another is not crew's (ROW_STATUSES is the one list).
+const STATUSES: ReadonlySet<unknown> = new Set<RowStatus>(ROW_STATUSES);
 
 /** A row of crew's from one line; 'torn' for the start of one cut short; undefined for none. */
 export function rowOf(text: string): Row | 'blank' | 'torn' | undefined {

@@ -12,6 +12,8 @@ import {
   MAX_QUEUED,
   ManifestFile,
   readManifest,
+  ROW_STATUSES,
+  rowOf,
 } from '../../../src/download/manifest.ts';
 
 let dir: string;
@@ -24,6 +26,18 @@ beforeEach(async () => {
 
 const line = (row: number, status: string, file: string | null, bytes = 3, url = `u${row}`) =>
   JSON.stringify({ row, url, file, status, bytes });
+
+describe('rowOf', () => {
+  // A re-run that read past a status crew writes would fetch those rows again (an opted-out
+  // row asked its server a second time).
+  it.each(ROW_STATUSES)('reads a line of status %s as a row of crew', (status) => {
+    expect(rowOf(line(1, status, null))).toMatchObject({ row: 1, status });
+  });
+
+  it('reads a line of a status crew never writes as none of its rows', () => {
+    expect(rowOf(line(1, 'done', 'a.png'))).toBeUndefined();
+  });
+});
 
 describe('readManifest', () => {
   it('finds nothing when there is no manifest', async () => {
