@@ -368,7 +368,8 @@ async function firstBytes(path: string): Promise<Buffer> {
   try {
     file = await open(path, 'r');
   } catch (error) {
-    throw new InputError(`cannot read ${path}: ${reasonOf(error)}`, { cause: error });
+    // A file the user may not read is a failed run (exit 1), as a read of it would be.
+    throw asInputError(error, path);
   }
   try {
     const { buffer, bytesRead } = await file.read(Buffer.alloc(MAGIC_BYTES), 0, MAGIC_BYTES, 0);
