@@ -162,11 +162,19 @@ export function parseLines(text: string): string[][] {
     const parsed: string[][] = parse(text, PARSE);
     return parsed;
   }
+  return splitLines(text, ',');
+}
+
+/**
+ * The records of whole `\n`-ended lines split on `separator` with no quoting: each field
+ * trimmed (String.trim), lines whose fields are all blank skipped. CSV without quotes; TSV.
+ */
+export function splitLines(text: string, separator: string): string[][] {
   const records: string[][] = [];
   for (let from = 0; from < text.length;) {
     const end = text.indexOf('\n', from);
     const to = end === -1 ? text.length : end;
-    const fields = text.slice(from, to).split(',');
+    const fields = text.slice(from, to).split(separator);
     from = to + 1;
     let blank = true;
     for (let i = 0; i < fields.length; i++) {

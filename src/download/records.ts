@@ -4,6 +4,7 @@
  * column's bigint, a JSON number) as the text crew needs for a URL, a name or a caption, or
  * as a JSON value to keep. Pure.
  */
+import { splitLines } from './csv-lines.ts';
 
 /** One row's values, by column; a value is text for CSV and TSV, JSON for the others. */
 export type Cells = readonly unknown[];
@@ -15,21 +16,7 @@ export interface Unreadable {
 
 /** The records of whole `\n`-ended TSV lines: fields split on tabs, trimmed; blank lines skipped. */
 export function tsvRecords(text: string): string[][] {
-  const records: string[][] = [];
-  for (let from = 0; from < text.length;) {
-    const end = text.indexOf('\n', from);
-    const to = end === -1 ? text.length : end;
-    const fields = text.slice(from, to).split('\t');
-    from = to + 1;
-    let blank = true;
-    for (let i = 0; i < fields.length; i++) {
-      const field = fields[i]!.trim();
-      fields[i] = field;
-      if (field !== '') blank = false;
-    }
-    if (!blank) records.push(fields);
-  }
-  return records;
+  return splitLines(text, '\t');
 }
 
 /**

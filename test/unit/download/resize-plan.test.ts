@@ -4,24 +4,10 @@ import {
   planImage,
   resizeFor,
   type ImageFacts,
-  type ResizeOptions,
 } from '../../../src/download/resize-plan.ts';
+import { resizeOptions } from '../../helpers/resize-options.ts';
 
-const options = (more: Partial<ResizeOptions> = {}): ResizeOptions => ({
-  mode: 'border',
-  width: 256,
-  height: 256,
-  onlyIfBigger: false,
-  format: 'jpg',
-  quality: 95,
-  skipReencode: false,
-  keepMetadata: false,
-  minImageSize: 0,
-  maxImageArea: 0,
-  maxAspectRatio: 0,
-  jobs: 1,
-  ...more,
-});
+const options = resizeOptions;
 
 const facts = (width: number, height: number, more: Partial<ImageFacts> = {}): ImageFacts => ({
   width,

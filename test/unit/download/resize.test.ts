@@ -18,22 +18,10 @@ import {
   svg,
   truncatedJpeg,
 } from '../../helpers/images.ts';
+import { resizeOptions } from '../../helpers/resize-options.ts';
 
-const options = (more: Partial<ResizeOptions> = {}): ResizeOptions => ({
-  mode: 'border',
-  width: 256,
-  height: 256,
-  onlyIfBigger: false,
-  format: 'jpg',
-  quality: 95,
-  skipReencode: false,
-  keepMetadata: false,
-  minImageSize: 0,
-  maxImageArea: 0,
-  maxAspectRatio: 0,
-  jobs: 2,
-  ...more,
-});
+const options = (more: Partial<ResizeOptions> = {}): ResizeOptions =>
+  resizeOptions({ jobs: 2, ...more });
 
 let folder = '';
 beforeAll(async () => {

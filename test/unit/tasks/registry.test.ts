@@ -7,6 +7,7 @@ import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
+import { resizeOptions } from '../../helpers/resize-options.ts';
 
 // Real folders: a worker allowed to write in `allowed` only, with a run's temp folder in it,
 // another outside it, and a link inside it that leads outside.
@@ -35,20 +36,7 @@ const fetchOptions: FetchOptions = {
   http: 'auto',
 };
 // The image step's options, as `--resize-mode border` makes them.
-const resize: ResizeOptions = {
-  mode: 'border',
-  width: 256,
-  height: 256,
-  onlyIfBigger: false,
-  format: 'jpg',
-  quality: 95,
-  skipReencode: false,
-  keepMetadata: false,
-  minImageSize: 0,
-  maxImageArea: 0,
-  maxAspectRatio: 1.5,
-  jobs: 2,
-};
+const resize: ResizeOptions = resizeOptions({ maxAspectRatio: 1.5, jobs: 2 });
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
