@@ -13,7 +13,8 @@ import type { BadRow, Job } from './rows.ts';
 type Fetched = Extract<FetchOutcome, { ok: true }>;
 type NotFetched = Extract<FetchOutcome, { ok: false }>;
 
-const blank = {
+/** A line's fields with nothing in them yet: what a row that fetched nothing has. */
+export const blank = {
   file: null,
   http: null,
   bytes: 0,

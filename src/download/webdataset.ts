@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { isOutputProblem, OutputError, reasonWithoutPaths } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { keyOf, shardName, shardOf } from './layout.ts';
+import { blank } from './lines.ts';
 import type { ManifestLine } from './manifest.ts';
 import { keptName, writeShardTable, type ColumnKind } from './shard-table.ts';
 import type { BadRow, Job } from './rows.ts';
@@ -406,21 +407,9 @@ export function fingerprint(row: ListRow): string {
 }
 
 function skippedRow(row: ListRow, file: string): ManifestLine {
-  return {
-    row: row.row,
-    id: 'id' in row ? row.id : '',
-    name: 'name' in row ? row.name : '',
-    url: row.url,
-    file,
-    status: 'skipped',
-    http: null,
-    bytes: 0,
-    sha256: null,
-    contentType: null,
-    attempts: 0,
-    error: null,
-    ms: 0,
-  };
+  const id = 'id' in row ? row.id : '';
+  const name = 'name' in row ? row.name : '';
+  return { ...blank, row: row.row, id, name, url: row.url, file, status: 'skipped' };
 }
 
 /** An earlier run's stats of a shard, if the file is one crew wrote. */

@@ -176,6 +176,12 @@ async function readTable(path: string): Promise<Record<string, unknown>[]> {
   });
 }
 
+/** The list into webdataset shards of 3 rows, its score column kept. */
+const SHARDS_OF_3 = [
+  ...['list.tsv', '-o', 'out', '--output-format', 'webdataset'],
+  ...['--shard-size', '3', '--save-columns', 'score'],
+];
+
 describe('crew download: webdataset', () => {
   it('writes one tar per shard that Python reads back member by member, with stats and a table', async () => {
     const u = server.url;
@@ -189,17 +195,7 @@ describe('crew download: webdataset', () => {
       `not a url\tftp://x\t0.3`,
     ];
     await writeFile(join(dir, 'list.tsv'), `caption\turl\tscore\n${rows.join('\n')}\n`);
-    const { run, summary } = await crew([
-      'list.tsv',
-      '-o',
-      'out',
-      '--output-format',
-      'webdataset',
-      '--shard-size',
-      '3',
-      '--save-columns',
-      'score',
-    ]);
+    const { run, summary } = await crew(SHARDS_OF_3);
     // The 404 and the ftp row failed; opt-outs are not failures.
     expect(run.stderr).toBe('crew: 2 of 7 rows failed (see out/crew-manifest.jsonl)\n');
     expect(run.code).toBe(1);
@@ -246,34 +242,14 @@ describe('crew download: webdataset', () => {
 
     // A re-run skips every complete shard without a request; a changed row redoes its shard.
     server.hits.clear();
-    const again = await crew([
-      'list.tsv',
-      '-o',
-      'out',
-      '--output-format',
-      'webdataset',
-      '--shard-size',
-      '3',
-      '--save-columns',
-      'score',
-    ]);
+    const again = await crew(SHARDS_OF_3);
     expect(again.summary).toMatchObject({ total: 7, skipped: 7, ok: 0, requests: 0 });
     expect(server.hits.size).toBe(0);
     await writeFile(
       join(dir, 'list.tsv'),
       `caption\turl\tscore\n${rows.map((r, i) => (i === 4 ? `a new bird\t${u}/img/bird\t0.5` : r)).join('\n')}\n`,
     );
-    const changed = await crew([
-      'list.tsv',
-      '-o',
-      'out',
-      '--output-format',
-      'webdataset',
-      '--shard-size',
-      '3',
-      '--save-columns',
-      'score',
-    ]);
+    const changed = await crew(SHARDS_OF_3);
     expect(changed.summary).toMatchObject({ total: 7, skipped: 4, ok: 2, optedOut: 1 });
     expect(Object.fromEntries(server.hits)).toEqual({
       '/img/a': 1,
