@@ -4,10 +4,10 @@ import { reasonOf } from '../errors.ts';
 import { pathText } from '../logstats/file-names.ts';
 import { LOG_FORMATS } from '../logstats/json-line.ts';
 import type { LineRules } from '../logstats/keyed.ts';
+import type { RangeResult } from '../logstats/read.ts';
 import type { ScanRange } from '../logstats/split.ts';
-import type { TallyResult } from '../logstats/tally.ts';
 import { printable } from '../ui/printable.ts';
-import { absolutePath, bool, count, object, oneOf, optional, text } from './check.ts';
+import { absolutePath, bool, count, object, oneOf, optional, text, type Check } from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -19,42 +19,57 @@ export interface LogstatsInput {
 
 const reader = lazily(() => import('../logstats/read.ts'));
 
-const shape = object<LogstatsInput>({
-  range: object<ScanRange>(
-    { file: count, path: absolutePath, start: count, end: count, gzip: bool },
-    (range) => (range.start > range.end ? 'start must not pass end' : undefined),
-  ),
-  top: bool,
-  rules: optional(
-    object<LineRules>({
-      by: oneOf(undefined, 'day', 'hour'),
-      utc: bool,
-      format: oneOf(...LOG_FORMATS),
-      ipField: optional(text),
-      timeField: optional(text),
-    }),
-  ),
-});
+/** A byte range of a file (logstatsFiles checks each of its files with it too). */
+export const rangeShape = object<ScanRange>(
+  { file: count, path: absolutePath, start: count, end: count, gzip: bool },
+  (range) => (range.start > range.end ? 'start must not pass end' : undefined),
+);
 
-export const logstatsRange = defineTask<LogstatsInput, TallyResult>({
+/** How lines are read (--by, --utc, --format, --ip-field, --time-field). */
+export const rulesShape: Check = optional(
+  object<LineRules>({
+    by: oneOf(undefined, 'day', 'hour'),
+    utc: bool,
+    format: oneOf(...LOG_FORMATS),
+    ipField: optional(text),
+    timeField: optional(text),
+  }),
+);
+
+const shape = object<LogstatsInput>({ range: rangeShape, top: bool, rules: rulesShape });
+
+/** Why a worker limited to `readable` folders must not read `path`, if it must not. */
+export const unreadable = (
+  field: string,
+  path: string | Buffer,
+  readable: readonly string[] | undefined,
+): string | undefined =>
+  readable === undefined || isInside(path, readable)
+    ? undefined
+    : `"${field}" is not inside a folder this worker may read (crew worker --allow-read)`;
+
+export const logstatsRange = defineTask<LogstatsInput, RangeResult>({
   async run(input, signal) {
-    const { scanRange } = await reader();
+    const { scanRange, RANGE_TABLE_BUDGET } = await reader();
     try {
-      return await scanRange(input.range, input.top, input.rules, signal);
+      return await scanRange(input.range, input.top, input.rules, signal, RANGE_TABLE_BUDGET);
     } catch (error) {
       // A short reason that survives cloning back to the parent (or the queue).
       throw new Error(reasonOf(error), { cause: error });
     }
   },
   accept: (input, scope) =>
-    shape(input) ??
-    (scope.readable === undefined || isInside((input as LogstatsInput).range.path, scope.readable)
-      ? undefined
-      : '"range.path" is not inside a folder this worker may read (crew worker --allow-read)'),
+    shape(input) ?? unreadable('range.path', (input as LogstatsInput).range.path, scope.readable),
   // Another machine has another working directory; a name that is not UTF-8 stays bytes.
-  portable: (input) => ({ ...input, range: { ...input.range, path: absolute(input.range.path) } }),
+  portable: (input) => ({ ...input, range: portableRange(input.range) }),
   describe: ({ range }) =>
     `logstats ${printable(pathText(range.path))} [${range.start}, ${range.end})`,
+});
+
+/** A range with its path made absolute, for a worker on another machine. */
+export const portableRange = (range: ScanRange): ScanRange => ({
+  ...range,
+  path: absolute(range.path),
 });
 
 function absolute(path: string | Buffer): string | Buffer {
