@@ -1,5 +1,10 @@
 #!/usr/bin/env node
 // The shipped entry: everything lives in the bundle. Node 24+ is required (see README).
+// First of all: Node opens its inspector on 127.0.0.1:9229 when it gets SIGUSR1 (which
+// log-rotation scripts send), and then any local user could run code in this process. A
+// listener of ours replaces Node's handler, so from here on USR1 does nothing. It is never
+// removed: without a listener the signal's default action would end the process.
+process.on('SIGUSR1', () => undefined);
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
   process.stderr.write(
@@ -9,11 +14,11 @@ if (major < 24) {
 }
 // Reuse V8's compiled code between runs (kept in the OS temp dir): faster start-up.
 (await import('node:module')).enableCompileCache?.();
-// A Ctrl-C while the bundle loads is kept, and main() acts on it at once (exit 130), instead
+// A Ctrl-C (or SIGTERM, SIGHUP) while the bundle loads is kept, and main() acts on it at once (exit 130), instead
 // of Node's default ending the process mid-start.
 const early = [];
 const hold = (signal) => early.push(signal);
-process.on('SIGINT', hold).on('SIGTERM', hold);
+process.on('SIGINT', hold).on('SIGTERM', hold).on('SIGHUP', hold);
 const { main } = await import('../dist/cli.js');
-process.off('SIGINT', hold).off('SIGTERM', hold);
+process.off('SIGINT', hold).off('SIGTERM', hold).off('SIGHUP', hold);
 process.exitCode = await main(process.argv.slice(2), early);

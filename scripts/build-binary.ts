@@ -77,7 +77,10 @@ await writeFile(
       // more, and to 1.6x at 1 GB. A million failing rows peaked at 296 -> 219 MiB, the same
       // speed; crew's big tables are typed arrays, outside this limit. NODE_OPTIONS can
       // raise it again (docs/bench-notes/2026-12-02-download-memory.md).
-      execArgv: ['--max-semi-space-size=4', '--max-old-space-size=1024'],
+      // --disable-sigusr1: SIGUSR1 (which log-rotation scripts send) would otherwise open
+      // Node's inspector on 127.0.0.1:9229, and any local user could then run code inside
+      // crew. The children tinypool forks are this binary too, so they start with it as well.
+      execArgv: ['--max-semi-space-size=4', '--max-old-space-size=1024', '--disable-sigusr1'],
       assets: {
         'index.json': join(work, 'index.json'),
         ...sources,

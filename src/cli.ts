@@ -1,6 +1,9 @@
+import type { Argv } from 'yargs';
 import { ExitCode, exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
 import { COMMON_GROUP, commonOptions } from './config.ts';
 import { declareOptions } from './option-table.ts';
+import { printable } from './ui/printable.ts';
+import { knownOptions, unknownOption, type KnownOptions } from './unknown-option.ts';
 import type { Command, Io } from './commands/command.ts';
 import { downloadCommand } from './commands/download-csv/options.ts';
 import { logstatsCommand } from './commands/logstats/options.ts';
@@ -52,13 +55,47 @@ export async function buildParser(argv: readonly string[], io: Io) {
       // yargs' own validation (and our coerce functions, which it wraps) arrives as a YError;
       // anything else was thrown by a command and keeps its own exit code.
       if (error && error.name !== 'YError') throw error;
-      const text = message ?? error?.message ?? 'invalid command line';
+      // One line: yargs breaks some messages ("Invalid values:\n  Argument: ..."), and what
+      // they quote was typed, so a newline in it must not start a line of its own.
+      const text = (message ?? error?.message ?? 'invalid command line').replace(/\n\s*/g, ' ');
       const typed = argv.find((arg) => !arg.startsWith('-'));
-      throw new UsageError(
-        text.startsWith('Did you mean') ? `unknown command "${typed}". ${text}` : text,
-      );
+      if (text.startsWith('Did you mean')) {
+        throw new UsageError(`unknown command "${typed}". ${text}`);
+      }
+      // An unknown option took the positional after it as its value: name the option.
+      const unknown = text.startsWith('Not enough non-option arguments')
+        ? unknownOption(argv, optionsOf(commandIn(argv)))
+        : undefined;
+      throw new UsageError(unknown ? `unknown option "${unknown}"` : text);
     });
+
+  /** Every option `command` (or crew itself) takes, in each spelling yargs accepts. */
+  function optionsOf(command: Command | undefined): KnownOptions {
+    const base: Argv = declareOptions(yargs([]), commonOptions)
+      .help()
+      .alias('help', 'h')
+      .alias('version', 'V');
+    // getOptions is yargs' own (untyped) list of what was declared: names and their aliases.
+    const declared = (command ? command.options(base) : base) as unknown as {
+      getOptions(): { key: Record<string, unknown>; alias: Record<string, string[]> };
+    };
+    const { key, alias } = declared.getOptions();
+    return knownOptions([...Object.keys(key), ...Object.values(alias).flat()]);
+  }
 }
+
+/** The command named in `argv`: the first word that is one's name. */
+function commandIn(argv: readonly string[]): Command | undefined {
+  const byName = new Map(commands.map((c) => [c.usage.split(' ')[0]!, c]));
+  for (const arg of argv) {
+    const command = byName.get(arg);
+    if (command) return command;
+  }
+  return undefined;
+}
+
+/** The signals that stop a run (exit 130 after what was done); a second one exits at once. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * Runs crew with these arguments; resolves to the exit code. The only place that picks one:
@@ -72,16 +109,20 @@ export async function main(
 ): Promise<number> {
   const controller = new AbortController();
   let interrupts = 0;
+  // What the running command would print if it had to stop now (its --json document).
+  let last: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++;
     if (interrupts > 1) {
       process.stderr.write('crew: interrupted again, exiting now\n');
+      last?.(); // stdout is synchronous on Linux (files, pipes, terminals): it is written
       process.exit(130);
     }
     controller.abort(new Interrupted(`interrupted by ${signal}`));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP (the terminal closed, or `kill -HUP`) stops a run like SIGTERM: by default it
+  // ended crew at once and left --out's lock and temp files behind.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   for (const signal of early) onSignal(signal);
   // Kept after main returns: a failed write is reported on a later tick.
   if (!process.stdout.listeners('error').includes(onStdoutError)) {
@@ -91,6 +132,7 @@ export async function main(
     signal: controller.signal,
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    beforeExit: (print) => void (last = print),
   };
   try {
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
@@ -103,15 +145,18 @@ export async function main(
     const code = exitCodeFor(error);
     const debug = argv.includes('--debug');
     const text = debug && error instanceof Error ? (error.stack ?? error.message) : reasonOf(error);
-    process.stderr.write(`crew: ${text}\n`);
+    // Messages quote input (a CSV's header, a URL, a server's words, an unknown option): its
+    // control characters are escaped, so it cannot retitle, clear or rewrite the terminal. A
+    // stack keeps its own lines.
+    const safe = debug ? text.split('\n').map(printable).join('\n') : printable(text);
+    process.stderr.write(`crew: ${safe}\n`);
     if (code === 2 && !debug) process.stderr.write('Run crew --help for usage.\n');
     // Interrupted: what had to be cleaned up was, in `finally` blocks. A connection still
     // being tried (a queue host that never answers) must not hold the exit for its timeout.
     if (code === ExitCode.interrupted) setTimeout(() => process.exit(code), 1_000).unref();
     return code;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }
 

@@ -56,3 +56,34 @@ export function reasonOf(error: unknown): string {
   }
   return e instanceof Error ? e.message : String(e);
 }
+
+/** What each run that stopped early had done, keyed by the error that stopped it. */
+const partials = new WeakMap<object, unknown>();
+
+/**
+ * `error`, marked with what its run had done when it stopped (the counts so far): `--json`
+ * prints that, with why it stopped, so a run that ends early still prints one document.
+ */
+export function withPartial<E>(error: E, partial: unknown): E {
+  if (typeof error === 'object' && error !== null) partials.set(error, partial);
+  return error;
+}
+
+/** What the run stopped by `error` (or by an error it wraps, as its cause) had done, if known. */
+export function partialOf(error: unknown): unknown {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    if (partials.has(e)) return partials.get(e);
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Why a run stopped, in one word a script can test: as its exit code says. */
+export function stopReason(error: unknown): 'interrupted' | 'usage' | 'error' {
+  const code = exitCodeFor(error);
+  return code === ExitCode.interrupted
+    ? 'interrupted'
+    : code === ExitCode.usage
+      ? 'usage'
+      : 'error';
+}

@@ -6,9 +6,10 @@
  */
 import type { Argv } from 'yargs';
 import type { CommonConfig } from '../config.ts';
-import { UsageError } from '../errors.ts';
+import { partialOf, reasonOf, stopReason, UsageError } from '../errors.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import type { CrewTasks } from '../tasks/registry.ts';
+import { printable } from '../ui/printable.ts';
 import { createProgress } from '../ui/progress.ts';
 
 /** What a running command gets besides its config. */
@@ -28,6 +29,11 @@ export interface Io {
   readonly signal: AbortSignal;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
+  /**
+   * What to print should crew have to exit at once (a second Ctrl-C) before the command
+   * printed its own report; undefined once it has.
+   */
+  readonly beforeExit?: (last: (() => void) | undefined) => void;
 }
 
 /** The part of a command loaded only when it runs. */
@@ -41,6 +47,11 @@ export interface CommandRun<C, R> {
   check?(result: R): void;
   /** Lines for stderr after the report, e.g. that nothing was found. */
   notes?(result: R, config: C): readonly string[];
+  /**
+   * The `--json` fields of a run that stopped early, from what it had done (`partial`, as
+   * its domain attached it to the error: see withPartial), or from what is known anyway.
+   */
+  stopped?(partial: unknown, config: C): Record<string, unknown>;
 }
 
 export interface CommandSpec<A, C extends CommonConfig, R> {
@@ -102,21 +113,48 @@ export async function runCommand<A, C extends CommonConfig, R>(
         config.queue,
       );
     };
-    const result = await command.run(config, {
-      signal: io.signal,
-      progress: (text) => progress.update(text),
-      pools,
-    });
+    const json = (value: unknown): void => {
+      io.beforeExit?.(undefined);
+      io.out(JSON.stringify(value, null, 2));
+    };
+    // With --json, exactly one document on stdout whatever happens from here on.
+    if (config.json) io.beforeExit?.(() => json(stoppedJson(command, io.signal.reason, config)));
+    let result: R;
+    try {
+      result = await command.run(config, {
+        signal: io.signal,
+        progress: (text) => progress.update(text),
+        pools,
+      });
+    } catch (error) {
+      progress.stop();
+      if (config.json) json(stoppedJson(command, error, config));
+      throw error;
+    }
     progress.stop();
-    for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${note}`);
-    io.out(
-      config.json
-        ? JSON.stringify(command.json(result, config), null, 2)
-        : command.format(result, config),
-    );
+    // Notes quote input (file names, a manifest's path): escaped, as every line crew prints.
+    for (const note of command.notes?.(result, config) ?? []) io.err(`crew: ${printable(note)}`);
+    if (config.json) json(command.json(result, config));
+    else io.out(command.format(result, config));
     command.check?.(result);
   } finally {
+    io.beforeExit?.(undefined);
     io.signal.removeEventListener('abort', stopInput);
     progress.stop();
   }
+}
+
+/**
+ * The `--json` document of a run that stopped early: what the command knows it had done,
+ * and `stopped`: why, as a word (interrupted, usage, error) and the message crew prints.
+ */
+export function stoppedJson<C, R>(
+  command: CommandRun<C, R>,
+  error: unknown,
+  config: C,
+): Record<string, unknown> {
+  return {
+    ...command.stopped?.(partialOf(error), config),
+    stopped: { reason: stopReason(error), message: reasonOf(error) },
+  };
 }

@@ -40,6 +40,8 @@ export interface DownloadResult {
   readonly failures: readonly RowFailure[];
   readonly out: string;
   readonly cleaned: number;
+  /** What the run read past and says on stderr: a damaged manifest's lines. */
+  readonly warnings: readonly string[];
 }
 
 export interface DownloadProgress {

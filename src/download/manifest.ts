@@ -50,36 +50,122 @@ export interface ManifestLine {
 /** Where each finished row's file is, by row and URL (a changed CSV does not match). */
 export type Done = DoneRows;
 
-/** Reads manifest lines: the rows finished (ok or skipped), last line winning. */
-export async function doneFrom(lines: AsyncIterable<string>): Promise<Done> {
+/** What a re-run learns from the manifest: the rows done, and how many lines were not rows. */
+export interface ManifestRead {
+  readonly done: Done;
+  /**
+   * Lines that are not a row crew wrote (`null`, another JSON value, fields of the wrong
+   * type, text, a line over MAX_LINE_BYTES). A line crew began and a crash cut short is
+   * passed over without being counted: a kill -9 is no damage.
+   */
+  readonly skipped: number;
+}
+
+/**
+ * The longest line read: crew's own are under 100 KB (a URL of 8 KB, a name, id and error of
+ * 1024 characters each, all possibly escaped). Anything longer is skipped as it is read, so
+ * a 1 GiB tail a crash or a file-system repair left costs no memory (it once crashed crew
+ * with a RangeError after 630 MB, and left the lock behind).
+ */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** The fields of a line a re-run uses, checked: the manifest is input like any other. */
+type Row = Pick<ManifestLine, 'row' | 'url' | 'status' | 'file' | 'bytes'>;
+
+const STATUSES: ReadonlySet<unknown> = new Set<RowStatus>(['ok', 'failed', 'skipped']);
+
+/** A row of crew's from one line; 'torn' for the start of one cut short; undefined for none. */
+export function rowOf(text: string): Row | 'blank' | 'torn' | undefined {
+  if (text.trim() === '') return 'blank';
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Every line crew writes starts so (JSON.stringify keeps the fields in order).
+    return text.startsWith('{"row":') ? 'torn' : undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { row, url, status, file, bytes } = value as Record<string, unknown>;
+  const count = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!count(row) || !count(bytes) || typeof url !== 'string' || !STATUSES.has(status)) {
+    return undefined;
+  }
+  if (file !== null && typeof file !== 'string') return undefined;
+  return { row, url, status: status as RowStatus, file, bytes };
+}
+
+/** Reads manifest lines (undefined: one over MAX_LINE_BYTES): the rows finished, last line winning. */
+export async function doneFrom(lines: AsyncIterable<string | undefined>): Promise<ManifestRead> {
   const done = new DoneRows();
+  let skipped = 0;
   for await (const text of lines) {
-    let line: ManifestLine;
-    try {
-      line = JSON.parse(text) as ManifestLine;
-    } catch {
-      continue; // a line cut short by a crash or a full disk
-    }
-    if (typeof line.url !== 'string') continue;
-    if ((line.status === 'ok' || line.status === 'skipped') && line.file) {
+    const line = text === undefined ? undefined : rowOf(text);
+    if (line === 'blank' || line === 'torn') continue;
+    if (line === undefined) {
+      skipped++;
+    } else if ((line.status === 'ok' || line.status === 'skipped') && line.file) {
       done.set(line.row, line.url, line.file, line.bytes);
     } else {
       done.delete(line.row, line.url);
     }
   }
-  return done;
+  return { done, skipped };
+}
+
+/**
+ * The lines of `file` from its start, read a chunk at a time: a line over `max` bytes is
+ * dropped as it arrives and given as undefined, so memory stays bounded whatever the file.
+ */
+export async function* linesOf(
+  file: FileHandle,
+  max = MAX_LINE_BYTES,
+): AsyncGenerator<string | undefined> {
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  /** The start of a line that did not end in the chunks read so far. */
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let tooLong = false;
+  for (let position = 0; ;) {
+    const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    const bytes = chunk.subarray(0, bytesRead);
+    for (let from = 0; from < bytesRead;) {
+      const newline = bytes.indexOf(0x0a, from);
+      const end = newline === -1 ? bytesRead : newline;
+      if (!tooLong && heldBytes + end - from > max) {
+        tooLong = true;
+        held = [];
+      }
+      if (newline === -1) {
+        // The chunk is read into again: what is kept of it must be a copy.
+        if (!tooLong) held.push(Buffer.from(bytes.subarray(from, end)));
+        heldBytes += end - from;
+        break;
+      }
+      if (tooLong) yield undefined;
+      else if (held.length === 0) yield bytes.toString('utf8', from, end);
+      else yield Buffer.concat([...held, bytes.subarray(from, end)]).toString('utf8');
+      held = [];
+      heldBytes = 0;
+      tooLong = false;
+      from = newline + 1;
+    }
+  }
+  if (tooLong) yield undefined;
+  else if (held.length > 0) yield Buffer.concat(held).toString('utf8');
 }
 
 /** The rows a previous run finished, from the manifest at `path`; none if there is none. */
-export async function readManifest(path: string): Promise<Done> {
+export async function readManifest(path: string): Promise<ManifestRead> {
   let file;
   try {
     file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch {
-    return new DoneRows();
+    return { done: new DoneRows(), skipped: 0 };
   }
   try {
-    return await doneFrom(file.readLines({ autoClose: false }));
+    return await doneFrom(linesOf(file));
   } finally {
     await file.close();
   }
@@ -148,8 +234,8 @@ export class ManifestFile {
   }
 
   /** The rows an earlier run finished (read before this run appends anything). */
-  async done(): Promise<Done> {
-    return doneFrom(this.#file.readLines({ start: 0, autoClose: false }));
+  async done(): Promise<ManifestRead> {
+    return doneFrom(linesOf(this.#file));
   }
 
   /**

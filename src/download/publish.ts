@@ -15,16 +15,15 @@ import { reasonOf } from '../errors.ts';
 import { outOfDescriptors, OutputError } from './errors.ts';
 import type { FetchOutcome, WriteFailure } from './fetch.ts';
 import { inFolder } from './layout.ts';
-import { MANIFEST, ManifestFile, type Done, type ManifestLine } from './manifest.ts';
+import { lockOut, type Lock } from './lock.ts';
 import {
-  fileSize,
-  lockOut,
-  makeTempFolder,
-  newTempFile,
-  placeFile,
-  removeLeftovers,
-  type Lock,
-} from './store.ts';
+  MANIFEST,
+  ManifestFile,
+  type Done,
+  type ManifestLine,
+  type ManifestRead,
+} from './manifest.ts';
+import { fileSize, makeTempFolder, newTempFile, placeFile, removeLeftovers } from './store.ts';
 
 /** Tries at a copy that runs out of file descriptors, waiting 20, 40, ... ms between. */
 const COPY_TRIES = 10;
@@ -46,6 +45,8 @@ export class Output {
   readonly cleaned: number;
   /** The rows an earlier run finished, as the manifest says. */
   readonly done: Done;
+  /** Lines of the manifest that were not rows crew wrote (read past, one warning for all). */
+  readonly skippedLines: number;
   /** The run's temp folder, absolute: workers write bodies there. */
   readonly tempFolder: string;
   readonly #manifest: ManifestFile;
@@ -55,11 +56,18 @@ export class Output {
 
   private constructor(
     out: string,
-    parts: { cleaned: number; done: Done; manifest: ManifestFile; lock: Lock; temp: string },
+    parts: {
+      cleaned: number;
+      read: ManifestRead;
+      manifest: ManifestFile;
+      lock: Lock;
+      temp: string;
+    },
   ) {
     this.out = out;
     this.cleaned = parts.cleaned;
-    this.done = parts.done;
+    this.done = parts.read.done;
+    this.skippedLines = parts.read.skipped;
     this.#manifest = parts.manifest;
     this.#lock = parts.lock;
     this.tempFolder = parts.temp;
@@ -82,8 +90,11 @@ export class Output {
       // Queue workers may run as another user: they get what --out itself allows them.
       if (options.shared) await chmod(temp, (await stat(out)).mode & 0o777);
       const manifest = await ManifestFile.open(join(out, MANIFEST));
-      const done = await manifest.done();
-      return new Output(out, { cleaned, done, manifest, lock, temp });
+      const read = await manifest.done().catch(async (error: unknown) => {
+        await manifest.close().catch(() => undefined);
+        throw error;
+      });
+      return new Output(out, { cleaned, read, manifest, lock, temp });
     } catch (error) {
       if (temp !== undefined) await rm(temp, { recursive: true, force: true });
       await lock?.release();

@@ -74,7 +74,11 @@ export class CsvRows implements AsyncIterable<Job | BadRow> {
     // pipe() does not forward errors: a read error must end the parse, not vanish.
     input.on('error', (error: Error) => records.destroy(error));
     const stop = (): void => void records.destroy(this.#signal.reason as Error);
-    this.#signal.addEventListener('abort', stop, { once: true });
+    // A signal that came while --out was being opened has fired its event already: stdin is
+    // destroyed by then, and waiting for its end left nothing to wake the run (exit 13, the
+    // lock left behind).
+    if (this.#signal.aborted) stop();
+    else this.#signal.addEventListener('abort', stop, { once: true });
     let layout: Layout | undefined;
     let header: string[] | undefined;
     let row = 0;

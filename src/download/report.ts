@@ -88,6 +88,7 @@ export class Tally {
     readonly requests: number;
     readonly out: string;
     readonly cleaned: number;
+    readonly warnings?: readonly string[];
   }): DownloadResult {
     const counts = this.#counts;
     return {
@@ -101,6 +102,12 @@ export class Tally {
       failures: this.#failures,
       out: run.out,
       cleaned: run.cleaned,
+      warnings: run.warnings ?? [],
     };
   }
+}
+
+/** The warning for manifest lines that were not rows: said once, however many. */
+export function skippedLinesWarning(manifest: string, lines: number): string {
+  return `${manifest}: ${plural(lines, 'line')} that ${lines === 1 ? 'is' : 'are'} not a row crew wrote (damaged?) read past; their rows are downloaded again`;
 }

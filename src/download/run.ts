@@ -4,7 +4,9 @@
  * (fetcher.ts), publish the files and manifest lines (publish.ts), report (report.ts). Each
  * stage keeps its own state; this module wires them and bounds the rows in flight.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { withPartial } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { OutputError } from './errors.ts';
 import { writeFailure, type Placement } from './fetch.ts';
@@ -12,11 +14,11 @@ import { filePath, flatLayout, inFolder } from './layout.ts';
 import { Fetcher, type DownloadTasks } from './fetcher.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import { badRowLine, fetchFailedLine, okLine, skippedLine, writeFailedLine } from './lines.ts';
-import type { ManifestLine } from './manifest.ts';
+import { MANIFEST, type ManifestLine } from './manifest.ts';
 import { Planner } from './plan.ts';
 import { Output, type Published } from './publish.ts';
 import { CsvRows } from './read.ts';
-import { Tally } from './report.ts';
+import { skippedLinesWarning, Tally } from './report.ts';
 import type { Job } from './rows.ts';
 
 /** Ctrl-C ended the run (its message is built once the manifest is closed). */
@@ -33,6 +35,7 @@ interface Stages {
  * every row's file in place, and appends one manifest line per finished row. Throws
  * InputError when the CSV cannot be used, Interrupted when `signal` aborts the run, and
  * OutputError, at once, when --out cannot take more (what finished is in the manifest).
+ * Whatever it throws carries the result so far (partialOf): the counts of a run that stopped.
  */
 export async function runDownload(
   config: DownloadConfig,
@@ -40,13 +43,42 @@ export async function runDownload(
   signal: AbortSignal,
   onProgress?: (p: DownloadProgress) => void,
 ): Promise<DownloadResult> {
-  const began = performance.now();
-  // A full disk stops the run as Ctrl-C would: every stage listens to `runSignal`.
-  const stop = new AbortController();
-  const runSignal = AbortSignal.any([signal, stop.signal]);
-  const rows = await CsvRows.open(config, runSignal);
+  let rows: CsvRows | undefined;
+  const tally = new Tally(performance.now(), () => rows?.fraction(), onProgress);
+  const known: Known = { requests: 0, cleaned: 0, warnings: [] };
+  try {
+    // A full disk stops the run as Ctrl-C would: every stage listens to `runSignal`.
+    const stop = new AbortController();
+    const runSignal = AbortSignal.any([signal, stop.signal]);
+    rows = await CsvRows.open(config, runSignal);
+    return await runStages(config, pools, { signal, stop, runSignal }, rows, tally, known);
+  } catch (error) {
+    throw withPartial(error, tally.result({ out: config.out, ...known }));
+  }
+}
+
+/** What stages other than the tally learned, for the result (a partial one too). */
+interface Known {
+  requests: number;
+  cleaned: number;
+  warnings: readonly string[];
+}
+
+/** The run from --out's lock on: rows to the pool, lines to the manifest, the result. */
+async function runStages(
+  config: DownloadConfig,
+  pools: PoolFactory<DownloadTasks>,
+  signals: { signal: AbortSignal; stop: AbortController; runSignal: AbortSignal },
+  rows: CsvRows,
+  tally: Tally,
+  known: Known,
+): Promise<DownloadResult> {
+  const { signal, stop, runSignal } = signals;
   const output = await Output.open(config.out, { shared: config.queue !== undefined });
-  const tally = new Tally(began, () => rows.fraction(), onProgress);
+  known.cleaned = output.cleaned;
+  if (output.skippedLines > 0) {
+    known.warnings = [skippedLinesWarning(join(config.out, MANIFEST), output.skippedLines)];
+  }
   const finish = (line: ManifestLine): void => {
     // A skipped row's line is already in the manifest: writing it again would grow a
     // finished job's manifest by one line per row on every re-run. Any other row is done
@@ -87,6 +119,7 @@ export async function runDownload(
   } finally {
     rows.close();
     await fetcher?.destroy();
+    known.requests = fetcher?.requests ?? 0;
     await inFlight.settled();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).
     await output.close().catch((error: unknown) => void (failure ??= error));
@@ -96,11 +129,7 @@ export async function runDownload(
   if (failure instanceof OutputError) throw tally.stopped(failure);
   // eslint-disable-next-line @typescript-eslint/only-throw-error -- whatever a stage threw
   if (failure !== undefined) throw failure;
-  return tally.result({
-    requests: fetcher?.requests ?? 0,
-    out: config.out,
-    cleaned: output.cleaned,
-  });
+  return tally.result({ out: config.out, ...known });
 }
 
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */

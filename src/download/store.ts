@@ -1,8 +1,8 @@
 /**
  * The output directory's files: a run's temp folder (bodies arrive there), the step that
  * gives a whole body its final name without ever replacing a file that is already there,
- * the clean-up of what a killed run left behind, and the lock that keeps two runs out of
- * one directory. Which names are tried, and where, is layout.ts's to say.
+ * and the clean-up of what a killed run left behind (the lock that keeps two runs out of one
+ * directory is lock.ts's). Which names are tried, and where, is layout.ts's to say.
  *
  * Temp folders outlive a run only when the run never reached its end (kill -9, a crash), and
  * such a run leaves its lock behind. So --out is searched for leftovers only when a dead
@@ -12,13 +12,11 @@
 import { constants, copyFileSync, linkSync, lstatSync, rmSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { lstat, mkdir, open, opendir, readFile, rm } from 'node:fs/promises';
+import { mkdir, opendir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_NAME_TRIES, OLD_TEMP_FILE, TEMP_FOLDER, tempFolderName } from './layout.ts';
+import { isLockDebris, removeIfDead } from './lock.ts';
 import { fileName, suffixed } from './names.ts';
-
-/** The lock file: hidden, so no row's name (names.ts drops leading dots) can be it. */
-export const LOCK = '.crew-lock';
 
 /** Random bytes drawn 4 KiB at a time: one system call per 512 temp names, not per name. */
 let entropy = Buffer.alloc(0);
@@ -49,15 +47,18 @@ export async function makeTempFolder(out: string, runId: string): Promise<string
  * Removes the temp folders (and older crew's temp files) that killed runs left in `out`;
  * returns how many. The directory is read as a stream, so a million files cost no more
  * memory than a few. `rm` removes a link planted at such a name, never what it points to.
+ * Files of a lock attempt whose process died go too (a live run's are kept).
  */
 export async function removeLeftovers(out: string): Promise<number> {
   const leftovers: string[] = [];
+  const debris: string[] = [];
   for await (const entry of await opendir(out, { bufferSize: 1024 })) {
     if (TEMP_FOLDER.test(entry.name) || OLD_TEMP_FILE.test(entry.name)) {
       leftovers.push(entry.name);
-    }
+    } else if (isLockDebris(entry.name)) debris.push(entry.name);
   }
   await Promise.all(leftovers.map((name) => rm(join(out, name), { recursive: true, force: true })));
+  await Promise.all(debris.map((name) => removeIfDead(join(out, name)).catch(() => undefined)));
   return leftovers.length;
 }
 
@@ -152,84 +153,4 @@ export function unwritten(chunks: readonly Uint8Array[], written: number): Uint8
     }
   }
   return left;
-}
-
-/** A held lock: whether it was taken over from a run that died, and how to release it. */
-export interface Lock {
-  /** A dead run held it: that run may have left temp files. */
-  readonly tookOver: boolean;
-  readonly release: () => Promise<void>;
-}
-
-/**
- * Takes `out`'s lock for this process: refuses (with the other process's id) while another
- * live crew holds it, and takes over a lock whose process is gone (a run killed with -9).
- */
-export async function lockOut(out: string): Promise<Lock> {
-  const path = join(out, LOCK);
-  for (let tries = 0; ; tries++) {
-    try {
-      // 'wx' is O_CREAT|O_EXCL: exactly one process creates it, and a link is not followed.
-      const file = await open(path, 'wx', 0o644);
-      try {
-        await file.writeFile(`${process.pid}\n`);
-      } catch (error) {
-        // A full disk takes the name but not the pid: leave no empty lock behind.
-        await rm(path, { force: true });
-        throw error;
-      } finally {
-        await file.close();
-      }
-      return { tookOver: tries > 0, release: () => rm(path, { force: true }) };
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST' || tries > 0) throw error;
-    }
-    const holder = await lockHolder(path);
-    if (holder !== undefined) {
-      throw Object.assign(
-        new Error(
-          `another crew (process ${holder}) is downloading into it; if that process is not ` +
-            `crew, remove ${path}`,
-        ),
-        { code: 'ELOCKED' },
-      );
-    }
-    await rm(path, { force: true }); // its process is gone: take the lock over
-  }
-}
-
-/** The live process that holds the lock at `path`, if any. */
-async function lockHolder(path: string): Promise<number | undefined> {
-  let pid: number;
-  try {
-    const info = await lstat(path);
-    if (!info.isFile()) return undefined; // not a lock crew wrote: replace it
-    pid = Number((await readFile(path, 'utf8')).trim());
-  } catch {
-    return undefined;
-  }
-  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
-  let alive = true;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    alive = (error as { code?: string }).code === 'EPERM'; // alive, but another user's
-  }
-  return alive && !(await isZombie(pid)) ? pid : undefined;
-}
-
-/**
- * A process that has exited but not yet been reaped by its parent still answers kill(pid, 0):
- * right after a kill -9, until whoever started crew waits for it, the lock looked held. Its
- * state in /proc (Linux) says it is dead; elsewhere the signal's answer stands.
- */
-async function isZombie(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // "pid (name) S ...": the name may hold spaces and parentheses, the state follows the last ")".
-    const state = stat[stat.lastIndexOf(')') + 2];
-    return state === 'Z' || state === 'X';
-  } catch {
-    return false;
-  }
 }

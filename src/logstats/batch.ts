@@ -6,12 +6,13 @@
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { reasonOf } from '../errors.ts';
-import type { LineRules } from './keyed.ts';
+import type { LineRules } from './formats/index.ts';
 import { scanRange } from './read.ts';
 import { SetUnion } from './set-union.ts';
 import type { ScanRange } from './split.ts';
 import type { TopClient } from './summary.ts';
-import { ClientUnion, distinctClients, type TallyResult } from './tally.ts';
+import { ClientUnion } from './client-union.ts';
+import { distinctClients, type TallyResult } from './tally.ts';
 
 /** One file's numbers in a batch: its clients are in the batch's union. */
 export interface FileCount {

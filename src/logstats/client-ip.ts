@@ -6,7 +6,7 @@
  * field, the first comma-separated element, trimmed (so an X-Forwarded-For list counts its
  * first address). The element must be a valid IPv4 or IPv6 address.
  */
-import { formatIPv6, parseIPv6 } from './ipv6.ts';
+import { parseIPv6 } from './ipv6.ts';
 
 /** What one line holds. Non-negative numbers are IPv4 addresses as unsigned 32-bit ints. */
 export const BLANK = -1;
@@ -140,29 +140,7 @@ export function parseIPv4(bytes: Uint8Array, start: number, end: number): number
   return value * 256 + octet;
 }
 
-/**
- * RFC 5952 canonical text of an IPv6 address (lower case, longest zero run compressed), or
- * undefined if it is not one. Zone ids (`fe80::1%eth0`) are not client addresses.
- */
-export function canonicalIPv6(text: string): string | undefined {
-  const words = new Uint32Array(4);
-  const bytes = Buffer.from(text, 'latin1');
-  if (!/^[\x21-\x7e]*$/.test(text) || !parseIPv6(bytes, 0, bytes.length, words)) return undefined;
-  return formatIPv6(words);
-}
-
 /** 0x01020304 -> "1.2.3.4". */
 export function formatIPv4(value: number): string {
   return `${value >>> 24}.${(value >>> 16) & 255}.${(value >>> 8) & 255}.${value & 255}`;
-}
-
-/** The rule on one line of text, for tests and reports: an address, "blank" or "malformed". */
-export function clientIp(line: string): string {
-  const bytes = Buffer.from(line, 'utf8');
-  const out: LineClient = { ipv6: new Uint32Array(4) };
-  const kind = classifyLine(bytes, 0, bytes.length, out);
-  if (kind === BLANK) return 'blank';
-  if (kind === MALFORMED) return 'malformed';
-  if (kind === IPV6) return formatIPv6(out.ipv6);
-  return formatIPv4(kind);
 }

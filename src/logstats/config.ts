@@ -1,6 +1,6 @@
 /** What a logstats run is told, validated from the command line (commands/logstats). */
 import type { CommonConfig } from '../config.ts';
-import type { LineRules } from './keyed.ts';
+import type { LineRules } from './formats/index.ts';
 
 export interface LogstatsConfig extends CommonConfig {
   /** A Buffer for a name typed in bytes that are not UTF-8 (argsAsTyped). */

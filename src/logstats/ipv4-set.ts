@@ -14,6 +14,7 @@
  */
 import { takeTable, giveTable } from './scratch.ts';
 
+/** An address's hash, its place in every set's order, is `Math.imul(ip, PHI) >>> 0`. */
 const PHI = 0x9e3779b1;
 /** PHI's inverse mod 2^32 (Newton's iteration doubles the correct low bits each round). */
 const PHI_INVERSE = (() => {
@@ -22,8 +23,6 @@ const PHI_INVERSE = (() => {
   return inverse >>> 0;
 })();
 
-/** The address's place in every set's order. */
-export const hashIPv4 = (ip: number): number => Math.imul(ip, PHI) >>> 0;
 /** The address whose hash this is. */
 export const unhashIPv4 = (hash: number): number => Math.imul(hash, PHI_INVERSE) >>> 0;
 

@@ -129,30 +129,32 @@ const scanBody = `
   local.get $pos
 `;
 
-const wasm = assemble({
-  memoryPages: Math.ceil(MEMORY_BYTES / 65536),
-  functions: [
-    {
-      name: 'scan',
-      params: [
-        ['$pos', 'i32'],
-        ['$end', 'i32'],
-        ['$out', 'i32'],
-      ],
-      result: 'i32',
-      locals: [
-        ...['$p', '$m', '$nl', '$s', '$c', '$value', '$octet', '$digits', '$dots', '$bad'].map(
-          (name) => [name, 'i32'] as const,
-        ),
-        ...['$n', '$lines', '$malformed'].map((name) => [name, 'i32'] as const),
-        ['$newline', 'v128'],
-        ['$return', 'v128'],
-        ['$bytes', 'v128'],
-      ],
-      body: scanBody,
-    },
-  ],
-});
+/** The module's bytes, assembled at the first scanner: loading this file costs nothing. */
+const assembleScanner = (): Uint8Array =>
+  assemble({
+    memoryPages: Math.ceil(MEMORY_BYTES / 65536),
+    functions: [
+      {
+        name: 'scan',
+        params: [
+          ['$pos', 'i32'],
+          ['$end', 'i32'],
+          ['$out', 'i32'],
+        ],
+        result: 'i32',
+        locals: [
+          ...['$p', '$m', '$nl', '$s', '$c', '$value', '$octet', '$digits', '$dots', '$bad'].map(
+            (name) => [name, 'i32'] as const,
+          ),
+          ...['$n', '$lines', '$malformed'].map((name) => [name, 'i32'] as const),
+          ['$newline', 'v128'],
+          ['$return', 'v128'],
+          ['$bytes', 'v128'],
+        ],
+        body: scanBody,
+      },
+    ],
+  });
 
 // Node has WebAssembly; TypeScript only types it in the DOM lib, so name the parts we use.
 declare const WebAssembly: {
@@ -185,7 +187,7 @@ export class LineScanner {
   }
 
   constructor() {
-    compiled ??= new WebAssembly.Module(wasm);
+    compiled ??= new WebAssembly.Module(assembleScanner());
     const { exports } = new WebAssembly.Instance(compiled);
     const buffer = (exports['memory'] as { buffer: ArrayBuffer }).buffer;
     this.memory = new Uint8Array(buffer);

@@ -1,6 +1,6 @@
 /**
  * The I/O side of logstats: finding the files, and streaming a file, a byte range of one,
- * a .gz, or stdin through a Tally.
+ * a .gz, or stdin through a LineTally.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -21,10 +21,11 @@ import { promisify } from 'node:util';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { reasonOf } from '../errors.ts';
-import { KeyedTally, type LineRules } from './keyed.ts';
+import type { LineRules } from './formats/index.ts';
+import { lineEnd } from './line-end.ts';
 import { INPUT_BYTES } from './line-scan.ts';
-import { lineEnd, Tally, type TallyResult } from './tally.ts';
 import { tableBytesInUse } from './scratch.ts';
+import { LineTally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 import { comparePaths, fileNameText, pathText } from './file-names.ts';
 
@@ -36,7 +37,7 @@ export interface LogInput {
 }
 
 /** An input that could not even be listed (a missing path, an unreadable directory). */
-export interface InputError {
+export interface ListingError {
   readonly name: string;
   readonly error: string;
 }
@@ -53,9 +54,9 @@ export interface InputError {
 export async function listInputs(
   paths: readonly (string | Buffer)[],
   recursive: boolean,
-): Promise<{ files: LogInput[]; errors: InputError[] }> {
+): Promise<{ files: LogInput[]; errors: ListingError[] }> {
   const files: LogInput[] = [];
-  const errors: InputError[] = [];
+  const errors: ListingError[] = [];
   for (const path of paths) {
     const shown = pathText(path);
     if (path === '-') {
@@ -216,7 +217,7 @@ export async function scanRange(
   // each awaited one was a trip through libuv's thread pool that cost more than the scan.
   const fd = openSync(range.path, 'r');
   const before = tableBytesInUse();
-  let tally: Counter | undefined;
+  let tally: LineTally | undefined;
   try {
     const size = fstatSync(fd).size;
     const end = range.end;
@@ -226,7 +227,7 @@ export async function scanRange(
     // each reading on to the end of the file.
     const from = range.start === 0 ? 0 : lineStartAtOrAfter(fd, range.start, end);
     const to = from >= end ? from : end === size ? size : lineStartAtOrAfter(fd, end);
-    tally = makeTally(top, rules, to - from);
+    tally = new LineTally(top, rules, to - from);
     const stop = await readInto(
       tally,
       fd,
@@ -253,7 +254,7 @@ export async function scanRange(
  * Returns where it stopped: `to`, or the line start after that line end.
  */
 async function readInto(
-  tally: Counter,
+  tally: LineTally,
   fd: number,
   from: number,
   to: number,
@@ -380,7 +381,7 @@ async function scanGzipFile(
 ): Promise<TallyResult> {
   // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
-  const tally = makeTally(top, rules);
+  const tally = new LineTally(top, rules);
   const raw = createReadStream(path);
   try {
     await feed(raw.pipe(createGunzip()), tally);
@@ -413,7 +414,7 @@ async function scanGzipStream(
   rules?: LineRules,
 ): Promise<TallyResult> {
   const { gunzipMembers } = await import('./gunzip.ts');
-  const tally = makeTally(top, rules);
+  const tally = new LineTally(top, rules);
   try {
     const members = gunzipMembers(raw as AsyncIterable<Uint8Array>);
     for (;;) {
@@ -430,34 +431,24 @@ async function scanGzipStream(
   }
 }
 
-/** What counts lines: the WebAssembly Tally, or KeyedTally for --by and --format json. */
-type Counter = Tally | KeyedTally;
-
-function makeTally(top: boolean, rules: LineRules | undefined, expectedBytes = 0): Counter {
-  if (rules && (rules.by !== undefined || rules.format === 'json')) {
-    return new KeyedTally(top, rules);
-  }
-  return new Tally(top, expectedBytes, rules?.format === 'auto' ? rules : undefined);
-}
-
 /** Counts a stream (stdin: `zcat day.log.gz | crew logstats -` for compressed input). */
 export async function scanStream(
   stream: Readable,
   top: boolean,
   rules?: LineRules,
 ): Promise<TallyResult> {
-  const tally = makeTally(top, rules);
+  const tally = new LineTally(top, rules);
   await feed(stream, tally);
   return finish(tally);
 }
 
-function finish(tally: Counter): TallyResult {
+function finish(tally: LineTally): TallyResult {
   const result = tally.toResult();
   tally.release();
   return result;
 }
 
-async function feed(stream: AsyncIterable<unknown>, tally: Counter): Promise<void> {
+async function feed(stream: AsyncIterable<unknown>, tally: LineTally): Promise<void> {
   for await (const chunk of stream) tally.push(chunk as Uint8Array);
   tally.end();
 }

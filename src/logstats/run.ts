@@ -5,11 +5,11 @@
  */
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { Interrupted, reasonOf } from '../errors.ts';
+import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
 import type { FilesResult } from './batch.ts';
-import type { LineRules } from './keyed.ts';
+import type { LineRules } from './formats/index.ts';
 import { listInputs, readHere, scanHere, type LogInput, type RangeResult } from './read.ts';
 import { planTasks, type LogFile, type ScanRange, type ScanTask } from './split.ts';
 import { summarize, Totals, type LogstatsResult } from './summary.ts';
@@ -51,8 +51,16 @@ export async function runLogstats(
   const began = performance.now();
   const plan = await planInputs(config);
   const tracker = new FileTracker(plan, config.top, onProgress);
-  const pool = await scanAll(plan, config, pools, tracker, signal);
   const scanned = { ...plan, totals: tracker.totals };
+  let pool: { readonly workers: number; readonly runtime: PoolRuntime };
+  try {
+    pool = await scanAll(plan, config, pools, tracker, signal);
+  } catch (error) {
+    // What is known of a run that stopped: the files counted whole (a --json document). The
+    // totals hold a file's numbers and clients only once its last part is in.
+    const planned = { workers: config.workers, runtime: config.runtime };
+    throw withPartial(error, summarize(scanned, config, planned, performance.now() - began));
+  }
   return summarize(scanned, config, pool, performance.now() - began);
 }
 
@@ -252,7 +260,8 @@ async function scanAll(
         scanHere(inputs[index]!, top > 0, rules, signal).then(
           (result) => tracker.here(index, result),
           (error: unknown) => {
-            failed.set(index, reasonOf(error));
+            // Ended by Ctrl-C, it did not fail: it is not counted in what a stop reports.
+            if (!signal?.aborted) failed.set(index, reasonOf(error));
           },
         ),
       );

@@ -6,7 +6,7 @@
  */
 import { IPv4Set } from './ipv4-set.ts';
 import { IPv6Set } from './ipv6-set.ts';
-import { compareKeys } from './keyed.ts';
+import { compareKeys } from './timestamp.ts';
 import type { TallyResult } from './tally.ts';
 
 /** Counts and clients of one whole or one group, as sets that take runs. */

@@ -21,14 +21,17 @@ export interface ScanRange {
   readonly gzip: boolean;
 }
 
-/** Below this a range is not worth a worker's start-up and a second set merge. */
-export const MIN_SPLIT_BYTES = 32 * 2 ** 20;
+/**
+ * The smallest range crew cuts a file into on its own (without --split-size): below it a
+ * range is not worth a worker's start-up and a second set merge.
+ */
+export const MIN_AUTO_RANGE_BYTES = 32 * 2 ** 20;
 
 /**
  * Cuts files into ranges of about `pieceBytes`: by default the total divided by the workers
- * (so a lone big file is shared by all of them) but never under MIN_SPLIT_BYTES; a file is
- * only cut when it is clearly bigger than a piece. Ranges come biggest first, so the longest
- * task starts first and the pool drains evenly.
+ * (so a lone big file is shared by all of them) but never under MIN_AUTO_RANGE_BYTES; a file
+ * is only cut when it is clearly bigger than a piece. Ranges come biggest first, so the
+ * longest task starts first and the pool drains evenly.
  */
 export function planRanges(
   files: readonly LogFile[],
@@ -36,7 +39,10 @@ export function planRanges(
   pieceBytes?: number,
 ): ScanRange[] {
   const total = files.reduce((sum, f) => sum + f.size, 0);
-  const piece = Math.max(1, pieceBytes ?? Math.max(MIN_SPLIT_BYTES, Math.ceil(total / workers)));
+  const piece = Math.max(
+    1,
+    pieceBytes ?? Math.max(MIN_AUTO_RANGE_BYTES, Math.ceil(total / workers)),
+  );
   const ranges: ScanRange[] = [];
   files.forEach((f, file) => {
     const parts = f.gzip || f.size <= piece * 1.25 ? 1 : Math.ceil(f.size / piece);

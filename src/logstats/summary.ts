@@ -4,11 +4,11 @@
  */
 import type { PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
-import { compareKeys } from './keyed.ts';
 import type { FileCount } from './batch.ts';
 import type { LogInput } from './read.ts';
-import type { Grouping } from './timestamp.ts';
-import { ClientUnion, distinctClients, type TallyResult } from './tally.ts';
+import { compareKeys, type Grouping } from './timestamp.ts';
+import { ClientUnion } from './client-union.ts';
+import { distinctClients, type TallyResult } from './tally.ts';
 
 export interface TopClient {
   readonly ip: string;

@@ -1,7 +1,8 @@
 /**
- * Which day (or hour) a request belongs to, from its own timestamp: `[10/Oct/2000:13:55:36
- * -0700]` in common/combined logs, ISO 8601 text or Unix seconds in JSON logs. Keys are in
- * the timestamp's own offset (the day the server wrote down), or in UTC with `utc`. Pure.
+ * Which day (or hour) a request belongs to, from its own timestamp: a time's fields as
+ * written, the key it is counted under (in the timestamp's own offset, the day the server
+ * wrote down, or in UTC with `utc`), and the time syntaxes several formats share (ISO 8601,
+ * Unix seconds). The common log format's own syntax is in formats/clf-time.ts. Pure.
  */
 
 export type Grouping = 'day' | 'hour';
@@ -17,28 +18,6 @@ export interface Written {
   readonly minute: number;
   readonly second: number;
   readonly offsetMinutes: number | undefined;
-}
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** `10/Oct/2000:13:55:36 -0700`, the common log format's time (without its brackets). */
-export function parseClfTime(text: string): Written | undefined {
-  const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(
-    text,
-  );
-  if (!m) return undefined;
-  const month = MONTHS.indexOf(m[2]!) + 1;
-  if (month === 0 || Number(m[9]) > 59) return undefined;
-  const sign = m[7] === '-' ? -1 : 1;
-  return valid({
-    year: Number(m[3]),
-    month,
-    day: Number(m[1]),
-    hour: Number(m[4]),
-    minute: Number(m[5]),
-    second: Number(m[6]),
-    offsetMinutes: sign * (Number(m[8]) * 60 + Number(m[9])),
-  });
 }
 
 /**
@@ -62,7 +41,7 @@ export function parseIsoTime(text: string): Written | undefined {
         : (digits[0] === '-' ? -1 : 1) *
           (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3)));
   }
-  return valid({
+  return realMoment({
     year: Number(m[1]),
     month: Number(m[2]),
     day: Number(m[3]),
@@ -94,7 +73,7 @@ function fromUtcDate(date: Date): Written {
 }
 
 /** The fields, if they name a real moment (no 31 April, no hour 24). */
-function valid(w: Written): Written | undefined {
+export function realMoment(w: Written): Written | undefined {
   const daysInMonth = new Date(Date.UTC(w.year, w.month, 0)).getUTCDate();
   const ok =
     w.month >= 1 &&
@@ -129,90 +108,10 @@ export function groupKey(written: Written, by: Grouping, utc: boolean): string |
 /** The key lines without a usable timestamp are counted under. */
 export const UNKNOWN = 'unknown';
 
-const OPEN = 0x5b; // [
-const CLOSE = 0x5d; // ]
-const CLF_TIME_BYTES = 26; // 10/Oct/2000:13:55:36 -0700
-
-/**
- * Keys for a stream of lines, reading only the bytes that can change the key: consecutive
- * lines of a log mostly share a day, so a line whose deciding bytes match the last line's
- * gets the last key without parsing.
- */
-export class LineKeys {
-  readonly #by: Grouping;
-  readonly #utc: boolean;
-  /** Bytes of the time that decide the key: the date (and hour), and with utc the rest. */
-  readonly #deciding: number;
-  readonly #last = new Uint8Array(CLF_TIME_BYTES);
-  #lastKey: string | undefined = undefined;
-  #haveLast = false;
-
-  constructor(by: Grouping, utc: boolean) {
-    this.#by = by;
-    this.#utc = utc;
-    this.#deciding = utc ? CLF_TIME_BYTES : by === 'day' ? 11 : 14;
-  }
-
-  /** The key of the common-log-format line `bytes[start, end)`: its first `[...]`. */
-  ofLine(bytes: Uint8Array, start: number, end: number): string {
-    let open = start;
-    while (open < end && bytes[open] !== OPEN) open++;
-    const from = open + 1;
-    if (from + CLF_TIME_BYTES >= end || bytes[from + CLF_TIME_BYTES] !== CLOSE) return UNKNOWN;
-    if (!clfTimeShape(bytes, from)) return UNKNOWN;
-    if (this.#haveLast && this.#same(bytes, from)) return this.#lastKey ?? UNKNOWN;
-    this.#last.set(bytes.subarray(from, from + CLF_TIME_BYTES));
-    this.#haveLast = true;
-    const written = parseClfTime(String.fromCharCode(...this.#last));
-    this.#lastKey = written && groupKey(written, this.#by, this.#utc);
-    return this.#lastKey ?? UNKNOWN;
-  }
-
-  /** The key of a JSON log's time value: ISO 8601 text, or Unix seconds. */
-  ofValue(value: unknown): string {
-    const written =
-      typeof value === 'string'
-        ? parseIsoTime(value)
-        : typeof value === 'number'
-          ? fromUnixSeconds(value)
-          : undefined;
-    return (written && groupKey(written, this.#by, this.#utc)) ?? UNKNOWN;
-  }
-
-  #same(bytes: Uint8Array, from: number): boolean {
-    const last = this.#last;
-    for (let i = 0; i < this.#deciding; i++) if (bytes[from + i] !== last[i]) return false;
-    return true;
-  }
-}
-
-const isDigit = (byte: number | undefined): boolean =>
-  byte !== undefined && byte >= 0x30 && byte <= 0x39;
-const number2 = (bytes: Uint8Array, at: number): number =>
-  (bytes[at]! - 0x30) * 10 + bytes[at + 1]! - 0x30;
-
-/**
- * Whether `bytes[from, from + 26)` has the shape of a valid common-log-format time whose
- * time of day is possible: what a line that shares its date with the last one must still
- * pass, so a garbled time is never counted under the last line's day.
- */
-function clfTimeShape(bytes: Uint8Array, from: number): boolean {
-  for (const at of [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25]) {
-    if (!isDigit(bytes[from + at])) return false;
-  }
-  const sign = bytes[from + 21];
-  return (
-    bytes[from + 2] === 0x2f &&
-    bytes[from + 6] === 0x2f &&
-    bytes[from + 11] === 0x3a &&
-    bytes[from + 14] === 0x3a &&
-    bytes[from + 17] === 0x3a &&
-    bytes[from + 20] === 0x20 &&
-    (sign === 0x2b || sign === 0x2d) &&
-    number2(bytes, from + 12) <= 23 &&
-    number2(bytes, from + 15) <= 59 &&
-    number2(bytes, from + 18) <= 60 &&
-    number2(bytes, from + 22) <= 23 &&
-    number2(bytes, from + 24) <= 59
-  );
+/** Dates and hours in time order, `unknown` after them. */
+export function compareKeys(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === UNKNOWN) return 1;
+  if (b === UNKNOWN) return -1;
+  return a < b ? -1 : 1;
 }

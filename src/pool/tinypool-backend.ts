@@ -13,6 +13,17 @@ const childEntry = (): string =>
     : new URL('./pool-child.js', import.meta.url)
   ).href;
 
+/**
+ * Node options for a child process: the parent's, plus `--disable-sigusr1`, so a SIGUSR1
+ * (log rotation sends them) never opens the inspector in a child, where any local user could
+ * then run code. The single binary already starts with it (its children are the binary too).
+ */
+export function childExecArgv(parent: readonly string[]): string[] {
+  return parent.includes(DISABLE_SIGUSR1) ? [...parent] : [...parent, DISABLE_SIGUSR1];
+}
+
+const DISABLE_SIGUSR1 = '--disable-sigusr1';
+
 /** Worker threads or child processes, through tinypool. */
 export function tinypoolBackend(
   module: URL,
@@ -32,6 +43,8 @@ export function tinypoolBackend(
     // Child processes get V8 serialization too, so BigInt, Map and typed arrays cross as they
     // do to threads (the default JSON would drop them).
     serialization: 'advanced',
+    // Threads share this process and its signal handling; only children need the flag.
+    ...(runtime === 'process' ? { execArgv: childExecArgv(process.execArgv) } : {}),
     // tinypool forks children with only the env it is given: without this they would lose
     // PATH, proxy settings, and the single binary's marker that tells a child what it is.
     env: { ...process.env, [CHILD_TASKS_ENV]: module.href },

@@ -69,7 +69,7 @@ function start(): void {
     createRequire(join(forkedDir, 'cli.js'))(join(forkedDir, 'entry', 'process.js'));
     return;
   }
-  process.on('SIGINT', hold).on('SIGTERM', hold);
+  process.on('SIGINT', hold).on('SIGTERM', hold).on('SIGHUP', hold);
   let dir: string;
   try {
     dir = prepareCache(assets(), cacheEnv());
@@ -90,7 +90,7 @@ function start(): void {
   const cli = createRequire(join(dir, 'cli.js'))(join(dir, 'cli.js')) as {
     main(argv: readonly string[], early: readonly NodeJS.Signals[]): Promise<number>;
   };
-  process.off('SIGINT', hold).off('SIGTERM', hold);
+  process.off('SIGINT', hold).off('SIGTERM', hold).off('SIGHUP', hold);
   void cli.main(process.argv.slice(2), early).then((code) => {
     process.exitCode = code;
   });

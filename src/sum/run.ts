@@ -1,6 +1,6 @@
 /** One `crew sum`: the range split over the pool's workers, added, combined, checked. */
 import { performance } from 'node:perf_hooks';
-import { Interrupted } from '../errors.ts';
+import { Interrupted, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime, Runtime } from '../pool/pool.ts';
 import { closedFormSum, planChunks, type Range } from './plan.ts';
 
@@ -69,7 +69,10 @@ export async function runSum(
     };
   } catch (error) {
     if (signal?.aborted) {
-      throw new Interrupted(`interrupted: ${done} of ${chunks.length} chunks had finished`);
+      throw withPartial(
+        new Interrupted(`interrupted: ${done} of ${chunks.length} chunks had finished`),
+        { chunks: chunks.length, chunksDone: done },
+      );
     }
     throw error;
   } finally {

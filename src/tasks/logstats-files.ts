@@ -1,7 +1,7 @@
 /** `logstatsFiles`: counts several small access logs whole, each on its own, in one task. */
 import type { FilesResult } from '../logstats/batch.ts';
 import { pathText } from '../logstats/file-names.ts';
-import type { LineRules } from '../logstats/keyed.ts';
+import type { LineRules } from '../logstats/formats/index.ts';
 import { MAX_BATCH_FILES, type ScanRange } from '../logstats/split.ts';
 import { printable } from '../ui/printable.ts';
 import { count, list, object, type Check } from './check.ts';

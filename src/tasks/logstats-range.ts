@@ -2,8 +2,7 @@
 import { resolve } from 'node:path';
 import { reasonOf } from '../errors.ts';
 import { pathText } from '../logstats/file-names.ts';
-import { LOG_FORMATS } from '../logstats/json-line.ts';
-import type { LineRules } from '../logstats/keyed.ts';
+import { FORMAT_NAMES, type LineRules } from '../logstats/formats/index.ts';
 import type { RangeResult } from '../logstats/read.ts';
 import type { ScanRange } from '../logstats/split.ts';
 import { printable } from '../ui/printable.ts';
@@ -30,7 +29,7 @@ export const rulesShape: Check = optional(
   object<LineRules>({
     by: oneOf(undefined, 'day', 'hour'),
     utc: bool,
-    format: oneOf(...LOG_FORMATS),
+    format: oneOf(...FORMAT_NAMES),
     ipField: optional(text),
     timeField: optional(text),
   }),

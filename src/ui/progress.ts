@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { printable } from './printable.ts';
 
 /** A status line on stderr: only when stderr is a terminal and --quiet is off. */
 export interface Progress {
@@ -16,9 +17,14 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   // A terminal that reports no width (`script`, some container ttys) is skipped too: ora
   // divides by the width to count the lines it must clear, gets Infinity, and never returns.
   if (options.quiet || !process.stderr.isTTY || !(process.stderr.columns > 0)) {
-    return { update() {}, say: (line) => void process.stderr.write(`${line}\n`), stop() {} };
+    return {
+      update() {},
+      say: (line) => void process.stderr.write(`${printable(line)}\n`),
+      stop() {},
+    };
   }
-  let text = initial;
+  // A progress line may quote input (a worker's job names a URL): escaped, on one line.
+  let text = printable(initial);
   let spinner: Ora | undefined;
   let stopped = false;
   void import('ora').then(({ default: ora }) => {
@@ -33,12 +39,12 @@ export function createProgress(options: { readonly quiet: boolean }, initial: st
   });
   return {
     update(next) {
-      text = next;
-      if (spinner) spinner.text = next;
+      text = printable(next);
+      if (spinner) spinner.text = text;
     },
     say(line) {
       spinner?.clear();
-      process.stderr.write(`${line}\n`);
+      process.stderr.write(`${printable(line)}\n`);
       spinner?.render();
     },
     stop() {

@@ -64,6 +64,20 @@ export function spawnCrew(args: readonly string[], options: CrewOptions = {}): C
   return spawn(command, [...prefix, ...args], spawnOptions(options));
 }
 
+/**
+ * Starts crew under another program that runs the command it is given (`strace ... --`),
+ * found on this process's PATH.
+ */
+export function spawnCrewUnder(
+  wrapper: readonly [string, ...string[]],
+  args: readonly string[],
+  options: CrewOptions = {},
+): ChildProcess {
+  const [command, prefix] = crewCommand();
+  const [program, ...rest] = wrapper;
+  return spawn(which(program), [...rest, command, ...prefix, ...args], spawnOptions(options));
+}
+
 function spawnOptions(options: CrewOptions): SpawnOptions {
   return {
     cwd: options.cwd ?? repoRoot,

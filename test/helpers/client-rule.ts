@@ -3,7 +3,26 @@
  * on: the reference every byte-level fast path is compared with.
  */
 import { isIPv4 } from 'node:net';
-import { formatIPv4 } from '../../src/logstats/client-ip.ts';
+import {
+  BLANK,
+  classifyLine,
+  formatIPv4,
+  IPV6,
+  MALFORMED,
+  type LineClient,
+} from '../../src/logstats/client-ip.ts';
+import { formatIPv6 } from '../../src/logstats/ipv6.ts';
+
+/** crew's byte-level rule (classifyLine) on one line of text: an address, "blank" or "malformed". */
+export function clientIp(line: string): string {
+  const bytes = Buffer.from(line, 'utf8');
+  const out: LineClient = { ipv6: new Uint32Array(4) };
+  const kind = classifyLine(bytes, 0, bytes.length, out);
+  if (kind === BLANK) return 'blank';
+  if (kind === MALFORMED) return 'malformed';
+  if (kind === IPV6) return formatIPv6(out.ipv6);
+  return formatIPv4(kind);
+}
 
 /** Canonical IPv6 text as the WHATWG URL parser writes it, or undefined. */
 export function urlIPv6(text: string): string | undefined {

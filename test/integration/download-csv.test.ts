@@ -301,6 +301,10 @@ describe('crew download-csv', () => {
     [['download-csv', 'x.csv', '--csv-header', 'maybe'], /Invalid values/],
     [['download-csv', 'x.csv', '-H', 'no colon'], /-H must look like "Name: value"/],
     [['download-csv', 'x.csv', '--retries', '-1'], /--retries must be a whole number/],
+    // The unknown option takes the CSV as its value: it is the option that must be named.
+    [['download-csv', '--bogus', 'x.csv'], /^crew: unknown option "--bogus"$/m],
+    [['download-csv', '-Z', 'x.csv'], /^crew: unknown option "-Z"$/m],
+    [['-w', '1', 'download-csv', '-o', 'out', '--bogus', 'x.csv'], /unknown option "--bogus"/],
   ])('rejects %j as a usage error', async (args, message) => {
     await writeFile(join(dir, 'x.csv'), 'a,http://127.0.0.1:9/x\n');
     const run = await runCrew(args, { cwd: dir, env });

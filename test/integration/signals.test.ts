@@ -1,5 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,4 +89,25 @@ describe('one signal stops logstats reading an input named on the command line',
       }
     },
   );
+});
+
+describe('SIGHUP (a closed terminal, kill -HUP)', () => {
+  it('stops download-csv like SIGTERM: exit 130, and --out is left unlocked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crew-hup-'));
+    const child = spawnCrew(['download-csv', '-', '-o', dir]);
+    const done = collect(child, { keepStdinOpen: true, timeoutMs: 15_000 });
+    try {
+      await untilCatches(child.pid!, 'SIGINT');
+      for (let i = 0; i < 200 && !existsSync(join(dir, '.crew-lock')); i++) await sleep(25);
+      expect(existsSync(join(dir, '.crew-lock'))).toBe(true);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    child.kill('SIGHUP');
+    const run = await done;
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 130, signal: null });
+    expect(run.stderr).toMatch(/^crew: interrupted/m);
+    expect(readdirSync(dir).filter((name) => name.startsWith('.crew-'))).toEqual([]);
+  });
 });

@@ -12,7 +12,7 @@ import type { LogstatsArgs } from '../../src/commands/logstats/options.ts';
 import type { SumArgs } from '../../src/commands/sum/options.ts';
 import type { Runtime } from '../../src/pool/runtime.ts';
 import type { HeaderMode } from '../../src/download/rows.ts';
-import type { LogFormat } from '../../src/logstats/json-line.ts';
+import type { FormatName } from '../../src/logstats/formats/index.ts';
 import type { Grouping } from '../../src/logstats/timestamp.ts';
 
 const table = {
@@ -79,7 +79,7 @@ describe('the argument types derived from a table', () => {
     expectTypeOf<DownloadArgs['header']>().toEqualTypeOf<string[] | undefined>();
     expectTypeOf<DownloadArgs['maxTime']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<LogstatsArgs['paths']>().toEqualTypeOf<string[] | undefined>();
-    expectTypeOf<LogstatsArgs['format']>().toEqualTypeOf<LogFormat | undefined>();
+    expectTypeOf<LogstatsArgs['format']>().toEqualTypeOf<FormatName | undefined>();
     expectTypeOf<LogstatsArgs['by']>().toEqualTypeOf<Grouping | undefined>();
     expectTypeOf<SumArgs['repeat']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<SumArgs>().toHaveProperty('start');

@@ -13,6 +13,7 @@ import type { DownloadTasks } from '../../download/fetcher.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
 import type { PoolFactory } from '../../pool/pool.ts';
 import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 
 export async function run(config: DownloadConfig, context: RunContext): Promise<DownloadResult> {
@@ -24,6 +25,13 @@ export async function run(config: DownloadConfig, context: RunContext): Promise<
 export const format = formatDownload;
 export const json = downloadJson;
 export const check = checkDownload;
+
+/** A run that stopped early: the counts so far (the domain attaches them to its error). */
+export const stopped = (partial: unknown): Record<string, unknown> =>
+  partial === undefined ? {} : downloadJson(partial as DownloadResult);
+
+/** Said on stderr after the report: what the run read past (a damaged manifest's lines). */
+export const notes = (result: DownloadResult): readonly string[] => result.warnings;
 
 /** The download run; a CSV that cannot be used as given is a usage error (exit 2). */
 export async function runDownload(
@@ -85,7 +93,7 @@ export function formatDownload(result: DownloadResult): string {
           'time',
           `${formatMs(result.ms)} (${formatBytes(seconds > 0 ? result.bytes / seconds : 0)}/s)`,
         ],
-        ['files in', result.out],
+        ['files in', printable(result.out)],
         ...(result.cleaned > 0
           ? [['cleaned', `${plural(result.cleaned, 'temp file')} a killed run left`] as const]
           : []),
@@ -95,9 +103,11 @@ export function formatDownload(result: DownloadResult): string {
   if (result.failed > result.failures.length) {
     lines.push('', `(the first ${result.failures.length} failures below; the manifest has all)`);
   }
+  // Reasons (a server's words) and URLs came from input: escaped, so a row cannot set the
+  // window title, clear the screen or forge a line of the summary. --json keeps them as is.
   for (const group of groupFailures(result.failures)) {
-    lines.push('', `${style('red', group.error)}: ${plural(group.rows, 'row')}`);
-    for (const url of group.urls) lines.push(`  ${capText(url, MAX_PRINTED_URL)}`);
+    lines.push('', `${style('red', printable(group.error))}: ${plural(group.rows, 'row')}`);
+    for (const url of group.urls) lines.push(`  ${printable(capText(url, MAX_PRINTED_URL))}`);
     if (group.rows > group.urls.length)
       lines.push(`  ... and ${group.rows - group.urls.length} more`);
   }
@@ -119,6 +129,7 @@ export function downloadJson(result: DownloadResult): Record<string, unknown> {
     failures: result.failures,
     // True when more rows failed than `failures` lists (see MAX_LISTED_FAILURES).
     failuresTruncated: result.failed > result.failures.length,
+    warnings: result.warnings,
   };
 }
 

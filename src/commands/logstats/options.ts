@@ -8,13 +8,17 @@ import {
   type OptionTable,
 } from '../../option-table.ts';
 import { argsAsTyped } from '../../raw-args.ts';
-import type { LineRules } from '../../logstats/keyed.ts';
+import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
+import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
 import { defineCommand } from '../command.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import type { LogstatsResult } from '../../logstats/summary.ts';
 
-/** The smallest --split-size: below it, ranges cost more to plan and merge than they save. */
-export const MIN_SPLIT_SIZE = 64 * 2 ** 10;
+/**
+ * The smallest --split-size a user may ask for: below it, ranges cost more to plan and merge
+ * than they save. (Without --split-size, files are cut no finer than MIN_AUTO_RANGE_BYTES.)
+ */
+const MIN_SPLIT_SIZE_OPTION = 64 * 2 ** 10;
 
 const INPUT = 'Input:';
 const LINES = 'Lines:';
@@ -48,23 +52,23 @@ const logstatsOptions = {
   format: {
     group: LINES,
     type: 'string',
-    choices: ['auto', 'combined', 'json'],
+    choices: FORMAT_NAMES,
     default: 'auto',
-    describe: 'Line format: common/combined, JSON lines, or auto (per line)',
+    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (per line)`,
     requiresArg: true,
   },
   'ip-field': {
     group: LINES,
     type: 'string',
     describe: 'JSON logs: the client field, a dotted path',
-    defaultDescription: 'remote_addr, request.client_ip, request.remote_ip, ClientHost',
+    defaultDescription: IP_FIELDS.join(', '),
     requiresArg: true,
   },
   'time-field': {
     group: LINES,
     type: 'string',
     describe: 'JSON logs with --by: the time field',
-    defaultDescription: 'time_iso8601, time, timestamp, @timestamp, ts',
+    defaultDescription: TIME_FIELDS.join(', '),
     requiresArg: true,
   },
   top: {
@@ -110,7 +114,7 @@ export function toLogstatsConfig(
     args.splitSize === undefined
       ? undefined
       : parseSize('--split-size', args.splitSize, '512K or 64M');
-  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE) {
+  if (splitBytes !== undefined && splitBytes < MIN_SPLIT_SIZE_OPTION) {
     // Each range costs a task, a line search and a set merge: tiny ones only add those.
     throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
   }

@@ -20,6 +20,10 @@ export const format = formatLogstats;
 export const json = logstatsJson;
 export const check = checkLogstats;
 
+/** A run that stopped: the files it had counted whole (the domain attaches them). */
+export const stopped = (partial: unknown): Record<string, unknown> =>
+  partial === undefined ? {} : logstatsJson(partial as LogstatsResult);
+
 /**
  * Said on stderr, not errors (exit 0): files counted only in part (a .gz with trailing
  * garbage, whose data before it was read, as gzip(1) does), and paths with no log file.

@@ -78,11 +78,11 @@ export async function run(config: QueueStatusConfig, context: RunContext): Promi
 
 export function format(status: QueueStatus): string {
   if (!status.exists) {
-    return `${status.queue}: no crew queue in this database yet (the first crew worker or --queue run creates it)`;
+    return `${printable(status.queue)}: no crew queue in this database yet (the first crew worker or --queue run creates it)`;
   }
   const lines = [
     table(
-      ['jobs', status.queue],
+      ['jobs', printable(status.queue)],
       [
         ['waiting', formatCount(status.waiting)],
         ['active', formatCount(status.active)],

@@ -26,6 +26,21 @@ export const format = (outcome: SumOutcome, config: SumConfig): string =>
 export const json = (outcome: SumOutcome, config: SumConfig): unknown =>
   outcome.kind === 'bench' ? benchJson(config, outcome) : sumJson(outcome.result);
 
+/** A sum that stopped: the range and the pool, and how many chunks had finished. */
+export function stopped(partial: unknown, config: SumConfig): Record<string, unknown> {
+  const { start, end } = config.range;
+  const range = { start: String(start), end: String(end) };
+  if (config.bench) return { ...range, repeat: config.bench.repeat };
+  const chunks = partial as { chunks: number; chunksDone: number } | undefined;
+  return {
+    ...range,
+    count: String(end - start),
+    workers: config.workers,
+    runtime: config.runtime,
+    ...(chunks ? { chunks: chunks.chunks, chunksDone: chunks.chunksDone } : {}),
+  };
+}
+
 export function check(outcome: SumOutcome): void {
   if (outcome.kind === 'sum') checkSum(outcome.result);
 }

@@ -1,4 +1,4 @@
-import { Interrupted, reasonOf } from '../../errors.ts';
+import { Interrupted, reasonOf, withPartial } from '../../errors.ts';
 import { MAX_BATCH } from '../../pool/queue/wire.ts';
 import { serveQueue, type WorkerEvent } from '../../pool/queue/serve.ts';
 import { redactUrl } from '../../pool/queue/url.ts';
@@ -34,7 +34,6 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
   });
   const counts = { tasks: 0, failed: 0, jobs: 0 };
   let running = 0;
-  say(`serving ${redactUrl(config.url)} with ${pool.workers} × ${config.runtime}; Ctrl-C to stop`);
   context.signal.addEventListener(
     'abort',
     () =>
@@ -54,6 +53,10 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
     `${plural(counts.tasks, 'task')} done (${counts.failed} failed) in ${plural(counts.jobs, 'job')}`;
   const onEvent = (event: WorkerEvent): void => {
     switch (event.kind) {
+      case 'serving':
+        return say(
+          `serving ${redactUrl(config.url)} with ${pool.workers} × ${config.runtime}; Ctrl-C to stop`,
+        );
       case 'trouble':
         return say(`trouble with the queue (retrying): ${event.error.message}`);
       case 'refused':
@@ -97,7 +100,8 @@ export async function run(config: WorkerConfig, context: RunContext): Promise<Wo
   } finally {
     await pool.destroy();
   }
-  throw new Interrupted(`stopped: ${tally()}`);
+  const result: WorkerResult = { tasks: counts.tasks, failed: counts.failed };
+  throw withPartial(new Interrupted(`stopped: ${tally()}`), result);
 }
 
 /** The task a worker is on, in a few words (its input is not checked yet: it may be anything). */
@@ -111,3 +115,7 @@ function describeTask(name: string, input: unknown, scope: WorkerScope): string 
 export const format = (result: WorkerResult): string =>
   `${plural(result.tasks, 'task')} done (${result.failed} failed)`;
 export const json = (result: WorkerResult): unknown => result;
+/** A worker always ends stopped: its counts. */
+export const stopped = (partial: unknown): Record<string, unknown> => ({
+  ...(partial as WorkerResult | undefined),
+});

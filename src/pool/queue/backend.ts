@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
 import type { Backend } from '../backend.ts';
-import { isPassing, listen, openQueue, sql, type Listener } from './connect.ts';
+import { isPassing, listen, openQueue, sql, START_PATIENCE_MS, type Listener } from './connect.ts';
 import { beatRun, liveWorkers, preparePresence } from './presence.ts';
 import {
   decodeOutcomes,
@@ -57,7 +57,18 @@ export async function queueBackend(
 ): Promise<Backend> {
   const runId = randomUUID();
   let trouble: Error | undefined;
-  const boss = await openQueue(options.url, (error) => (trouble = error), preparePresence, signal);
+  let told = false;
+  const boss = await openQueue(options.url, (error) => (trouble = error), preparePresence, {
+    ...(signal ? { signal } : {}),
+    onRetry: (error) => {
+      if (!told) {
+        warn?.(
+          `cannot reach the queue yet (${error.message}): trying again for ${START_PATIENCE_MS / 1000} s`,
+        );
+      }
+      told = true;
+    },
+  });
   const presence = beatRun(boss, runId, (error) => (trouble = error));
   const sent = new Map<string, Waiter[]>();
   let batch: Waiter[] = [];

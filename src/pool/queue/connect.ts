@@ -78,31 +78,34 @@ export function isPassing(error: unknown): boolean {
   );
 }
 
-/** How long connecting goes on trying through a database that is restarting. */
-const START_PATIENCE_MS = 60_000;
+/**
+ * How long connecting goes on trying through a database that is out of reach for now: a
+ * restart's few seconds, not a wrong address's forever.
+ */
+export const START_PATIENCE_MS = 15_000;
 
 /**
- * Opens pg-boss and crew's own tables, trying again each second for a minute while the
- * database is out of reach for now (isPassing): a run that starts while the database
- * restarts waits for it, as a running one does.
+ * Opens pg-boss and crew's own tables, trying again each second for START_PATIENCE_MS while
+ * the database is out of reach for now (isPassing): a run that starts while the database
+ * restarts waits for it, as a running one does. `onRetry` hears of each failed try.
  */
 export async function openQueue(
   url: string,
   onError: (error: Error) => void,
   prepare: (boss: PgBoss) => Promise<void>,
-  signal?: AbortSignal,
+  options: { readonly signal?: AbortSignal; readonly onRetry?: (error: Error) => void } = {},
 ): Promise<PgBoss> {
   const until = Date.now() + START_PATIENCE_MS;
   for (;;) {
     let boss: PgBoss | undefined;
     try {
-      boss = await openBoss(url, onError, signal);
+      boss = await openBoss(url, onError, options.signal);
       await prepare(boss);
       return boss;
     } catch (error) {
       void boss?.stop({ graceful: false, timeout: 1_000 }).catch(() => undefined);
-      if (signal?.aborted || !isPassing(error) || Date.now() > until) throw error;
-      onError(error as Error);
+      if (options.signal?.aborted || !isPassing(error) || Date.now() > until) throw error;
+      options.onRetry?.(error as Error);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }

@@ -36,6 +36,8 @@ export interface ServeOptions {
 }
 
 export type WorkerEvent =
+  /** Connected, crew's tables in place: taking jobs from now on. */
+  | { readonly kind: 'serving' }
   | { readonly kind: 'job-started'; readonly tasks: readonly QueueTask[] }
   | { readonly kind: 'job-done'; readonly tasks: number; readonly failed: number }
   /** A job that started and was stopped: cancelled, taken elsewhere, or its run gone. */
@@ -58,7 +60,10 @@ interface Fetched {
 /** Serves jobs until the signal aborts and the running ones are done. */
 export async function serveQueue(options: ServeOptions): Promise<void> {
   const trouble = (error: Error): void => options.onEvent({ kind: 'trouble', error });
-  const boss = await openQueue(options.url, trouble, preparePresence, options.signal);
+  const boss = await openQueue(options.url, trouble, preparePresence, {
+    signal: options.signal,
+    onRetry: trouble,
+  });
   const running = new Set<Promise<void>>();
   const presence = beatWorker(
     boss,
@@ -77,6 +82,7 @@ export async function serveQueue(options: ServeOptions): Promise<void> {
   };
   const listener = listen(options.url, TASKS_CHANNEL, nudge, trouble);
   options.signal.addEventListener('abort', nudge, { once: true });
+  options.onEvent({ kind: 'serving' });
   try {
     while (!options.signal.aborted) {
       const free = options.slots - running.size;
@@ -146,11 +152,11 @@ async function runJob(boss: PgBoss, job: Fetched, options: Serving): Promise<voi
     return;
   }
   if (!(await options.alive(decoded.run))) {
-    await boss.cancel(QUEUE, job.id).catch(() => undefined);
+    const mine = (await boss.cancel(QUEUE, job.id).catch(() => ({}))) as { affected?: number };
     const others = await dropJobsOf(boss, decoded.run).catch(() => 0);
     options.onEvent({
       kind: 'dropped',
-      jobs: others + 1,
+      jobs: (mine.affected ?? 1) + others,
       why: 'the run that sent them has stopped',
     });
     return;

@@ -10,7 +10,7 @@ import {
 } from '../../../src/commands/command.ts';
 import { toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
 import * as logstats from '../../../src/commands/logstats/run.ts';
-import { ItemFailures, UsageError } from '../../../src/errors.ts';
+import { Interrupted, ItemFailures, UsageError, withPartial } from '../../../src/errors.ts';
 import expected from '../../../samples/logs/.expected.json' with { type: 'json' };
 import { localPools } from '../../helpers/pools.ts';
 import type { LogstatsResult } from '../../../src/logstats/summary.ts';
@@ -80,6 +80,78 @@ describe('runCommand: the one runner every command shares', () => {
     );
     expect(io.stdout).toEqual(['result: bad']);
     expect(io.stderr).toEqual(['crew: a note']);
+  });
+
+  /** A command whose run throws `error`, after telling `started` it runs. */
+  const stopping = (
+    error: unknown,
+    stopped?: (partial: unknown) => Record<string, unknown>,
+    started?: () => void,
+  ): CommandSpec<{ json?: boolean }, Echo, string> => ({
+    ...echo,
+    load: () =>
+      Promise.resolve({
+        run: () => {
+          started?.();
+          return Promise.reject(error);
+        },
+        format: (result) => result,
+        json: (result) => ({ result }),
+        check: () => undefined,
+        ...(stopped ? { stopped } : {}),
+      }),
+  });
+
+  it.each([
+    [
+      'interrupted, with the counts it had',
+      withPartial(new Interrupted('interrupted: 2 done'), { done: 2 }),
+      { done: 2, stopped: { reason: 'interrupted', message: 'interrupted: 2 done' } },
+    ],
+    [
+      'by an error whose cause carries the counts',
+      new UsageError('no URL column', {
+        cause: withPartial(new Error('no URL column'), { done: 0 }),
+      }),
+      { done: 0, stopped: { reason: 'usage', message: 'no URL column' } },
+    ],
+    [
+      'by an error that carries nothing',
+      Object.assign(new Error('gone'), { code: 'ENOSPC' }),
+      { stopped: { reason: 'error', message: 'gone' } },
+    ],
+  ])('with --json, a run that stops prints one document: %s', async (_, error, doc) => {
+    const io = capture();
+    const spec = stopping(error, (partial) => ({ ...(partial as object) }));
+    await expect(runCommand(spec, spec.toConfig({ json: true }, []), io)).rejects.toBe(error);
+    expect(io.stdout.map((text) => JSON.parse(text) as unknown)).toEqual([doc]);
+  });
+
+  it('without --json, a run that stops prints nothing on stdout', async () => {
+    const io = capture();
+    const spec = stopping(new Interrupted('interrupted'));
+    await expect(runCommand(spec, spec.toConfig({}, []), io)).rejects.toThrow('interrupted');
+    expect(io.stdout).toEqual([]);
+  });
+
+  it('with --json, leaves a document to print if crew must exit at once, until it printed', async () => {
+    let last: (() => void) | undefined;
+    const controller = new AbortController();
+    const io = {
+      ...capture(controller.signal),
+      beforeExit: (print: (() => void) | undefined) => (last = print),
+    };
+    let during: (() => void) | undefined;
+    const spec = stopping(new Error('failed'), undefined, () => (during = last));
+    await expect(runCommand(spec, spec.toConfig({ json: true }, []), io)).rejects.toThrow();
+    expect(last).toBeUndefined();
+    expect(io.stdout).toHaveLength(1);
+    // As a second Ctrl-C would, while the run was on: the first one aborted it.
+    controller.abort(new Interrupted('interrupted by SIGINT'));
+    during!();
+    expect(JSON.parse(io.stdout[1]!)).toEqual({
+      stopped: { reason: 'interrupted', message: 'interrupted by SIGINT' },
+    });
   });
 
   it('refuses words after -- that no option takes', async () => {

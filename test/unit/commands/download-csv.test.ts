@@ -106,7 +106,7 @@ describe('progressText', () => {
 describe('the summary', () => {
   const result = (cleaned: number) => ({
     ...{ total: 3, ok: 3, failed: 0, skipped: 0, bytes: 30, ms: 12, requests: 3 },
-    ...{ failures: [], out: 'images', cleaned },
+    ...{ failures: [], out: 'images', cleaned, warnings: [] },
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { badRowLine, skippedLine } from '../../../src/download/lines.ts';
 import { namesFor } from '../../../src/download/layout.ts';
 import {
   BATCH_MS,
+  linesOf,
   MAX_QUEUED,
   ManifestFile,
   readManifest,
@@ -26,7 +27,7 @@ const line = (row: number, status: string, file: string | null, bytes = 3, url =
 
 describe('readManifest', () => {
   it('finds nothing when there is no manifest', async () => {
-    expect((await readManifest(path)).size).toBe(0);
+    expect((await readManifest(path)).done.size).toBe(0);
   });
 
   // Each case: the manifest's lines, then what a re-run asks: [row, url, stem] -> the file.
@@ -89,7 +90,8 @@ describe('readManifest', () => {
     ],
   ])('%s', async (_, lines, asks) => {
     await writeFile(path, lines.join('\n'));
-    const done = await readManifest(path);
+    const { done, skipped } = await readManifest(path);
+    expect(skipped).toBe(0);
     for (const [row, url, stem, expected] of asks)
       expect(done.get(row, url, namesFor('', stem))).toEqual(expected);
   });
@@ -119,7 +121,7 @@ describe('ManifestFile', () => {
       { row: 2, status: 'skipped', file: 'b.png' },
       { row: 3, status: 'failed', error: 'no URL in this row' },
     ]);
-    const done = await readManifest(path);
+    const { done } = await readManifest(path);
     expect(done.size).toBe(2);
     expect(done.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
     expect(done.get(2, 'u2', namesFor('', 'b'))).toEqual({ file: 'b.png', bytes: 5 });
@@ -182,38 +184,86 @@ describe('ManifestFile', () => {
     expect(told).toBe(MAX_QUEUED + 1);
   });
 
-  it('reads a manifest across many read chunks, a 3 MiB line among them', async () => {
+  it('reads a manifest across many read chunks; a 3 MiB line among them is read past', async () => {
     const long = `${'x'.repeat(3 << 20)}.png`;
     const lines = Array.from({ length: 20_000 }, (_, i) => line(i + 1, 'ok', `${i}.png`));
     lines.push(line(20_001, 'ok', long), line(20_002, 'ok', 'last.png'));
     await writeFile(path, lines.join('\n')); // and no newline after the last line
-    const done = await readManifest(path);
-    expect(done.size).toBe(20_002);
+    const { done, skipped } = await readManifest(path);
+    expect(done.size).toBe(20_001);
+    expect(skipped).toBe(1);
     expect(done.get(12_345, 'u12345', namesFor('', '12344'))).toEqual({
       file: '12344.png',
       bytes: 3,
     });
-    expect(done.get(20_001, 'u20001', namesFor('', long.slice(0, -4)))).toEqual({
-      file: long,
-      bytes: 3,
-    });
+    expect(done.get(20_001, 'u20001', namesFor('', long.slice(0, -4)))).toBeUndefined();
     expect(done.get(20_002, 'u20002', namesFor('', 'last'))).toEqual({
       file: 'last.png',
       bytes: 3,
     });
   });
 
+  it('reads past lines that are not rows, counting them; a torn line of crew is not counted', async () => {
+    const lines = [
+      line(1, 'ok', 'a.png'),
+      'null',
+      '[1,2]',
+      '42',
+      '"text"',
+      'not json at all',
+      '{}',
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), row: '2' }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), row: -1 }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), row: 1.5 }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), url: 7 }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), status: 'done' }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), file: ['b.png'] }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), bytes: '3' }),
+      JSON.stringify({ ...JSON.parse(line(2, 'ok', 'b.png')), bytes: 1e300 }),
+      line(3, 'ok', 'c.png').slice(0, 30), // cut short by a crash
+      line(4, 'ok', 'd.png'),
+    ];
+    await writeFile(path, `${lines.join('\n')}\n`);
+    const { done, skipped } = await readManifest(path);
+    expect(skipped).toBe(14);
+    expect(done.size).toBe(2);
+    expect(done.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
+    expect(done.get(2, 'u2', namesFor('', 'b'))).toBeUndefined();
+    expect(done.get(4, 'u4', namesFor('', 'd'))).toEqual({ file: 'd.png', bytes: 3 });
+  });
+
+  it.each([
+    ['lines split across chunks, one ending exactly at a chunk', [65_535, 1, 70_000, 3]],
+    ['a line of exactly the limit, and one byte over', [1 << 20, (1 << 20) + 1]],
+    ['a two-byte character cut by a chunk', [2, 70_000, 3]],
+  ])('splits lines exactly: %s', async (_, sizes) => {
+    // Lines of "é" (2 bytes) and an "a" to the given byte lengths, each ended by a newline.
+    const texts = sizes.map((n) => 'é'.repeat(n >> 1) + 'a'.repeat(n & 1));
+    await writeFile(path, texts.map((t) => `${t}\n`).join(''));
+    const file = await open(path, 'r');
+    try {
+      const got: (number | undefined)[] = [];
+      for await (const text of linesOf(file)) {
+        // A character cut in two would decode as U+FFFD (3 bytes) and change the length.
+        got.push(text === undefined ? undefined : Buffer.byteLength(text));
+      }
+      expect(got).toEqual(sizes.map((n) => (n > 1 << 20 ? undefined : n)));
+    } finally {
+      await file.close();
+    }
+  });
+
   it('ends a torn last line before appending, so no line is lost to it', async () => {
     await writeFile(path, `${line(1, 'ok', 'a.png')}\n{"row":2,"url":"u2","sta`);
     const writer = await ManifestFile.open(path);
-    const before = await writer.done();
+    const { done: before } = await writer.done();
     expect(before.size).toBe(1);
     expect(before.get(1, 'u1', namesFor('', 'a'))).toEqual({ file: 'a.png', bytes: 3 });
     writer.write(
       skippedLine({ row: 3, id: '', name: 'c', url: 'u3' }, { file: 'c.png', bytes: 1 }),
     );
     await writer.close();
-    const done = await readManifest(path);
+    const { done } = await readManifest(path);
     expect(done.size).toBe(2);
     expect(done.get(3, 'u3', namesFor('', 'c'))).toEqual({ file: 'c.png', bytes: 1 });
   });

@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { badRowLine } from '../../../src/download/lines.ts';
 import { MANIFEST } from '../../../src/download/manifest.ts';
 import { Output } from '../../../src/download/publish.ts';
-import { LOCK } from '../../../src/download/store.ts';
+import { LOCK } from '../../../src/download/lock.ts';
 import { namesFor } from '../../../src/download/layout.ts';
 
 let dir: string;

@@ -30,6 +30,21 @@ async function readAll(text: string | Buffer, more: Partial<ReadOptions> = {}) {
 }
 
 describe('CsvRows', () => {
+  it('reads nothing once the run was interrupted before reading began', async () => {
+    // A Ctrl-C while --out is opened fires before the rows are read: the read must end with
+    // it, not wait for an input it will never get (stdin is destroyed by then).
+    // (An empty file: no record arrives to check the signal on, as from that stdin.)
+    const path = join(dir, 'list.csv');
+    await writeFile(path, '');
+    const controller = new AbortController();
+    const rows = await CsvRows.open(options(path), controller.signal);
+    controller.abort(new Error('interrupted'));
+    const read = async () => {
+      for await (const row of rows) void row;
+    };
+    await expect(read()).rejects.toThrow('interrupted');
+  });
+
   it.each([
     [
       'no header (auto): id,name,url',

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
 import {
   lstat,
@@ -14,12 +12,9 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   fileSize,
-  lockOut,
-  LOCK,
   makeTempFolder,
   newTempFile,
   placeFile,
@@ -163,49 +158,6 @@ describe('store', () => {
       written,
     );
     expect(rest.map((c) => Buffer.from(c).toString())).toEqual(left);
-  });
-
-  it('locks the output directory: one live run, the lock of a dead run taken over', async () => {
-    await mkdir(out);
-    // Another live process holds it (its pid in the lock, as crew writes it).
-    const other = spawn('sleep', ['30']);
-    await writeFile(join(out, LOCK), `${other.pid}\n`);
-    await expect(lockOut(out)).rejects.toThrow(`another crew (process ${other.pid})`);
-    other.kill('SIGKILL');
-    await once(other, 'exit');
-    // Its process is gone (as after kill -9): the lock is taken over, and says so.
-    const lock = await lockOut(out);
-    expect(lock.tookOver).toBe(true);
-    expect(await readFile(join(out, LOCK), 'utf8')).toBe(`${process.pid}\n`);
-    await lock.release();
-    expect(await readdir(out)).toEqual([]);
-    // A lock released by its run is no takeover: that run left nothing to search for.
-    const fresh = await lockOut(out);
-    expect(fresh.tookOver).toBe(false);
-    await fresh.release();
-  });
-
-  it('takes over the lock of a run that exited but was not reaped yet (a zombie)', async () => {
-    await mkdir(out);
-    // sh starts a child that exits after 0.2 s, by when sh is a sleep that never reaps it.
-    const parent = spawn('sh', ['-c', 'sleep 0.2 & echo $!; exec sleep 30']);
-    try {
-      const [line] = (await once(parent.stdout, 'data')) as [Buffer];
-      const zombie = Number(line.toString().trim());
-      const state = async () => {
-        const stat = await readFile(`/proc/${zombie}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      };
-      for (let i = 0; i < 100 && (await state()) !== 'Z'; i++) await sleep(20);
-      expect(await state()).toBe('Z');
-      expect(() => process.kill(zombie, 0)).not.toThrow(); // it still answers a signal
-      await writeFile(join(out, LOCK), `${zombie}\n`);
-      const lock = await lockOut(out);
-      expect(lock.tookOver).toBe(true);
-      await lock.release();
-    } finally {
-      parent.kill('SIGKILL');
-    }
   });
 
   it('sizes regular files only', async () => {

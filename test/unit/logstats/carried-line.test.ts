@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CarriedLine, MAX_KEPT_LINE } from '../../../src/logstats/carried-line.ts';
-import { clientIp } from '../../../src/logstats/client-ip.ts';
+import { clientIp } from '../../helpers/client-rule.ts';
 
 /** Feeds `line` to `holder` in pieces of `size` bytes and finishes it. */
 function carry(holder: CarriedLine, line: string | Buffer, size: number) {

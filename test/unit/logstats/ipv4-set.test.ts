@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   hashesOf,
-  hashIPv4,
   IPv4Set,
   unhashIPv4,
   unionSize,
@@ -46,9 +45,8 @@ function byBucket(hashes: Uint32Array): boolean {
 
 describe('IPv4Set runs', () => {
   it('hashes are a bijection', () => {
-    for (const ip of [0, 1, 0x01020304, 0x7fffffff, 0x80000000, 0xffffffff]) {
-      expect(unhashIPv4(hashIPv4(ip))).toBe(ip);
-    }
+    const ips = [0, 1, 0x01020304, 0x7fffffff, 0x80000000, 0xffffffff];
+    expect([...hashesOf(runOf(ips))].map(unhashIPv4).sort((a, b) => a - b)).toEqual(ips);
   });
 
   it.each([0, 1, 5, 3000, 200_000])('hands over %d addresses bucket by bucket', (n) => {
@@ -151,5 +149,22 @@ describe('unions of runs', () => {
   it('is empty over no runs', () => {
     expect(unionSize([])).toBe(0);
     visitUnion([], () => expect.unreachable());
+  });
+});
+
+describe('IPv4Set', () => {
+  it('keeps every distinct address through many growths, with counts', () => {
+    const set = new IPv4Set(true);
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 100_000; i++) set.add((i * 2654435761) >>> 0);
+    }
+    set.add(0); // already there (i = 0): no new address
+    set.add(0xffffffff, 5);
+    expect(set.size).toBe(100_001);
+    const { keys, counts } = set.toArrays();
+    expect(new Set(keys).size).toBe(100_001);
+    const at = keys.indexOf(0xffffffff);
+    expect(counts?.[at]).toBe(5);
+    expect(counts?.[keys.indexOf(2654435761)]).toBe(3);
   });
 });

@@ -3,7 +3,7 @@ import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
 import { hashesOf, unhashIPv4 } from '../../../src/logstats/ipv4-set.ts';
 import { INPUT_BYTES, LineScanner } from '../../../src/logstats/line-scan.ts';
-import { Tally } from '../../../src/logstats/tally.ts';
+import { LineTally } from '../../../src/logstats/tally.ts';
 import { awkwardLine, reference, seeded } from '../../helpers/client-rule.ts';
 import { Mismatches } from '../../helpers/mismatches.ts';
 
@@ -89,7 +89,7 @@ describe('LineScanner: the WebAssembly fast path', () => {
   });
 });
 
-describe('Tally over the fast path and the full rule together', () => {
+describe('LineTally over the fast path and the full rule together', () => {
   it('counts 3,000 awkward lines as the string rule does, whatever the chunk size', () => {
     const next = seeded(11);
     const lines = Array.from({ length: 3000 }, () => awkwardLine(next));
@@ -103,7 +103,7 @@ describe('Tally over the fast path and the full rule together', () => {
       clients: new Set(counted.filter((a) => a !== 'malformed')),
     };
     for (const chunk of [1, 2, 5, 64, 4096, text.length]) {
-      const tally = new Tally(false);
+      const tally = new LineTally(false);
       for (let at = 0; at < text.length; at += chunk) tally.push(text.subarray(at, at + chunk));
       tally.end();
       const result = tally.toResult();

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientIp } from '../../../src/logstats/client-ip.ts';
 import { LongLine } from '../../../src/logstats/long-line.ts';
-import { awkwardLine, reference, seeded } from '../../helpers/client-rule.ts';
+import { awkwardLine, clientIp, reference, seeded } from '../../helpers/client-rule.ts';
 import { Mismatches } from '../../helpers/mismatches.ts';
 
 /**

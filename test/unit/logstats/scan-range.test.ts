@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRange } from '../../../src/logstats/read.ts';
-import { ClientUnion } from '../../../src/logstats/tally.ts';
+import { ClientUnion } from '../../../src/logstats/client-union.ts';
 
 // Lines of many lengths and endings, so that cut points land inside the client field, inside
 // the rest of a line, on a CR, on an LF, and right after one.

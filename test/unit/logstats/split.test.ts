@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_SPLIT_BYTES, planRanges } from '../../../src/logstats/split.ts';
+import { MIN_AUTO_RANGE_BYTES, planRanges } from '../../../src/logstats/split.ts';
 
 const MB = 2 ** 20;
 const file = (path: string, size: number, gzip = false) => ({ path, size, gzip });
@@ -31,7 +31,7 @@ describe('planRanges', () => {
 
   it.each([
     ['a gzip file', [file('x.gz', 4000 * MB, true)], 1],
-    ['a small file', [file('x', MIN_SPLIT_BYTES)], 1],
+    ['a small file', [file('x', MIN_AUTO_RANGE_BYTES)], 1],
     ['an empty file', [file('x', 0)], 1],
   ])('never cuts %s', (_, files, expected) => {
     expect(planRanges(files, 8)).toHaveLength(expected);

@@ -1,21 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { ClientUnion, IPv4Set, Tally } from '../../../src/logstats/tally.ts';
-import { KeyedTally } from '../../../src/logstats/keyed.ts';
-import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
+import type { LineRules } from '../../../src/logstats/formats/index.ts';
+import { unionSize } from '../../../src/logstats/ipv4-set.ts';
+import { LineTally } from '../../../src/logstats/tally.ts';
 
 const log = (ips: readonly string[], eol = '\n'): string =>
   ips.map((ip) => `${ip} - - [x] "GET / HTTP/1.1" 200 1${eol}`).join('');
 
+/** The command line's rules: --format auto and nothing else unless `given`. */
+const rules = (given: Partial<LineRules> = {}): LineRules => ({
+  format: 'auto',
+  by: undefined,
+  utc: false,
+  ipField: undefined,
+  timeField: undefined,
+  ...given,
+});
+
 function tallyOf(text: string | Buffer, chunk = 7, top = false, auto = false) {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  // `auto`: as with --format auto, where lines that are JSON objects are JSON logs.
-  const tally = new Tally(top, 0, auto ? { ipField: undefined } : undefined);
+  // `auto`: as with --format auto, where lines that are JSON objects are JSON logs; else as
+  // a scan given no rules (common/combined only).
+  const tally = new LineTally(top, auto ? rules() : undefined);
   for (let i = 0; i < bytes.length; i += chunk) tally.push(bytes.subarray(i, i + chunk));
   tally.end();
   return tally.toResult();
 }
 
-describe('Tally', () => {
+describe('LineTally', () => {
   it.each([1, 3, 7, 64, 1 << 16])('counts the same whatever the chunk size (%d)', (chunk) => {
     const text =
       log(['1.2.3.4', '1.2.3.4', '5.6.7.8', '2001:db8::1', '2001:DB8:0::1']) + 'junk\n\n  \n';
@@ -162,13 +173,7 @@ describe('bytes that are not text (NUL, invalid UTF-8), as the README says', () 
   ])('%s', (_, line, clients) => {
     const text = bytes(`${line}\n`);
     const plain = tallyOf(text, 5, false, true);
-    const keyed = new KeyedTally(false, {
-      by: 'day',
-      utc: false,
-      format: 'auto',
-      ipField: undefined,
-      timeField: undefined,
-    });
+    const keyed = new LineTally(false, rules({ by: 'day' }));
     keyed.push(text);
     keyed.end();
     for (const result of [plain, keyed.toResult()]) {
@@ -181,68 +186,48 @@ describe('bytes that are not text (NUL, invalid UTF-8), as the README says', () 
   });
 });
 
-describe('IPv4Set', () => {
-  it('keeps every distinct address through many growths, with counts', () => {
-    const set = new IPv4Set(true);
-    for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 100_000; i++) set.add((i * 2654435761) >>> 0);
-    }
-    set.add(0); // already there (i = 0): no new address
-    set.add(0xffffffff, 5);
-    expect(set.size).toBe(100_001);
-    const { keys, counts } = set.toArrays();
-    expect(new Set(keys).size).toBe(100_001);
-    const at = keys.indexOf(0xffffffff);
-    expect(counts?.[at]).toBe(5);
-    expect(counts?.[keys.indexOf(2654435761)]).toBe(3);
-  });
-});
+const mixedDays = [
+  '1.1.1.1 - - [21/Mar/2021:10:00:00 +0800] "GET / HTTP/1.1" 200 1',
+  '{"remote_addr":"2.2.2.2","time":"2021-03-21T23:00:00+08:00"}',
+  '',
+  `3.3.3.3 - - [22/Mar/2021:01:00:00 +0800] "GET /${'x'.repeat(3000)} HTTP/1.1" 200 1\r`,
+  'junk',
+  '{"remote_addr":"::1","time":"2021-03-22T01:00:00Z"}',
+  '1.1.1.1 - - [22/Mar/2021:02:00:00 +0800] "GET / HTTP/1.1" 200 1',
+].join('\n');
 
-describe('ClientUnion', () => {
-  it('is the exact union of scans, not the sum of their counts', () => {
-    const union = new ClientUnion(true);
-    union.add(tallyOf(log(['1.1.1.1', '2.2.2.2', '1.1.1.1']), 5, true));
-    union.add(tallyOf(log(['2.2.2.2', '3.3.3.3', '::1']), 5, true));
-    expect(union.ips).toBe(4);
-    expect(union.total).toBe(6);
-    expect(union.top(2)).toEqual([
-      { ip: '1.1.1.1', requests: 2 },
-      { ip: '2.2.2.2', requests: 2 },
-    ]);
-    expect(union.top(10).map((t) => t.ip)).toEqual(['1.1.1.1', '2.2.2.2', '3.3.3.3', '::1']);
-  });
+/** The tally of `mixedDays` fed in pieces of `size` bytes. */
+function tallyIn(size: number) {
+  const bytes = Buffer.from(mixedDays);
+  const tally = new LineTally(false, rules({ by: 'day' }));
+  for (let at = 0; at < bytes.length; at += size) tally.push(bytes.subarray(at, at + size));
+  tally.end();
+  const result = tally.toResult();
+  return {
+    total: result.total,
+    malformed: result.malformed,
+    groups: result.groups!.map((g) => ({
+      key: g.key,
+      total: g.total,
+      malformed: g.malformed,
+      ip: unionSize([g.ipv4]) + g.ipv6.count,
+    })),
+  };
+}
 
-  it('merges big tables fast enough to finish (keys arrive in hash order)', () => {
-    const a = new Tally(false);
-    for (let i = 0; i < 200_000; i++) a.ipv4.add(i * 7919);
-    const union = new ClientUnion(false);
-    union.add(a.toResult());
-    union.add(a.toResult());
-    expect(union.ips).toBe(200_000);
-  });
-
-  it('equals a plain Set union over runs of every size, in any order', () => {
-    let seed = 7;
-    const next = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed % n;
-    };
-    const union = new ClientUnion(true);
-    const expected = new Map<number, number>();
-    for (const size of [5, 3000, 1, 0, 40_000, 17, 40_000, 2, 900]) {
-      const tally = new Tally(true);
-      for (let i = 0; i < size; i++) {
-        // A small range, so runs share many addresses; and the top of the space.
-        const ip = next(10) === 0 ? 0xffffffff - next(3) : next(60_000);
-        tally.ipv4.add(ip);
-        expected.set(ip, (expected.get(ip) ?? 0) + 1);
-      }
-      union.add(tally.toResult());
-    }
-    expect(union.ips).toBe(expected.size);
-    const busiest = [...expected].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 3);
-    expect(union.top(3)).toEqual(
-      busiest.map(([ip, requests]) => ({ ip: formatIPv4(ip), requests })),
-    );
+describe('LineTally --by day, common and JSON lines mixed', () => {
+  it('counts the same whatever pieces the input comes in', () => {
+    const whole = tallyIn(1 << 20);
+    expect(whole).toEqual({
+      total: 6,
+      malformed: 1,
+      groups: [
+        { key: '2021-03-21', total: 2, malformed: 0, ip: 2 },
+        { key: '2021-03-22', total: 3, malformed: 0, ip: 3 },
+        { key: 'unknown', total: 1, malformed: 1, ip: 0 },
+      ],
+    });
+    for (const size of [1, 2, 3, 7, 64, 1000, 2999, 3001])
+      expect(tallyIn(size), `${size}`).toEqual(whole);
   });
 });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
+import type { LineRules } from '../../../src/logstats/formats/index.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
@@ -33,6 +34,13 @@ const fetchOptions: FetchOptions = {
   backoffMs: 500,
 };
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
+const combined: LineRules = {
+  format: 'combined',
+  by: undefined,
+  utc: false,
+  ipField: undefined,
+  timeField: undefined,
+};
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
   tempFolder: temp,
@@ -45,6 +53,8 @@ describe('acceptTask', () => {
   it.each([
     ['sumRange', { start: 0n, end: 10n }],
     ['logstatsRange', { range, top: true }],
+    ['logstatsFiles', { files: [range, { ...range, file: 1, path: '/logs/b.log' }], top: 10 }],
+    ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, by: 'day' } }],
     ['downloadUrl', { ...download, options: fetchOptions }],
   ])('runs a well-formed %s', (name, input) => {
     expect(acceptTask(name, input, scope)).toBeUndefined();
@@ -74,6 +84,22 @@ describe('acceptTask', () => {
     expect(acceptTask('logstatsRange', input(join(allowed, 'link', 'a.log')), reading)).toBe(
       refused,
     );
+  });
+
+  it('reads a batch of files only when every one of them is inside an allowed folder', () => {
+    const reading = { writable: [], readable: [allowed] };
+    const input = (...paths: string[]) => ({
+      files: paths.map((path, file) => ({ ...range, file, path })),
+      top: 0,
+    });
+    const inside = join(allowed, 'a.log');
+    expect(acceptTask('logstatsFiles', input(inside, inside), reading)).toBeUndefined();
+    expect(
+      acceptTask('logstatsFiles', input(inside, join(root, 'elsewhere', 'a.log')), reading),
+    ).toBe('"files.1.path" is not inside a folder this worker may read (crew worker --allow-read)');
+    expect(
+      acceptTask('logstatsFiles', input(join(allowed, 'link', 'a.log'), inside), reading),
+    ).toBe('"files.0.path" is not inside a folder this worker may read (crew worker --allow-read)');
   });
 
   it.each([
@@ -116,6 +142,24 @@ describe('acceptTask', () => {
     ],
     ['logstatsRange', { range, top: 'yes' }, '"top" must be a boolean'],
     ['logstatsRange', { range }, 'missing field "top"'],
+    [
+      'logstatsFiles',
+      { files: [range, { ...range, path: 'b.log' }], top: 0 },
+      '"files.1.path" must be an absolute path',
+    ],
+    ['logstatsFiles', { files: [range], top: 10_001 }, '"top" must be at most 10000'],
+    ['logstatsFiles', { files: [range], top: true }, '"top" must be a whole number'],
+    ['logstatsFiles', { files: range, top: 0 }, '"files" must be a list'],
+    [
+      'logstatsFiles',
+      { files: Array.from({ length: 1001 }, () => range), top: 0 },
+      '"files" must hold at most 1000 items',
+    ],
+    [
+      'logstatsFiles',
+      { files: [range], top: 0, rules: { ...combined, format: 'xml' } },
+      '"rules.format" must be one of auto, combined, json',
+    ],
     [
       'downloadUrl',
       { ...download, url: 'file:///etc/passwd', options: fetchOptions },

@@ -1,0 +1,105 @@
+/**
+ * The common log format's time, `[10/Oct/2000:13:55:36 -0700]`: its syntax, and the group
+ * keys of a stream of lines read from their first `[...]` (the formats of the common log
+ * format's family share it). Pure.
+ */
+import { groupKey, realMoment, UNKNOWN, type Grouping, type Written } from '../timestamp.ts';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `10/Oct/2000:13:55:36 -0700`, the common log format's time (without its brackets). */
+export function parseClfTime(text: string): Written | undefined {
+  const m = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(
+    text,
+  );
+  if (!m) return undefined;
+  const month = MONTHS.indexOf(m[2]!) + 1;
+  if (month === 0 || Number(m[9]) > 59) return undefined;
+  const sign = m[7] === '-' ? -1 : 1;
+  return realMoment({
+    year: Number(m[3]),
+    month,
+    day: Number(m[1]),
+    hour: Number(m[4]),
+    minute: Number(m[5]),
+    second: Number(m[6]),
+    offsetMinutes: sign * (Number(m[8]) * 60 + Number(m[9])),
+  });
+}
+
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const CLF_TIME_BYTES = 26; // 10/Oct/2000:13:55:36 -0700
+
+/**
+ * The group keys of a stream of common-log-format lines, reading only the bytes that can
+ * change the key: consecutive lines of a log mostly share a day, so a line whose deciding
+ * bytes match the last line's gets the last key without parsing.
+ */
+export class ClfTimeKeys {
+  readonly #by: Grouping;
+  readonly #utc: boolean;
+  /** Bytes of the time that decide the key: the date (and hour), and with utc the rest. */
+  readonly #deciding: number;
+  readonly #last = new Uint8Array(CLF_TIME_BYTES);
+  #lastKey: string | undefined = undefined;
+  #haveLast = false;
+
+  constructor(by: Grouping, utc: boolean) {
+    this.#by = by;
+    this.#utc = utc;
+    this.#deciding = utc ? CLF_TIME_BYTES : by === 'day' ? 11 : 14;
+  }
+
+  /** The key of the common-log-format line `bytes[start, end)`: its first `[...]`. */
+  ofLine(bytes: Uint8Array, start: number, end: number): string {
+    let open = start;
+    while (open < end && bytes[open] !== OPEN) open++;
+    const from = open + 1;
+    if (from + CLF_TIME_BYTES >= end || bytes[from + CLF_TIME_BYTES] !== CLOSE) return UNKNOWN;
+    if (!clfTimeShape(bytes, from)) return UNKNOWN;
+    if (this.#haveLast && this.#same(bytes, from)) return this.#lastKey ?? UNKNOWN;
+    this.#last.set(bytes.subarray(from, from + CLF_TIME_BYTES));
+    this.#haveLast = true;
+    const written = parseClfTime(String.fromCharCode(...this.#last));
+    this.#lastKey = written && groupKey(written, this.#by, this.#utc);
+    return this.#lastKey ?? UNKNOWN;
+  }
+
+  #same(bytes: Uint8Array, from: number): boolean {
+    const last = this.#last;
+    for (let i = 0; i < this.#deciding; i++) if (bytes[from + i] !== last[i]) return false;
+    return true;
+  }
+}
+
+const isDigit = (byte: number | undefined): boolean =>
+  byte !== undefined && byte >= 0x30 && byte <= 0x39;
+const number2 = (bytes: Uint8Array, at: number): number =>
+  (bytes[at]! - 0x30) * 10 + bytes[at + 1]! - 0x30;
+
+/**
+ * Whether `bytes[from, from + 26)` has the shape of a valid common-log-format time whose
+ * time of day is possible: what a line that shares its date with the last one must still
+ * pass, so a garbled time is never counted under the last line's day.
+ */
+function clfTimeShape(bytes: Uint8Array, from: number): boolean {
+  for (const at of [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25]) {
+    if (!isDigit(bytes[from + at])) return false;
+  }
+  const sign = bytes[from + 21];
+  return (
+    bytes[from + 2] === 0x2f &&
+    bytes[from + 6] === 0x2f &&
+    bytes[from + 11] === 0x3a &&
+    bytes[from + 14] === 0x3a &&
+    bytes[from + 17] === 0x3a &&
+    bytes[from + 20] === 0x20 &&
+    (sign === 0x2b || sign === 0x2d) &&
+    number2(bytes, from + 12) <= 23 &&
+    number2(bytes, from + 15) <= 59 &&
+    number2(bytes, from + 18) <= 60 &&
+    number2(bytes, from + 22) <= 23 &&
+    number2(bytes, from + 24) <= 59
+  );
+}

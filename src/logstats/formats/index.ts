@@ -1,0 +1,39 @@
+/**
+ * The log formats crew reads: the one list `--format`'s choices, the queue's check of a task's
+ * rules, and the tally's reading of each line come from. A new format is one module in this
+ * folder exporting a LogFormat (format.ts), its tests, and its entry in LOG_FORMATS.
+ */
+import { combined } from './combined.ts';
+import type { LogFormat, ReadRules } from './format.ts';
+import { json } from './json.ts';
+
+/**
+ * Every format, in the order `--format auto` asks whether a line is theirs. The last takes
+ * any line (and only it may have a fast path: see LogFormat).
+ */
+export const LOG_FORMATS = [json, combined] as const;
+
+/** A `--format` value: `auto` (each line read as the first format that recognises it), or a format. */
+export type FormatName = 'auto' | (typeof LOG_FORMATS)[number]['name'];
+
+/** The formats by name, as --help lists them. */
+export const FORMATS_BY_NAME: readonly LogFormat[] = [...LOG_FORMATS].sort((a, b) =>
+  a.name < b.name ? -1 : 1,
+);
+
+/** `--format`'s choices, and what the queue accepts. */
+export const FORMAT_NAMES: readonly FormatName[] = [
+  'auto',
+  ...FORMATS_BY_NAME.map((format) => format.name as FormatName),
+];
+
+/** How lines are read: the CLI's --format, --by, --utc, --ip-field and --time-field. */
+export interface LineRules extends ReadRules {
+  readonly format: FormatName;
+}
+
+/** The formats a scan reads lines as: the one named, or for auto all, in the order auto asks. */
+export function formatsFor(name: FormatName): readonly LogFormat[] {
+  if (name === 'auto') return LOG_FORMATS;
+  return LOG_FORMATS.filter((format) => format.name === name);
+}

@@ -1,0 +1,136 @@
+/**
+ * JSON-lines access logs: one object per line, the client and the time in named fields
+ * (nginx with an `escape=json` log_format, Caddy, Traefik). A line is recognised by its
+ * first non-blank byte, `{`; the client rule of client-ip.ts reads the client field's value
+ * (X-Forwarded-For lists too); the time is ISO 8601 text or Unix seconds. Pure.
+ */
+import type { FinishedLine } from '../carried-line.ts';
+import { BLANK, classifyLine, isSpace, MALFORMED } from '../client-ip.ts';
+import {
+  fromUnixSeconds,
+  groupKey,
+  parseIsoTime,
+  UNKNOWN,
+  type Grouping,
+  type Written,
+} from '../timestamp.ts';
+import type { LineFields, LineReader, LogFormat, ReadRules } from './format.ts';
+
+/** Where common servers put the client, tried in this order when --ip-field is not given. */
+export const IP_FIELDS = [
+  'remote_addr', // nginx log_format ... escape=json
+  'request.client_ip', // Caddy: the client behind trusted proxies
+  'request.remote_ip', // Caddy: the peer
+  'ClientHost', // Traefik
+] as const;
+
+/** Where common servers put the time (ISO 8601 text, or Caddy's `ts` in Unix seconds). */
+export const TIME_FIELDS = ['time_iso8601', 'time', 'timestamp', '@timestamp', 'ts'] as const;
+
+/** A line is JSON when its first non-blank byte is `{`. */
+export function looksLikeJson(bytes: Uint8Array, start: number, end: number): boolean {
+  let s = start;
+  while (s < end && isSpace(bytes[s]!)) s++;
+  return bytes[s] === 0x7b;
+}
+
+/** The object a JSON line holds, or undefined when it is not one (a malformed line). */
+export function parseJsonLine(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The value at a dotted path (`request.remote_ip`); a key that itself holds dots
+ * (`"request.remote_ip": ...` at the top) is found too, before the nested one.
+ */
+export function fieldAt(doc: Record<string, unknown>, path: string): unknown {
+  if (Object.hasOwn(doc, path)) return doc[path];
+  let value: unknown = doc;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * The first of `paths` the object has a value for (not null, not ""), and that value; with
+ * one path given by the user, only that one.
+ */
+export function firstField(
+  doc: Record<string, unknown>,
+  paths: readonly string[],
+): { path: string; value: unknown } | undefined {
+  for (const path of paths) {
+    const value = fieldAt(doc, path);
+    if (value !== undefined && value !== null && value !== '') return { path, value };
+  }
+  return undefined;
+}
+
+/** A time field's value as written: ISO 8601 text, or Unix seconds (read in UTC). */
+export function timeOfValue(value: unknown): Written | undefined {
+  if (typeof value === 'string') return parseIsoTime(value);
+  if (typeof value === 'number') return fromUnixSeconds(value);
+  return undefined;
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+class JsonReader implements LineReader {
+  /** The client fields that held clients (for the note that says which was used). */
+  readonly fields = new Set<string>();
+  readonly #ipFields: readonly string[];
+  readonly #timeFields: readonly string[];
+  readonly #by: Grouping | undefined;
+  readonly #utc: boolean;
+
+  constructor(rules: ReadRules) {
+    this.#ipFields = rules.ipField === undefined ? IP_FIELDS : [rules.ipField];
+    this.#timeFields = rules.timeField === undefined ? TIME_FIELDS : [rules.timeField];
+    this.#by = rules.by;
+    this.#utc = rules.utc;
+  }
+
+  read(bytes: Uint8Array, start: number, end: number, out: LineFields): number {
+    let s = start;
+    while (s < end && isSpace(bytes[s]!)) s++;
+    if (s === end) return BLANK;
+    const doc = parseJsonLine(utf8.decode(bytes.subarray(s, end)));
+    if (this.#by !== undefined) out.key = doc ? this.#key(doc, this.#by) : UNKNOWN;
+    if (doc === undefined) return MALFORMED;
+    const client = firstField(doc, this.#ipFields);
+    if (client === undefined || typeof client.value !== 'string') return MALFORMED;
+    this.fields.add(client.path);
+    const value = Buffer.from(client.value);
+    const kind = classifyLine(value, 0, value.length, out);
+    return kind === BLANK ? MALFORMED : kind;
+  }
+
+  readCarried(line: FinishedLine, out: LineFields): number {
+    if (!line.cut) return this.read(line.kept, 0, line.kept.length, out);
+    // Parsed whole or not at all: a JSON line longer than MAX_KEPT_LINE is malformed.
+    if (this.#by !== undefined) out.key = UNKNOWN;
+    return MALFORMED;
+  }
+
+  #key(doc: Record<string, unknown>, by: Grouping): string {
+    const written = timeOfValue(firstField(doc, this.#timeFields)?.value);
+    return (written && groupKey(written, by, this.#utc)) ?? UNKNOWN;
+  }
+}
+
+export const json: LogFormat<'json'> = {
+  name: 'json',
+  help: 'JSON lines',
+  recognises: looksLikeJson,
+  wholeLine: true,
+  reader: (rules) => new JsonReader(rules),
+};

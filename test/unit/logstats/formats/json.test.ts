@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import type { FinishedLine } from '../../../../src/logstats/carried-line.ts';
+import { BLANK, formatIPv4, IPV6, MALFORMED } from '../../../../src/logstats/client-ip.ts';
+import type { LineFields, ReadRules } from '../../../../src/logstats/formats/format.ts';
+import {
+  fieldAt,
+  firstField,
+  IP_FIELDS,
+  json,
+  looksLikeJson,
+  parseJsonLine,
+} from '../../../../src/logstats/formats/json.ts';
+import { formatIPv6 } from '../../../../src/logstats/ipv6.ts';
+import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
+
+const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
+  by: undefined,
+  utc: false,
+  ipField: undefined,
+  timeField: undefined,
+  ...given,
+});
+
+/** What the JSON reader makes of one line: its client as text, and its key with --by. */
+function read(line: string, given: Partial<ReadRules> = {}): { client: string; key?: string } {
+  const reader = json.reader(rules(given));
+  const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+  const bytes = Buffer.from(line);
+  const kind = reader.read(bytes, 0, bytes.length, out);
+  const client =
+    kind === BLANK
+      ? 'blank'
+      : kind === MALFORMED
+        ? 'malformed'
+        : kind === IPV6
+          ? formatIPv6(out.ipv6)
+          : formatIPv4(kind);
+  return { client, ...(out.key === undefined ? {} : { key: out.key }) };
+}
+
+describe('JSON lines', () => {
+  it.each([
+    ['{"remote_addr":"1.2.3.4"}', true],
+    ['  \t{"a":1}', true],
+    ['1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1', false],
+    ['', false],
+    ['[1,2]', false],
+  ])('%j looks like JSON: %s', (text, json) => {
+    expect(looksLikeJson(Buffer.from(text), 0, text.length)).toBe(json);
+  });
+
+  it.each([
+    ['{"a":1}', { a: 1 }],
+    ['{"a":', undefined],
+    ['[1]', undefined],
+    ['null', undefined],
+    ['"text"', undefined],
+  ])('parses %j as %j', (text, doc) => {
+    expect(parseJsonLine(text)).toEqual(doc);
+  });
+
+  const caddy = {
+    ts: 1616407200.5,
+    request: { remote_ip: '10.0.0.1', client_ip: '203.0.113.9', headers: { 'X-A': ['b'] } },
+    'dotted.key': 'flat',
+    dotted: { key: 'nested' },
+  };
+
+  it.each([
+    ['request.remote_ip', '10.0.0.1'],
+    ['request.client_ip', '203.0.113.9'],
+    ['ts', 1616407200.5],
+    ['dotted.key', 'flat'], // a key with a dot in it wins over the nested one
+    ['request.missing', undefined],
+    ['ts.deeper', undefined],
+    ['constructor', undefined], // own fields only
+    ['request.headers.X-A', ['b']],
+  ])('finds %s', (path, value) => {
+    expect(fieldAt(caddy, path)).toEqual(value);
+  });
+
+  it('takes the first common client field that has a value', () => {
+    expect(firstField(caddy, IP_FIELDS)).toEqual({
+      path: 'request.client_ip',
+      value: '203.0.113.9',
+    });
+    expect(firstField({ remote_addr: '', ClientHost: '::1' }, IP_FIELDS)).toEqual({
+      path: 'ClientHost',
+      value: '::1',
+    });
+    expect(firstField({ remote_addr: null }, IP_FIELDS)).toBeUndefined();
+  });
+});
+
+describe('the JSON format', () => {
+  it.each([
+    ['{"remote_addr":"1.2.3.4"}', '1.2.3.4'],
+    ['  {"ClientHost":"2001:DB8::1"}', '2001:db8::1'],
+    ['{"request":{"remote_ip":"10.0.0.1","client_ip":"203.0.113.9"}}', '203.0.113.9'],
+    ['{"remote_addr":"203.0.113.9, 10.0.0.1"}', '203.0.113.9'], // an X-Forwarded-For list
+    ['{"remote_addr":"::ffff:1.2.3.4"}', '1.2.3.4'],
+    ['{"remote_addr":""}', 'malformed'],
+    ['{"remote_addr":"  "}', 'malformed'],
+    ['{"remote_addr":7}', 'malformed'],
+    ['{"host":"1.2.3.4"}', 'malformed'],
+    ['{"remote_addr":"1.2.3.4"', 'malformed'],
+    ['1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1', 'malformed'],
+    [' \t ', 'blank'],
+  ])('reads %j as %s', (line, client) => {
+    expect(read(line).client).toBe(client);
+  });
+
+  it('reads the client from --ip-field only, when given', () => {
+    const line = '{"remote_addr":"1.1.1.1","xff":{"first":"2.2.2.2"}}';
+    expect(read(line, { ipField: 'xff.first' }).client).toBe('2.2.2.2');
+    expect(read(line, { ipField: 'missing' }).client).toBe('malformed');
+  });
+
+  it('says which fields held the clients', () => {
+    const reader = json.reader(rules());
+    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    for (const line of [
+      '{"remote_addr":"1.1.1.1"}',
+      '{"ClientHost":"x"}',
+      '{"remote_addr":"::1"}',
+    ]) {
+      reader.read(Buffer.from(line), 0, line.length, out);
+    }
+    expect([...reader.fields]).toEqual(['remote_addr', 'ClientHost']);
+  });
+
+  it.each([
+    ['"2021-03-22T10:00:00+08:00"', '2021-03-22'],
+    ['1616407200', '2021-03-22'],
+    ['null', UNKNOWN],
+    ['{"t":1}', UNKNOWN],
+  ])('keys the time value %s as %s', (value, key) => {
+    expect(read(`{"remote_addr":"1.1.1.1","time":${value}}`, { by: 'day' }).key).toBe(key);
+  });
+
+  it('keys a line by --time-field, and a line that is not JSON as unknown', () => {
+    const line = '{"remote_addr":"1.1.1.1","time":"2021-03-22T10:00:00Z","at":"2020-01-02"}';
+    expect(read(line, { by: 'day', timeField: 'at' }).key).toBe('2020-01-02');
+    expect(read('{"remote_addr":', { by: 'hour' })).toEqual({ client: 'malformed', key: UNKNOWN });
+    // Without --by no time is read.
+    expect(read(line).key).toBeUndefined();
+  });
+
+  it('reads a line that came in pieces whole, and one longer than was kept as malformed', () => {
+    const reader = json.reader(rules({ by: 'day' }));
+    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const kept = Buffer.from('{"remote_addr":"1.2.3.4","time":"2021-03-22T10:00:00Z"}');
+    const line = (cut: boolean): FinishedLine => ({ kept, cut, client: Buffer.from('x') });
+    expect(formatIPv4(reader.readCarried(line(false), out))).toBe('1.2.3.4');
+    expect(out.key).toBe('2021-03-22');
+    expect(reader.readCarried(line(true), out)).toBe(MALFORMED);
+    expect(out.key).toBe(UNKNOWN);
+  });
+});
