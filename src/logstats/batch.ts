@@ -18,6 +18,8 @@ import { distinctClients, type TallyResult } from './tally.ts';
 export interface FileCount {
   readonly total: number;
   readonly malformed: number;
+  /** Lines a filter left out. */
+  readonly filtered: number;
   readonly bytes: number;
   /** Its distinct clients. */
   readonly ip: number;
@@ -88,6 +90,7 @@ export function countOf(part: TallyResult, top: number): FileCount {
   return {
     total: part.total,
     malformed: part.malformed,
+    filtered: part.filtered,
     bytes: part.bytes,
     ip: distinctClients(part),
     ...(part.warning !== undefined ? { warning: part.warning } : {}),

@@ -32,7 +32,7 @@ export class ClientUnion {
     return unionSize(this.#runs.runs) + unionSizeIPv6(this.#ipv6.runs);
   }
 
-  add(result: TallyResult): void {
+  add(result: Pick<TallyResult, 'total' | 'malformed' | 'bytes' | 'ipv4' | 'ipv6'>): void {
     this.total += result.total;
     this.malformed += result.malformed;
     this.bytes += result.bytes;

@@ -50,7 +50,7 @@ export async function runLogstats(
 ): Promise<LogstatsResult> {
   const began = performance.now();
   const plan = await planInputs(config);
-  const tracker = new FileTracker(plan, config.top, onProgress);
+  const tracker = new FileTracker(plan, config, onProgress);
   const scanned = { ...plan, totals: tracker.totals };
   let pool: { readonly workers: number; readonly runtime: PoolRuntime };
   try {
@@ -130,8 +130,12 @@ class FileTracker {
   doneFiles: number;
   #doneBytes = 0;
 
-  constructor(plan: InputPlan, top: number, onProgress?: LogstatsProgress) {
-    this.totals = new Totals(top);
+  constructor(
+    plan: InputPlan,
+    config: Pick<LogstatsConfig, 'top' | 'rules'>,
+    onProgress?: LogstatsProgress,
+  ) {
+    this.totals = new Totals(config.top, config.rules.filter !== undefined);
     this.#plan = plan;
     this.#onProgress = onProgress;
     this.doneFiles = plan.failed.size;

@@ -37,6 +37,7 @@ class Sets {
 /** The exact union of several scans' results, with --by groups and JSON fields. */
 export class SetUnion {
   bytes = 0;
+  filtered = 0;
   readonly #withCounts: boolean;
   readonly #whole: Sets;
   readonly #groups = new Map<string, Sets>();
@@ -51,6 +52,7 @@ export class SetUnion {
 
   add(part: TallyResult): void {
     this.bytes += part.bytes;
+    this.filtered += part.filtered;
     this.#whole.add(part);
     for (const field of part.fields ?? []) this.#fields.add(field);
     if (part.groups) this.#grouped = true;
@@ -67,6 +69,7 @@ export class SetUnion {
     return {
       total: whole.total,
       malformed: whole.malformed,
+      filtered: this.filtered,
       bytes: this.bytes,
       ipv4: whole.ipv4.toRun(),
       ipv6: whole.ipv6.toRun(),

@@ -20,6 +20,8 @@ export interface FileStats {
   readonly total: number;
   readonly ip: number;
   readonly malformed: number;
+  /** With a filter (--since, --until, --exclude-ip): the lines it left out. */
+  readonly filtered?: number;
   /** Bytes of log text scanned (after decompression). */
   readonly bytes: number;
   readonly ranges: number;
@@ -41,6 +43,7 @@ export interface LogstatsResult {
     readonly total: number;
     readonly ip: number;
     readonly malformed: number;
+    readonly filtered?: number;
     readonly bytes: number;
     readonly top?: readonly TopClient[];
   };
@@ -74,6 +77,7 @@ export interface Scanned {
 interface OpenFile {
   total: number;
   malformed: number;
+  filtered: number;
   bytes: number;
   /** The first part, while it is the only one (most files: no union needed). */
   first: TallyResult | undefined;
@@ -93,15 +97,18 @@ export class Totals {
   /** Input index -> why it was counted only in part. */
   readonly warnings = new Map<number, string>();
   readonly #top: number;
+  /** Whether lines are filtered: each file then says how many were. */
+  readonly #filtering: boolean;
   readonly #union: ClientUnion;
   readonly #groups = new Map<string, ClientUnion>();
   readonly #fields = new Set<string>();
   readonly #files = new Map<number, FileStats>();
   readonly #open = new Map<number, OpenFile>();
 
-  /** `top`: how many busiest clients to list (0: none). */
-  constructor(top: number) {
+  /** `top`: how many busiest clients to list (0: none); `filtering`: a filter was given. */
+  constructor(top: number, filtering = false) {
     this.#top = top;
+    this.#filtering = filtering;
     this.#union = new ClientUnion(top > 0);
   }
 
@@ -114,6 +121,7 @@ export class Totals {
       open = {
         total: 0,
         malformed: 0,
+        filtered: 0,
         bytes: 0,
         first: part,
         union: undefined,
@@ -133,6 +141,7 @@ export class Totals {
     }
     open.total += part.total;
     open.malformed += part.malformed;
+    open.filtered += part.filtered;
     open.bytes += part.bytes;
   }
 
@@ -154,12 +163,13 @@ export class Totals {
       for (const [key, group] of open.groups!) this.#group(key).absorb(group);
       for (const field of open.fields) this.#fields.add(field);
     }
-    const { total, malformed, bytes } = open;
+    const { total, malformed, filtered, bytes } = open;
     this.#files.set(index, {
       file: name,
       total,
       ip,
       malformed,
+      ...(this.#filtering ? { filtered } : {}),
       bytes,
       ranges,
       ...(top ? { top } : {}),
@@ -173,13 +183,14 @@ export class Totals {
 
   /** A whole file counted in a batch: its numbers (its clients come in the batch's union). */
   file(index: number, name: string, count: FileCount): void {
-    const { total, ip, malformed, bytes, top } = count;
+    const { total, ip, malformed, filtered, bytes, top } = count;
     if (count.warning !== undefined) this.warnings.set(index, count.warning);
     this.#files.set(index, {
       file: name,
       total,
       ip,
       malformed,
+      ...(this.#filtering ? { filtered } : {}),
       bytes,
       ranges: 1,
       ...(top ? { top } : {}),
@@ -264,8 +275,8 @@ export function summarize(
   });
   // One file without --top is its own union: skip counting every address again.
   const only = stats.length === 1 && !want ? stats[0] : undefined;
-  const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
-    stats.reduce((n, f) => n + f[key], 0);
+  const sum = (key: 'total' | 'malformed' | 'filtered' | 'bytes'): number =>
+    stats.reduce((n, f) => n + (f[key] ?? 0), 0);
   return {
     files: stats,
     ...(config.rules.by !== undefined ? { by: config.rules.by, groups: totals.groups() } : {}),
@@ -285,6 +296,7 @@ export function summarize(
       total: sum('total'),
       ip: only ? only.ip : totals.union.ips,
       malformed: sum('malformed'),
+      ...(config.rules.filter !== undefined ? { filtered: sum('filtered') } : {}),
       bytes: sum('bytes'),
       ...(want ? { top: totals.union.top(config.top) } : {}),
     },

@@ -2,11 +2,24 @@
 import { resolve } from 'node:path';
 import { reasonOf } from '../errors.ts';
 import { pathText } from '../logstats/file-names.ts';
+import { IP_BLOCK_SYNTAX, parseIpBlock, type TimeBound } from '../logstats/filter-values.ts';
 import { FORMAT_NAMES, type LineRules } from '../logstats/formats/index.ts';
+import { MAX_EXCLUDED_BLOCKS, type FilterRules } from '../logstats/line-filter.ts';
 import type { RangeResult } from '../logstats/read.ts';
 import type { ScanRange } from '../logstats/split.ts';
 import { printable } from '../ui/printable.ts';
-import { absolutePath, bool, count, object, oneOf, optional, text, type Check } from './check.ts';
+import {
+  absolutePath,
+  bool,
+  count,
+  integer,
+  list,
+  object,
+  oneOf,
+  optional,
+  text,
+  type Check,
+} from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -24,7 +37,26 @@ export const rangeShape = object<ScanRange>(
   (range) => (range.start > range.end ? 'start must not pass end' : undefined),
 );
 
-/** How lines are read (--by, --utc, --format, --ip-field, --time-field). */
+/** One end of --since/--until's window. */
+const timeBound = optional(object<TimeBound>({ seconds: integer, instant: bool }));
+
+/** One --exclude-ip block, as the command line wrote it (canonical). */
+const ipBlock: Check = (value) => {
+  if (typeof value !== 'string') return 'must be a string';
+  const block = parseIpBlock(value);
+  return typeof block === 'string' ? `must be ${IP_BLOCK_SYNTAX}: ${block}` : undefined;
+};
+
+/** What is left out (--since, --until, --exclude-ip). */
+const filterShape = optional(
+  object<FilterRules>({
+    since: timeBound,
+    until: timeBound,
+    excludeIps: list(ipBlock, MAX_EXCLUDED_BLOCKS),
+  }),
+);
+
+/** How lines are read (--by, --utc, --format, --ip-field, --time-field) and filtered. */
 export const rulesShape: Check = optional(
   object<LineRules>({
     by: oneOf(undefined, 'day', 'hour'),
@@ -32,6 +64,7 @@ export const rulesShape: Check = optional(
     format: oneOf(...FORMAT_NAMES),
     ipField: optional(text),
     timeField: optional(text),
+    filter: filterShape,
   }),
 );
 

@@ -17,7 +17,14 @@ function tallyOf(text: string, top: boolean): TallyResult {
 
 /** A scan's result that saw the IPv4 clients of `set`. */
 function resultOf(set: IPv4Set): TallyResult {
-  return { total: 0, malformed: 0, bytes: 0, ipv4: set.toRun(), ipv6: new IPv6Set(false).toRun() };
+  return {
+    total: 0,
+    malformed: 0,
+    filtered: 0,
+    bytes: 0,
+    ipv4: set.toRun(),
+    ipv6: new IPv6Set(false).toRun(),
+  };
 }
 
 describe('ClientUnion', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { LineRules } from '../../../src/logstats/formats/index.ts';
+import type { FilterRules } from '../../../src/logstats/line-filter.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
@@ -33,6 +34,11 @@ const fetchOptions: FetchOptions = {
   anyType: false,
   backoffMs: 500,
 };
+const filter: FilterRules = {
+  since: { seconds: -86_400, instant: true },
+  until: { seconds: 1_796_083_200, instant: false },
+  excludeIps: ['10.0.0.0/8', '2001:db8::1'],
+};
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
 const combined: LineRules = {
   format: 'combined',
@@ -55,6 +61,8 @@ describe('acceptTask', () => {
     ['logstatsRange', { range, top: true }],
     ['logstatsFiles', { files: [range, { ...range, file: 1, path: '/logs/b.log' }], top: 10 }],
     ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, by: 'day' } }],
+    ['logstatsRange', { range, top: false, rules: { ...combined, filter } }],
+    ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, filter } }],
     ['downloadUrl', { ...download, options: fetchOptions }],
   ])('runs a well-formed %s', (name, input) => {
     expect(acceptTask(name, input, scope)).toBeUndefined();
@@ -148,6 +156,43 @@ describe('acceptTask', () => {
       '"files.1.path" must be an absolute path',
     ],
     ['logstatsFiles', { files: [range], top: 10_001 }, '"top" must be at most 10000'],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: { ...combined, filter: { ...filter, excludeIps: ['10.1.0.0/8'] } },
+      },
+      '"rules.filter.excludeIps.0" must be an IPv4 or IPv6 address or CIDR block (192.0.2.7, 10.0.0.0/8, 2001:db8::/32): it has bits set past its /8',
+    ],
+    [
+      'logstatsFiles',
+      {
+        files: [range],
+        top: 0,
+        rules: { ...combined, filter: { ...filter, excludeIps: '10.0.0.0/8' } },
+      },
+      '"rules.filter.excludeIps" must be a list',
+    ],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: { ...combined, filter: { ...filter, since: { seconds: 1.5, instant: true } } },
+      },
+      '"rules.filter.since.seconds" must be an integer',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, until: { seconds: 1 } } } },
+      '"rules.filter.until": missing field "instant"',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, status: [404] } } },
+      '"rules.filter": unexpected field "status"',
+    ],
     ['logstatsFiles', { files: [range], top: true }, '"top" must be a whole number'],
     ['logstatsFiles', { files: range, top: 0 }, '"files" must be a list'],
     [
