@@ -3,7 +3,7 @@
  * spans counted back from now are fixed here, once, so every worker (on any machine) uses the
  * same window; `@file` lists are read here, so a worker needs no access to them.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { reasonOf, UsageError } from '../../errors.ts';
 import {
   IP_BLOCK_SYNTAX,
@@ -53,12 +53,7 @@ function excludedBlocks(values: readonly string[]): string[] {
     }
     const file = value.slice(1);
     if (file === '') throw new UsageError('--exclude-ip @ needs a file name after the @');
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--exclude-ip ${value}: cannot read it (${reasonOf(error)})`);
-    }
+    const text = readList(value, file);
     text.split(/\r?\n/).forEach((line, i) => {
       // Blank lines and # comments, as block lists are often written.
       const entry = line.replace(/#.*/, '').trim();
@@ -75,6 +70,31 @@ function excludedBlocks(values: readonly string[]): string[] {
     throw new UsageError(`--exclude-ip takes at most ${MAX_EXCLUDED_BLOCKS} addresses and blocks`);
   }
   return [...blocks];
+}
+
+/** More than MAX_EXCLUDED_BLOCKS take: a bound on what a name like @/dev/zero reads. */
+const MAX_LIST_BYTES = 16 * 2 ** 20;
+
+/** The text of an `@file` list, read up to MAX_LIST_BYTES. */
+function readList(value: string, file: string): string {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buffer = Buffer.alloc(MAX_LIST_BYTES + 1);
+    let length = 0;
+    for (let n = 1; n > 0 && length < buffer.length; length += n) {
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    }
+    if (length > MAX_LIST_BYTES) {
+      throw new UsageError(`--exclude-ip ${value}: more than ${MAX_LIST_BYTES / 2 ** 20} MiB`);
+    }
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--exclude-ip ${value}: cannot read it (${reasonOf(error)})`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function block(text: string, where: string): string {

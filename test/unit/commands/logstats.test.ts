@@ -95,6 +95,8 @@ describe('toLogstatsConfig: filters', () => {
     [{ excludeIp: ['10.1.0.0/8'] }, '--exclude-ip "10.1.0.0/8": it has bits set past its /8'],
     [{ excludeIp: ['example.com'] }, '--exclude-ip "example.com": not an IP address'],
     [{ excludeIp: ['@'] }, '--exclude-ip @ needs a file name after the @'],
+    [{ excludeIp: ['@/dev/zero'] }, '--exclude-ip @/dev/zero: more than 16 MiB'],
+    [{ excludeIp: [`@${dir}`] }, `--exclude-ip @${dir}: cannot read it`],
     [
       { excludeIp: [`@${join(dir, 'missing.txt')}`] },
       `--exclude-ip @${join(dir, 'missing.txt')}: cannot read it`,
