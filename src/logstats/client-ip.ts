@@ -21,6 +21,7 @@ const SPACE = 0x20;
 const HYPHEN = 0x2d;
 const COMMA = 0x2c;
 const DOT = 0x2e;
+const COLON = 0x3a;
 const ZERO = 0x30;
 const NINE = 0x39;
 
@@ -49,9 +50,10 @@ export function classifyLine(
   while (s < end && isSpace(bytes[s]!)) s++;
   if (s === end) return BLANK;
 
-  // Fast path for the common line, an address followed by " - " or ",": the general rule
-  // below gives the same answer (digits and dots hold no " - ", comma or space), but makes
-  // three passes over the field where this makes one. Anything else takes the general path.
+  // Fast paths for the common line, an address followed by " - " or ",": the general rule
+  // below gives the same answer (hex digits, colons and dots hold no " - ", comma or space),
+  // but makes three passes over the field where these make one. Anything else takes the
+  // general path.
   let p = s;
   while (p < end && ((bytes[p]! >= ZERO && bytes[p]! <= NINE) || bytes[p] === DOT)) p++;
   if (
@@ -61,6 +63,16 @@ export function classifyLine(
   ) {
     const v4 = parseIPv4(bytes, s, p);
     if (v4 >= 0) return v4;
+  }
+  // The same for the common IPv6 line: hex digits, colons and dots, then " - " or ",".
+  while (p < end && isAddressByte(bytes[p]!)) p++;
+  if (
+    p - s <= MAX_IP_CHARS &&
+    p < end &&
+    (bytes[p] === COMMA ||
+      (bytes[p] === SPACE && p + 2 < end && bytes[p + 1] === HYPHEN && bytes[p + 2] === SPACE))
+  ) {
+    return parseIPv6(bytes, s, p, out.ipv6) ? ipv6Kind(out.ipv6) : MALFORMED;
   }
 
   // The field ends at the first " - ", else (no ident field at all) at the first whitespace.
@@ -84,11 +96,18 @@ export function classifyLine(
 
   const v4 = parseIPv4(bytes, s, e);
   if (v4 >= 0) return v4;
-  const words = out.ipv6;
-  if (!parseIPv6(bytes, s, e, words)) return MALFORMED;
-  // ::ffff:a.b.c.d is an IPv4 client on a dual-stack socket: count it as that IPv4.
-  if (words[0] === 0 && words[1] === 0 && words[2] === 0xffff) return words[3]!;
-  return IPV6;
+  return parseIPv6(bytes, s, e, out.ipv6) ? ipv6Kind(out.ipv6) : MALFORMED;
+}
+
+/** IPV6, or for ::ffff:a.b.c.d (an IPv4 client on a dual-stack socket) that IPv4 address. */
+function ipv6Kind(words: Uint32Array): number {
+  return words[0] === 0 && words[1] === 0 && words[2] === 0xffff ? words[3]! : IPV6;
+}
+
+/** A byte an address's text can hold: a hex digit, ":" or ".". */
+function isAddressByte(byte: number): boolean {
+  const lower = byte | 0x20;
+  return (byte >= ZERO && byte <= COLON) || byte === DOT || (lower >= 0x61 && lower <= 0x66);
 }
 
 /**

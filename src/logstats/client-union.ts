@@ -3,37 +3,54 @@
  * union of their compact sets, with summed counts, and the busiest clients. Pure.
  */
 import { formatIPv4 } from './client-ip.ts';
-import { unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
-import { unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
+import { HeldRuns } from './held-runs.ts';
+import { unionRun, unionSize, visitUnion, type IPv4Run } from './ipv4-set.ts';
+import { unionRunIPv6, unionSizeIPv6, visitUnionIPv6, type IPv6Run } from './ipv6-set.ts';
 import { formatIPv6 } from './ipv6.ts';
 import type { TallyResult } from './tally.ts';
 
-/** Distinct clients of several scans together: the exact union, with summed counts. */
+/**
+ * Distinct clients of several scans together: the exact union, with summed counts. It holds
+ * the scans' runs, merging them as they pile up (held-runs.ts).
+ */
 export class ClientUnion {
   total = 0;
   malformed = 0;
   bytes = 0;
-  readonly #runs: IPv4Run[] = [];
-  readonly #ipv6: IPv6Run[] = [];
+  readonly #runs: HeldRuns<IPv4Run>;
+  readonly #ipv6: HeldRuns<IPv6Run>;
   readonly #withCounts: boolean;
 
   /** `withCounts`: the union will be asked for its busiest clients (the runs carry counts). */
   constructor(withCounts = false) {
     this.#withCounts = withCounts;
+    this.#runs = new HeldRuns((runs) => unionRun(runs, withCounts));
+    this.#ipv6 = new HeldRuns((runs) => unionRunIPv6(runs, withCounts));
   }
 
   get ips(): number {
-    return unionSize(this.#runs) + unionSizeIPv6(this.#ipv6);
+    return unionSize(this.#runs.runs) + unionSizeIPv6(this.#ipv6.runs);
   }
 
-  add(result: TallyResult): void {
+  add(result: Pick<TallyResult, 'total' | 'malformed' | 'bytes' | 'ipv4' | 'ipv6'>): void {
     this.total += result.total;
     this.malformed += result.malformed;
     this.bytes += result.bytes;
     const run = result.ipv4;
-    if (run.count > 0) this.#runs.push(this.#withCounts ? run : { ...run, counts: undefined });
+    if (run.count > 0) this.#runs.add(this.#withCounts ? run : { ...run, counts: undefined });
     const v6 = result.ipv6;
-    if (v6.count > 0) this.#ipv6.push(this.#withCounts ? v6 : { ...v6, counts: undefined });
+    if (v6.count > 0) this.#ipv6.add(this.#withCounts ? v6 : { ...v6, counts: undefined });
+  }
+
+  /** Adds everything another union holds (its runs are shared, not copied). */
+  absorb(other: ClientUnion): void {
+    this.total += other.total;
+    this.malformed += other.malformed;
+    this.bytes += other.bytes;
+    const strip = <R extends { counts: Uint32Array | undefined }>(run: R): R =>
+      this.#withCounts || !run.counts ? run : { ...run, counts: undefined };
+    for (const run of other.#runs.runs) this.#runs.add(strip(run));
+    for (const run of other.#ipv6.runs) this.#ipv6.add(strip(run));
   }
 
   /**
@@ -61,10 +78,10 @@ export class ClientUnion {
     // Most clients fall short of the list: skip them before making an entry or any text.
     const short = (requests: number): boolean =>
       best.length === k && requests < best[best.length - 1]!.requests;
-    visitUnion(this.#runs, (key, requests) => {
+    visitUnion(this.#runs.runs, (key, requests) => {
       if (!short(requests)) consider({ key, requests });
     });
-    visitUnionIPv6(this.#ipv6, (words, requests) => {
+    visitUnionIPv6(this.#ipv6.runs, (words, requests) => {
       if (!short(requests)) consider({ key: formatIPv6(words), requests });
     });
     return best.map(({ key, requests }) => ({

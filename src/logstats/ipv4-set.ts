@@ -9,7 +9,8 @@
  *
  * A scan hands its set over as a run: the hashes in ascending order, a big run as the low
  * 16 bits of each in buckets of the high 16 (2 bytes an address, near the least any encoding
- * of such a set can take). The union of runs is counted bucket by bucket with a small bitmap.
+ * of such a set can take). The union of runs is counted bucket by bucket with a small bitmap,
+ * and can be written as one run again (`unionRun`) to hold many parts in little memory.
  */
 import { takeTable, giveTable } from './scratch.ts';
 
@@ -26,6 +27,8 @@ const PHI_INVERSE = (() => {
 export const unhashIPv4 = (hash: number): number => Math.imul(hash, PHI_INVERSE) >>> 0;
 
 const MIN_SLOTS = 1 << 12;
+/** A released set's table: empty, and never written (adding to such a set throws). */
+const RELEASED = new Uint32Array(0);
 /** Beyond this a presized table costs more to touch than growing into it would. */
 const MAX_PRESIZE = 1 << 21;
 
@@ -68,6 +71,7 @@ export class IPv4Set {
 
   /** Adds `count` requests from `ip`. */
   add(ip: number, count = 1): void {
+    if (this.#table === RELEASED) throw new Error('IPv4Set: added to after release');
     const hash = Math.imul(ip, PHI) >>> 0;
     if (hash === 0) {
       this.#zero += count;
@@ -96,6 +100,7 @@ export class IPv4Set {
 
   /** Adds one request from each of `ips[0 .. n)`. */
   addAll(ips: Uint32Array, n: number): void {
+    if (this.#table === RELEASED) throw new Error('IPv4Set: added to after release');
     if (this.#counts) {
       for (let i = 0; i < n; i++) this.add(ips[i]!);
       return;
@@ -165,6 +170,7 @@ export class IPv4Set {
    */
   toRun(): IPv4Run {
     const n = this.size;
+    if (n < SMALL_RUN) return this.#smallRun(n);
     const table = this.#table;
     const own = this.#counts;
     const big = n >= BIG_RUN;
@@ -207,13 +213,55 @@ export class IPv4Set {
     return { count: n, hashes, lows: undefined, sizes: undefined, counts };
   }
 
-  /** Hands the table back for the next set in this process; the set is empty after. */
+  /**
+   * A few addresses (a small file's) as a run: sorted, without the counting sort's passes over
+   * every bucket, which cost more than the rest of such a file's scan.
+   */
+  #smallRun(n: number): IPv4Run {
+    const table = this.#table;
+    // 0.0.0.0 (hash 0) stays first: the array starts zeroed and sorts ascending.
+    const hashes = new Uint32Array(n);
+    for (let i = 0, at = this.#zero > 0 ? 1 : 0; at < n; i++) {
+      if (table[i] !== 0) hashes[at++] = table[i]!;
+    }
+    hashes.sort();
+    const own = this.#counts;
+    const counts = own ? new Uint32Array(n) : undefined;
+    if (own) {
+      for (let i = 0; i < n; i++) {
+        const hash = hashes[i]!;
+        counts![i] = hash === 0 ? this.#zero : own[this.#slotOf(hash)]!;
+      }
+    }
+    return { count: n, hashes, lows: undefined, sizes: undefined, counts };
+  }
+
+  /** The slot that holds `hash` (which the set holds, and is not 0). */
+  #slotOf(hash: number): number {
+    const table = this.#table;
+    const mask = table.length - 1;
+    let slot = hash >>> this.#shift;
+    while (table[slot] !== hash) slot = (slot + 1) & mask;
+    return slot;
+  }
+
+  /** Adds every address of `run`, with its requests. */
+  addRun(run: IPv4Run): void {
+    const hashes = hashesOf(run);
+    const counts = run.counts;
+    for (let i = 0; i < run.count; i++) this.add(unhashIPv4(hashes[i]!), counts ? counts[i]! : 1);
+  }
+
+  /**
+   * Hands the table back for the next set in this process; the set is empty after, and must
+   * not be added to. (Taking a fresh table here, for a set that is dropped next, cost a new
+   * table per small file.)
+   */
   release(): void {
     giveTable(this.#table);
     if (this.#counts) giveTable(this.#counts);
-    this.#table = takeTable(MIN_SLOTS);
-    this.#counts = this.#counts ? takeTable(MIN_SLOTS) : undefined;
-    this.#shift = 32 - Math.log2(MIN_SLOTS);
+    this.#table = RELEASED;
+    this.#counts = undefined;
     this.#size = 0;
     this.#zero = 0;
   }
@@ -229,6 +277,8 @@ export class IPv4Set {
 const BUCKETS = 1 << 16;
 /** From this many addresses a run keeps 2 bytes of each and a 256 KiB index of buckets. */
 const BIG_RUN = 1 << 17;
+/** Below this many addresses a set is sorted into a run rather than counted into buckets. */
+const SMALL_RUN = 1 << 10;
 /** Where each bucket of a run being written starts. */
 const runBounds = new Uint32Array(BUCKETS);
 
@@ -326,6 +376,20 @@ export function visitUnion(
   runs: readonly IPv4Run[],
   visit: (ip: number, requests: number) => void,
 ): void {
+  visitHashes(runs, (hash, requests) => visit(unhashIPv4(hash), requests));
+}
+
+/** As visitUnion, with each address's hash, bucket by bucket. */
+function visitHashes(
+  runs: readonly IPv4Run[],
+  visit: (hash: number, requests: number) => void,
+): void {
+  const only = runs.length === 1 ? runs[0]! : undefined;
+  if (only?.hashes) {
+    // One small run (one file's top clients): its addresses are distinct already.
+    for (let i = 0; i < only.count; i++) visit(only.hashes[i]!, only.counts ? only.counts[i]! : 1);
+    return;
+  }
   let seen = 0;
   byBucket(
     runs,
@@ -339,10 +403,33 @@ export function visitUnion(
     (bucket) => {
       for (let i = 0; i < seen; i++) {
         const low = touched[i]!;
-        visit(unhashIPv4(bucket * 0x10000 + low), requestsByLow[low]!);
+        visit(bucket * 0x10000 + low, requestsByLow[low]!);
         requestsByLow[low] = 0;
       }
       seen = 0;
     },
   );
+}
+
+/**
+ * The union of `runs` as one run (requests summed when `withCounts`): what a union keeps
+ * instead of the many runs it was given, so it holds each address about once.
+ */
+export function unionRun(runs: readonly IPv4Run[], withCounts: boolean): IPv4Run {
+  const n = unionSize(runs);
+  const big = n >= BIG_RUN;
+  const hashes = big ? undefined : new Uint32Array(n);
+  const lows = big ? new Uint16Array(n) : undefined;
+  const sizes = big ? new Uint32Array(BUCKETS) : undefined;
+  const counts = withCounts ? new Uint32Array(n) : undefined;
+  let at = 0;
+  visitHashes(runs, (hash, requests) => {
+    if (big) {
+      lows![at] = hash & 0xffff;
+      sizes![hash >>> 16]!++;
+    } else hashes![at] = hash;
+    if (counts) counts[at] = requests;
+    at++;
+  });
+  return { count: n, hashes, lows, sizes: sizes && narrowest(sizes), counts };
 }

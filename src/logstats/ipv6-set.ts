@@ -24,6 +24,8 @@ export interface IPv6Run {
 }
 
 const MIN_SLOTS = 1 << 8;
+/** A released set's table: empty, and never written (adding to such a set throws). */
+const RELEASED = new Uint32Array(0);
 
 /** A set of IPv6 addresses (four words), optionally with a count per address. */
 export class IPv6Set {
@@ -46,10 +48,11 @@ export class IPv6Set {
 
   /** Adds `count` requests from the address `words[0..4)`. */
   add(words: ArrayLike<number>, count = 1): void {
-    const a = words[0]!;
-    const b = words[1]!;
-    const c = words[2]!;
-    const d = words[3]!;
+    this.#insert(words[0]!, words[1]!, words[2]!, words[3]!, count);
+  }
+
+  #insert(a: number, b: number, c: number, d: number, count: number): void {
+    if (this.#table === RELEASED) throw new Error('IPv6Set: added to after release');
     if ((a | b | c | d) === 0) {
       this.#zero += count;
       return;
@@ -78,6 +81,14 @@ export class IPv6Set {
     if (this.#counts) this.#counts[slot] = this.#counts[slot]! + count;
   }
 
+  /** Adds every address of `run`, with its requests. */
+  addRun(run: IPv6Run): void {
+    const { words, counts } = run;
+    for (let i = 0, at = 0; i < run.count; i++, at += 4) {
+      this.#insert(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!, counts?.[i] ?? 1);
+    }
+  }
+
   #grow(): void {
     const old = this.#table;
     const oldCounts = this.#counts;
@@ -93,16 +104,12 @@ export class IPv6Set {
       const d = old[from + 3]!;
       if ((a | b | c | d) === 0) continue;
       let slot = hashIPv6(a, b, c, d) >>> shift;
-      while (
-        (table[slot << 2]! |
-          table[(slot << 2) + 1]! |
-          table[(slot << 2) + 2]! |
-          table[(slot << 2) + 3]!) !==
-        0
-      ) {
-        slot = (slot + 1) & mask;
-      }
-      table.set(old.subarray(from, from + 4), slot << 2);
+      while (!empty(table, slot << 2)) slot = (slot + 1) & mask;
+      const at = slot << 2;
+      table[at] = a;
+      table[at + 1] = b;
+      table[at + 2] = c;
+      table[at + 3] = d;
       if (counts) counts[slot] = oldCounts![from >>> 2]!;
     }
     giveTable(old);
@@ -112,43 +119,54 @@ export class IPv6Set {
     this.#shift = shift;
   }
 
-  /** The set as a run: a counting sort of the table by bucket. */
+  /**
+   * The set as a run: a counting sort of the table by bucket, each address hashed once; a
+   * few addresses are sorted instead (the counting sort's passes over every bucket cost more
+   * than a small file's whole scan).
+   */
   toRun(): IPv6Run {
     const n = this.size;
     const table = this.#table;
     const own = this.#counts;
-    const bounds = runBounds.fill(0);
-    if (this.#zero > 0) bounds[bucketOf(table, -4)]!++;
-    for (let at = 0; at < table.length; at += 4)
-      if (occupied(table, at)) bounds[bucketOf(table, at)]!++;
-    for (let b = 0, start = 0; b < BUCKETS; b++) {
-      const entries = bounds[b]!;
-      bounds[b] = start;
-      start += entries;
+    if (n === 0) return { count: 0, words: new Uint32Array(0), counts: own && new Uint32Array(0) };
+    // Each address's bucket in table order ("::", held aside, first), then where it goes.
+    const buckets = new Uint16Array(n);
+    const zero = this.#zero > 0 ? 1 : 0;
+    if (zero) buckets[0] = hashIPv6(0, 0, 0, 0) >>> 16;
+    for (let at = 0, i = zero; i < n; at += 4) {
+      if (!empty(table, at)) buckets[i++] = bucketOf(table, at);
     }
+    // Where entry i goes: sorted for a few, else counted (starts of buckets, bumped as used).
+    const sorted = n < SMALL_RUN ? sortedPlaces(buckets) : undefined;
+    const starts = sorted ? undefined : bucketStarts(buckets);
+    const place = (i: number): number => (sorted ? sorted[i]! : starts![buckets[i]!]!++);
     const words = new Uint32Array(n * 4);
     const counts = own ? new Uint32Array(n) : undefined;
-    if (this.#zero > 0) {
-      // "::": the words stay zero.
-      const at = bounds[bucketOf(table, -4)]!++;
-      if (counts) counts[at] = this.#zero;
+    if (zero) {
+      const to = place(0); // "::": its words stay zero
+      if (counts) counts[to] = this.#zero;
     }
-    for (let from = 0; from < table.length; from += 4) {
-      if (!occupied(table, from)) continue;
-      const at = bounds[bucketOf(table, from)]!++;
-      words.set(table.subarray(from, from + 4), at * 4);
-      if (counts) counts[at] = own![from >>> 2]!;
+    for (let from = 0, i = zero; i < n; from += 4) {
+      if (empty(table, from)) continue;
+      const to = place(i++);
+      words[to * 4] = table[from]!;
+      words[to * 4 + 1] = table[from + 1]!;
+      words[to * 4 + 2] = table[from + 2]!;
+      words[to * 4 + 3] = table[from + 3]!;
+      if (counts) counts[to] = own![from >>> 2]!;
     }
     return { count: n, words, counts };
   }
 
-  /** Hands the table back for the next set in this process; the set is empty after. */
+  /**
+   * Hands the table back for the next set in this process; the set is empty after, and must
+   * not be added to.
+   */
   release(): void {
     giveTable(this.#table);
     if (this.#counts) giveTable(this.#counts);
-    this.#table = takeTable(MIN_SLOTS * 4);
-    this.#counts = this.#counts ? takeTable(MIN_SLOTS) : undefined;
-    this.#shift = 32 - Math.log2(MIN_SLOTS);
+    this.#table = RELEASED;
+    this.#counts = undefined;
     this.#size = 0;
     this.#zero = 0;
   }
@@ -156,15 +174,38 @@ export class IPv6Set {
 
 const BUCKETS = 1 << 16;
 const runBounds = new Uint32Array(BUCKETS);
+/** Below this many addresses a set is sorted into a run rather than counted into buckets. */
+const SMALL_RUN = 1 << 10;
 
-function occupied(words: Uint32Array, at: number): boolean {
-  return (words[at]! | words[at + 1]! | words[at + 2]! | words[at + 3]!) !== 0;
+function empty(words: Uint32Array, at: number): boolean {
+  return (words[at]! | words[at + 1]! | words[at + 2]! | words[at + 3]!) === 0;
 }
 
-/** The bucket of the address at `words[at..at+4)`; `at` < 0 stands for "::". */
+/** The bucket of the address at `words[at..at+4)`. */
 function bucketOf(words: Uint32Array, at: number): number {
-  if (at < 0) return hashIPv6(0, 0, 0, 0) >>> 16;
   return hashIPv6(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!) >>> 16;
+}
+
+/** Where each bucket starts in a run of entries in these buckets (a counting sort). */
+function bucketStarts(buckets: Uint16Array): Uint32Array {
+  const bounds = runBounds.fill(0);
+  for (let i = 0; i < buckets.length; i++) bounds[buckets[i]!]!++;
+  for (let b = 0, start = 0; b < BUCKETS; b++) {
+    const entries = bounds[b]!;
+    bounds[b] = start;
+    start += entries;
+  }
+  return bounds;
+}
+
+/** Where each of fewer than 2^16 entries goes in bucket order: a sort of (bucket, entry). */
+function sortedPlaces(buckets: Uint16Array): Uint32Array {
+  const keys = new Uint32Array(buckets.length);
+  for (let i = 0; i < buckets.length; i++) keys[i] = buckets[i]! * 0x10000 + i;
+  keys.sort();
+  const places = new Uint32Array(buckets.length);
+  for (let at = 0; at < keys.length; at++) places[keys[at]! & 0xffff] = at;
+  return places;
 }
 
 /** One bucket's union: a table of addresses and their requests, kept and reused. */
@@ -211,10 +252,10 @@ class BucketTable {
     for (const slot of used) this.add(words, slot * 4, requests[slot]!);
   }
 
-  /** Visits and forgets every address of the bucket. */
-  drain(visit?: (words: Uint32Array, requests: number) => void): void {
+  /** Visits and forgets every address of the bucket: its words at `at` in `words`. */
+  drain(visit?: (words: Uint32Array, at: number, requests: number) => void): void {
     for (const slot of this.used) {
-      visit?.(this.words.subarray(slot * 4, slot * 4 + 4), this.requests[slot]!);
+      visit?.(this.words, slot * 4, this.requests[slot]!);
       this.requests[slot] = 0;
     }
     this.used = [];
@@ -226,7 +267,7 @@ const bucketTable = new BucketTable();
 /** Walks the union bucket by bucket; returns how many distinct addresses there are. */
 function walkUnion(
   runs: readonly IPv6Run[],
-  visit?: (words: Uint32Array, requests: number) => void,
+  visit?: (words: Uint32Array, at: number, requests: number) => void,
 ): number {
   const at = new Int32Array(runs.length);
   // Each run's next address's bucket, so each address is hashed once here.
@@ -261,5 +302,25 @@ export function visitUnionIPv6(
   runs: readonly IPv6Run[],
   visit: (words: Uint32Array, requests: number) => void,
 ): void {
-  walkUnion(runs, visit);
+  walkUnion(runs, (words, at, requests) => visit(words.subarray(at, at + 4), requests));
+}
+
+/**
+ * The union of `runs` as one run (requests summed when `withCounts`): what a union keeps
+ * instead of the many runs it was given, so it holds each address about once.
+ */
+export function unionRunIPv6(runs: readonly IPv6Run[], withCounts: boolean): IPv6Run {
+  const n = unionSizeIPv6(runs);
+  const words = new Uint32Array(n * 4);
+  const counts = withCounts ? new Uint32Array(n) : undefined;
+  let to = 0;
+  walkUnion(runs, (from, at, requests) => {
+    words[to * 4] = from[at]!;
+    words[to * 4 + 1] = from[at + 1]!;
+    words[to * 4 + 2] = from[at + 2]!;
+    words[to * 4 + 3] = from[at + 3]!;
+    if (counts) counts[to] = requests;
+    to++;
+  });
+  return { count: n, words, counts };
 }

@@ -7,12 +7,19 @@
 const COLON = 0x3a;
 const DOT = 0x2e;
 
-function hexValue(byte: number): number {
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  if (lower >= 0x61 && lower <= 0x66) return lower - 0x61 + 10;
-  return -1;
-}
+/** Each byte's value as a hex digit, or -1. */
+const HEX = (() => {
+  const values = new Int8Array(256).fill(-1);
+  for (let digit = 0; digit < 16; digit++) {
+    const text = digit.toString(16);
+    values[text.charCodeAt(0)] = digit;
+    values[text.toUpperCase().charCodeAt(0)] = digit;
+  }
+  return values;
+})();
+
+/** The eight 16-bit pieces of the address being parsed (one parse at a time: no allocation). */
+const pieces = new Uint32Array(8);
 
 /**
  * Parses `bytes[start, end)` as an IPv6 address into `out` (four words); false if it is not
@@ -24,19 +31,18 @@ export function parseIPv6(
   end: number,
   out: Uint32Array,
 ): boolean {
-  const pieces = [0, 0, 0, 0, 0, 0, 0, 0];
+  pieces.fill(0);
   let piece = 0;
   let compress = -1;
   let p = start;
-  const at = (i: number): number => (i < end ? bytes[i]! : -1);
-  if (at(p) === COLON) {
-    if (at(p + 1) !== COLON) return false;
+  if (p < end && bytes[p] === COLON) {
+    if (p + 1 >= end || bytes[p + 1] !== COLON) return false;
     p += 2;
     compress = ++piece;
   }
   while (p < end) {
     if (piece === 8) return false;
-    if (at(p) === COLON) {
+    if (bytes[p] === COLON) {
       if (compress >= 0) return false;
       p++;
       compress = ++piece;
@@ -44,19 +50,20 @@ export function parseIPv6(
     }
     let value = 0;
     let length = 0;
-    while (length < 4 && hexValue(at(p)) >= 0) {
-      value = value * 16 + hexValue(at(p));
-      p++;
-      length++;
+    for (; length < 4 && p < end; length++, p++) {
+      const digit = HEX[bytes[p]!]!;
+      if (digit < 0) break;
+      value = value * 16 + digit;
     }
-    if (at(p) === DOT) {
+    const next = p < end ? bytes[p]! : -1;
+    if (next === DOT) {
       if (length === 0 || piece > 6) return false;
       // The dotted tail runs to the end: it parses from the start of this piece.
-      piece = embeddedIPv4(bytes, p - length, end, pieces, piece);
+      piece = embeddedIPv4(bytes, p - length, end, piece);
       if (piece < 0) return false;
       break;
     }
-    if (at(p) === COLON) {
+    if (next === COLON) {
       p++;
       if (p >= end) return false;
     } else if (p < end) return false;
@@ -76,13 +83,7 @@ export function parseIPv6(
 }
 
 /** The dotted tail of `::ffff:1.2.3.4`, into two pieces; the next piece index, or -1. */
-function embeddedIPv4(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  pieces: number[],
-  first: number,
-): number {
+function embeddedIPv4(bytes: Uint8Array, start: number, end: number, first: number): number {
   let piece = first;
   let seen = 0;
   let p = start;

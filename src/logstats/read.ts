@@ -7,7 +7,9 @@ import {
   closeSync,
   constants,
   createReadStream,
+  fstatSync,
   open as openFd,
+  openSync,
   readSync,
   type Dirent,
   type Stats,
@@ -22,6 +24,7 @@ import { reasonOf } from '../errors.ts';
 import type { LineRules } from './formats/index.ts';
 import { lineEnd } from './line-end.ts';
 import { INPUT_BYTES } from './line-scan.ts';
+import { tableBytesInUse } from './scratch.ts';
 import { LineTally, type TallyResult } from './tally.ts';
 import type { ScanRange } from './split.ts';
 import { comparePaths, fileNameText, pathText } from './file-names.ts';
@@ -176,6 +179,19 @@ async function walkDir(dir: Buffer, parts: readonly Buffer[], listing: Listing):
 const YIELD_EVERY = 16;
 
 /**
+ * How much a range's address tables may grow before its scan stops early (scanRange's
+ * `budget`): 6 million distinct IPv4 or 1.5 million IPv6 clients. A run of the rest costs the
+ * parent a merge; a bigger table costs every worker memory, and misses the cache more.
+ */
+export const RANGE_TABLE_BUDGET = 32 * 2 ** 20;
+
+/** What a range's scan found; `next` when it stopped early (see scanRange's `budget`). */
+export interface RangeResult extends TallyResult {
+  /** Where the rest of the range starts (a line start): it is still to be counted. */
+  readonly next?: number;
+}
+
+/**
  * Counts the lines that start in `[range.start, range.end)`: the range is first widened to
  * line starts (the reader of the previous range finishes a line that crosses the boundary),
  * so ranges cut anywhere still count every line exactly once.
@@ -184,60 +200,94 @@ const YIELD_EVERY = 16;
  * was when the count was planned: the lines that start before `range.end`, whole. Cut shorter
  * (truncated, or rewritten shorter), its counts would match neither version: the scan fails
  * when the file is shorter than its range at the start, at any read, or at the end.
+ *
+ * `budget`: once the address tables this scan grew take more bytes than that (millions of
+ * distinct clients), it stops at the next line start and says where the rest begins, so a
+ * worker's memory stays bounded whatever the log; the rest is another task.
  */
 export async function scanRange(
   range: ScanRange,
   top: boolean,
   rules?: LineRules,
   signal?: AbortSignal,
-): Promise<TallyResult> {
+  budget = Infinity,
+): Promise<RangeResult> {
   if (range.gzip) return scanGzipFile(range.path, top, rules);
-  const handle = await open(range.path, 'r');
+  // Synchronous opens and stats, as the reads below: a small file is a few system calls, and
+  // each awaited one was a trip through libuv's thread pool that cost more than the scan.
+  const fd = openSync(range.path, 'r');
+  const before = tableBytesInUse();
   let tally: LineTally | undefined;
   try {
-    const size = (await handle.stat()).size;
+    const size = fstatSync(fd).size;
     const end = range.end;
     if (size < end) throw truncated(end, size);
     // The search for the first line start stops at the range's end: in a file of one huge
     // line, every range but the first is then empty at the cost of its own bytes, instead of
     // each reading on to the end of the file.
-    const from = range.start === 0 ? 0 : await lineStartAtOrAfter(handle, range.start, end);
-    const to = from >= end ? from : end === size ? size : await lineStartAtOrAfter(handle, end);
+    const from = range.start === 0 ? 0 : lineStartAtOrAfter(fd, range.start, end);
+    const to = from >= end ? from : end === size ? size : lineStartAtOrAfter(fd, end);
     tally = new LineTally(top, rules, to - from);
-    // Read straight into the scanner's memory (no copy, no garbage per chunk), and
-    // synchronously: an awaited read hands each 512 KiB to libuv's thread pool and back, and
-    // two workers' readers then wanted more than the machine's two cores. Reading ahead on
-    // that pool while scanning (tried) was slower than this on 1 worker and on 2.
-    const input = tally.input;
-    for (let position = from, reads = 0; position < to; reads++) {
-      const bytesRead = readSync(
-        handle.fd,
-        input,
-        0,
-        Math.min(INPUT_BYTES, to - position),
-        position,
-      );
-      if (bytesRead === 0) throw truncated(to, (await handle.stat()).size);
-      position += bytesRead;
-      tally.pushInput(bytesRead);
-      // Now and then let the event loop run: Ctrl-C inline (`signal`), the orphan guard in a
-      // child process.
-      if (reads % YIELD_EVERY === YIELD_EVERY - 1) {
-        await yieldToEventLoop();
-        signal?.throwIfAborted();
-      }
-    }
+    const stop = await readInto(
+      tally,
+      fd,
+      from,
+      to,
+      () => tableBytesInUse() - before > budget,
+      signal,
+    );
     // Cut after the last read: another range of the file may have read the shorter version.
-    const now = (await handle.stat()).size;
-    if (now < to) throw truncated(to, now);
+    const now = fstatSync(fd).size;
+    if (now < stop) throw truncated(stop, now);
     tally.end();
     const result = finish(tally);
     tally = undefined;
-    return result;
+    return stop < to ? { ...result, next: stop } : result;
   } finally {
     tally?.release(); // failed or interrupted: its memory goes to the next scan all the same
-    await handle.close();
+    closeSync(fd);
   }
+}
+
+/**
+ * Reads `[from, to)` of `fd` into `tally`; once `full()`, only on to the next line end.
+ * Returns where it stopped: `to`, or the line start after that line end.
+ */
+async function readInto(
+  tally: LineTally,
+  fd: number,
+  from: number,
+  to: number,
+  full: () => boolean,
+  signal?: AbortSignal,
+): Promise<number> {
+  // Read straight into the scanner's memory (no copy, no garbage per chunk), and
+  // synchronously: an awaited read hands each 512 KiB to libuv's thread pool and back, and
+  // two workers' readers then wanted more than the machine's two cores. Reading ahead on
+  // that pool while scanning (tried) was slower than this on 1 worker and on 2.
+  const input = tally.input;
+  let stopping = false;
+  for (let position = from, reads = 0; position < to; reads++) {
+    const bytesRead = readSync(fd, input, 0, Math.min(INPUT_BYTES, to - position), position);
+    if (bytesRead === 0) throw truncated(to, fstatSync(fd).size);
+    // Stopping: this read up to its first line end finishes the line begun before it (a CR of
+    // a CRLF ends it too: the LF left over is an empty line, which counts for nothing).
+    const cut = stopping ? lineEnd(input, 0, bytesRead) + 1 : bytesRead + 1;
+    if (cut <= bytesRead && position + cut < to) {
+      tally.pushInput(cut);
+      return position + cut;
+    }
+    position += bytesRead;
+    tally.pushInput(bytesRead);
+    stopping ||= full();
+    // Now and then let the event loop run: Ctrl-C inline (`signal`), the orphan guard in a
+    // child process.
+    if (reads % YIELD_EVERY === YIELD_EVERY - 1) {
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+    }
+  }
+  return to;
 }
 
 /** Why a file's counts are not given: it became shorter than the part being counted. */
@@ -255,12 +305,16 @@ function truncated(counting: number, now: number): Error {
  * its own. Such inputs are read here, like `-`.
  */
 export function readHere(path: string | Buffer, info: Stats): boolean {
-  return (
-    !info.isFile() ||
-    (typeof path === 'string' &&
-      /^\/(dev\/(std(in|out|err)$|fd\/)|proc\/(self|thread-self)\/)/.test(resolve(path)))
-  );
+  if (!info.isFile()) return true;
+  if (typeof path !== 'string') return false;
+  // Resolving costs more than the rest for a small file: only a path or working directory
+  // that mentions one of these names can resolve to one.
+  if (!OWN_PARTS.test(path) && !OWN_PARTS.test(process.cwd())) return false;
+  return /^\/(dev\/(std(in|out|err)$|fd\/)|proc\/(self|thread-self)\/)/.test(resolve(path));
 }
+
+/** What any name for one of this process's own descriptors contains. */
+const OWN_PARTS = /std|fd|self/;
 
 /**
  * Counts `-` (stdin) or an input that `readHere` chose, a .gz decompressed on the way.
@@ -403,17 +457,13 @@ async function feed(stream: AsyncIterable<unknown>, tally: LineTally): Promise<v
  * The first offset in `[offset, limit)` where a line starts (just after a "\n" or "\r"), or
  * `limit` (by default the end of the file) when none does.
  */
-async function lineStartAtOrAfter(
-  handle: Awaited<ReturnType<typeof open>>,
-  offset: number,
-  limit = Infinity,
-): Promise<number> {
+function lineStartAtOrAfter(fd: number, offset: number, limit = Infinity): number {
   const buffer = Buffer.allocUnsafe(64 * 1024);
   // A line starts at `offset` exactly when the byte before it ends a line.
   let position = offset - 1;
   while (position + 1 < limit) {
     const want = Math.min(buffer.length, limit - 1 - position);
-    const { bytesRead } = await handle.read(buffer, 0, want, position);
+    const bytesRead = readSync(fd, buffer, 0, want, position);
     if (bytesRead === 0) return position;
     const nl = lineEnd(buffer, 0, bytesRead);
     if (nl < bytesRead) return position + nl + 1;

@@ -1,25 +1,32 @@
 /**
- * A logstats run: list the inputs, plan byte ranges, count them on the pool (stdin and other
- * streams here), and put the parts together (summary.ts).
+ * A logstats run: list the inputs, plan tasks (byte ranges of big files, batches of small
+ * ones), count them on the pool (stdin and other streams here), and put the parts together
+ * as they arrive (summary.ts).
  */
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
+import type { FilesResult } from './batch.ts';
 import type { LineRules } from './formats/index.ts';
-import { listInputs, readHere, scanHere, type LogInput } from './read.ts';
-import { planRanges, type LogFile, type ScanRange } from './split.ts';
-import { summarize, type LogstatsResult } from './summary.ts';
+import { listInputs, readHere, scanHere, type LogInput, type RangeResult } from './read.ts';
+import { planTasks, type LogFile, type ScanRange, type ScanTask } from './split.ts';
+import { summarize, Totals, type LogstatsResult } from './summary.ts';
 import type { TallyResult } from './tally.ts';
 
-/** The one task logstats needs of the pool. */
+/** The tasks logstats needs of the pool. */
 export interface LogstatsTasks {
   readonly logstatsRange: (input: {
     readonly range: ScanRange;
     readonly top: boolean;
     readonly rules?: LineRules | undefined;
-  }) => Promise<TallyResult>;
+  }) => Promise<RangeResult>;
+  readonly logstatsFiles: (input: {
+    readonly files: readonly ScanRange[];
+    readonly top: number;
+    readonly rules?: LineRules | undefined;
+  }) => Promise<FilesResult>;
 }
 
 /** Called as work finishes: files and bytes done of the totals known so far. */
@@ -31,8 +38,9 @@ export type LogstatsProgress = (p: {
 }) => void;
 
 /**
- * Counts every input: ranges go to the pool, stdin is read here, and the parent merges the
- * workers' compact IP sets into exact per-file and overall distinct counts.
+ * Counts every input: ranges and batches of small files go to the pool, stdin is read here,
+ * and the parent merges the workers' compact IP sets into exact per-file and overall
+ * distinct counts as they arrive.
  */
 export async function runLogstats(
   config: LogstatsConfig,
@@ -42,27 +50,27 @@ export async function runLogstats(
 ): Promise<LogstatsResult> {
   const began = performance.now();
   const plan = await planInputs(config);
-  const tracker = new FileTracker(plan, onProgress);
+  const tracker = new FileTracker(plan, config, onProgress);
+  const scanned = { ...plan, totals: tracker.totals };
   let pool: { readonly workers: number; readonly runtime: PoolRuntime };
   try {
     pool = await scanAll(plan, config, pools, tracker, signal);
   } catch (error) {
-    // What is known of a run that stopped: the files counted whole (a --json document).
-    const counted = { ...plan, parts: tracker.whole(), warnings: tracker.warnings };
+    // What is known of a run that stopped: the files counted whole (a --json document). The
+    // totals hold a file's numbers and clients only once its last part is in.
     const planned = { workers: config.workers, runtime: config.runtime };
-    throw withPartial(error, summarize(counted, config, planned, performance.now() - began));
+    throw withPartial(error, summarize(scanned, config, planned, performance.now() - began));
   }
-  const scanned = { ...plan, parts: tracker.parts, warnings: tracker.warnings };
   return summarize(scanned, config, pool, performance.now() - began);
 }
 
-/** What to read: the inputs, those that failed already, and the ranges for the pool. */
+/** What to read: the inputs, those that failed already, and the tasks for the pool. */
 interface InputPlan {
   readonly inputs: readonly LogInput[];
   readonly listErrors: readonly { name: string; error: string }[];
   /** Input index -> reason, for inputs that could not be read (filled while scanning too). */
   readonly failed: Map<number, string>;
-  readonly ranges: readonly ScanRange[];
+  readonly tasks: readonly ScanTask[];
   /** Inputs read in this process, to their end: stdin, FIFOs, devices (see readHere). */
   readonly here: ReadonlySet<number>;
   readonly totalBytes: number;
@@ -92,39 +100,51 @@ async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
     }),
   );
   const files = sized.filter((f): f is LogFile & { index: number } => f !== undefined);
-  // planRanges numbers files by their position in the list it gets; map back to inputs.
+  // planTasks numbers files by their position in the list it gets; map back to inputs.
   // Inline runs one range at a time: cutting a file for it would only add a merge.
   const scanners = config.runtime === 'inline' ? 1 : config.workers;
-  const ranges = planRanges(files, scanners, config.splitBytes).map((r) => ({
-    ...r,
-    file: files[r.file]!.index,
-  }));
+  const toInput = (r: ScanRange): ScanRange => ({ ...r, file: files[r.file]!.index });
+  const tasks = planTasks(files, scanners, config.splitBytes).map((task): ScanTask =>
+    task.kind === 'range'
+      ? { kind: 'range', range: toInput(task.range) }
+      : { kind: 'files', files: task.files.map(toInput) },
+  );
   return {
     inputs,
     listErrors: listed.errors,
     failed,
-    ranges,
+    tasks,
     here,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
 }
 
-/** Each input's finished parts, and progress in files and bytes as parts settle. */
+/** What each input's parts added up to, and progress in files and bytes as parts settle. */
 class FileTracker {
-  readonly parts = new Map<number, TallyResult[]>();
-  readonly warnings = new Map<number, string>();
-  readonly #failedParts = new Map<number, number>();
-  readonly #rangesOf = new Map<number, number>();
+  readonly totals: Totals;
+  /** Input index -> its planned ranges, and how many are still out. */
+  readonly #ranges = new Map<number, number>();
+  readonly #out = new Map<number, number>();
   readonly #plan: InputPlan;
   readonly #onProgress: LogstatsProgress | undefined;
   doneFiles: number;
   #doneBytes = 0;
 
-  constructor(plan: InputPlan, onProgress?: LogstatsProgress) {
+  constructor(
+    plan: InputPlan,
+    config: Pick<LogstatsConfig, 'top' | 'rules'>,
+    onProgress?: LogstatsProgress,
+  ) {
+    this.totals = new Totals(config.top, config.rules.filter !== undefined);
     this.#plan = plan;
     this.#onProgress = onProgress;
     this.doneFiles = plan.failed.size;
-    for (const r of plan.ranges) this.#rangesOf.set(r.file, (this.#rangesOf.get(r.file) ?? 0) + 1);
+    for (const task of plan.tasks) {
+      for (const { file } of task.kind === 'range' ? [task.range] : task.files) {
+        this.#ranges.set(file, (this.#ranges.get(file) ?? 0) + 1);
+      }
+    }
+    for (const [file, ranges] of this.#ranges) this.#out.set(file, ranges);
   }
 
   report(): void {
@@ -136,31 +156,69 @@ class FileTracker {
     });
   }
 
-  /** The parts of the inputs whose every part finished: the files counted whole so far. */
-  whole(): Map<number, TallyResult[]> {
-    return new Map(
-      [...this.parts].filter(([index, parts]) => parts.length === (this.#rangesOf.get(index) ?? 1)),
-    );
+  /**
+   * A range came back counted, up to its end or (`result.next`) to where its rest starts,
+   * which comes back later as a range of its own.
+   */
+  range(range: ScanRange, result: RangeResult): void {
+    const file = range.file;
+    if (!this.#plan.failed.has(file)) this.totals.part(file, result);
+    this.#settle(file, (result.next ?? range.end) - range.start, result.next === undefined);
   }
 
-  /** One part of input `index` finished (a result) or failed (undefined). */
-  settle(index: number, result: TallyResult | undefined, bytes: number): void {
-    this.#doneBytes += bytes;
-    if (result?.warning) this.warnings.set(index, result.warning);
-    if (result) {
-      const parts = this.parts.get(index) ?? [];
-      parts.push(result);
-      this.parts.set(index, parts);
-    } else {
-      this.#failedParts.set(index, (this.#failedParts.get(index) ?? 0) + 1);
+  /** A range (or what was left of it) failed, and so its file. */
+  rangeFailed(range: ScanRange, reason: string): void {
+    this.#fail(range.file, reason);
+    this.#settle(range.file, range.end - range.start, true);
+  }
+
+  /** A batch of whole files came back: each one's numbers or failure, and their union. */
+  files(files: readonly ScanRange[], result: FilesResult): void {
+    files.forEach((file, i) => {
+      const count = result.files[i];
+      if (count === undefined || 'error' in count) this.#fail(file.file, count?.error ?? 'lost');
+      else this.totals.file(file.file, this.#plan.inputs[file.file]!.name, count);
+      this.#settle(file.file, file.end, true);
+    });
+    this.totals.merge(result.union);
+  }
+
+  /** A batch failed as a whole (its worker died): so did each of its files. */
+  filesFailed(files: readonly ScanRange[], reason: string): void {
+    for (const file of files) {
+      this.#fail(file.file, reason);
+      this.#settle(file.file, file.end, true);
     }
-    const settled = (this.parts.get(index)?.length ?? 0) + (this.#failedParts.get(index) ?? 0);
-    if (settled === (this.#rangesOf.get(index) ?? 1)) this.doneFiles++;
+  }
+
+  /** Input `index`, read here, was counted. */
+  here(index: number, result: TallyResult): void {
+    this.totals.part(index, result);
+    this.totals.close(index, this.#plan.inputs[index]!.name, 1);
+    this.doneFiles++;
+    this.report();
+  }
+
+  #fail(file: number, reason: string): void {
+    if (!this.#plan.failed.has(file)) this.#plan.failed.set(file, reason);
+    this.totals.drop(file);
+  }
+
+  #settle(file: number, bytes: number, last: boolean): void {
+    this.#doneBytes += bytes;
+    const out = (this.#out.get(file) ?? 1) - (last ? 1 : 0);
+    this.#out.set(file, out);
+    if (out === 0) {
+      if (!this.#plan.failed.has(file)) {
+        this.totals.close(file, this.#plan.inputs[file]!.name, this.#ranges.get(file) ?? 1);
+      }
+      this.doneFiles++;
+    }
     this.report();
   }
 }
 
-/** Runs every range on the pool and stdin here; returns the pool's workers and runtime. */
+/** Runs every task on the pool and stdin here; returns the pool's workers and runtime. */
 async function scanAll(
   plan: InputPlan,
   config: LogstatsConfig,
@@ -168,29 +226,43 @@ async function scanAll(
   tracker: FileTracker,
   signal?: AbortSignal,
 ): Promise<{ readonly workers: number; readonly runtime: PoolRuntime }> {
-  const { ranges, failed, inputs } = plan;
-  const want = config.top > 0;
-  const workers = Math.max(1, Math.min(config.workers, ranges.length));
+  const { tasks, failed, inputs } = plan;
+  const workers = Math.max(1, Math.min(config.workers, tasks.length));
   const pool =
-    ranges.length > 0
+    tasks.length > 0
       ? await pools({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })
       : undefined;
   try {
     tracker.report();
-    const scans: Promise<void>[] = ranges.map(async (range: ScanRange) => {
+    const { rules, top } = config;
+    // A range that stops early (millions of distinct clients) comes back with where its
+    // rest starts: that is counted next, as a task of its own.
+    const countRange = async (range: ScanRange): Promise<void> => {
+      let result: RangeResult;
       try {
-        const result = await pool!.run('logstatsRange', { range, top: want, rules: config.rules });
-        tracker.settle(range.file, result, range.end - range.start);
+        result = await pool!.run('logstatsRange', { range, top: top > 0, rules });
       } catch (error) {
         if (signal?.aborted) throw error;
-        if (!failed.has(range.file)) failed.set(range.file, reasonOf(error));
-        tracker.settle(range.file, undefined, range.end - range.start);
+        return tracker.rangeFailed(range, reasonOf(error));
       }
-    });
+      tracker.range(range, result);
+      if (result.next !== undefined) await countRange({ ...range, start: result.next });
+    };
+    const countFiles = async (files: readonly ScanRange[]): Promise<void> => {
+      try {
+        tracker.files(files, await pool!.run('logstatsFiles', { files, top, rules }));
+      } catch (error) {
+        if (signal?.aborted) throw error;
+        tracker.filesFailed(files, reasonOf(error));
+      }
+    };
+    const scans: Promise<void>[] = tasks.map((task) =>
+      task.kind === 'range' ? countRange(task.range) : countFiles(task.files),
+    );
     for (const index of plan.here) {
       scans.push(
-        scanHere(inputs[index]!, want, config.rules, signal).then(
-          (result) => tracker.settle(index, result, 0),
+        scanHere(inputs[index]!, top > 0, rules, signal).then(
+          (result) => tracker.here(index, result),
           (error: unknown) => {
             // Ended by Ctrl-C, it did not fail: it is not counted in what a stop reports.
             if (!signal?.aborted) failed.set(index, reasonOf(error));

@@ -3,15 +3,22 @@
  * the first time it is touched, and on virtual machines a fault can cost 20 µs: a new 4 MiB
  * table per file was a tenth of the scan. A worker scans file after file, so it keeps its
  * tables, and clearing a table it has already touched is a fast memset.
+ *
+ * It also counts the big tables out in use, which is what a scan's memory grows with: a
+ * range's scan stops early (read.ts) once they pass its budget.
  */
 
 /** Tables given back, by length; at most this many bytes of them are kept. */
 const KEEP_BYTES = 64 * 2 ** 20;
+/** Tables of at least this many entries count as in use (the small ones are noise). */
+const COUNTED_SLOTS = 1 << 16;
 const tables = new Map<number, Uint32Array[]>();
 let keptBytes = 0;
+let usedBytes = 0;
 
 /** A zeroed table of exactly `slots` entries. */
 export function takeTable(slots: number): Uint32Array {
+  if (slots >= COUNTED_SLOTS) usedBytes += slots * 4;
   const table = tables.get(slots)?.pop();
   if (!table) return new Uint32Array(slots);
   keptBytes -= table.byteLength;
@@ -20,9 +27,15 @@ export function takeTable(slots: number): Uint32Array {
 
 /** Keeps a table that is no longer used for the next `takeTable` of its size. */
 export function giveTable(table: Uint32Array): void {
+  if (table.length >= COUNTED_SLOTS) usedBytes -= table.byteLength;
   if (keptBytes + table.byteLength > KEEP_BYTES) return;
   const free = tables.get(table.length) ?? [];
   free.push(table);
   tables.set(table.length, free);
   keptBytes += table.byteLength;
+}
+
+/** Bytes of big tables taken and not given back in this thread: the sets' memory. */
+export function tableBytesInUse(): number {
+  return usedBytes;
 }

@@ -1,9 +1,10 @@
 /**
- * A logstats run's numbers, put together from the parts the workers sent: per file, per
- * group (--by), and the exact union over everything. Pure.
+ * A logstats run's numbers, put together from the parts the workers sent as they arrive:
+ * per file, per group (--by), and the exact union over everything. Pure.
  */
 import type { PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
+import type { FileCount } from './batch.ts';
 import type { LogInput } from './read.ts';
 import { compareKeys, type Grouping } from './timestamp.ts';
 import { ClientUnion } from './client-union.ts';
@@ -19,6 +20,8 @@ export interface FileStats {
   readonly total: number;
   readonly ip: number;
   readonly malformed: number;
+  /** With a filter (--since, --until, --exclude-ip): the lines it left out. */
+  readonly filtered?: number;
   /** Bytes of log text scanned (after decompression). */
   readonly bytes: number;
   readonly ranges: number;
@@ -40,6 +43,7 @@ export interface LogstatsResult {
     readonly total: number;
     readonly ip: number;
     readonly malformed: number;
+    readonly filtered?: number;
     readonly bytes: number;
     readonly top?: readonly TopClient[];
   };
@@ -60,16 +64,199 @@ export interface GroupStats {
   readonly malformed: number;
 }
 
-/** What the scan left to summarize: each input's parts, failures, warnings. */
+/** What the scan left to summarize: the inputs, those that failed, and what the rest added up to. */
 export interface Scanned {
   readonly inputs: readonly LogInput[];
   readonly listErrors: readonly { readonly name: string; readonly error: string }[];
   /** Input index -> reason, for inputs that could not be read. */
   readonly failed: ReadonlyMap<number, string>;
-  /** Input index -> its parts' results. */
-  readonly parts: ReadonlyMap<number, readonly TallyResult[]>;
+  readonly totals: Totals;
+}
+
+/** A file still being counted: its parts so far. */
+interface OpenFile {
+  total: number;
+  malformed: number;
+  filtered: number;
+  bytes: number;
+  /** The first part, while it is the only one (most files: no union needed). */
+  first: TallyResult | undefined;
+  /** From the second part on: the file's clients, and its groups' (--by). */
+  union: ClientUnion | undefined;
+  groups: Map<string, ClientUnion> | undefined;
+  readonly fields: Set<string>;
+}
+
+/**
+ * What the workers' parts add up to, taken in as they arrive so that memory follows the
+ * distinct clients, not the parts: each file's numbers once its last part is in, and one
+ * union over every file counted (and one per --by group), whose runs merge as they pile up.
+ * A file that fails leaves nothing in the whole.
+ */
+export class Totals {
   /** Input index -> why it was counted only in part. */
-  readonly warnings: ReadonlyMap<number, string>;
+  readonly warnings = new Map<number, string>();
+  readonly #top: number;
+  /** Whether lines are filtered: each file then says how many were. */
+  readonly #filtering: boolean;
+  readonly #union: ClientUnion;
+  readonly #groups = new Map<string, ClientUnion>();
+  readonly #fields = new Set<string>();
+  readonly #files = new Map<number, FileStats>();
+  readonly #open = new Map<number, OpenFile>();
+
+  /** `top`: how many busiest clients to list (0: none); `filtering`: a filter was given. */
+  constructor(top: number, filtering = false) {
+    this.#top = top;
+    this.#filtering = filtering;
+    this.#union = new ClientUnion(top > 0);
+  }
+
+  /** A part of input `index` (one of its ranges, or all of it): its numbers and sets. */
+  part(index: number, part: TallyResult): void {
+    if (part.warning !== undefined) this.warnings.set(index, part.warning);
+    let open = this.#open.get(index);
+    if (open === undefined) {
+      const fields = new Set(part.fields ?? []);
+      open = {
+        total: 0,
+        malformed: 0,
+        filtered: 0,
+        bytes: 0,
+        first: part,
+        union: undefined,
+        groups: undefined,
+        fields,
+      };
+      this.#open.set(index, open);
+    } else {
+      if (open.first !== undefined) {
+        open.union = new ClientUnion(this.#top > 0);
+        open.groups = new Map();
+        merge(open.union, open.groups, open.first);
+        open.first = undefined;
+      }
+      merge(open.union!, open.groups, part);
+      for (const field of part.fields ?? []) open.fields.add(field);
+    }
+    open.total += part.total;
+    open.malformed += part.malformed;
+    open.filtered += part.filtered;
+    open.bytes += part.bytes;
+  }
+
+  /** Input `index` has all its parts in: its numbers, and its clients into the whole. */
+  close(index: number, name: string, ranges: number): void {
+    const open = this.#open.get(index);
+    if (open === undefined) return;
+    this.#open.delete(index);
+    let ip: number;
+    let top: readonly TopClient[] | undefined;
+    if (open.first) {
+      ip = distinctClients(open.first);
+      if (this.#top > 0) top = busiest(open.first, this.#top);
+      this.merge(open.first);
+    } else {
+      ip = open.union!.ips;
+      if (this.#top > 0) top = open.union!.top(this.#top);
+      this.#union.absorb(open.union!);
+      for (const [key, group] of open.groups!) this.#group(key).absorb(group);
+      for (const field of open.fields) this.#fields.add(field);
+    }
+    const { total, malformed, filtered, bytes } = open;
+    this.#files.set(index, {
+      file: name,
+      total,
+      ip,
+      malformed,
+      ...(this.#filtering ? { filtered } : {}),
+      bytes,
+      ranges,
+      ...(top ? { top } : {}),
+    });
+  }
+
+  /** Input `index` failed: what came of it is left out. */
+  drop(index: number): void {
+    this.#open.delete(index);
+  }
+
+  /** A whole file counted in a batch: its numbers (its clients come in the batch's union). */
+  file(index: number, name: string, count: FileCount): void {
+    const { total, ip, malformed, filtered, bytes, top } = count;
+    if (count.warning !== undefined) this.warnings.set(index, count.warning);
+    this.#files.set(index, {
+      file: name,
+      total,
+      ip,
+      malformed,
+      ...(this.#filtering ? { filtered } : {}),
+      bytes,
+      ranges: 1,
+      ...(top ? { top } : {}),
+    });
+  }
+
+  /** Clients of files already closed (a batch's union) into the whole. */
+  merge(result: TallyResult): void {
+    merge(this.#union, undefined, result);
+    for (const group of result.groups ?? []) this.#group(group.key).add({ ...group, bytes: 0 });
+    for (const field of result.fields ?? []) this.#fields.add(field);
+  }
+
+  /** Input `index`'s numbers, once counted. */
+  stats(index: number): FileStats | undefined {
+    return this.#files.get(index);
+  }
+
+  /** The union over every file counted. */
+  get union(): ClientUnion {
+    return this.#union;
+  }
+
+  /** Each --by group's numbers over every file, in time order. */
+  groups(): GroupStats[] {
+    return [...this.#groups]
+      .sort(([a], [b]) => compareKeys(a, b))
+      .map(([key, union]) => ({
+        key,
+        total: union.total,
+        ip: union.ips,
+        malformed: union.malformed,
+      }));
+  }
+
+  get fields(): readonly string[] {
+    return [...this.#fields].sort();
+  }
+
+  #group(key: string): ClientUnion {
+    let union = this.#groups.get(key);
+    if (union === undefined) this.#groups.set(key, (union = new ClientUnion(false)));
+    return union;
+  }
+}
+
+/** A part's clients into a union, and with `groups` its groups' into theirs. */
+function merge(
+  union: ClientUnion,
+  groups: Map<string, ClientUnion> | undefined,
+  part: TallyResult,
+): void {
+  union.add(part);
+  if (!groups) return;
+  for (const group of part.groups ?? []) {
+    let inGroup = groups.get(group.key);
+    if (inGroup === undefined) groups.set(group.key, (inGroup = new ClientUnion(false)));
+    inGroup.add({ ...group, bytes: 0 });
+  }
+}
+
+/** The `k` busiest clients of one part. */
+function busiest(part: TallyResult, k: number): readonly TopClient[] {
+  const union = new ClientUnion(true);
+  union.add(part);
+  return union.top(k);
 }
 
 /** Per-file numbers, and the exact union over every file. */
@@ -79,27 +266,22 @@ export function summarize(
   pool: { readonly workers: number; readonly runtime: PoolRuntime },
   ms: number,
 ): LogstatsResult {
+  const { totals } = scanned;
   const want = config.top > 0;
   const stats: FileStats[] = [];
-  const counted: TallyResult[][] = [];
-  scanned.inputs.forEach((input, index) => {
-    const parts = scanned.parts.get(index);
-    if (scanned.failed.has(index) || !parts) return;
-    stats.push(countFile(input.name, parts, config.top));
-    counted.push([...parts]);
+  scanned.inputs.forEach((_, index) => {
+    const counted = totals.stats(index);
+    if (counted && !scanned.failed.has(index)) stats.push(counted);
   });
-  // One file without --top is its own union: skip re-building a set of every address.
-  const only = counted.length === 1 && !want ? stats[0] : undefined;
-  const union = new ClientUnion(want);
-  if (!only) for (const part of counted.flat()) union.add(part);
-  const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
-    stats.reduce((n, f) => n + f[key], 0);
-  const parts = counted.flat();
+  // One file without --top is its own union: skip counting every address again.
+  const only = stats.length === 1 && !want ? stats[0] : undefined;
+  const sum = (key: 'total' | 'malformed' | 'filtered' | 'bytes'): number =>
+    stats.reduce((n, f) => n + (f[key] ?? 0), 0);
   return {
     files: stats,
-    ...(config.rules.by !== undefined ? { by: config.rules.by, groups: mergeGroups(parts) } : {}),
-    fields: [...new Set(parts.flatMap((part) => part.fields ?? []))].sort(),
-    warnings: [...scanned.warnings]
+    ...(config.rules.by !== undefined ? { by: config.rules.by, groups: totals.groups() } : {}),
+    fields: totals.fields,
+    warnings: [...totals.warnings]
       .sort(([a], [b]) => a - b)
       .map(([index, warning]) => ({ file: scanned.inputs[index]!.name, warning })),
     failed: [
@@ -112,62 +294,14 @@ export function summarize(
     all: {
       files: stats.length,
       total: sum('total'),
-      ip: only ? only.ip : union.ips,
+      ip: only ? only.ip : totals.union.ips,
       malformed: sum('malformed'),
+      ...(config.rules.filter !== undefined ? { filtered: sum('filtered') } : {}),
       bytes: sum('bytes'),
-      ...(want ? { top: union.top(config.top) } : {}),
+      ...(want ? { top: totals.union.top(config.top) } : {}),
     },
     ms,
     workers: pool.workers,
     runtime: pool.runtime,
-  };
-}
-
-/**
- * Each group's numbers over every file and range that holds it: the distinct IPs of a day
- * are the exact union of that day's sets from every part.
- */
-function mergeGroups(parts: readonly TallyResult[]): GroupStats[] {
-  const byKey = new Map<string, ClientUnion>();
-  for (const part of parts) {
-    for (const group of part.groups ?? []) {
-      let union = byKey.get(group.key);
-      if (union === undefined) byKey.set(group.key, (union = new ClientUnion(false)));
-      union.add({ ...group, bytes: 0 });
-    }
-  }
-  return [...byKey]
-    .sort(([a], [b]) => compareKeys(a, b))
-    .map(([key, union]) => ({
-      key,
-      total: union.total,
-      ip: union.ips,
-      malformed: union.malformed,
-    }));
-}
-
-/** One file's numbers from its ranges; a lone range without --top needs no merging. */
-function countFile(name: string, parts: readonly TallyResult[], top: number): FileStats {
-  const sum = (key: 'total' | 'malformed' | 'bytes'): number =>
-    parts.reduce((n, part) => n + part[key], 0);
-  let ip: number;
-  let topClients: readonly TopClient[] | undefined;
-  const only = parts.length === 1 ? parts[0] : undefined;
-  if (only && top === 0) {
-    ip = distinctClients(only);
-  } else {
-    const union = new ClientUnion(top > 0);
-    for (const part of parts) union.add(part);
-    ip = union.ips;
-    if (top > 0) topClients = union.top(top);
-  }
-  return {
-    file: name,
-    total: sum('total'),
-    ip,
-    malformed: sum('malformed'),
-    bytes: sum('bytes'),
-    ranges: parts.length,
-    ...(topClients ? { top: topClients } : {}),
   };
 }

@@ -12,6 +12,7 @@ import { formatsFor, type LineRules } from './formats/index.ts';
 import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { lineEnd } from './line-end.ts';
+import { FILTERED, filtersTimes, LineFilter } from './line-filter.ts';
 import { INPUT_BYTES, type LineScanner } from './line-scan.ts';
 import { compareKeys } from './timestamp.ts';
 
@@ -28,6 +29,8 @@ export interface GroupResult {
 export interface TallyResult {
   readonly total: number;
   readonly malformed: number;
+  /** Lines a filter left out (--since, --until, --exclude-ip): not in `total`. */
+  readonly filtered: number;
   readonly bytes: number;
   /** The distinct IPv4 clients, compact and ordered for merging (see ipv4-set.ts). */
   readonly ipv4: IPv4Run;
@@ -50,6 +53,7 @@ export function distinctClients(result: TallyResult): number {
 class Counts {
   total = 0;
   malformed = 0;
+  filtered = 0;
   readonly ipv4: IPv4Set;
   readonly ipv6: IPv6Set;
 
@@ -95,7 +99,14 @@ export class LineTally {
   /** The formats lines are read as, in the order auto asks, and a reader for each. */
   readonly #formats: readonly LogFormat[];
   readonly #readers: readonly LineReader[];
-  readonly #out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+  readonly #out: LineFields = {
+    ipv6: new Uint32Array(4),
+    key: undefined,
+    seconds: NaN,
+    offsetMinutes: 0,
+  };
+  /** --since, --until, --exclude-ip: what is left out. */
+  readonly #filter: LineFilter | undefined;
   /** The fast path's scanner, whose memory the input is read into (see LogFormat). */
   readonly #scanner: LineScanner | undefined;
   #input: Uint8Array | undefined;
@@ -106,6 +117,9 @@ export class LineTally {
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
     const formats = formatsFor(rules.format);
     const grouped = rules.by !== undefined;
+    // Lines whose time is wanted (--by, --since, --until) are read in JavaScript.
+    const timed = grouped || filtersTimes(rules.filter);
+    this.#filter = rules.filter && new LineFilter(rules.filter);
     this.#withCounts = withCounts;
     // Most logs run 100 to 300 bytes a line and repeat clients: a table that rarely grows.
     this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256);
@@ -113,8 +127,8 @@ export class LineTally {
     this.#formats = formats;
     this.#readers = formats.map((format) => format.reader(rules));
     // The fast path reads no times; under auto it is the last format's.
-    this.#scanner = grouped ? undefined : formats.at(-1)!.fastPath?.();
-    const keepText = grouped || formats.length > 1 || formats.some((format) => format.wholeLine);
+    this.#scanner = timed ? undefined : formats.at(-1)!.fastPath?.();
+    const keepText = timed || formats.length > 1 || formats.some((format) => format.wholeLine);
     this.#carried = new CarriedLine(keepText);
   }
 
@@ -189,7 +203,8 @@ export class LineTally {
       pos = scanner.scan(pos, end);
       whole.total += scanner.lines;
       whole.malformed += scanner.malformed;
-      whole.ipv4.addAll(scanner.addresses, scanner.count);
+      if (this.#filter === undefined) whole.ipv4.addAll(scanner.addresses, scanner.count);
+      else this.#addExcluding(scanner.addresses, scanner.count, this.#filter);
       const lineEnd = scanner.lineEnd;
       if (lineEnd >= end) break;
       this.#line(memory, pos, lineEnd);
@@ -224,9 +239,30 @@ export class LineTally {
     this.#count(reader.readCarried(line, out), out.key);
   }
 
+  /** The fast path's clients but those --exclude-ip leaves out, which count as filtered. */
+  #addExcluding(addresses: Uint32Array, count: number, filter: LineFilter): void {
+    const whole = this.#whole;
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      const ip = addresses[i]!;
+      if (filter.excludesIPv4(ip)) whole.filtered++;
+      else addresses[kept++] = ip;
+    }
+    whole.total -= count - kept;
+    whole.ipv4.addAll(addresses, kept);
+  }
+
   #count(kind: number, key: string | undefined): void {
     if (kind === BLANK) return;
-    const ipv6 = this.#out.ipv6;
+    const out = this.#out;
+    if (this.#filter !== undefined) {
+      kind = this.#filter.verdict(kind, out.ipv6, out);
+      if (kind === FILTERED) {
+        this.#whole.filtered++;
+        return;
+      }
+    }
+    const ipv6 = out.ipv6;
     this.#whole.add(kind, ipv6);
     const groups = this.#groups;
     if (groups === undefined || key === undefined) return;
@@ -241,6 +277,7 @@ export class LineTally {
     return {
       total: whole.total,
       malformed: whole.malformed,
+      filtered: whole.filtered,
       bytes: this.bytes,
       ipv4: whole.ipv4.toRun(),
       ipv6: whole.ipv6.toRun(),

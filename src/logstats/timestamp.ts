@@ -87,6 +87,15 @@ export function realMoment(w: Written): Written | undefined {
   return ok ? w : undefined;
 }
 
+/**
+ * A timestamp as written (in its own offset) in seconds since 1970, as if it were UTC; a date
+ * without a time is its midnight, and a leap second (:60) belongs to its minute.
+ */
+export function writtenSeconds(w: Written): number {
+  const second = Math.min(w.second, 59);
+  return Date.UTC(w.year, w.month - 1, w.day, w.hour ?? 0, w.minute, second) / 1000;
+}
+
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /**

@@ -72,6 +72,10 @@ export const bigint: Check = (value) =>
 export const count: Check = (value) =>
   Number.isSafeInteger(value) && (value as number) >= 0 ? undefined : 'must be a whole number';
 
+/** A whole number, negative too, within 2^53. */
+export const integer: Check = (value) =>
+  Number.isSafeInteger(value) ? undefined : 'must be an integer';
+
 /** A list whose items all pass `check`, at most `max` of them. */
 export const list =
   (check: Check, max: number): Check =>

@@ -2,11 +2,24 @@
 import { resolve } from 'node:path';
 import { reasonOf } from '../errors.ts';
 import { pathText } from '../logstats/file-names.ts';
+import { IP_BLOCK_SYNTAX, parseIpBlock, type TimeBound } from '../logstats/filter-values.ts';
 import { FORMAT_NAMES, type LineRules } from '../logstats/formats/index.ts';
+import { MAX_EXCLUDED_BLOCKS, type FilterRules } from '../logstats/line-filter.ts';
+import type { RangeResult } from '../logstats/read.ts';
 import type { ScanRange } from '../logstats/split.ts';
-import type { TallyResult } from '../logstats/tally.ts';
 import { printable } from '../ui/printable.ts';
-import { absolutePath, bool, count, object, oneOf, optional, text } from './check.ts';
+import {
+  absolutePath,
+  bool,
+  count,
+  integer,
+  list,
+  object,
+  oneOf,
+  optional,
+  text,
+  type Check,
+} from './check.ts';
 import { isInside } from './scope.ts';
 import { defineTask, lazily } from './task.ts';
 
@@ -18,42 +31,77 @@ export interface LogstatsInput {
 
 const reader = lazily(() => import('../logstats/read.ts'));
 
-const shape = object<LogstatsInput>({
-  range: object<ScanRange>(
-    { file: count, path: absolutePath, start: count, end: count, gzip: bool },
-    (range) => (range.start > range.end ? 'start must not pass end' : undefined),
-  ),
-  top: bool,
-  rules: optional(
-    object<LineRules>({
-      by: oneOf(undefined, 'day', 'hour'),
-      utc: bool,
-      format: oneOf(...FORMAT_NAMES),
-      ipField: optional(text),
-      timeField: optional(text),
-    }),
-  ),
-});
+/** A byte range of a file (logstatsFiles checks each of its files with it too). */
+export const rangeShape = object<ScanRange>(
+  { file: count, path: absolutePath, start: count, end: count, gzip: bool },
+  (range) => (range.start > range.end ? 'start must not pass end' : undefined),
+);
 
-export const logstatsRange = defineTask<LogstatsInput, TallyResult>({
+/** One end of --since/--until's window. */
+const timeBound = optional(object<TimeBound>({ seconds: integer, instant: bool }));
+
+/** One --exclude-ip block, as the command line wrote it (canonical). */
+const ipBlock: Check = (value) => {
+  if (typeof value !== 'string') return 'must be a string';
+  const block = parseIpBlock(value);
+  return typeof block === 'string' ? `must be ${IP_BLOCK_SYNTAX}: ${block}` : undefined;
+};
+
+/** What is left out (--since, --until, --exclude-ip). */
+const filterShape = optional(
+  object<FilterRules>({
+    since: timeBound,
+    until: timeBound,
+    excludeIps: list(ipBlock, MAX_EXCLUDED_BLOCKS),
+  }),
+);
+
+/** How lines are read (--by, --utc, --format, --ip-field, --time-field) and filtered. */
+export const rulesShape: Check = optional(
+  object<LineRules>({
+    by: oneOf(undefined, 'day', 'hour'),
+    utc: bool,
+    format: oneOf(...FORMAT_NAMES),
+    ipField: optional(text),
+    timeField: optional(text),
+    filter: filterShape,
+  }),
+);
+
+const shape = object<LogstatsInput>({ range: rangeShape, top: bool, rules: rulesShape });
+
+/** Why a worker limited to `readable` folders must not read `path`, if it must not. */
+export const unreadable = (
+  field: string,
+  path: string | Buffer,
+  readable: readonly string[] | undefined,
+): string | undefined =>
+  readable === undefined || isInside(path, readable)
+    ? undefined
+    : `"${field}" is not inside a folder this worker may read (crew worker --allow-read)`;
+
+export const logstatsRange = defineTask<LogstatsInput, RangeResult>({
   async run(input, signal) {
-    const { scanRange } = await reader();
+    const { scanRange, RANGE_TABLE_BUDGET } = await reader();
     try {
-      return await scanRange(input.range, input.top, input.rules, signal);
+      return await scanRange(input.range, input.top, input.rules, signal, RANGE_TABLE_BUDGET);
     } catch (error) {
       // A short reason that survives cloning back to the parent (or the queue).
       throw new Error(reasonOf(error), { cause: error });
     }
   },
   accept: (input, scope) =>
-    shape(input) ??
-    (scope.readable === undefined || isInside((input as LogstatsInput).range.path, scope.readable)
-      ? undefined
-      : '"range.path" is not inside a folder this worker may read (crew worker --allow-read)'),
+    shape(input) ?? unreadable('range.path', (input as LogstatsInput).range.path, scope.readable),
   // Another machine has another working directory; a name that is not UTF-8 stays bytes.
-  portable: (input) => ({ ...input, range: { ...input.range, path: absolute(input.range.path) } }),
+  portable: (input) => ({ ...input, range: portableRange(input.range) }),
   describe: ({ range }) =>
     `logstats ${printable(pathText(range.path))} [${range.start}, ${range.end})`,
+});
+
+/** A range with its path made absolute, for a worker on another machine. */
+export const portableRange = (range: ScanRange): ScanRange => ({
+  ...range,
+  path: absolute(range.path),
 });
 
 function absolute(path: string | Buffer): string | Buffer {

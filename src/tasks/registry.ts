@@ -5,13 +5,14 @@
  */
 import { isObject } from './check.ts';
 import { downloadUrl } from './download-url.ts';
+import { logstatsFiles } from './logstats-files.ts';
 import { logstatsRange } from './logstats-range.ts';
 import { sumRange } from './sum-range.ts';
 import { printable } from '../ui/printable.ts';
 import type { WorkerScope } from './scope.ts';
 import type { TaskDef } from './task.ts';
 
-export const registry = { sumRange, logstatsRange, downloadUrl } as const;
+export const registry = { sumRange, logstatsRange, logstatsFiles, downloadUrl } as const;
 
 export type TaskName = keyof typeof registry;
 

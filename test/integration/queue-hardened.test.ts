@@ -314,19 +314,20 @@ describe('a dead worker or coordinator loses nothing', () => {
   }, 150_000);
 
   it("drops a killed coordinator's jobs instead of running them ahead of later runs", async () => {
-    const logs = join(allowed, 'many-logs');
-    await mkdir(logs);
-    for (let i = 0; i < 40; i++) {
-      await writeFile(
-        join(logs, `${i}.log`),
-        `10.0.0.${i} - - [01/Jan/2026:00:00:00 +0000] "GET / HTTP/1.1" 200 1\n`,
-      );
-    }
+    // 40 jobs: one log of 40 lines of 64 KiB, cut at --split-size 64K (small files would go
+    // many to a job).
+    const logs = join(allowed, 'many-ranges.log');
+    const line = (i: number): string => {
+      const head = `10.0.0.${i} - - [01/Jan/2026:00:00:00 +0000] "GET /`;
+      const tail = ' HTTP/1.1" 200 1\n';
+      return head + 'x'.repeat(64 * 1024 - head.length - tail.length) + tail;
+    };
+    await writeFile(logs, Array.from({ length: 40 }, (_, i) => line(i)).join(''));
     const before = new Map(workers.map((w) => [w, w.stderr.length]));
     for (const { child } of workers) child.kill('SIGSTOP');
     let dead = '';
     try {
-      const coordinator = spawnCrew(['logstats', logs], {
+      const coordinator = spawnCrew(['logstats', logs, '--split-size', '64K'], {
         env: { ...env, CREW_QUEUE: postgres.url },
       });
       while ((await countJobs(`state = 'created'`)) < 40) {

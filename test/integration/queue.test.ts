@@ -151,6 +151,26 @@ describe('crew --queue with three workers', () => {
     expect([all.total, all.ip]).toEqual([expected.all.total, expected.all.ip]);
   });
 
+  it('filters on the workers as the local pool does: time, clients and @file lists', async () => {
+    const list = join(work, 'blocked.txt');
+    await writeFile(list, '# from a file\n172.16.0.0/12\n2001:db8::/32\n');
+    const filters = [
+      ...['--since', '2021-03-22T18:00', '--until', '2021-03-24T06:00:00+08:00'],
+      ...['--exclude-ip', '2.0.0.0/8', '--exclude-ip', `@${list}`, '--by', 'day'],
+    ];
+    // Whole files (many to a task), and files cut into ranges.
+    for (const cut of [[], ['--split-size', '64K']]) {
+      const args = ['logstats', 'samples/logs', '--json', '--top', '3', ...filters, ...cut];
+      const [remote, home] = await Promise.all([queued(args), runCrew(args, { env: local })]);
+      expect(remote.stderr).toBe('');
+      expect(remote.code).toBe(0);
+      expect(answers(remote.stdout)).toEqual(answers(home.stdout));
+      const doc = JSON.parse(remote.stdout) as { all: { total: number; filtered: number } };
+      expect(doc.all.filtered).toBeGreaterThan(0);
+      expect(doc.all.total).toBeGreaterThan(0);
+    }
+  });
+
   it('sums a range past 2^53 exactly', async () => {
     const args = ['sum', '--start', '9007199254740000', '--end', '9007199314740000', '--json'];
     const remote = await queued([...args, '-w', '5']);

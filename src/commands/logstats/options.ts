@@ -11,6 +11,7 @@ import { argsAsTyped } from '../../raw-args.ts';
 import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
 import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
 import { defineCommand } from '../command.ts';
+import { toFilterRules } from './filters.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import type { LogstatsResult } from '../../logstats/summary.ts';
 
@@ -22,6 +23,7 @@ const MIN_SPLIT_SIZE_OPTION = 64 * 2 ** 10;
 
 const INPUT = 'Input:';
 const LINES = 'Lines:';
+const FILTERS = 'Filters:';
 const OUTPUT = 'Output:';
 
 /**
@@ -71,6 +73,29 @@ const logstatsOptions = {
     defaultDescription: TIME_FIELDS.join(', '),
     requiresArg: true,
   },
+  since: {
+    group: FILTERS,
+    type: 'string',
+    describe:
+      "Count only lines at or after this time: 2026-12-01, 2026-12-01T08:30[+02:00], or 7d, 12h back (in each timestamp's own offset, as --by)",
+    requiresArg: true,
+  },
+  until: {
+    group: FILTERS,
+    type: 'string',
+    describe: 'Count only lines at or before this time (a date: to its end), as --since',
+    requiresArg: true,
+  },
+  'exclude-ip': {
+    group: FILTERS,
+    type: 'string',
+    array: true,
+    // One value each time: a greedy list would take the log paths after it too.
+    nargs: 1,
+    describe:
+      'Leave out these clients: an address or CIDR block (IPv4, IPv6), or @file with one a line (repeatable)',
+    requiresArg: true,
+  },
   top: {
     group: OUTPUT,
     type: 'number',
@@ -89,7 +114,8 @@ const logstatsOptions = {
     group: OUTPUT,
     type: 'boolean',
     default: false,
-    describe: "With --by: days and hours in UTC, not in each timestamp's own offset",
+    describe:
+      "With --by, --since, --until: days, hours and times in UTC, not in each timestamp's own offset",
   },
 } as const satisfies OptionTable;
 
@@ -129,7 +155,10 @@ export function toLogstatsConfig(
 }
 
 function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
-  if (args.utc && args.by === undefined) throw new UsageError('--utc needs --by day or --by hour');
+  const filter = toFilterRules(args, Date.now());
+  if (args.utc && args.by === undefined && args.since === undefined && args.until === undefined) {
+    throw new UsageError('--utc needs --by day or --by hour, --since or --until');
+  }
   if (args.timeField !== undefined && args.by === undefined) {
     throw new UsageError('--time-field needs --by day or --by hour');
   }
@@ -147,6 +176,7 @@ function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
     format: args.format,
     ipField: args.ipField,
     timeField: args.timeField,
+    ...(filter ? { filter } : {}),
   };
 }
 
@@ -158,6 +188,10 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
     declareOptions(y, logstatsOptions)
       .example('$0 logstats files/', 'Every log in files/: requests and distinct IPs')
       .example('$0 logstats files/ --by day', 'One row per day, across files, exact')
+      .example(
+        '$0 logstats files/ --since 7d --exclude-ip 10.0.0.0/8',
+        'The last 7 days, without clients in 10.0.0.0/8',
+      )
       .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')
       .example('$0 logstats files/ --json', 'The same as one JSON document')
       .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),

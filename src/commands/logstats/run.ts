@@ -40,21 +40,40 @@ export function notes(result: LogstatsResult, config: LogstatsConfig): string[] 
   return said;
 }
 
-/** The human report: one row per file and a totals row, then the top clients if asked. */
+/**
+ * The human report: one row per file (or with --by per day or hour) and a totals row, then
+ * the top clients if asked. With a filter, a column of the lines it left out.
+ */
 export function formatLogstats(result: LogstatsResult): string {
   const { all } = result;
-  // With --by, the rows are days (or hours) across every file; else, the files.
+  const filtering = all.filtered !== undefined;
+  // With --by, the rows are days (or hours) across every file; else, the files. A day's row
+  // has no filtered count: a line left out by --since or --until belongs to no row shown.
   const rows = (
-    result.groups?.map((g) => [g.key, g.total, g.ip, g.malformed] as const) ??
-    result.files.map((f) => [printable(f.file), f.total, f.ip, f.malformed] as const)
-  ).map(([name, total, ip, malformed]) => [name, count(total), count(ip), count(malformed)]);
+    result.groups?.map((g) => [g.key, g.total, g.ip, g.malformed, undefined] as const) ??
+    result.files.map((f) => [printable(f.file), f.total, f.ip, f.malformed, f.filtered] as const)
+  ).map(([name, total, ip, malformed, filtered]) => [
+    name,
+    count(total),
+    count(ip),
+    count(malformed),
+    ...(filtering ? [filtered === undefined ? '' : count(filtered)] : []),
+  ]);
   rows.push([
     style('bold', `all (${plural(all.files, 'file')})`),
     style('bold', count(all.total)),
     style('bold', count(all.ip)),
     style('bold', count(all.malformed)),
+    ...(filtering ? [style('bold', count(all.filtered ?? 0))] : []),
   ]);
-  const lines = [table([result.by ?? 'file', 'total', 'ip', 'malformed'], rows)];
+  const head = [
+    result.by ?? 'file',
+    'total',
+    'ip',
+    'malformed',
+    ...(filtering ? ['filtered'] : []),
+  ];
+  const lines = [table(head, rows)];
   const topBlocks: [string, readonly TopClient[] | undefined][] = [
     ...result.files.map((f): [string, readonly TopClient[] | undefined] => [f.file, f.top]),
     ['all files', all.top],

@@ -3,6 +3,7 @@
  * keys of a stream of lines read from their first `[...]` (the formats of the common log
  * format's family share it). Pure.
  */
+import type { LineTime } from '../line-filter.ts';
 import { groupKey, realMoment, UNKNOWN, type Grouping, type Written } from '../timestamp.ts';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -53,11 +54,8 @@ export class ClfTimeKeys {
 
   /** The key of the common-log-format line `bytes[start, end)`: its first `[...]`. */
   ofLine(bytes: Uint8Array, start: number, end: number): string {
-    let open = start;
-    while (open < end && bytes[open] !== OPEN) open++;
-    const from = open + 1;
-    if (from + CLF_TIME_BYTES >= end || bytes[from + CLF_TIME_BYTES] !== CLOSE) return UNKNOWN;
-    if (!clfTimeShape(bytes, from)) return UNKNOWN;
+    const from = clfTimeAt(bytes, start, end);
+    if (from < 0) return UNKNOWN;
     if (this.#haveLast && this.#same(bytes, from)) return this.#lastKey ?? UNKNOWN;
     this.#last.set(bytes.subarray(from, from + CLF_TIME_BYTES));
     this.#haveLast = true;
@@ -71,6 +69,65 @@ export class ClfTimeKeys {
     for (let i = 0; i < this.#deciding; i++) if (bytes[from + i] !== last[i]) return false;
     return true;
   }
+}
+
+/** Where the time in the line's first `[...]` starts, or -1 when that holds no valid time. */
+function clfTimeAt(bytes: Uint8Array, start: number, end: number): number {
+  let open = start;
+  while (open < end && bytes[open] !== OPEN) open++;
+  const from = open + 1;
+  if (from + CLF_TIME_BYTES >= end || bytes[from + CLF_TIME_BYTES] !== CLOSE) return -1;
+  return clfTimeShape(bytes, from) ? from : -1;
+}
+
+const DATE_BYTES = 11; // 10/Oct/2000
+
+/**
+ * The times of a stream of common-log-format lines, for --since and --until: read from the
+ * bytes, with the day's start kept while lines share a date (most of a log's lines do).
+ */
+export class ClfTimes {
+  readonly #date = new Uint8Array(DATE_BYTES);
+  #haveDate = false;
+  /** The last date's midnight in seconds since 1970, as written; NaN for no such day. */
+  #dayStart = NaN;
+
+  /** Sets `out` from the line's first `[...]`: NaN seconds when it holds no valid time. */
+  ofLine(bytes: Uint8Array, start: number, end: number, out: LineTime): void {
+    const from = clfTimeAt(bytes, start, end);
+    out.offsetMinutes = 0;
+    if (from < 0) {
+      out.seconds = NaN;
+      return;
+    }
+    if (!this.#haveDate || !this.#sameDate(bytes, from)) {
+      this.#date.set(bytes.subarray(from, from + DATE_BYTES));
+      this.#haveDate = true;
+      this.#dayStart = dayStart(bytes, from);
+    }
+    // A leap second (:60) belongs to its minute.
+    const second = Math.min(number2(bytes, from + 18), 59);
+    out.seconds =
+      this.#dayStart + number2(bytes, from + 12) * 3600 + number2(bytes, from + 15) * 60 + second;
+    const offset = number2(bytes, from + 22) * 60 + number2(bytes, from + 24);
+    out.offsetMinutes = bytes[from + 21] === 0x2d ? -offset : offset;
+  }
+
+  #sameDate(bytes: Uint8Array, from: number): boolean {
+    const date = this.#date;
+    for (let i = 0; i < DATE_BYTES; i++) if (bytes[from + i] !== date[i]) return false;
+    return true;
+  }
+}
+
+/** `10/Oct/2000`'s midnight as written, in seconds since 1970; NaN for no such day. */
+function dayStart(bytes: Uint8Array, from: number): number {
+  const month =
+    MONTHS.indexOf(String.fromCharCode(bytes[from + 3]!, bytes[from + 4]!, bytes[from + 5]!)) + 1;
+  const year = number2(bytes, from + 7) * 100 + number2(bytes, from + 9);
+  const day = number2(bytes, from);
+  if (month === 0 || day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return NaN;
+  return Date.UTC(year, month - 1, day) / 1000;
 }
 
 const isDigit = (byte: number | undefined): boolean =>

@@ -5,6 +5,7 @@
  */
 import type { FinishedLine } from '../carried-line.ts';
 import type { LineClient } from '../client-ip.ts';
+import type { FilterRules, LineTime } from '../line-filter.ts';
 import type { LineScanner } from '../line-scan.ts';
 import type { Grouping } from '../timestamp.ts';
 
@@ -17,10 +18,15 @@ export interface ReadRules {
   readonly ipField: string | undefined;
   /** --time-field (JSON logs): a dotted path; undefined: the format's usual fields. */
   readonly timeField: string | undefined;
+  /** --since, --until, --exclude-ip; undefined: every line counts. */
+  readonly filter?: FilterRules | undefined;
 }
 
-/** What reading a line found, in one slot reused for every line (nothing allocated per line). */
-export interface LineFields extends LineClient {
+/**
+ * What reading a line found, in one slot reused for every line (nothing allocated per line):
+ * its client; with --by its group; with --since or --until its time.
+ */
+export interface LineFields extends LineClient, LineTime {
   /** With --by: the line's day or hour (`unknown` without a usable time). */
   key: string | undefined;
 }
@@ -30,7 +36,7 @@ export interface LineReader {
   /**
    * Reads the line `bytes[start, end)` (without its line end): returns its client, an IPv4
    * address as a uint32, or BLANK, MALFORMED, or IPV6 with the address in `out.ipv6`; with
-   * --by, sets `out.key` too.
+   * --by, sets `out.key` too, and with a time filter `out.seconds` and `out.offsetMinutes`.
    */
   read(bytes: Uint8Array, start: number, end: number, out: LineFields): number;
   /** The same for a line that came in pieces: `line.cut` when it was longer than was kept. */

@@ -11,9 +11,11 @@ import {
   groupKey,
   parseIsoTime,
   UNKNOWN,
+  writtenSeconds,
   type Grouping,
   type Written,
 } from '../timestamp.ts';
+import { filtersTimes } from '../line-filter.ts';
 import type { LineFields, LineReader, LogFormat, ReadRules } from './format.ts';
 
 /** Where common servers put the client, tried in this order when --ip-field is not given. */
@@ -91,12 +93,15 @@ class JsonReader implements LineReader {
   readonly #timeFields: readonly string[];
   readonly #by: Grouping | undefined;
   readonly #utc: boolean;
+  /** --since or --until: each line's time is wanted. */
+  readonly #times: boolean;
 
   constructor(rules: ReadRules) {
     this.#ipFields = rules.ipField === undefined ? IP_FIELDS : [rules.ipField];
     this.#timeFields = rules.timeField === undefined ? TIME_FIELDS : [rules.timeField];
     this.#by = rules.by;
     this.#utc = rules.utc;
+    this.#times = filtersTimes(rules.filter);
   }
 
   read(bytes: Uint8Array, start: number, end: number, out: LineFields): number {
@@ -104,7 +109,7 @@ class JsonReader implements LineReader {
     while (s < end && isSpace(bytes[s]!)) s++;
     if (s === end) return BLANK;
     const doc = parseJsonLine(utf8.decode(bytes.subarray(s, end)));
-    if (this.#by !== undefined) out.key = doc ? this.#key(doc, this.#by) : UNKNOWN;
+    if (this.#by !== undefined || this.#times) this.#readTime(doc, out);
     if (doc === undefined) return MALFORMED;
     const client = firstField(doc, this.#ipFields);
     if (client === undefined || typeof client.value !== 'string') return MALFORMED;
@@ -117,13 +122,20 @@ class JsonReader implements LineReader {
   readCarried(line: FinishedLine, out: LineFields): number {
     if (!line.cut) return this.read(line.kept, 0, line.kept.length, out);
     // Parsed whole or not at all: a JSON line longer than MAX_KEPT_LINE is malformed.
-    if (this.#by !== undefined) out.key = UNKNOWN;
+    this.#readTime(undefined, out);
     return MALFORMED;
   }
 
-  #key(doc: Record<string, unknown>, by: Grouping): string {
-    const written = timeOfValue(firstField(doc, this.#timeFields)?.value);
-    return (written && groupKey(written, by, this.#utc)) ?? UNKNOWN;
+  /** The line's group (--by) and time (--since, --until) from its time field. */
+  #readTime(doc: Record<string, unknown> | undefined, out: LineFields): void {
+    const written = doc && timeOfValue(firstField(doc, this.#timeFields)?.value);
+    if (this.#by !== undefined) {
+      out.key = (written && groupKey(written, this.#by, this.#utc)) ?? UNKNOWN;
+    }
+    if (this.#times) {
+      out.seconds = written ? writtenSeconds(written) : NaN;
+      out.offsetMinutes = written?.offsetMinutes ?? 0;
+    }
   }
 }
 

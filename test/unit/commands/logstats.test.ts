@@ -1,5 +1,15 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
+import { UsageError } from '../../../src/errors.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'crew-filters-'));
+const list = join(dir, 'blocked.txt');
+writeFileSync(list, '# office and VPN\n10.0.0.0/8\n\n  2001:DB8::/32  # lab\r\n192.0.2.7\n');
+const badList = join(dir, 'bad.txt');
+writeFileSync(badList, '10.0.0.0/8\n\nfe80::1%eth0\n');
 
 describe('toLogstatsConfig', () => {
   it('starts from the defaults written in its options', () => {
@@ -14,7 +24,7 @@ describe('toLogstatsConfig', () => {
   });
 
   it.each([
-    [{ utc: true }, '--utc needs --by day or --by hour'],
+    [{ utc: true }, '--utc needs --by day or --by hour, --since or --until'],
     [{ timeField: 'ts' }, '--time-field needs --by day or --by hour'],
     [{ top: -1 }, '--top must be a whole number from 0 to 10000; got "-1"'],
     [{ splitSize: '1K' }, '--split-size must be at least 64K; got "1K"'],
@@ -26,5 +36,78 @@ describe('toLogstatsConfig', () => {
   it('takes --utc and --time-field with --by', () => {
     const config = toLogstatsConfig({ paths: ['logs'], by: 'hour', utc: true, timeField: 'ts' });
     expect(config.rules).toMatchObject({ by: 'hour', utc: true, timeField: 'ts' });
+  });
+});
+
+describe('toLogstatsConfig: filters', () => {
+  it('has no filter unless one is given', () => {
+    expect(toLogstatsConfig({ paths: ['logs'] }).rules.filter).toBeUndefined();
+  });
+
+  it('takes dates, times and spans, the same for every worker', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { filter } = toLogstatsConfig({
+      paths: ['logs'],
+      since: '7d',
+      until: '2030-01-01',
+    }).rules;
+    expect(filter?.until).toEqual({
+      seconds: Date.parse('2030-01-01T23:59:59Z') / 1000,
+      instant: false,
+    });
+    const since = filter?.since;
+    expect(since?.instant).toBe(true);
+    expect(since!.seconds - (before - 7 * 86_400)).toBeGreaterThanOrEqual(0);
+    expect(since!.seconds - (before - 7 * 86_400)).toBeLessThan(5);
+  });
+
+  it('reads dates in UTC with --utc, without --by', () => {
+    const { rules } = toLogstatsConfig({ paths: ['logs'], since: '2026-12-01', utc: true });
+    expect(rules.filter?.since).toEqual({
+      seconds: Date.parse('2026-12-01T00:00:00Z') / 1000,
+      instant: true,
+    });
+  });
+
+  it('takes addresses and blocks, repeated and from @file, canonical and once each', () => {
+    const { filter } = toLogstatsConfig({
+      paths: ['logs'],
+      excludeIp: ['192.0.2.7', `@${list}`, '2001:db8:0::/32', '::ffff:198.51.100.0/120'],
+    }).rules;
+    expect(filter).toEqual({
+      since: undefined,
+      until: undefined,
+      excludeIps: ['192.0.2.7', '10.0.0.0/8', '2001:db8::/32', '198.51.100.0/24'],
+    });
+  });
+
+  it.each([
+    [{ since: 'yesterday' }, '--since must be a date (2026-12-01), a date and time'],
+    [{ until: '2026-02-30' }, '--until must be a date (2026-12-01),'],
+    [
+      { since: '2026-12-02', until: '2026-12-01' },
+      '--since "2026-12-02" is after --until "2026-12-01"',
+    ],
+    [
+      { excludeIp: ['10.0.0.0/33'] },
+      '--exclude-ip "10.0.0.0/33": an IPv4 prefix is at most /32; expected an IPv4 or IPv6 address or CIDR block',
+    ],
+    [{ excludeIp: ['10.1.0.0/8'] }, '--exclude-ip "10.1.0.0/8": it has bits set past its /8'],
+    [{ excludeIp: ['example.com'] }, '--exclude-ip "example.com": not an IP address'],
+    [{ excludeIp: ['@'] }, '--exclude-ip @ needs a file name after the @'],
+    [{ excludeIp: ['@/dev/zero'] }, '--exclude-ip @/dev/zero: more than 16 MiB'],
+    [{ excludeIp: [`@${dir}`] }, `--exclude-ip @${dir}: cannot read it`],
+    [
+      { excludeIp: [`@${join(dir, 'missing.txt')}`] },
+      `--exclude-ip @${join(dir, 'missing.txt')}: cannot read it`,
+    ],
+    [
+      { excludeIp: [`@${badList}`] },
+      `--exclude-ip @${badList}, line 3: "fe80::1%eth0": not an IP address`,
+    ],
+  ])('refuses %j as a usage error', (args, message) => {
+    const config = () => toLogstatsConfig({ paths: ['logs'], ...args });
+    expect(config).toThrow(UsageError);
+    expect(config).toThrow(message);
   });
 });

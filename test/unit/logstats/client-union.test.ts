@@ -17,7 +17,14 @@ function tallyOf(text: string, top: boolean): TallyResult {
 
 /** A scan's result that saw the IPv4 clients of `set`. */
 function resultOf(set: IPv4Set): TallyResult {
-  return { total: 0, malformed: 0, bytes: 0, ipv4: set.toRun(), ipv6: new IPv6Set(false).toRun() };
+  return {
+    total: 0,
+    malformed: 0,
+    filtered: 0,
+    bytes: 0,
+    ipv4: set.toRun(),
+    ipv6: new IPv6Set(false).toRun(),
+  };
 }
 
 describe('ClientUnion', () => {
@@ -66,5 +73,40 @@ describe('ClientUnion', () => {
     expect(union.top(3)).toEqual(
       busiest.map(([ip, requests]) => ({ ip: formatIPv4(ip), requests })),
     );
+  });
+
+  it('stays exact when many runs pile up and merge, IPv6 and 0.0.0.0 too, and when absorbed', () => {
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    // More runs than a union holds before it merges some (held-runs.ts), of every size.
+    const halves = [new ClientUnion(true), new ClientUnion(true)];
+    const expected = new Map<string, number>();
+    for (let run = 0; run < 100; run++) {
+      const clients = Array.from({ length: [1, 20, 300, 5000][run % 4]! }, () => {
+        const kind = next(10);
+        return kind === 0
+          ? `2001:db8::${next(500).toString(16)}`
+          : kind === 1
+            ? '0.0.0.0'
+            : `10.0.${next(40)}.${next(250)}`;
+      });
+      for (const ip of clients) expected.set(ip, (expected.get(ip) ?? 0) + 1);
+      halves[run % 2]!.add(tallyOf(log(clients), true));
+    }
+    const [union, other] = halves as [ClientUnion, ClientUnion];
+    union.absorb(other);
+    expect(union.ips).toBe(expected.size);
+    const top = union.top(5);
+    expect(top.map((t) => t.requests)).toEqual(
+      [...expected.values()].sort((a, b) => b - a).slice(0, 5),
+    );
+    for (const { ip, requests } of top) expect(expected.get(ip)).toBe(requests);
+    // Absorbed into a union without counts: the same clients.
+    const plain = new ClientUnion(false);
+    plain.absorb(union);
+    expect(plain.ips).toBe(expected.size);
   });
 });

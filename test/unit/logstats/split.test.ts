@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MIN_AUTO_RANGE_BYTES, planRanges } from '../../../src/logstats/split.ts';
+import {
+  MAX_BATCH_FILES,
+  MIN_AUTO_RANGE_BYTES,
+  planRanges,
+  planTasks,
+  SMALL_FILE_BYTES,
+  type ScanRange,
+} from '../../../src/logstats/split.ts';
 
 const MB = 2 ** 20;
 const file = (path: string, size: number, gzip = false) => ({ path, size, gzip });
@@ -39,5 +46,69 @@ describe('planRanges', () => {
 
   it('honours an explicit piece size', () => {
     expect(planRanges([file('x', 1000)], 2, 100)).toHaveLength(10);
+  });
+});
+
+describe('planTasks', () => {
+  /** Each file's index in the order given, as the tasks cover it: every byte exactly once. */
+  const covered = (tasks: ReturnType<typeof planTasks>): Map<number, [number, number][]> => {
+    const parts = new Map<number, [number, number][]>();
+    const ranges: ScanRange[] = tasks.flatMap((t) => (t.kind === 'range' ? [t.range] : t.files));
+    for (const r of ranges) parts.set(r.file, [...(parts.get(r.file) ?? []), [r.start, r.end]]);
+    return parts;
+  };
+
+  it('counts small files many to a task, in the order given, and big ones alone', () => {
+    const files = [
+      ...Array.from({ length: 30 }, (_, i) => file(`s${i}`, 1000 + i)),
+      file('big', 20 * MB),
+    ];
+    const tasks = planTasks(files, 2);
+    expect(tasks[0]).toEqual({
+      kind: 'range',
+      range: { file: 30, path: 'big', start: 0, end: 20 * MB, gzip: false },
+    });
+    const batched = tasks.slice(1).flatMap((t) => (t.kind === 'files' ? t.files : []));
+    expect(batched.map((r) => r.file)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(tasks.slice(1).every((t) => t.kind === 'files')).toBe(true);
+    const parts = covered(tasks);
+    files.forEach((f, i) => expect(parts.get(i)).toEqual([[0, f.size]]));
+  });
+
+  it('never puts more than MAX_BATCH_FILES in a task, nor a file past SMALL_FILE_BYTES', () => {
+    const files = [
+      ...Array.from({ length: 2500 }, (_, i) => file(`s${i}`, 10)),
+      file('medium', SMALL_FILE_BYTES + 1),
+      file('edge', SMALL_FILE_BYTES),
+    ];
+    const tasks = planTasks(files, 4);
+    for (const t of tasks)
+      if (t.kind === 'files') expect(t.files.length).toBeLessThanOrEqual(MAX_BATCH_FILES);
+    const alone = tasks
+      .filter((t) => t.kind === 'range')
+      .map((t) => t.kind === 'range' && t.range.path);
+    expect(alone).toEqual(['medium']);
+    expect(covered(tasks).size).toBe(files.length);
+  });
+
+  it('leaves the ranges of a file it cuts as ranges, however small (--split-size)', () => {
+    const tasks = planTasks([file('a', 300 * 1024), file('b', 10)], 2, 64 * 1024);
+    const ranges = tasks.filter((t) => t.kind === 'range');
+    expect(ranges.length).toBeGreaterThan(1);
+    expect(ranges.every((t) => t.kind === 'range' && t.range.path === 'a')).toBe(true);
+    const parts = covered(tasks)
+      .get(0)!
+      .sort((x, y) => x[0] - y[0]);
+    expect(parts[0]![0]).toBe(0);
+    expect(parts.at(-1)![1]).toBe(300 * 1024);
+    for (let i = 1; i < parts.length; i++) expect(parts[i]![0]).toBe(parts[i - 1]![1]);
+  });
+
+  it('shares small files among the workers rather than in one batch', () => {
+    const tasks = planTasks(
+      Array.from({ length: 400 }, (_, i) => file(`s${i}`, 64 * 1024)),
+      2,
+    );
+    expect(tasks.length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
+import type { LineRules } from '../../../src/logstats/formats/index.ts';
+import type { FilterRules } from '../../../src/logstats/line-filter.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
@@ -37,7 +39,19 @@ const fetchOptions: FetchOptions = {
 };
 // The image step's options, as `--resize-mode border` makes them.
 const resize: ResizeOptions = resizeOptions({ maxAspectRatio: 1.5, jobs: 2 });
+const filter: FilterRules = {
+  since: { seconds: -86_400, instant: true },
+  until: { seconds: 1_796_083_200, instant: false },
+  excludeIps: ['10.0.0.0/8', '2001:db8::1'],
+};
 const range: ScanRange = { file: 0, path: '/logs/a.log', start: 0, end: 100, gzip: false };
+const combined: LineRules = {
+  format: 'combined',
+  by: undefined,
+  utc: false,
+  ipField: undefined,
+  timeField: undefined,
+};
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
   tempFolder: temp,
@@ -50,6 +64,10 @@ describe('acceptTask', () => {
   it.each([
     ['sumRange', { start: 0n, end: 10n }],
     ['logstatsRange', { range, top: true }],
+    ['logstatsFiles', { files: [range, { ...range, file: 1, path: '/logs/b.log' }], top: 10 }],
+    ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, by: 'day' } }],
+    ['logstatsRange', { range, top: false, rules: { ...combined, filter } }],
+    ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, filter } }],
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
     [
@@ -87,6 +105,22 @@ describe('acceptTask', () => {
     expect(acceptTask('logstatsRange', input(join(allowed, 'link', 'a.log')), reading)).toBe(
       refused,
     );
+  });
+
+  it('reads a batch of files only when every one of them is inside an allowed folder', () => {
+    const reading = { writable: [], readable: [allowed] };
+    const input = (...paths: string[]) => ({
+      files: paths.map((path, file) => ({ ...range, file, path })),
+      top: 0,
+    });
+    const inside = join(allowed, 'a.log');
+    expect(acceptTask('logstatsFiles', input(inside, inside), reading)).toBeUndefined();
+    expect(
+      acceptTask('logstatsFiles', input(inside, join(root, 'elsewhere', 'a.log')), reading),
+    ).toBe('"files.1.path" is not inside a folder this worker may read (crew worker --allow-read)');
+    expect(
+      acceptTask('logstatsFiles', input(join(allowed, 'link', 'a.log'), inside), reading),
+    ).toBe('"files.0.path" is not inside a folder this worker may read (crew worker --allow-read)');
   });
 
   it.each([
@@ -129,6 +163,61 @@ describe('acceptTask', () => {
     ],
     ['logstatsRange', { range, top: 'yes' }, '"top" must be a boolean'],
     ['logstatsRange', { range }, 'missing field "top"'],
+    [
+      'logstatsFiles',
+      { files: [range, { ...range, path: 'b.log' }], top: 0 },
+      '"files.1.path" must be an absolute path',
+    ],
+    ['logstatsFiles', { files: [range], top: 10_001 }, '"top" must be at most 10000'],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: { ...combined, filter: { ...filter, excludeIps: ['10.1.0.0/8'] } },
+      },
+      '"rules.filter.excludeIps.0" must be an IPv4 or IPv6 address or CIDR block (192.0.2.7, 10.0.0.0/8, 2001:db8::/32): it has bits set past its /8',
+    ],
+    [
+      'logstatsFiles',
+      {
+        files: [range],
+        top: 0,
+        rules: { ...combined, filter: { ...filter, excludeIps: '10.0.0.0/8' } },
+      },
+      '"rules.filter.excludeIps" must be a list',
+    ],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: { ...combined, filter: { ...filter, since: { seconds: 1.5, instant: true } } },
+      },
+      '"rules.filter.since.seconds" must be an integer',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, until: { seconds: 1 } } } },
+      '"rules.filter.until": missing field "instant"',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, status: [404] } } },
+      '"rules.filter": unexpected field "status"',
+    ],
+    ['logstatsFiles', { files: [range], top: true }, '"top" must be a whole number'],
+    ['logstatsFiles', { files: range, top: 0 }, '"files" must be a list'],
+    [
+      'logstatsFiles',
+      { files: Array.from({ length: 1001 }, () => range), top: 0 },
+      '"files" must hold at most 1000 items',
+    ],
+    [
+      'logstatsFiles',
+      { files: [range], top: 0, rules: { ...combined, format: 'xml' } },
+      '"rules.format" must be one of auto, combined, json',
+    ],
     [
       'downloadUrl',
       { ...download, url: 'file:///etc/passwd', options: fetchOptions },

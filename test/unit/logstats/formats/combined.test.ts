@@ -34,7 +34,12 @@ describe('the common/combined format', () => {
     'junk',
     '   ',
   ])('reads the client of %j by the client rule', (given) => {
-    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const out: LineFields = {
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
     const bytes = Buffer.from(given);
     expect(text(combined.reader(rules()).read(bytes, 0, bytes.length, out), out)).toBe(
       clientIp(given),
@@ -42,7 +47,12 @@ describe('the common/combined format', () => {
   });
 
   it('keys a line by its first [...] with --by, and reads no time without', () => {
-    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const out: LineFields = {
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
     const read = (by: ReadRules['by'], utc: boolean, given: string): string | undefined => {
       out.key = undefined;
       combined.reader(rules({ by, utc })).read(Buffer.from(given), 0, given.length, out);
@@ -56,7 +66,12 @@ describe('the common/combined format', () => {
   });
 
   it('reads a line that came in pieces: the client from all of it, the time from its start', () => {
-    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const out: LineFields = {
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
     const kept = Buffer.from(line('1.2.3.4', '10/Oct/2000:13:55:36 -0700'));
     // The client stand-in of a line whose client is 5.6.7.8 (see LongLine).
     const client = Buffer.from('5.6.7.8 x');

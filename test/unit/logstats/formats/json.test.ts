@@ -24,7 +24,12 @@ const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
 /** What the JSON reader makes of one line: its client as text, and its key with --by. */
 function read(line: string, given: Partial<ReadRules> = {}): { client: string; key?: string } {
   const reader = json.reader(rules(given));
-  const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+  const out: LineFields = {
+    ipv6: new Uint32Array(4),
+    key: undefined,
+    seconds: NaN,
+    offsetMinutes: 0,
+  };
   const bytes = Buffer.from(line);
   const kind = reader.read(bytes, 0, bytes.length, out);
   const client =
@@ -118,7 +123,12 @@ describe('the JSON format', () => {
 
   it('says which fields held the clients', () => {
     const reader = json.reader(rules());
-    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const out: LineFields = {
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
     for (const line of [
       '{"remote_addr":"1.1.1.1"}',
       '{"ClientHost":"x"}',
@@ -148,7 +158,12 @@ describe('the JSON format', () => {
 
   it('reads a line that came in pieces whole, and one longer than was kept as malformed', () => {
     const reader = json.reader(rules({ by: 'day' }));
-    const out: LineFields = { ipv6: new Uint32Array(4), key: undefined };
+    const out: LineFields = {
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
     const kept = Buffer.from('{"remote_addr":"1.2.3.4","time":"2021-03-22T10:00:00Z"}');
     const line = (cut: boolean): FinishedLine => ({ kept, cut, client: Buffer.from('x') });
     expect(formatIPv4(reader.readCarried(line(false), out))).toBe('1.2.3.4');
