@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildParser } from '../../src/cli.ts';
 import type { Io } from '../../src/commands/command.ts';
@@ -83,6 +86,7 @@ describe('crew <command> --help', () => {
         ['Positionals:', []],
         ['Input:', ['recursive', 'split-size']],
         ['Lines:', ['format', 'ip-field', 'time-field']],
+        ['Filters:', ['since', 'until', 'exclude-ip']],
         ['Output:', ['top', 'by', 'utc']],
         common,
         ['Examples:', []],
@@ -164,5 +168,25 @@ describe('a flag of one value given twice', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toBe(`--${flag} was given more than once`);
+  });
+});
+
+describe('a repeatable flag takes one value each time', () => {
+  // A greedy list took the CSV named after -H as another header: "name the CSV file".
+  it('crew download-csv -H a -H b list.csv reads list.csv', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crew-cli-'));
+    try {
+      writeFileSync(join(dir, 'list.csv'), 'url\nhttp://127.0.0.1:9/a.png\n');
+      const argv = ['download-csv', '-H', 'X-A: 1', '-H', 'X-B: 2', join(dir, 'list.csv')];
+      const out: string[] = [];
+      const parser = await buildParser([...argv, '--dry-run', '--json', '-q'], {
+        ...io,
+        out: (text) => out.push(text),
+      });
+      await parser.parseAsync();
+      expect(JSON.parse(out.join(''))).toMatchObject({ dryRun: true, rows: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

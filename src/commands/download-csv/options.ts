@@ -209,6 +209,8 @@ const downloadOptions = {
     alias: 'H',
     type: 'string',
     array: true,
+    // One value each time: a greedy list would take the CSV named after it as a header.
+    nargs: 1,
     describe: 'Extra request header "Name: value" (repeatable)',
     requiresArg: true,
   },

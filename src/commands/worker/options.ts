@@ -24,6 +24,8 @@ const workerOptions = {
     group: SCOPE,
     type: 'string',
     array: true,
+    // One value each time: a greedy list would take whatever follows it too.
+    nargs: 1,
     describe:
       'A folder tasks may write in (repeatable); download tasks are refused unless their --out is inside one',
     requiresArg: true,
@@ -32,6 +34,7 @@ const workerOptions = {
     group: SCOPE,
     type: 'string',
     array: true,
+    nargs: 1,
     describe: 'Only read logs inside these folders (repeatable)',
     defaultDescription: 'any the user can',
     requiresArg: true,
