@@ -30,12 +30,15 @@ export interface LogstatsTasks {
 }
 
 /** Called as work finishes: files and bytes done of the totals known so far. */
-export type LogstatsProgress = (p: {
-  files: number;
-  totalFiles: number;
-  bytes: number;
-  totalBytes: number;
-}) => void;
+/** How far a run has got: files and bytes counted, of all. */
+export interface ScanProgress {
+  readonly files: number;
+  readonly totalFiles: number;
+  readonly bytes: number;
+  readonly totalBytes: number;
+}
+
+export type LogstatsProgress = (p: ScanProgress) => void;
 
 /**
  * Counts every input: ranges and batches of small files go to the pool, stdin is read here,

@@ -79,3 +79,12 @@ export function median(values: readonly number[]): number {
     ? (sorted[mid] ?? NaN)
     : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
+
+/**
+ * `, ETA 12 s` for a job `fraction` done after `seconds`; empty before 1% (too early to
+ * tell) and at the end.
+ */
+export function etaText(seconds: number, fraction: number | undefined): string {
+  if (!fraction || fraction <= 0.01 || fraction >= 1) return '';
+  return `, ETA ${Math.round((seconds / fraction) * (1 - fraction))} s`;
+}

@@ -13,7 +13,7 @@ import { MANIFEST } from '../../download/manifest.ts';
 import type { DownloadTasks } from '../../download/fetcher.ts';
 import { runDownload as runPipeline } from '../../download/run.ts';
 import type { PoolFactory } from '../../pool/pool.ts';
-import { formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import { etaText, formatBytes, formatMs, plural, round, style, table } from '../../ui/format.ts';
 import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 
@@ -60,10 +60,7 @@ export async function runDownload(
 /** The progress line: rows done of read (of all, once the CSV is read), files/s, MB, MB/s, ETA. */
 export function progressText(p: DownloadProgress): string {
   const seconds = Math.max(p.elapsedMs / 1000, 0.001);
-  const eta =
-    p.fraction && p.fraction > 0.01 && p.fraction < 1
-      ? `, ETA ${Math.round((seconds / p.fraction) * (1 - p.fraction))} s`
-      : '';
+  const eta = etaText(seconds, p.fraction);
   return (
     `${p.done} of ${p.fraction === 1 ? p.read : `${p.read}+`} rows (${Math.round(p.done / seconds)}/s), ` +
     `${(p.bytes / 1e6).toFixed(1)} MB (${(p.bytes / 1e6 / seconds).toFixed(1)} MB/s), ` +

@@ -1,18 +1,36 @@
+import { performance } from 'node:perf_hooks';
 import { ItemFailures } from '../../errors.ts';
 import { pathText } from '../../logstats/file-names.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
-import { runLogstats } from '../../logstats/run.ts';
+import { runLogstats, type ScanProgress } from '../../logstats/run.ts';
 import type { LogstatsResult, TopClient } from '../../logstats/summary.ts';
-import { formatCount as count, formatMs, plural, round, style, table } from '../../ui/format.ts';
+import {
+  etaText,
+  formatCount as count,
+  formatMs,
+  plural,
+  round,
+  style,
+  table,
+} from '../../ui/format.ts';
 import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
 
 export async function run(config: LogstatsConfig, context: RunContext): Promise<LogstatsResult> {
+  const began = performance.now();
   return runLogstats(config, context.pools, context.signal, (p) =>
-    context.progress(
-      `counting: ${p.files} of ${p.totalFiles} files, ` +
-        `${(p.bytes / 1e6).toFixed(0)} of ${(p.totalBytes / 1e6).toFixed(0)} MB`,
-    ),
+    context.progress(progressText(p, performance.now() - began)),
+  );
+}
+
+/** The progress line: files and bytes done of all, the rate, and when it should end. */
+export function progressText(p: ScanProgress, elapsedMs: number): string {
+  const seconds = Math.max(elapsedMs / 1000, 0.001);
+  const mb = (bytes: number): string => (bytes / 1e6).toFixed(0);
+  const fraction = p.totalBytes > 0 ? p.bytes / p.totalBytes : undefined;
+  return (
+    `counting: ${p.files} of ${p.totalFiles} files, ${mb(p.bytes)} of ${mb(p.totalBytes)} MB ` +
+    `(${(p.bytes / 1e6 / seconds).toFixed(0)} MB/s)${etaText(seconds, fraction)}`
   );
 }
 

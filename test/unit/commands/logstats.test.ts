@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
+import { progressText } from '../../../src/commands/logstats/run.ts';
 import { UsageError } from '../../../src/errors.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crew-filters-'));
@@ -109,5 +110,32 @@ describe('toLogstatsConfig: filters', () => {
     const config = () => toLogstatsConfig({ paths: ['logs'], ...args });
     expect(config).toThrow(UsageError);
     expect(config).toThrow(message);
+  });
+});
+
+describe('progressText', () => {
+  const at = { files: 0, totalFiles: 8, bytes: 0, totalBytes: 800e6 };
+  it.each([
+    ['nothing yet', at, 0, 'counting: 0 of 8 files, 0 of 800 MB (0 MB/s)'],
+    [
+      'a quarter through: the rate and when it ends',
+      { ...at, files: 2, bytes: 200e6 },
+      2000,
+      'counting: 2 of 8 files, 200 of 800 MB (100 MB/s), ETA 6 s',
+    ],
+    [
+      'every byte read: no ETA',
+      { ...at, files: 8, bytes: 800e6 },
+      4000,
+      'counting: 8 of 8 files, 800 of 800 MB (200 MB/s)',
+    ],
+    [
+      'stdin only: nothing to measure against',
+      { files: 0, totalFiles: 1, bytes: 0, totalBytes: 0 },
+      1000,
+      'counting: 0 of 1 files, 0 of 0 MB (0 MB/s)',
+    ],
+  ])('%s', (_, progress, elapsedMs, text) => {
+    expect(progressText(progress, elapsedMs)).toBe(text);
   });
 });
