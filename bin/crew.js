@@ -20,5 +20,9 @@ const early = [];
 const hold = (signal) => early.push(signal);
 process.on('SIGINT', hold).on('SIGTERM', hold).on('SIGHUP', hold);
 const { main } = await import('../dist/cli.js');
+// main() puts its own listeners in place before it first awaits; only then is hold taken
+// off. The other way round, the signals had no listener for a moment, Node stopped watching
+// them, and one that came in that moment was lost (a Ctrl-C that did nothing).
+const code = main(process.argv.slice(2), early);
 process.off('SIGINT', hold).off('SIGTERM', hold).off('SIGHUP', hold);
-process.exitCode = await main(process.argv.slice(2), early);
+process.exitCode = await code;

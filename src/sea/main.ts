@@ -78,9 +78,13 @@ function start(): void {
   const cli = createRequire(join(dir, 'cli.js'))(join(dir, 'cli.js')) as {
     main(argv: readonly string[], early: readonly NodeJS.Signals[]): Promise<number>;
   };
+  // main() puts its own listeners in place before it first awaits; only then is hold taken
+  // off. The other way round, the signals had no listener for a moment, Node stopped
+  // watching them, and one that came during the synchronous load above was lost.
+  const code = cli.main(process.argv.slice(2), early);
   process.off('SIGINT', hold).off('SIGTERM', hold).off('SIGHUP', hold);
-  void cli.main(process.argv.slice(2), early).then((code) => {
-    process.exitCode = code;
+  void code.then((exit) => {
+    process.exitCode = exit;
   });
 }
 
