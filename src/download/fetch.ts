@@ -42,6 +42,11 @@ export interface FetchOptions {
   readonly stacks: boolean;
   /** The HTTP versions offered to HTTPS origins: --http1.1, --http2, or crew's choice. */
   readonly http: HttpVersion;
+  /**
+   * --cacert: PEM certificates of CAs trusted besides the system's (ca.ts), as text: a
+   * worker on another machine gets what the run read, not a path.
+   */
+  readonly ca?: string;
   /** Responses whose X-Robots-Tag says one of these are not kept; null: --ignore-opt-out. */
   readonly optOut?: OptOutRule | null;
   /**
@@ -224,14 +229,16 @@ class LeavesOrigin extends Error {
   }
 }
 
-let agent: { key: string; dispatcher: Dispatcher } | undefined;
+let agent: { key: string; ca: string | undefined; dispatcher: Dispatcher } | undefined;
 
 /** One keep-alive agent per worker, reused by every download it runs. */
 function dispatcherFor(options: FetchOptions): Dispatcher {
   const key = `${options.perHost}/${options.timeoutMs}/${options.http}`;
-  if (agent?.key !== key) {
+  // The CA text compared apart: not copied into a new key string for every request.
+  if (agent?.key !== key || agent.ca !== options.ca) {
     // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
-    agent = { key, dispatcher: new EnvHttpProxyAgent(agentOptions(options)) };
+    const dispatcher = new EnvHttpProxyAgent(agentOptions(options));
+    agent = { key, ca: options.ca, dispatcher };
   }
   return agent.dispatcher;
 }
@@ -590,6 +597,13 @@ const CERTIFICATE_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The verdicts that say the certificate's CA is not one crew trusts (a private CA's). */
+const UNKNOWN_ISSUER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
+
 /**
  * A failure no attempt can get past: a certificate that is not trusted, or response
  * headers bigger than undici reads (the server sends the same ones again). Retrying
@@ -631,7 +645,13 @@ function describe(error: unknown): string {
     default:
       break;
   }
-  if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
+  // Node's own words for these point at its --use-system-ca, which crew users cannot give.
+  if (code !== undefined && UNKNOWN_ISSUER.has(code)) {
+    return `TLS error (${code}): no CA crew trusts signed it (--cacert adds one)`;
+  }
+  if (code?.startsWith('ERR_TLS') || code?.includes('CERT') || CERTIFICATE_CODES.has(code ?? '')) {
+    return `TLS error (${code})`;
+  }
   return (error as { message?: string }).message ?? String(error);
 }
 

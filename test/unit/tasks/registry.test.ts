@@ -1,11 +1,20 @@
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CA_TOO_BIG } from '../../../src/download/ca.ts';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
+import { makePrivateCa } from '../../helpers/certificates.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
 
 // Real folders: a worker allowed to write in `allowed` only, with a run's temp folder in it,
@@ -19,6 +28,9 @@ symlinkSync(join(root, 'elsewhere'), join(allowed, 'link'));
 writeFileSync(join(root, 'elsewhere', 'a.log'), '');
 writeFileSync(join(allowed, 'a.log'), '');
 const scope: WorkerScope = { writable: [allowed], readable: undefined };
+// A real CA certificate: what --cacert hands a worker is the PEM text itself.
+makePrivateCa(root);
+const caPem = readFileSync(join(root, 'ca.crt'), 'utf8');
 
 // Typed: a field added to an input type must be added here (and to its check) to compile.
 const fetchOptions: FetchOptions = {
@@ -64,6 +76,7 @@ describe('acceptTask', () => {
     ['logstatsRange', { range, top: true }],
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
+    ['downloadUrl', { ...download, options: { ...fetchOptions, ca: caPem } }],
     [
       'downloadUrl',
       {
@@ -182,6 +195,21 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, options: { ...fetchOptions, http: 'h3' } },
       '"options.http" must be one of auto, 1.1, 2',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: '/etc/ssl/ca.pem' } },
+      '"options.ca": holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: caPem.repeat(200) } },
+      `"options.ca": ${CA_TOO_BIG}`,
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: 1 } },
+      '"options.ca" must be a string',
     ],
     ...(
       [
