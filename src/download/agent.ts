@@ -5,6 +5,7 @@
 import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
 import type { EnvHttpProxyAgent } from 'undici';
 import type { FetchOptions, HttpVersion } from './fetch.ts';
+import type { Lookup } from './host-names.ts';
 
 /**
  * HTTP/2 flow-control windows: how much a server may send before crew says it read it.
@@ -33,16 +34,18 @@ const ALPN: Record<HttpVersion, { allowH2: boolean; preferH2: boolean }> = {
 /**
  * The options of a worker's agent. Up to --per-host connections per origin (the parent
  * hands out the slots, so a worker never opens more than its share); over HTTP/2 the slots
- * are streams on one connection.
+ * are streams on one connection. Its sockets find host names through `lookup` (the
+ * worker's memory of them, host-names.ts); through a proxy, the proxy resolves them.
  */
 export function agentOptions(
   options: Pick<FetchOptions, 'perHost' | 'timeoutMs' | 'http' | 'ca'>,
+  lookup?: Lookup,
 ): EnvHttpProxyAgent.Options {
   const { allowH2, preferH2 } = ALPN[options.http];
   const trust = options.ca === undefined ? {} : { secureContext: trustingAlso(options.ca) };
   return {
     connections: options.perHost,
-    connect: { timeout: options.timeoutMs, preferH2, ...trust },
+    connect: { timeout: options.timeoutMs, preferH2, ...trust, ...(lookup ? { lookup } : {}) },
     // Through an HTTPS_PROXY, the tunnel's TLS to the origin.
     ...(options.ca === undefined ? {} : { requestTls: trust }),
     headersTimeout: options.timeoutMs,

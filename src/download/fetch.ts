@@ -12,6 +12,7 @@ import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
+import { HostNames } from './host-names.ts';
 import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { optOutDirective, type OptOutRule } from './opt-out.ts';
@@ -231,13 +232,16 @@ class LeavesOrigin extends Error {
 
 let agent: { key: string; ca: string | undefined; dispatcher: Dispatcher } | undefined;
 
+/** This worker's host names, kept for the run: a retired agent's successor uses them too. */
+const hostNames = new HostNames();
+
 /** One keep-alive agent per worker, reused by every download it runs. */
 function dispatcherFor(options: FetchOptions): Dispatcher {
   const key = `${options.perHost}/${options.timeoutMs}/${options.http}`;
   // The CA text compared apart: not copied into a new key string for every request.
   if (agent?.key !== key || agent.ca !== options.ca) {
     // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
-    const dispatcher = new EnvHttpProxyAgent(agentOptions(options));
+    const dispatcher = new EnvHttpProxyAgent(agentOptions(options, hostNames.lookup));
     agent = { key, ca: options.ca, dispatcher };
   }
   return agent.dispatcher;
@@ -547,15 +551,14 @@ export function retryAfter(value: string | undefined, now = Date.now()): number 
 }
 
 /**
- * Whether the request failed before any connection was made, so the host is down or does
- * not exist (not a failure of this URL). EAI_AGAIN (a resolver that could not answer now)
- * is left out: it says nothing about the host.
+ * Whether the request failed before any connection was made, so the host is down (not a
+ * failure of this URL). EAI_AGAIN (a resolver that could not answer now) is left out: it
+ * says nothing about the host; ENOTFOUND never gets here (each row fails at once).
  */
 function neverConnected(error: unknown): boolean {
   const code = codeOf(error);
   return (
     code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' ||
     code === 'EHOSTUNREACH' ||
     code === 'ENETUNREACH' ||
     code === 'UND_ERR_CONNECT_TIMEOUT'
@@ -605,14 +608,26 @@ const UNKNOWN_ISSUER = new Set([
 ]);
 
 /**
- * A failure no attempt can get past: a certificate that is not trusted, or response
- * headers bigger than undici reads (the server sends the same ones again). Retrying
+ * A failure no attempt can get past: a certificate that is not trusted, a host name the DNS
+ * does not know, or response headers bigger than undici reads (the server sends the same
+ * ones again). Retrying
  * either cost every row of such a host four attempts and three back-offs.
  */
 export function cannotSucceed(error: unknown): boolean {
   const code = codeOf(error);
-  return code === 'UND_ERR_HEADERS_OVERFLOW' || (code !== undefined && CERTIFICATE_CODES.has(code));
+  return (
+    code === 'UND_ERR_HEADERS_OVERFLOW' ||
+    code === 'ENOTFOUND' ||
+    (code !== undefined && CERTIFICATE_CODES.has(code))
+  );
 }
+
+/**
+ * The reason of every row whose host name the DNS says does not exist (ENOTFOUND): the
+ * same words for all, so the summary groups them. Not retried: the answer is kept for a
+ * minute (host-names.ts), and curl's --retry does not retry it either.
+ */
+export const NO_SUCH_HOST = 'no such host (DNS lookup found no address)';
 
 /** The system's or undici's code for a failure, on the error or on its cause. */
 function codeOf(error: unknown): string | undefined {
@@ -636,8 +651,11 @@ function describe(error: unknown): string {
     case 'UND_ERR_SOCKET':
       return 'connection reset';
     case 'ENOTFOUND':
+      return NO_SUCH_HOST;
     case 'EAI_AGAIN':
-      return 'host not found';
+    case 'EAI_FAIL':
+      // The resolver could not answer (now): worth another try, unlike ENOTFOUND.
+      return `DNS lookup failed (${code})`;
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return 'body shorter than Content-Length';
     case 'UND_ERR_HEADERS_OVERFLOW':

@@ -5,7 +5,7 @@
  * sockets to an origin than the slots it was given: the server sees --per-host at most.
  *
  * And an origin that cannot be reached (UNREACHABLE_AFTER connections in a row refused,
- * not found or timed out) is given up on for a while: its requests fail unsent. Image lists
+ * or timed out) is given up on for a while: its requests fail unsent. Image lists
  * are full of dead hosts, and each of their rows slept through every retry's back-off while
  * holding one of the run's places in flight: 200 rows to a closed port took 25 s.
  */
