@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,7 +28,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const png = (res: import('node:http').ServerResponse): void => {
+const png = (res: ServerResponse): void => {
   res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
   res.end(PNG);
 };
