@@ -7,12 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
 import { HostNames } from './host-names.ts';
+import { RateLimit } from './rate-limit.ts';
 import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { optOutDirective, type OptOutRule } from './opt-out.ts';
@@ -48,6 +50,11 @@ export interface FetchOptions {
    * worker on another machine gets what the run read, not a path.
    */
   readonly ca?: string;
+  /**
+   * --limit-rate's share of this worker: the bytes of bodies per second, all its downloads
+   * together (rate-limit.ts); absent: no limit.
+   */
+  readonly rateLimit?: number;
   /** Responses whose X-Robots-Tag says one of these are not kept; null: --ignore-opt-out. */
   readonly optOut?: OptOutRule | null;
   /**
@@ -234,6 +241,15 @@ let agent: { key: string; ca: string | undefined; dispatcher: Dispatcher } | und
 
 /** This worker's host names, kept for the run: a retired agent's successor uses them too. */
 const hostNames = new HostNames();
+
+let pace: RateLimit | undefined;
+
+/** This worker's pace for body bytes under --limit-rate, shared by all its downloads. */
+function paceFor(options: FetchOptions): RateLimit | undefined {
+  if (options.rateLimit === undefined) return undefined;
+  if (pace?.bytesPerSecond !== options.rateLimit) pace = new RateLimit(options.rateLimit);
+  return pace;
+}
 
 /** One keep-alive agent per worker, reused by every download it runs. */
 function dispatcherFor(options: FetchOptions): Dispatcher {
@@ -433,6 +449,7 @@ async function attempt(
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
     const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
+    const rate = paceFor(options);
     try {
       await response.read((chunk) => {
         bytes += chunk.length;
@@ -446,7 +463,10 @@ async function attempt(
         }
         hash.update(chunk);
         const flushing = file.add(chunk);
-        return flushing && onDisk(flushing);
+        const writing = flushing && onDisk(flushing);
+        // Over --limit-rate, the body waits (its connection paused) until its bytes are due.
+        const wait = rate?.take(chunk.length) ?? 0;
+        return wait > 0 ? Promise.all([writing, sleep(wait)]).then(() => undefined) : writing;
       });
       await onDisk(file.end());
     } catch (error) {

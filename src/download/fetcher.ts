@@ -56,7 +56,14 @@ export class Fetcher {
     this.#config = config;
     this.#pools = pools;
     this.#running = Array.from({ length: lanes }, () => 0);
-    this.#options = { ...config.fetch, perHost: config.perHost };
+    this.#options = {
+      ...config.fetch,
+      perHost: config.perHost,
+      // The run's rate, an equal share to each worker: they do not talk while they download.
+      ...(config.limitRate === undefined
+        ? {}
+        : { rateLimit: Math.max(1, Math.floor(config.limitRate / lanes)) }),
+    };
     this.#signal = signal;
     this.#onBackingOff = onBackingOff;
     this.#gate = new HostGate({

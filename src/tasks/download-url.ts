@@ -87,6 +87,7 @@ const shape = object<FetchInput>({
     backoffMs: count,
     stacks: bool,
     http: oneOf('auto', '1.1', '2'),
+    rateLimit: optional(wholeIn(1, Number.MAX_SAFE_INTEGER)),
     ca: optional((value) => (typeof value === 'string' ? caProblem(value) : 'must be a string')),
     optOut: optional((value) =>
       value === null

@@ -255,6 +255,15 @@ const downloadOptions = {
     default: false,
     describe: 'Ask HTTPS servers for HTTP/2 first: one connection per host, many streams',
   },
+  // curl's name and units (K and M: 1024 and 1024 x 1024 bytes).
+  'limit-rate': {
+    group: NETWORK,
+    type: 'string',
+    describe:
+      'Body bytes per second for the whole run, e.g. 500K or 2M; each worker gets an equal share',
+    defaultDescription: 'no limit',
+    requiresArg: true,
+  },
   // curl's name; unlike curl's, it adds to the CAs trusted, it does not replace them.
   cacert: {
     group: NETWORK,
@@ -330,6 +339,10 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     ),
     perHost: wholeNumber('--per-host', args.perHost, 1, 1024),
     force: args.force,
+    limitRate:
+      args.limitRate === undefined
+        ? undefined
+        : parseSize('--limit-rate', args.limitRate, '500K or 2M (bytes per second)'),
     fetch: {
       retries: wholeNumber('--retries', args.retries, 0, 100),
       timeoutMs: timeout * 1000,

@@ -77,6 +77,7 @@ describe('acceptTask', () => {
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, ca: caPem } }],
+    ['downloadUrl', { ...download, options: { ...fetchOptions, rateLimit: 512 * 1024 } }],
     [
       'downloadUrl',
       {
@@ -205,6 +206,11 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, options: { ...fetchOptions, ca: caPem.repeat(200) } },
       `"options.ca": ${CA_TOO_BIG}`,
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, rateLimit: 0 } },
+      '"options.rateLimit" must be a whole number from 1 to 9007199254740991',
     ],
     [
       'downloadUrl',
