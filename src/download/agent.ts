@@ -2,8 +2,10 @@
  * How a download worker's undici agent is set up: keep-alive, timeouts, the HTTP versions
  * offered to HTTPS origins, and HTTP/2 flow-control windows sized for long fat pipes.
  */
+import { createSecureContext, getCACertificates, type SecureContext } from 'node:tls';
 import type { EnvHttpProxyAgent } from 'undici';
 import type { FetchOptions, HttpVersion } from './fetch.ts';
+import type { Lookup } from './host-names.ts';
 
 /**
  * HTTP/2 flow-control windows: how much a server may send before crew says it read it.
@@ -32,15 +34,20 @@ const ALPN: Record<HttpVersion, { allowH2: boolean; preferH2: boolean }> = {
 /**
  * The options of a worker's agent. Up to --per-host connections per origin (the parent
  * hands out the slots, so a worker never opens more than its share); over HTTP/2 the slots
- * are streams on one connection.
+ * are streams on one connection. Its sockets find host names through `lookup` (the
+ * worker's memory of them, host-names.ts); through a proxy, the proxy resolves them.
  */
 export function agentOptions(
-  options: Pick<FetchOptions, 'perHost' | 'timeoutMs' | 'http'>,
+  options: Pick<FetchOptions, 'perHost' | 'timeoutMs' | 'http' | 'ca'>,
+  lookup?: Lookup,
 ): EnvHttpProxyAgent.Options {
   const { allowH2, preferH2 } = ALPN[options.http];
+  const trust = options.ca === undefined ? {} : { secureContext: trustingAlso(options.ca) };
   return {
     connections: options.perHost,
-    connect: { timeout: options.timeoutMs, preferH2 },
+    connect: { timeout: options.timeoutMs, preferH2, ...trust, ...(lookup ? { lookup } : {}) },
+    // Through an HTTPS_PROXY, the tunnel's TLS to the origin.
+    ...(options.ca === undefined ? {} : { requestTls: trust }),
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     keepAliveTimeout: 10_000,
@@ -51,4 +58,13 @@ export function agentOptions(
       ? { initialWindowSize: H2_STREAM_WINDOW, connectionWindowSize: H2_CONNECTION_WINDOW }
       : {}),
   };
+}
+
+/**
+ * A TLS context that trusts what Node trusts by default (its bundled CAs, and
+ * NODE_EXTRA_CA_CERTS) and the PEM certificates in `ca` too. Made once per agent: a `ca`
+ * list in the connect options would build a context of 140-odd certificates per connection.
+ */
+function trustingAlso(ca: string): SecureContext {
+  return createSecureContext({ ca: [...getCACertificates('default'), ca] });
 }

@@ -39,7 +39,9 @@ export interface DownloadConfig extends CommonConfig {
   readonly concurrency: number;
   readonly perHost: number;
   readonly force: boolean;
-  readonly fetch: Omit<FetchOptions, 'perHost'>;
+  /** --limit-rate: body bytes per second for the whole run (each worker gets a share). */
+  readonly limitRate?: number | undefined;
+  readonly fetch: Omit<FetchOptions, 'perHost' | 'rateLimit'>;
 }
 
 export interface RowFailure {

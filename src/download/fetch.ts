@@ -7,11 +7,14 @@
  */
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
 import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
+import { HostNames } from './host-names.ts';
+import { RateLimit } from './rate-limit.ts';
 import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
 import { capText, MAX_URL_BYTES } from './limits.ts';
 import { optOutDirective, type OptOutRule } from './opt-out.ts';
@@ -42,6 +45,16 @@ export interface FetchOptions {
   readonly stacks: boolean;
   /** The HTTP versions offered to HTTPS origins: --http1.1, --http2, or crew's choice. */
   readonly http: HttpVersion;
+  /**
+   * --cacert: PEM certificates of CAs trusted besides the system's (ca.ts), as text: a
+   * worker on another machine gets what the run read, not a path.
+   */
+  readonly ca?: string;
+  /**
+   * --limit-rate's share of this worker: the bytes of bodies per second, all its downloads
+   * together (rate-limit.ts); absent: no limit.
+   */
+  readonly rateLimit?: number;
   /** Responses whose X-Robots-Tag says one of these are not kept; null: --ignore-opt-out. */
   readonly optOut?: OptOutRule | null;
   /**
@@ -224,14 +237,28 @@ class LeavesOrigin extends Error {
   }
 }
 
-let agent: { key: string; dispatcher: Dispatcher } | undefined;
+let agent: { key: string; ca: string | undefined; dispatcher: Dispatcher } | undefined;
+
+/** This worker's host names, kept for the run: a retired agent's successor uses them too. */
+const hostNames = new HostNames();
+
+let pace: RateLimit | undefined;
+
+/** This worker's pace for body bytes under --limit-rate, shared by all its downloads. */
+function paceFor(options: FetchOptions): RateLimit | undefined {
+  if (options.rateLimit === undefined) return undefined;
+  if (pace?.bytesPerSecond !== options.rateLimit) pace = new RateLimit(options.rateLimit);
+  return pace;
+}
 
 /** One keep-alive agent per worker, reused by every download it runs. */
 function dispatcherFor(options: FetchOptions): Dispatcher {
   const key = `${options.perHost}/${options.timeoutMs}/${options.http}`;
-  if (agent?.key !== key) {
+  // The CA text compared apart: not copied into a new key string for every request.
+  if (agent?.key !== key || agent.ca !== options.ca) {
     // Honours HTTP_PROXY, HTTPS_PROXY and NO_PROXY; a plain keep-alive agent without them.
-    agent = { key, dispatcher: new EnvHttpProxyAgent(agentOptions(options)) };
+    const dispatcher = new EnvHttpProxyAgent(agentOptions(options, hostNames.lookup));
+    agent = { key, ca: options.ca, dispatcher };
   }
   return agent.dispatcher;
 }
@@ -422,6 +449,7 @@ async function attempt(
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
     const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
+    const rate = paceFor(options);
     try {
       await response.read((chunk) => {
         bytes += chunk.length;
@@ -435,7 +463,10 @@ async function attempt(
         }
         hash.update(chunk);
         const flushing = file.add(chunk);
-        return flushing && onDisk(flushing);
+        const writing = flushing && onDisk(flushing);
+        // Over --limit-rate, the body waits (its connection paused) until its bytes are due.
+        const wait = rate?.take(chunk.length) ?? 0;
+        return wait > 0 ? Promise.all([writing, sleep(wait)]).then(() => undefined) : writing;
       });
       await onDisk(file.end());
     } catch (error) {
@@ -540,15 +571,14 @@ export function retryAfter(value: string | undefined, now = Date.now()): number 
 }
 
 /**
- * Whether the request failed before any connection was made, so the host is down or does
- * not exist (not a failure of this URL). EAI_AGAIN (a resolver that could not answer now)
- * is left out: it says nothing about the host.
+ * Whether the request failed before any connection was made, so the host is down (not a
+ * failure of this URL). EAI_AGAIN (a resolver that could not answer now) is left out: it
+ * says nothing about the host; ENOTFOUND never gets here (each row fails at once).
  */
 function neverConnected(error: unknown): boolean {
   const code = codeOf(error);
   return (
     code === 'ECONNREFUSED' ||
-    code === 'ENOTFOUND' ||
     code === 'EHOSTUNREACH' ||
     code === 'ENETUNREACH' ||
     code === 'UND_ERR_CONNECT_TIMEOUT'
@@ -590,15 +620,34 @@ const CERTIFICATE_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** The verdicts that say the certificate's CA is not one crew trusts (a private CA's). */
+const UNKNOWN_ISSUER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+]);
+
 /**
- * A failure no attempt can get past: a certificate that is not trusted, or response
- * headers bigger than undici reads (the server sends the same ones again). Retrying
+ * A failure no attempt can get past: a certificate that is not trusted, a host name the DNS
+ * does not know, or response headers bigger than undici reads (the server sends the same
+ * ones again). Retrying
  * either cost every row of such a host four attempts and three back-offs.
  */
 export function cannotSucceed(error: unknown): boolean {
   const code = codeOf(error);
-  return code === 'UND_ERR_HEADERS_OVERFLOW' || (code !== undefined && CERTIFICATE_CODES.has(code));
+  return (
+    code === 'UND_ERR_HEADERS_OVERFLOW' ||
+    code === 'ENOTFOUND' ||
+    (code !== undefined && CERTIFICATE_CODES.has(code))
+  );
 }
+
+/**
+ * The reason of every row whose host name the DNS says does not exist (ENOTFOUND): the
+ * same words for all, so the summary groups them. Not retried: the answer is kept for a
+ * minute (host-names.ts), and curl's --retry does not retry it either.
+ */
+export const NO_SUCH_HOST = 'no such host (DNS lookup found no address)';
 
 /** The system's or undici's code for a failure, on the error or on its cause. */
 function codeOf(error: unknown): string | undefined {
@@ -622,8 +671,11 @@ function describe(error: unknown): string {
     case 'UND_ERR_SOCKET':
       return 'connection reset';
     case 'ENOTFOUND':
+      return NO_SUCH_HOST;
     case 'EAI_AGAIN':
-      return 'host not found';
+    case 'EAI_FAIL':
+      // The resolver could not answer (now): worth another try, unlike ENOTFOUND.
+      return `DNS lookup failed (${code})`;
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
       return 'body shorter than Content-Length';
     case 'UND_ERR_HEADERS_OVERFLOW':
@@ -631,7 +683,13 @@ function describe(error: unknown): string {
     default:
       break;
   }
-  if (code?.startsWith('ERR_TLS') || code?.includes('CERT')) return `TLS error (${code})`;
+  // Node's own words for these point at its --use-system-ca, which crew users cannot give.
+  if (code !== undefined && UNKNOWN_ISSUER.has(code)) {
+    return `TLS error (${code}): no CA crew trusts signed it (--cacert adds one)`;
+  }
+  if (code?.startsWith('ERR_TLS') || code?.includes('CERT') || CERTIFICATE_CODES.has(code ?? '')) {
+    return `TLS error (${code})`;
+  }
   return (error as { message?: string }).message ?? String(error);
 }
 

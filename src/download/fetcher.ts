@@ -38,15 +38,36 @@ export class Fetcher {
   readonly #signal: AbortSignal;
   #requests = 0;
 
-  /** Aborting `signal` fails every fetch and stops the workers, which `pools` starts. */
-  constructor(config: DownloadConfig, pools: PoolFactory<DownloadTasks>, signal: AbortSignal) {
+  /** Hears of fetches that begin (+1) or end (-1) waiting out a back-off. */
+  readonly #onBackingOff: (change: number) => void;
+
+  /**
+   * Aborting `signal` fails every fetch and stops the workers, which `pools` starts.
+   * `onBackingOff` hears how many more (or fewer) fetches wait out a back-off: their own
+   * before a retry, or their origin's after it asked to slow down (429, 503).
+   */
+  constructor(
+    config: DownloadConfig,
+    pools: PoolFactory<DownloadTasks>,
+    signal: AbortSignal,
+    onBackingOff: (change: number) => void = () => undefined,
+  ) {
     const lanes = config.runtime === 'inline' ? 1 : Math.max(1, config.workers);
     this.#config = config;
     this.#pools = pools;
     this.#running = Array.from({ length: lanes }, () => 0);
-    this.#options = { ...config.fetch, perHost: config.perHost };
+    this.#options = {
+      ...config.fetch,
+      perHost: config.perHost,
+      // The run's rate, an equal share to each worker: they do not talk while they download.
+      ...(config.limitRate === undefined
+        ? {}
+        : { rateLimit: Math.max(1, Math.floor(config.limitRate / lanes)) }),
+    };
     this.#signal = signal;
+    this.#onBackingOff = onBackingOff;
     this.#gate = new HostGate({
+      onBackingOff,
       perHost: config.perHost,
       lanes,
       retries: config.fetch.retries,
@@ -125,7 +146,12 @@ export class Fetcher {
       // A host that asked to slow down makes everyone wait (the gate); other failures wait alone.
       if (result.retry === 'yes') {
         const wait = result.retryAfterMs ?? backoff(backoffMs, attempts);
-        await sleep(wait, undefined, { signal: this.#signal });
+        this.#onBackingOff(1);
+        try {
+          await sleep(wait, undefined, { signal: this.#signal });
+        } finally {
+          this.#onBackingOff(-1);
+        }
       }
     }
   }

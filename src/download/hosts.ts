@@ -5,7 +5,7 @@
  * sockets to an origin than the slots it was given: the server sees --per-host at most.
  *
  * And an origin that cannot be reached (UNREACHABLE_AFTER connections in a row refused,
- * not found or timed out) is given up on for a while: its requests fail unsent. Image lists
+ * or timed out) is given up on for a while: its requests fail unsent. Image lists
  * are full of dead hosts, and each of their rows slept through every retry's back-off while
  * holding one of the run's places in flight: 200 rows to a closed port took 25 s.
  */
@@ -49,6 +49,12 @@ export interface HostGateOptions {
   readonly signal: AbortSignal;
   /** How long an unreachable origin's requests fail unsent (UNREACHABLE_PAUSE_MS). */
   readonly unreachablePauseMs?: number;
+  /**
+   * Hears how many more (or, negative, fewer) requests wait on an origin that backs off
+   * (it asked to slow down, and has not answered well since): rows that do not hold a
+   * place in flight while they wait (run.ts' InFlight).
+   */
+  readonly onBackingOff?: (change: number) => void;
 }
 
 /** The longest wait between two tries of a request. */
@@ -95,6 +101,8 @@ interface Host {
   slowDowns: number;
   refused: Refused | undefined;
   readonly waiters: ((slot: Slot | Refused) => void)[];
+  /** Of the waiters, how many were told to onBackingOff. */
+  backingOff: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -132,6 +140,7 @@ export class HostGate {
         resolve(slot);
       });
       this.#pump(origin, host);
+      this.#count(host);
     });
   }
 
@@ -161,6 +170,18 @@ export class HostGate {
       }
     }
     this.#pump(slot.origin, host);
+    this.#count(host);
+  }
+
+  /**
+   * Tells onBackingOff of the change in `host`'s waiters that wait out its back-off: all of
+   * them while it backs off (slowDowns > 0), none once it answered well or gave up.
+   */
+  #count(host: Host): void {
+    const now = host.slowDowns > 0 ? host.waiters.length : 0;
+    const change = now - host.backingOff;
+    host.backingOff = now;
+    if (change !== 0) this.#options.onBackingOff?.(change);
   }
 
   #failedToConnect(origin: string, error: string, now: number): void {
@@ -208,6 +229,7 @@ export class HostGate {
         slowDowns: 0,
         refused: undefined,
         waiters: [],
+        backingOff: 0,
         timer: undefined,
       };
       this.#hosts.set(origin, host);
@@ -230,6 +252,7 @@ export class HostGate {
         host.timer = setTimeout(() => {
           host.timer = undefined;
           this.#pump(origin, host);
+          this.#count(host);
         }, wait);
       }
       return;

@@ -125,7 +125,7 @@ async function runStages(
   let fetcher: Fetcher | undefined;
   let failure: unknown;
   try {
-    fetcher = new Fetcher(config, pools, runSignal);
+    fetcher = new Fetcher(config, pools, runSignal, (change) => inFlight.backingOff(change));
     const plan = new Planner({
       out: config.out,
       ext: config.ext,
@@ -381,21 +381,47 @@ function robotsOf(config: DownloadConfig, signal: AbortSignal): RobotsCache | un
 }
 
 /**
+ * Rows waiting out a back-off, at most, besides the rows in flight: a row is a few hundred
+ * bytes to a few KiB (its columns, caption, promises), so a few MiB at most.
+ */
+export const MAX_BACKING_OFF = 4096;
+
+/**
  * Rows in flight (fetching, or waiting on a URL another row fetches). Reading pauses at the
- * limit, so memory does not grow with the CSV.
+ * limit, so memory does not grow with the CSV. Rows waiting out a back-off (their own
+ * before a retry, or their host's after a 429 or 503) do not count: a list with many flaky
+ * hosts would fill every place with rows asleep, and the healthy hosts' rows behind them
+ * were not even read. They are bounded apart, by `maxBackingOff`.
  */
 export class InFlight {
   readonly #limit: number;
+  readonly #maxBackingOff: number;
   readonly #onError: (error: unknown) => void;
   readonly #tasks = new Set<Promise<void>>();
+  /** Of the rows in #tasks, those waiting out a back-off. */
+  #backingOff = 0;
   #failure: { readonly error: unknown } | undefined;
   /** The reader, waiting for room (there is one reader, so one waiter). */
   #wake: (() => void) | undefined;
 
   /** `onError` hears of a row's failure at once, even while reading waits for input. */
-  constructor(limit: number, onError: (error: unknown) => void) {
+  constructor(limit: number, onError: (error: unknown) => void, maxBackingOff = MAX_BACKING_OFF) {
     this.#limit = limit;
+    this.#maxBackingOff = maxBackingOff;
     this.#onError = onError;
+  }
+
+  /** `change` more rows (fewer, when negative) wait out a back-off. */
+  backingOff(change: number): void {
+    this.#backingOff += change;
+    // One fewer row in flight may be room for the reader.
+    if (change > 0) this.#wakeReader();
+  }
+
+  /** Whether the reader must wait: no place in flight, or too many rows asleep. */
+  #full(): boolean {
+    const asleep = Math.min(this.#backingOff, this.#maxBackingOff);
+    return this.#tasks.size - asleep >= this.#limit;
   }
 
   /**
@@ -417,7 +443,7 @@ export class InFlight {
     // Not Promise.race over the set: that hangs a reaction on every row in flight for each
     // row read (64 a row at the default limit), and a stalled row keeps one for every row
     // read while it stalls.
-    while (this.#tasks.size >= this.#limit && !this.#failure) {
+    while (this.#full() && !this.#failure) {
       await new Promise<void>((resolve) => (this.#wake = resolve));
     }
     if (this.#failure) throw this.#failure.error;
@@ -425,6 +451,10 @@ export class InFlight {
 
   #leave(tracked: Promise<void>): void {
     this.#tasks.delete(tracked);
+    this.#wakeReader();
+  }
+
+  #wakeReader(): void {
     const wake = this.#wake;
     this.#wake = undefined;
     wake?.();

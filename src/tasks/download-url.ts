@@ -3,6 +3,7 @@
  * then given its final name (by a local worker; a queue worker leaves that to the run).
  */
 import { resolve } from 'node:path';
+import { caProblem } from '../download/ca.ts';
 import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
@@ -86,6 +87,8 @@ const shape = object<FetchInput>({
     backoffMs: count,
     stacks: bool,
     http: oneOf('auto', '1.1', '2'),
+    rateLimit: optional(wholeIn(1, Number.MAX_SAFE_INTEGER)),
+    ca: optional((value) => (typeof value === 'string' ? caProblem(value) : 'must be a string')),
     optOut: optional((value) =>
       value === null
         ? undefined

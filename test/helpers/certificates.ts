@@ -28,3 +28,25 @@ export function makeCertificates(dir: string): void {
       '-out expired.crt -startdate 20200101000000Z -enddate 20200102000000Z',
   );
 }
+
+/**
+ * A private CA and a server certificate it signed, for 127.0.0.1 and localhost, made with
+ * openssl in `dir`: `ca.crt` (the CA, PEM) and `server.key` / `server.crt` (for the server).
+ */
+export function makePrivateCa(dir: string): void {
+  const openssl = (args: string): void =>
+    void execFileSync('openssl', args.split(' '), { cwd: dir, stdio: 'ignore' });
+  const ec = '-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes';
+  openssl(
+    `req -x509 ${ec} -days 2 -subj /CN=crew-test-ca -addext basicConstraints=critical,CA:TRUE ` +
+      '-addext keyUsage=critical,keyCertSign,cRLSign -keyout ca.key -out ca.crt',
+  );
+  openssl(
+    `req -new ${ec} -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost ` +
+      '-keyout server.key -out server.csr',
+  );
+  openssl(
+    'x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 ' +
+      '-copy_extensions copy -out server.crt',
+  );
+}

@@ -65,7 +65,7 @@ describe('crew <command> --help', () => {
           [
             ...['concurrency', 'per-host', 'retries', 'backoff', 'timeout', 'max-time'],
             ...['max-bytes', 'user-agent', 'header', 'opt-out-directives', 'ignore-opt-out'],
-            ...['robots-txt', 'location-trusted', 'http1.1', 'http2'],
+            ...['robots-txt', 'location-trusted', 'http1.1', 'http2', 'limit-rate', 'cacert'],
           ],
         ],
         [

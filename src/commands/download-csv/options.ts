@@ -1,4 +1,6 @@
-import { UsageError } from '../../errors.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { reasonOf, UsageError } from '../../errors.ts';
+import { CA_TOO_BIG, caProblem, MAX_CA_BYTES } from '../../download/ca.ts';
 import { parseSize, toCommonConfig, wholeNumber, type CommonArgs } from '../../config.ts';
 import {
   DEFAULT_CONCURRENCY,
@@ -255,6 +257,23 @@ const downloadOptions = {
     default: false,
     describe: 'Ask HTTPS servers for HTTP/2 first: one connection per host, many streams',
   },
+  // curl's name and units (K and M: 1024 and 1024 x 1024 bytes).
+  'limit-rate': {
+    group: NETWORK,
+    type: 'string',
+    describe:
+      'Body bytes per second for the whole run, e.g. 500K or 2M; each worker gets an equal share',
+    defaultDescription: 'no limit',
+    requiresArg: true,
+  },
+  // curl's name; unlike curl's, it adds to the CAs trusted, it does not replace them.
+  cacert: {
+    group: NETWORK,
+    type: 'string',
+    describe: `Also trust the CA certificates in this PEM file for HTTPS (at most ${MAX_CA_BYTES / 1024} KiB)`,
+    defaultDescription: "the system's CAs only",
+    requiresArg: true,
+  },
   ...imageOptions,
 } as const satisfies OptionTable;
 
@@ -322,6 +341,10 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
     ),
     perHost: wholeNumber('--per-host', args.perHost, 1, 1024),
     force: args.force,
+    limitRate:
+      args.limitRate === undefined
+        ? undefined
+        : parseSize('--limit-rate', args.limitRate, '500K or 2M (bytes per second)'),
     fetch: {
       retries: wholeNumber('--retries', args.retries, 0, 100),
       timeoutMs: timeout * 1000,
@@ -333,10 +356,33 @@ export function toDownloadConfig(given: DownloadArgs): DownloadConfig {
       backoffMs: backoff * 1000,
       stacks: common.debug || common.runtime === 'inline',
       http: args['http1.1'] ? '1.1' : args.http2 ? '2' : 'auto',
+      ...(args.cacert === undefined ? {} : { ca: readCa(args.cacert) }),
       optOut: args.ignoreOptOut ? null : { directives, agents: robotNames(headers['user-agent']) },
       ...(resize ? { resize } : {}),
     },
   };
+}
+
+/**
+ * --cacert's PEM text, read once here: the workers get the text, never the path. A file
+ * that cannot be read or holds no valid certificate is a usage error naming it.
+ */
+function readCa(path: string): string {
+  let text: string;
+  try {
+    // Not read whole when it is too big (a device, a log given by mistake).
+    if (statSync(path).size > MAX_CA_BYTES) return fail(CA_TOO_BIG);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    return fail(reasonOf(error));
+  }
+  const problem = caProblem(text);
+  return problem === undefined ? text : fail(problem);
+
+  function fail(reason: string): never {
+    throw new UsageError(`--cacert ${path}: ${reason}`);
+  }
 }
 
 /** `--save-columns a,b,c` as a list; empty names are a usage error, repeats are dropped. */

@@ -138,4 +138,36 @@ describe('HostGate', () => {
     const answers = await Promise.all(waiting);
     expect(answers.every((a) => 'refused' in a)).toBe(true);
   });
+
+  it("says how many requests wait out an origin's back-off, and when they stop", async () => {
+    let backingOff = 0;
+    const g = new HostGate({
+      perHost: 2,
+      lanes: 1,
+      retries: 5,
+      backoffMs: 50,
+      laneLoad: () => 0,
+      signal: new AbortController().signal,
+      onBackingOff: (change) => (backingOff += change),
+    });
+    const first = (await g.acquire('http://a')) as Slot;
+    // The second gets the other slot; the third waits for one, which is not a back-off.
+    const queued = [g.acquire('http://a'), g.acquire('http://a')];
+    expect(backingOff).toBe(0);
+    g.release(first, slowDown(40));
+    expect(backingOff).toBe(1);
+    const late = g.acquire('http://a');
+    expect(backingOff).toBe(2);
+    // Another origin's requests are not held by a's back-off.
+    g.release((await g.acquire('http://b')) as Slot, { kind: 'ok' });
+    // A request sent before the back-off ends; the waiters still wait it out.
+    const second = (await queued[0]) as Slot;
+    expect(backingOff).toBe(2);
+    g.release(second, { kind: 'ok' });
+    // It answered well: the waiters are plain waiters again.
+    expect(backingOff).toBe(0);
+    g.release((await queued[1]) as Slot, { kind: 'ok' });
+    g.release((await late) as Slot, { kind: 'ok' });
+    expect(backingOff).toBe(0);
+  });
 });

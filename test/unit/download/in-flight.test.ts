@@ -58,4 +58,33 @@ describe('InFlight', () => {
     b.resolve();
     await expect(all).rejects.toThrow('disk full');
   });
+
+  it('does not count rows waiting out a back-off, up to maxBackingOff of them', async () => {
+    const rows = new InFlight(2, () => undefined, 2);
+    const [a, b, c, d, e] = [task(), task(), task(), task(), task()];
+    await rows.add(a.promise);
+    const full = rows.add(b.promise);
+    expect(await settled(full)).toBe(false);
+    rows.backingOff(1); // a sleeps: its place goes to the next row at once
+    expect(await settled(full)).toBe(true);
+    const again = rows.add(c.promise);
+    expect(await settled(again)).toBe(false);
+    rows.backingOff(1);
+    expect(await settled(again)).toBe(true);
+    // Two rows asleep, the most it discounts: a third does not make room.
+    const bounded = rows.add(d.promise);
+    expect(await settled(bounded)).toBe(false);
+    rows.backingOff(1);
+    expect(await settled(bounded)).toBe(false);
+    rows.backingOff(-1);
+    c.resolve();
+    expect(await settled(bounded)).toBe(true);
+    // Rows that woke count again: a, b and d in flight, two asleep discounted.
+    rows.backingOff(-2);
+    const last = rows.add(e.promise);
+    expect(await settled(last)).toBe(false);
+    for (const row of [a, b, d, e]) row.resolve();
+    await expect(last).resolves.toBeUndefined();
+    await expect(rows.all()).resolves.toBeUndefined();
+  });
 });

@@ -1,13 +1,22 @@
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CA_TOO_BIG } from '../../../src/download/ca.ts';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
 import type { LineRules } from '../../../src/logstats/formats/index.ts';
 import type { FilterRules } from '../../../src/logstats/line-filter.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptTask } from '../../../src/tasks/registry.ts';
+import { makePrivateCa } from '../../helpers/certificates.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
 import { resizeOptions } from '../../helpers/resize-options.ts';
 
@@ -22,6 +31,9 @@ symlinkSync(join(root, 'elsewhere'), join(allowed, 'link'));
 writeFileSync(join(root, 'elsewhere', 'a.log'), '');
 writeFileSync(join(allowed, 'a.log'), '');
 const scope: WorkerScope = { writable: [allowed], readable: undefined };
+// A real CA certificate: what --cacert hands a worker is the PEM text itself.
+makePrivateCa(root);
+const caPem = readFileSync(join(root, 'ca.crt'), 'utf8');
 
 // Typed: a field added to an input type must be added here (and to its check) to compile.
 const fetchOptions: FetchOptions = {
@@ -70,6 +82,8 @@ describe('acceptTask', () => {
     ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, filter } }],
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
+    ['downloadUrl', { ...download, options: { ...fetchOptions, ca: caPem } }],
+    ['downloadUrl', { ...download, options: { ...fetchOptions, rateLimit: 512 * 1024 } }],
     [
       'downloadUrl',
       {
@@ -259,6 +273,26 @@ describe('acceptTask', () => {
       'downloadUrl',
       { ...download, options: { ...fetchOptions, http: 'h3' } },
       '"options.http" must be one of auto, 1.1, 2',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: '/etc/ssl/ca.pem' } },
+      '"options.ca": holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: caPem.repeat(200) } },
+      `"options.ca": ${CA_TOO_BIG}`,
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, rateLimit: 0 } },
+      '"options.rateLimit" must be a whole number from 1 to 9007199254740991',
+    ],
+    [
+      'downloadUrl',
+      { ...download, options: { ...fetchOptions, ca: 1 } },
+      '"options.ca" must be a string',
     ],
     ...(
       [
