@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCrew } from '../helpers/cli.ts';
+import { seeded } from '../helpers/client-rule.ts';
 
 /** What the test knows of a line it wrote. */
 interface Written {
@@ -37,15 +38,9 @@ interface Doc {
   groups?: { key: string; total: number; ip: number; malformed: number }[];
 }
 
-// mulberry32: the same logs on every run.
-let state = 35;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// The same logs on every run.
+const next = seeded(35);
+const random = (): number => next(1 << 24) / (1 << 24);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const int = (n: number): number => Math.floor(random() * n);
 
