@@ -3,6 +3,7 @@
  * pool's workers before they get their names; hostile images fail their own rows (or resize
  * correctly) without taking a worker down; filters end rows as `filtered`, not failed.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,7 @@ interface Line {
   file: string | null;
   status: string;
   bytes: number;
+  sha256?: string;
   error: string | null;
   originalWidth?: number;
   originalHeight?: number;
@@ -90,6 +92,8 @@ async function download(names: readonly string[], args: readonly string[], out: 
   return { run, lines, byName: new Map(lines.map((line) => [line.name, line])) };
 }
 
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
 const sizeOf = async (file: string) => {
   const meta = await sharp(await readFile(file)).metadata();
   return [meta.format, meta.width, meta.height];
@@ -124,7 +128,9 @@ describe('download-csv --resize-mode', () => {
       const line = byName.get(name)!;
       expect(line).toMatchObject({ status: 'ok', file: `${name}.jpg`, width: 256, height: 256 });
       expect(await sizeOf(join(out, `${name}.jpg`))).toEqual(['jpeg', 256, 256]);
-      expect(line.bytes).toBe((await readFile(join(out, `${name}.jpg`))).length);
+      // bytes and sha256 are the saved file's, not the served body's.
+      const saved = await readFile(join(out, `${name}.jpg`));
+      expect([line.bytes, line.sha256]).toEqual([saved.length, sha256(saved)]);
     }
     expect(byName.get('photo')).toMatchObject({ originalWidth: 1600, originalHeight: 1200 });
     expect(byName.get('rotated')).toMatchObject({ originalWidth: 200, originalHeight: 400 });
@@ -190,6 +196,9 @@ describe('download-csv --resize-mode', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: 1, failed: 0, filtered: 1 });
     // No resize mode: the photo's bytes are kept as served (4:3 passes), its sizes recorded.
     expect(byName.get('photo')).toMatchObject({ status: 'ok', file: 'photo.jpg', width: 1600 });
+    const kept = await readFile(join(out, 'photo.jpg'));
+    expect(byName.get('photo')?.sha256).toBe(sha256(kept));
+    expect(kept.equals(await jpeg(1600, 1200))).toBe(true);
     expect(byName.get('portrait')).toMatchObject({
       status: 'filtered',
       error: 'aspect ratio over --max-aspect-ratio 1.5',
