@@ -59,6 +59,7 @@ beforeAll(async () => {
     '/png16': [await png16(600, 400), 'image/png'],
     '/animated': [await animatedGif(64, 48), 'image/gif'],
     '/drawing': [svg(300, 150), 'image/svg+xml'],
+    '/page': [Buffer.from('<!doctype html><p>no image here</p>'), 'text/html'],
   };
   server = createServer((req, res) => {
     hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
@@ -113,6 +114,7 @@ describe('download-csv --resize-mode', () => {
       'png16',
       'animated',
       'drawing',
+      'page',
     ];
     const { run, lines, byName } = await download(
       names,
@@ -120,10 +122,10 @@ describe('download-csv --resize-mode', () => {
       out,
     );
     expect(run.stderr).not.toMatch(/crash|exited|SIGSEGV|SIGABRT/i);
-    expect(run.code).toBe(1); // the bomb and the truncated JPEG failed
+    expect(run.code).toBe(1); // the bomb, the truncated JPEG and the page failed
     expect(lines).toHaveLength(names.length);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ total: 10, ok: 7, failed: 2, filtered: 1, images: 7 });
+    expect(summary).toMatchObject({ total: 11, ok: 7, failed: 3, filtered: 1, images: 7 });
     for (const name of ['photo', 'portrait', 'rotated', 'cmyk', 'png16', 'animated', 'drawing']) {
       const line = byName.get(name)!;
       expect(line).toMatchObject({ status: 'ok', file: `${name}.jpg`, width: 256, height: 256 });
@@ -149,11 +151,18 @@ describe('download-csv --resize-mode', () => {
     });
     expect(byName.get('truncated')).toMatchObject({ status: 'failed', file: null });
     expect(byName.get('truncated')?.error).toMatch(/^cannot read the image: /);
+    // Sniffed before the image step, as without it (its body was never written).
+    expect(byName.get('page')).toMatchObject({ status: 'failed', file: null });
+    expect(byName.get('page')?.error).toMatch(/^not an image: /);
     // An image's failure is final: the same bytes would come again.
     expect([hits.get('/truncated'), hits.get('/bomb'), hits.get('/tiny')]).toEqual([1, 1, 1]);
     // Only finished files under final names; no temp folder left.
     expect((await readdir(out)).sort()).toEqual(
-      [...names.filter((n) => !['tiny', 'bomb', 'truncated'].includes(n)).map((n) => `${n}.jpg`)]
+      [
+        ...names
+          .filter((n) => !['tiny', 'bomb', 'truncated', 'page'].includes(n))
+          .map((n) => `${n}.jpg`),
+      ]
         .concat('crew-manifest.jsonl')
         .sort(),
     );
