@@ -148,11 +148,15 @@ export interface Rejected {
   readonly image?: ImageSizes;
 }
 
-/** What a request received, before it is placed. */
+/**
+ * What a request received, before it is placed. With the image step, a small body is `held`
+ * in memory instead of its temp file (nothing is at `temp` then), and it has no sha256 yet
+ * (the step hashes what it saves); `held` never leaves the worker.
+ */
 type Received = Omit<
   Extract<FetchOutcome, { ok: true }>,
   'ok' | 'attempts' | 'placed' | 'temp' | 'writeError'
-> & { readonly temp: string };
+> & { readonly temp: string; readonly held?: Buffer };
 
 /** What one request in a worker gave. */
 export type RequestResult =
@@ -348,11 +352,12 @@ async function imageStep(received: Received, input: FetchInput): Promise<Receive
   const { reshape } = await import('./resize.ts');
   const shaped = await onDisk(reshape(received, options, input.tempFolder));
   if (shaped.kind === 'saved') {
+    const { held, ...rest } = received;
     const { kind, ...saved } = shaped;
     // The size is the saved image's from here on (sidecars, shard tables, the manifest).
     const { width, height } = saved.image;
     return {
-      ...received,
+      ...rest,
       ...saved,
       ...(width === undefined ? {} : { width }),
       ...(height === undefined ? {} : { height }),
@@ -441,11 +446,13 @@ async function attempt(
       throw new Final(`too big: ${declared} bytes (limit ${options.maxBytes})`, status);
     }
     const contentType = header(headers, 'content-type') ?? '';
-    const hash = createHash('sha256');
+    // With the image step, the manifest's sha256 is the saved file's: resize.ts hashes that.
+    const hash = options.resize ? undefined : createHash('sha256');
     let bytes = 0;
     // The body's first bytes, for what it is (sniff.ts) and its size (image-size.ts).
     const head: Buffer[] = [];
     let headBytes = 0;
+    let held: Buffer | undefined;
     // 'wx': never reuse or follow whatever already sits at this path (a planted symlink).
     const file = new BodyFile(newTempFile(input.tempFolder));
     body.file = file;
@@ -461,14 +468,19 @@ async function attempt(
           head.push(part);
           headBytes += part.length;
         }
-        hash.update(chunk);
+        hash?.update(chunk);
         const flushing = file.add(chunk);
         const writing = flushing && onDisk(flushing);
         // Over --limit-rate, the body waits (its connection paused) until its bytes are due.
         const wait = rate?.take(chunk.length) ?? 0;
         return wait > 0 ? Promise.all([writing, sleep(wait)]).then(() => undefined) : writing;
       });
-      await onDisk(file.end());
+      // The image step reads a body whole: a small one goes to it from memory, not written
+      // to its temp file only to be read back; a bigger one is on disk already. One waiting
+      // for sharp stays in memory, as much as it held while it arrived: the request is still
+      // in flight, so this is bounded by requests in flight x HELD_BYTES, as before.
+      held = options.resize ? file.takeHeld() : undefined;
+      if (held === undefined) await onDisk(file.end());
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.
       const code = (error as { code?: string }).code;
@@ -499,12 +511,13 @@ async function attempt(
     return {
       status,
       bytes,
-      sha256: hash.digest('hex'),
+      sha256: hash?.digest('hex') ?? '', // '': the image step sets it, or the row fails
       contentType,
       ext: kind.ext,
       finalUrl: current,
       temp: file.path,
       ...size,
+      ...(held ? { held } : {}),
     };
   }
 }

@@ -1,7 +1,9 @@
 /**
- * The image step, in a download worker: a whole body in its temp file is read, its header
- * asked what to do (resize-plan.ts), and then filtered out, kept as served, or resized and
- * encoded by sharp (libvips) into a fresh temp file that takes the body's place. Every
+ * The image step, in a download worker: a whole body (in memory when it was small enough to
+ * be held, else read from its temp file) has its header asked what to do (resize-plan.ts),
+ * and is then filtered out, kept as served, or resized and encoded by sharp (libvips) into a
+ * fresh temp file that takes the body's place. The manifest's bytes and sha256 are those of
+ * the file saved, so they are measured here, of what is written. Every
  * failure of the image is a value with a reason, never a throw: a hostile image fails its own
  * row and nothing else. Only the disk's failures (writing the new file) are thrown.
  *
@@ -54,12 +56,14 @@ export type Reshaped =
       readonly image?: ImageSizes;
     };
 
-/** A body that arrived whole: its temp file, the extension its content says, its hash. */
+/**
+ * A body that arrived whole: its temp file, or the body itself when it is small enough to be
+ * `held` in memory (then nothing is at `temp` yet), and the extension its content says.
+ */
 export interface Body {
   readonly temp: string;
+  readonly held?: Buffer;
   readonly ext: string;
-  readonly bytes: number;
-  readonly sha256: string;
 }
 
 type SharpModule = typeof sharpModuleType;
@@ -104,7 +108,8 @@ export async function reshape(
     return outcome;
   } finally {
     done();
-    if (outcome?.kind !== 'saved' || outcome.temp !== body.temp) {
+    // A held body has no file here unless it was kept (then it is the outcome's).
+    if (body.held === undefined && (outcome?.kind !== 'saved' || outcome.temp !== body.temp)) {
       await rm(body.temp, { force: true });
     }
   }
@@ -123,7 +128,7 @@ async function reshapeNow(
   }
   // From memory, not the path: an SVG's links then resolve to nothing, where from a file
   // librsvg would read the files beside it (the other bodies of this run).
-  const input = await readFile(body.temp);
+  const input = body.held ?? (await readFile(body.temp));
   const image = sharp(input, {
     limitInputPixels: MAX_INPUT_PIXELS,
     // A cut-off image fails; a JPEG with a warning (stray bytes) is kept, as browsers show it.
@@ -141,7 +146,9 @@ async function reshapeNow(
   if (plan.kind === 'filtered') return rejected(true, plan.reason, original);
   if (plan.kind === 'keep') {
     const image = { ...original, width: facts.width, height: facts.height };
-    return { kind: 'saved', ...body, image };
+    // A held body was never written: its temp path is free, and now gets the served bytes.
+    if (body.held !== undefined) await writeNew(body.temp, input);
+    return { kind: 'saved', temp: body.temp, ext: body.ext, ...bytesAndHash(input), image };
   }
   let output: { data: Buffer; info: Size };
   try {
@@ -150,21 +157,34 @@ async function reshapeNow(
     return rejected(false, imageError(error), original);
   }
   const temp = newTempFile(tempFolder);
-  try {
-    await writeFile(temp, output.data, { flag: 'wx' });
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeNew(temp, output.data);
   return {
     kind: 'saved',
     temp,
     ext: options.format,
-    bytes: output.data.length,
-    sha256: createHash('sha256').update(output.data).digest('hex'),
+    ...bytesAndHash(output.data),
     image: { ...original, width: output.info.width, height: output.info.height },
   };
 }
+
+/**
+ * Writes `bytes` to a new file at `path` ('wx': never one that is there); a part written
+ * before a failure (a full disk) is removed, but not a file that was there before (EEXIST).
+ */
+async function writeNew(path: string, bytes: Buffer): Promise<void> {
+  try {
+    await writeFile(path, bytes, { flag: 'wx' });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') await rm(path, { force: true });
+    throw error;
+  }
+}
+
+/** The size and sha256 of a saved file's bytes, for the manifest. */
+const bytesAndHash = (bytes: Buffer): { bytes: number; sha256: string } => ({
+  bytes: bytes.length,
+  sha256: createHash('sha256').update(bytes).digest('hex'),
+});
 
 /** What planImage needs of sharp's metadata. */
 function factsOf(meta: Metadata): ImageFacts {

@@ -3,6 +3,7 @@
  * pool's workers before they get their names; hostile images fail their own rows (or resize
  * correctly) without taking a worker down; filters end rows as `filtered`, not failed.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +31,7 @@ interface Line {
   file: string | null;
   status: string;
   bytes: number;
+  sha256?: string;
   error: string | null;
   originalWidth?: number;
   originalHeight?: number;
@@ -57,6 +59,7 @@ beforeAll(async () => {
     '/png16': [await png16(600, 400), 'image/png'],
     '/animated': [await animatedGif(64, 48), 'image/gif'],
     '/drawing': [svg(300, 150), 'image/svg+xml'],
+    '/page': [Buffer.from('<!doctype html><p>no image here</p>'), 'text/html'],
   };
   server = createServer((req, res) => {
     hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
@@ -90,6 +93,8 @@ async function download(names: readonly string[], args: readonly string[], out: 
   return { run, lines, byName: new Map(lines.map((line) => [line.name, line])) };
 }
 
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
 const sizeOf = async (file: string) => {
   const meta = await sharp(await readFile(file)).metadata();
   return [meta.format, meta.width, meta.height];
@@ -109,6 +114,7 @@ describe('download-csv --resize-mode', () => {
       'png16',
       'animated',
       'drawing',
+      'page',
     ];
     const { run, lines, byName } = await download(
       names,
@@ -116,15 +122,17 @@ describe('download-csv --resize-mode', () => {
       out,
     );
     expect(run.stderr).not.toMatch(/crash|exited|SIGSEGV|SIGABRT/i);
-    expect(run.code).toBe(1); // the bomb and the truncated JPEG failed
+    expect(run.code).toBe(1); // the bomb, the truncated JPEG and the page failed
     expect(lines).toHaveLength(names.length);
     const summary = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(summary).toMatchObject({ total: 10, ok: 7, failed: 2, filtered: 1, images: 7 });
+    expect(summary).toMatchObject({ total: 11, ok: 7, failed: 3, filtered: 1, images: 7 });
     for (const name of ['photo', 'portrait', 'rotated', 'cmyk', 'png16', 'animated', 'drawing']) {
       const line = byName.get(name)!;
       expect(line).toMatchObject({ status: 'ok', file: `${name}.jpg`, width: 256, height: 256 });
       expect(await sizeOf(join(out, `${name}.jpg`))).toEqual(['jpeg', 256, 256]);
-      expect(line.bytes).toBe((await readFile(join(out, `${name}.jpg`))).length);
+      // bytes and sha256 are the saved file's, not the served body's.
+      const saved = await readFile(join(out, `${name}.jpg`));
+      expect([line.bytes, line.sha256]).toEqual([saved.length, sha256(saved)]);
     }
     expect(byName.get('photo')).toMatchObject({ originalWidth: 1600, originalHeight: 1200 });
     expect(byName.get('rotated')).toMatchObject({ originalWidth: 200, originalHeight: 400 });
@@ -143,11 +151,18 @@ describe('download-csv --resize-mode', () => {
     });
     expect(byName.get('truncated')).toMatchObject({ status: 'failed', file: null });
     expect(byName.get('truncated')?.error).toMatch(/^cannot read the image: /);
+    // Sniffed before the image step, as without it (its body was never written).
+    expect(byName.get('page')).toMatchObject({ status: 'failed', file: null });
+    expect(byName.get('page')?.error).toMatch(/^not an image: /);
     // An image's failure is final: the same bytes would come again.
     expect([hits.get('/truncated'), hits.get('/bomb'), hits.get('/tiny')]).toEqual([1, 1, 1]);
     // Only finished files under final names; no temp folder left.
     expect((await readdir(out)).sort()).toEqual(
-      [...names.filter((n) => !['tiny', 'bomb', 'truncated'].includes(n)).map((n) => `${n}.jpg`)]
+      [
+        ...names
+          .filter((n) => !['tiny', 'bomb', 'truncated', 'page'].includes(n))
+          .map((n) => `${n}.jpg`),
+      ]
         .concat('crew-manifest.jsonl')
         .sort(),
     );
@@ -190,6 +205,9 @@ describe('download-csv --resize-mode', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ ok: 1, failed: 0, filtered: 1 });
     // No resize mode: the photo's bytes are kept as served (4:3 passes), its sizes recorded.
     expect(byName.get('photo')).toMatchObject({ status: 'ok', file: 'photo.jpg', width: 1600 });
+    const kept = await readFile(join(out, 'photo.jpg'));
+    expect(byName.get('photo')?.sha256).toBe(sha256(kept));
+    expect(kept.equals(await jpeg(1600, 1200))).toBe(true);
     expect(byName.get('portrait')).toMatchObject({
       status: 'filtered',
       error: 'aspect ratio over --max-aspect-ratio 1.5',

@@ -31,6 +31,31 @@ describe('BodyFile', () => {
   });
 
   it.each([
+    ['no bytes', []],
+    ['one chunk', [100]],
+    ['chunks just under the held limit', [HELD_BYTES - 10, 9]],
+  ])('hands %s over whole from memory, and never creates the file', async (_, sizes) => {
+    const path = join(dir, 'body.part');
+    const body = new BodyFile(path);
+    for (const chunk of chunks(sizes)) await body.add(chunk);
+    const held = body.takeHeld();
+    expect(held?.equals(Buffer.concat(chunks(sizes)))).toBe(true);
+    expect(body.touched).toBe(false);
+    await body.close();
+    await expect(readFile(path)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('holds nothing to hand over once part of the body went to disk', async () => {
+    const path = join(dir, 'body.part');
+    const body = new BodyFile(path);
+    const sizes = [HELD_BYTES, 10];
+    for (const chunk of chunks(sizes)) await body.add(chunk);
+    expect(body.takeHeld()).toBeUndefined();
+    await body.end();
+    expect((await readFile(path)).equals(Buffer.concat(chunks(sizes)))).toBe(true);
+  });
+
+  it.each([
     ['a small body', [10]],
     ['a big body', [HELD_BYTES + 1]],
   ])('refuses a path that exists, and does not follow a symlink there (%s)', async (_, sizes) => {

@@ -32,12 +32,15 @@ afterAll(async () => {
 });
 
 let count = 0;
-/** Runs the image step on `bytes` as a body that arrived in the temp folder. */
-async function step(bytes: Buffer, more: Partial<ResizeOptions> = {}, ext = 'jpg') {
+/**
+ * Runs the image step on `bytes` as a body that arrived in the temp folder, or (`held`) that
+ * is still in memory, its temp path not yet written.
+ */
+async function step(bytes: Buffer, more: Partial<ResizeOptions> = {}, ext = 'jpg', held = false) {
   const temp = join(folder, `body-${count++}.part`);
-  await writeFile(temp, bytes);
+  if (!held) await writeFile(temp, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const body = { temp, ext, bytes: bytes.length, sha256 };
+  const body = { temp, ext, sha256, ...(held ? { held: bytes } : {}) };
   return { body, shaped: await reshape(body, options(more), folder) };
 }
 
@@ -127,6 +130,40 @@ describe('every resize mode, as img2dataset sizes them', () => {
     expect(out.temp).toBe(body.temp);
     expect(await readFile(out.temp)).toEqual(served);
     expect(out.sha256).toBe(body.sha256);
+  });
+
+  it('works the same on a body held in memory, and writes a kept one to its temp path', async () => {
+    const served = await jpeg(100, 60);
+    const first = await step(served, { mode: 'keep_ratio' }, 'jpg', true);
+    const resized = saved(first.shaped);
+    expect((await look(resized.temp)).meta.height).toBe(256);
+    await expect(readFile(first.body.temp)).rejects.toThrow(/ENOENT/);
+    const { body, shaped } = await step(
+      served,
+      { onlyIfBigger: true, skipReencode: true },
+      'jpg',
+      true,
+    );
+    const kept = saved(shaped);
+    expect(kept.temp).toBe(body.temp);
+    expect(await readFile(kept.temp)).toEqual(served);
+    expect([kept.bytes, kept.sha256]).toEqual([served.length, body.sha256]);
+    const filtered = await step(served, { minImageSize: 100 }, 'jpg', true);
+    expect(filtered.shaped).toMatchObject({ kind: 'rejected', filtered: true });
+    await expect(readFile(filtered.body.temp)).rejects.toThrow(/ENOENT/);
+    const junk = await step(Buffer.from('not an image'), {}, 'jpg', true);
+    expect(junk.shaped).toMatchObject({ kind: 'rejected', filtered: false });
+    await expect(readFile(junk.body.temp)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('never writes a kept held body over a file at its temp path, nor removes it', async () => {
+    const served = await jpeg(100, 60);
+    const temp = join(folder, `planted-${count++}.part`);
+    await writeFile(temp, 'not ours');
+    const body = { temp, ext: 'jpg', held: served };
+    const keep = options({ onlyIfBigger: true, skipReencode: true });
+    await expect(reshape(body, keep, folder)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await readFile(temp, 'utf8')).toBe('not ours');
   });
 
   it('--resize-mode no with a filter keeps the bytes and their extension', async () => {
