@@ -47,4 +47,39 @@ describe('comparePaths', () => {
   ])('%#', (a, b, sign) => {
     expect(Math.sign(comparePaths(a, b))).toBe(sign);
   });
+
+  // Names listed as text (UTF-8 ones) sort as their bytes do, beside names kept as bytes.
+  const names = [
+    'a',
+    'a-b',
+    'b',
+    'é',
+    '\u{e000}',
+    '\u{ffff}',
+    '🚀',
+    '\u{10ffff}',
+    'z',
+    'ä.log',
+    '日志',
+  ];
+  it('orders text names as their UTF-8 bytes', () => {
+    const byBytes = [...names].sort((x, y) => Buffer.compare(text(x), text(y)));
+    expect([...names].sort((x, y) => comparePaths([x], [y]))).toEqual(byBytes);
+    // U+E000 and U+FFFF come before U+1F680 in UTF-8 (and code points), not in UTF-16 units.
+    expect(byBytes.indexOf('\u{ffff}')).toBeLessThan(byBytes.indexOf('🚀'));
+    for (const x of names) {
+      for (const y of names) {
+        const sign = Math.sign(Buffer.compare(text(x), text(y)));
+        expect(Math.sign(comparePaths([x], [y]))).toBe(sign);
+        expect(Math.sign(comparePaths([x], [text(y)]))).toBe(sign);
+        expect(Math.sign(comparePaths(['d', x], ['d', y]))).toBe(sign);
+      }
+    }
+  });
+
+  it('orders a text name beside one that is not UTF-8 by bytes', () => {
+    expect(Math.sign(comparePaths(['z'], [bytes(0xff)]))).toBe(-1);
+    expect(Math.sign(comparePaths([bytes(0xc3)], ['é']))).toBe(-1);
+    expect(Math.sign(comparePaths(['a', 'z'], ['a-b']))).toBe(-1);
+  });
 });
