@@ -98,12 +98,7 @@ async function filesAgainstShards(context: BenchContext, dir: string): Promise<T
     server.close();
     await rm(join(dir, 'out'), { recursive: true, force: true });
   }
-  return sides.map(([what], s) => ({
-    what,
-    rows,
-    ms: median(times[s]!.map((t) => t.ms)),
-    peakMiB: median(times[s]!.map((t) => t.peak)),
-  }));
+  return mediansOf(sides, times, rows);
 }
 
 /** The same rows as CSV and parquet, to a closed port: full runs, then --dry-run. */
@@ -149,6 +144,15 @@ async function csvAgainstParquet(context: BenchContext, dir: string): Promise<Ti
     }
   }
   await rm(join(dir, 'out'), { recursive: true, force: true });
+  return mediansOf(sides, times, rows);
+}
+
+/** Each side's median time and peak over its runs. */
+function mediansOf(
+  sides: readonly (readonly [string, ...unknown[]])[],
+  times: readonly { ms: number; peak: number }[][],
+  rows: number,
+): Timed[] {
   return sides.map(([what], s) => ({
     what,
     rows,

@@ -163,17 +163,7 @@ export class Totals {
       for (const [key, group] of open.groups!) this.#group(key).absorb(group);
       for (const field of open.fields) this.#fields.add(field);
     }
-    const { total, malformed, filtered, bytes } = open;
-    this.#files.set(index, {
-      file: name,
-      total,
-      ip,
-      malformed,
-      ...(this.#filtering ? { filtered } : {}),
-      bytes,
-      ranges,
-      ...(top ? { top } : {}),
-    });
+    this.#fileRow(index, name, { ...open, ip, ...(top ? { top } : {}) }, ranges);
   }
 
   /** Input `index` failed: what came of it is left out. */
@@ -183,8 +173,18 @@ export class Totals {
 
   /** A whole file counted in a batch: its numbers (its clients come in the batch's union). */
   file(index: number, name: string, count: FileCount): void {
-    const { total, ip, malformed, filtered, bytes, top } = count;
     if (count.warning !== undefined) this.warnings.set(index, count.warning);
+    this.#fileRow(index, name, count, 1);
+  }
+
+  /** A finished file's row of the table; `filtered` only when a filter was given. */
+  #fileRow(
+    index: number,
+    name: string,
+    counts: Pick<FileCount, 'total' | 'ip' | 'malformed' | 'filtered' | 'bytes' | 'top'>,
+    ranges: number,
+  ): void {
+    const { total, ip, malformed, filtered, bytes, top } = counts;
     this.#files.set(index, {
       file: name,
       total,
@@ -192,7 +192,7 @@ export class Totals {
       malformed,
       ...(this.#filtering ? { filtered } : {}),
       bytes,
-      ranges: 1,
+      ranges,
       ...(top ? { top } : {}),
     });
   }
