@@ -10,6 +10,7 @@ import type { LineRules } from './formats/index.ts';
 import { scanRange } from './read.ts';
 import { SetUnion } from './set-union.ts';
 import type { ScanRange } from './split.ts';
+import type { PanelData } from './panels.ts';
 import type { TopClient } from './summary.ts';
 import { ClientUnion } from './client-union.ts';
 import { distinctClients, type TallyResult } from './tally.ts';
@@ -26,6 +27,8 @@ export interface FileCount {
   readonly warning?: string;
   /** Its busiest clients (with --top). */
   readonly top?: readonly TopClient[];
+  /** With --panels: its own counts (the batch's union holds only its groups'). */
+  readonly panels?: PanelData;
 }
 
 /** A file of a batch that could not be counted. */
@@ -95,5 +98,6 @@ export function countOf(part: TallyResult, top: number): FileCount {
     ip: distinctClients(part),
     ...(part.warning !== undefined ? { warning: part.warning } : {}),
     ...(busiest ? { top: busiest } : {}),
+    ...(part.panels ? { panels: part.panels } : {}),
   };
 }

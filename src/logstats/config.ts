@@ -10,6 +10,11 @@ export interface LogstatsConfig extends CommonConfig {
   readonly top: number;
   /** Cut files into ranges of this many bytes; undefined: decided from sizes and workers. */
   readonly splitBytes: number | undefined;
-  /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
+  /** How many rows a panel's list shows (--panel-rows); the panels are in `rules`. */
+  readonly panelRows: number;
+  /**
+   * How lines are read, grouped, filtered and counted: --by, --utc, --format, --ip-field,
+   * --time-field, the filters, --panels.
+   */
   readonly rules: LineRules;
 }

@@ -133,3 +133,35 @@ function ipv6Block(words: Uint32Array, prefix: number): IpBlock | string {
   const text = `${formatIPv6(first)}${prefix === 128 ? '' : `/${prefix}`}`;
   return { v4: false, first, last, text };
 }
+
+/** What `--status` takes, for the message when a value is not one of them. */
+export const STATUS_SYNTAX = 'status codes (404) and classes (4xx), 100 to 599, comma-separated';
+
+/** The most codes and classes --status takes (there are 500 codes). */
+export const MAX_STATUSES = 500;
+
+/**
+ * `text` as the canonical list of codes and classes it names (`4xx,500`, each once, classes
+ * lower case), or why it is not one.
+ */
+export function parseStatusList(text: string): string[] | string {
+  const items = new Set<string>();
+  for (const raw of text.split(',')) {
+    const item = raw.trim().toLowerCase();
+    const code = /^[1-5](\d\d|xx)$/.exec(item);
+    if (!code) return item === '' ? 'an empty item' : `"${raw.trim()}" is not one`;
+    items.add(item);
+  }
+  return [...items];
+}
+
+/** Codes 0 to 999 -> 1 where a code of `statuses` (checked by parseStatusList) counts. */
+export function statusMask(statuses: readonly string[]): Uint8Array {
+  const mask = new Uint8Array(1000);
+  for (const item of statuses) {
+    const hundreds = Number(item[0]) * 100;
+    if (item.endsWith('xx')) mask.fill(1, hundreds, hundreds + 100);
+    else mask[Number(item)] = 1;
+  }
+  return mask;
+}

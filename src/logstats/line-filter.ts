@@ -1,10 +1,13 @@
 /**
- * Which lines a scan leaves out (`--since`, `--until`, `--exclude-ip`): the rules as they
+ * Which lines a scan leaves out (`--since`, `--until`, `--exclude-ip`, `--status`,
+ * `--ignore-crawlers`): the rules as they
  * travel with a task, and the check a tally makes of each line it reads. A line left out is
  * counted as filtered, nothing else. Pure.
  */
 import { MALFORMED } from './client-ip.ts';
-import { parseIpBlock, type IpBlock, type TimeBound } from './filter-values.ts';
+import { isCrawler } from './crawlers.ts';
+import { parseIpBlock, statusMask, type IpBlock, type TimeBound } from './filter-values.ts';
+import type { LineRequest } from './request-fields.ts';
 
 /** What the command line asks to leave out; each value already checked (filter-values.ts). */
 export interface FilterRules {
@@ -14,6 +17,10 @@ export interface FilterRules {
   readonly until: TimeBound | undefined;
   /** Clients left out: canonical blocks (`10.0.0.0/8`, `2001:db8::1`). */
   readonly excludeIps: readonly string[];
+  /** Only lines with these status codes or classes count (`404`, `4xx`); undefined: any. */
+  readonly statuses?: readonly string[] | undefined;
+  /** Lines from crawlers' user agents are left out (isbot). */
+  readonly ignoreCrawlers?: boolean | undefined;
 }
 
 /** The most blocks --exclude-ip takes: every task of a run carries them all. */
@@ -40,12 +47,17 @@ export class LineFilter {
   readonly #until: TimeBound | undefined;
   readonly #times: boolean;
   readonly #ips: IpRanges | undefined;
+  /** Status code -> whether it counts (--status); undefined: every code, and none, counts. */
+  readonly #statuses: Uint8Array | undefined;
+  readonly #crawlers: boolean;
 
   constructor(rules: FilterRules) {
     this.#since = rules.since;
     this.#until = rules.until;
     this.#times = filtersTimes(rules);
     this.#ips = rules.excludeIps.length > 0 ? rangesOf(rules.excludeIps) : undefined;
+    this.#statuses = rules.statuses && statusMask(rules.statuses);
+    this.#crawlers = rules.ignoreCrawlers === true;
   }
 
   /** Whether some clients are left out (and the fast path's addresses must be looked at). */
@@ -56,9 +68,11 @@ export class LineFilter {
   /**
    * A read line's kind (an IPv4 address, IPV6 with `ipv6`, or MALFORMED), or FILTERED when a
    * filter leaves it out. With a time filter, a line without a readable time is MALFORMED:
-   * whether it is in the window cannot be told.
+   * whether it is in the window cannot be told. With --status, a line without a status is
+   * left out (it has none of the codes asked for); `request` is read only for --status and
+   * --ignore-crawlers.
    */
-  verdict(kind: number, ipv6: Uint32Array, time: LineTime): number {
+  verdict(kind: number, ipv6: Uint32Array, time: LineTime, request?: LineRequest): number {
     if (this.#times) {
       const written = time.seconds;
       if (Number.isNaN(written)) return MALFORMED;
@@ -67,6 +81,14 @@ export class LineFilter {
       if (since !== undefined && (since.instant ? utc : written) < since.seconds) return FILTERED;
       const until = this.#until;
       if (until !== undefined && (until.instant ? utc : written) > until.seconds) return FILTERED;
+    }
+    if (request !== undefined) {
+      const statuses = this.#statuses;
+      if (statuses !== undefined && !(request.status >= 0 && statuses[request.status] === 1)) {
+        return FILTERED;
+      }
+      const agent = request.agent;
+      if (this.#crawlers && agent !== undefined && isCrawler(agent)) return FILTERED;
     }
     const ips = this.#ips;
     if (ips === undefined || kind === MALFORMED) return kind;

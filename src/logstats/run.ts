@@ -164,10 +164,13 @@ class FileTracker {
 
   constructor(
     plan: InputPlan,
-    config: Pick<LogstatsConfig, 'top' | 'rules'>,
+    config: Pick<LogstatsConfig, 'top' | 'rules' | 'panelRows'>,
     onProgress?: LogstatsProgress,
   ) {
-    this.totals = new Totals(config.top, config.rules.filter !== undefined);
+    this.totals = new Totals(config.top, config.rules.filter !== undefined, {
+      panels: config.rules.panels ?? [],
+      rows: config.panelRows,
+    });
     this.#plan = plan;
     this.#onProgress = onProgress;
     this.doneFiles = plan.failed.size;

@@ -6,8 +6,9 @@
  */
 import { IPv4Set } from './ipv4-set.ts';
 import { IPv6Set } from './ipv6-set.ts';
+import { PANEL_NAMES, PanelCounts } from './panels.ts';
 import { compareKeys } from './timestamp.ts';
-import type { TallyResult } from './tally.ts';
+import type { GroupResult, TallyResult } from './tally.ts';
 
 /** Counts and clients of one whole or one group, as sets that take runs. */
 class Sets {
@@ -15,6 +16,8 @@ class Sets {
   malformed = 0;
   readonly ipv4: IPv4Set;
   readonly ipv6: IPv6Set;
+  /** A group's panels (--panels). The whole's are not kept: each file sends its own. */
+  panels: PanelCounts | undefined;
 
   constructor(withCounts: boolean) {
     this.ipv4 = new IPv4Set(withCounts);
@@ -26,6 +29,11 @@ class Sets {
     this.malformed += part.malformed;
     this.ipv4.addRun(part.ipv4);
     this.ipv6.addRun(part.ipv6);
+  }
+
+  addGroup(group: GroupResult): void {
+    this.add(group);
+    if (group.panels) (this.panels ??= new PanelCounts(PANEL_NAMES)).absorb(group.panels);
   }
 
   release(): void {
@@ -59,7 +67,7 @@ export class SetUnion {
     for (const group of part.groups ?? []) {
       let sets = this.#groups.get(group.key);
       if (sets === undefined) this.#groups.set(group.key, (sets = new Sets(this.#withCounts)));
-      sets.add(group);
+      sets.addGroup(group);
     }
   }
 
@@ -83,6 +91,7 @@ export class SetUnion {
                 malformed: sets.malformed,
                 ipv4: sets.ipv4.toRun(),
                 ipv6: sets.ipv6.toRun(),
+                ...(sets.panels ? { panels: sets.panels.toData() } : {}),
               })),
           }
         : {}),

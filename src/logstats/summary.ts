@@ -8,6 +8,14 @@ import type { FileCount } from './batch.ts';
 import type { LogInput } from './read.ts';
 import { compareKeys, type Grouping } from './timestamp.ts';
 import { ClientUnion } from './client-union.ts';
+import {
+  PANEL_NAMES as PANEL_ALL,
+  PanelCounts,
+  panelsJsonOf,
+  type PanelData,
+  type PanelName,
+  type PanelsJson,
+} from './panels.ts';
 import { distinctClients, type TallyResult } from './tally.ts';
 
 export interface TopClient {
@@ -26,6 +34,8 @@ export interface FileStats {
   readonly bytes: number;
   readonly ranges: number;
   readonly top?: readonly TopClient[];
+  /** With --panels: the file's panels, lists cut to --panel-rows. */
+  readonly panels?: PanelsJson;
 }
 
 export interface FileFailure {
@@ -46,6 +56,7 @@ export interface LogstatsResult {
     readonly filtered?: number;
     readonly bytes: number;
     readonly top?: readonly TopClient[];
+    readonly panels?: PanelsJson;
   };
   /** With --by: one row per day or hour across every file, in time order. */
   readonly groups?: readonly GroupStats[];
@@ -62,6 +73,7 @@ export interface GroupStats {
   readonly total: number;
   readonly ip: number;
   readonly malformed: number;
+  readonly panels?: PanelsJson;
 }
 
 /** What the scan left to summarize: the inputs, those that failed, and what the rest added up to. */
@@ -84,7 +96,16 @@ interface OpenFile {
   /** From the second part on: the file's clients, and its groups' (--by). */
   union: ClientUnion | undefined;
   groups: Map<string, ClientUnion> | undefined;
+  /** From the second part on, with --panels: the file's panels, and its groups'. */
+  panels: PanelCounts | undefined;
+  groupPanels: Map<string, PanelCounts> | undefined;
   readonly fields: Set<string>;
+}
+
+/** What --panels asks for: which panels, and how many rows a list shows. */
+export interface PanelRules {
+  readonly panels: readonly PanelName[];
+  readonly rows: number;
 }
 
 /**
@@ -104,12 +125,21 @@ export class Totals {
   readonly #fields = new Set<string>();
   readonly #files = new Map<number, FileStats>();
   readonly #open = new Map<number, OpenFile>();
+  /** With --panels: every file's, and each --by group's. */
+  readonly #panelRules: PanelRules | undefined;
+  readonly #panels: PanelCounts | undefined;
+  readonly #groupPanels = new Map<string, PanelCounts>();
 
-  /** `top`: how many busiest clients to list (0: none); `filtering`: a filter was given. */
-  constructor(top: number, filtering = false) {
+  /**
+   * `top`: how many busiest clients to list (0: none); `filtering`: a filter was given;
+   * `panels`: what --panels asks for (undefined: none).
+   */
+  constructor(top: number, filtering = false, panels?: PanelRules) {
     this.#top = top;
     this.#filtering = filtering;
     this.#union = new ClientUnion(top > 0);
+    this.#panelRules = panels && panels.panels.length > 0 ? panels : undefined;
+    this.#panels = this.#panelRules && new PanelCounts(this.#panelRules.panels);
   }
 
   /** A part of input `index` (one of its ranges, or all of it): its numbers and sets. */
@@ -126,6 +156,8 @@ export class Totals {
         first: part,
         union: undefined,
         groups: undefined,
+        panels: undefined,
+        groupPanels: undefined,
         fields,
       };
       this.#open.set(index, open);
@@ -133,10 +165,16 @@ export class Totals {
       if (open.first !== undefined) {
         open.union = new ClientUnion(this.#top > 0);
         open.groups = new Map();
+        if (this.#panelRules) {
+          open.panels = new PanelCounts(this.#panelRules.panels);
+          open.groupPanels = new Map();
+        }
         merge(open.union, open.groups, open.first);
+        mergePanels(open.panels, open.groupPanels, open.first);
         open.first = undefined;
       }
       merge(open.union!, open.groups, part);
+      mergePanels(open.panels, open.groupPanels, part);
       for (const field of part.fields ?? []) open.fields.add(field);
     }
     open.total += part.total;
@@ -152,18 +190,38 @@ export class Totals {
     this.#open.delete(index);
     let ip: number;
     let top: readonly TopClient[] | undefined;
+    let panels: PanelsJson | undefined;
     if (open.first) {
       ip = distinctClients(open.first);
       if (this.#top > 0) top = busiest(open.first, this.#top);
+      panels = this.#panelsJson(open.first.panels);
       this.merge(open.first);
+      if (open.first.panels) this.#panels?.absorb(open.first.panels);
     } else {
       ip = open.union!.ips;
       if (this.#top > 0) top = open.union!.top(this.#top);
       this.#union.absorb(open.union!);
       for (const [key, group] of open.groups!) this.#group(key).absorb(group);
       for (const field of open.fields) this.#fields.add(field);
+      const data = open.panels?.toData();
+      panels = this.#panelsJson(data);
+      if (data) this.#panels?.absorb(data);
+      for (const [key, group] of open.groupPanels ?? []) {
+        this.#groupPanel(key).absorb(group.toData());
+      }
     }
-    this.#fileRow(index, name, { ...open, ip, ...(top ? { top } : {}) }, ranges);
+    this.#fileRow(index, name, { ...open, ip, ...(top ? { top } : {}) }, ranges, panels);
+  }
+
+  /** A file's panels as --json shows them; undefined without --panels. */
+  #panelsJson(data: PanelData | undefined): PanelsJson | undefined {
+    const rules = this.#panelRules;
+    return rules && data && panelsJsonOf(data, rules.panels, rules.rows);
+  }
+
+  /** Every file's panels, as --json shows them; undefined without --panels. */
+  panelsJson(): PanelsJson | undefined {
+    return this.#panels?.toJson(this.#panelRules!.rows);
   }
 
   /** Input `index` failed: what came of it is left out. */
@@ -174,7 +232,9 @@ export class Totals {
   /** A whole file counted in a batch: its numbers (its clients come in the batch's union). */
   file(index: number, name: string, count: FileCount): void {
     if (count.warning !== undefined) this.warnings.set(index, count.warning);
-    this.#fileRow(index, name, count, 1);
+    const panels = this.#panelsJson(count.panels);
+    if (count.panels) this.#panels?.absorb(count.panels);
+    this.#fileRow(index, name, count, 1, panels);
   }
 
   /** A finished file's row of the table; `filtered` only when a filter was given. */
@@ -183,6 +243,7 @@ export class Totals {
     name: string,
     counts: Pick<FileCount, 'total' | 'ip' | 'malformed' | 'filtered' | 'bytes' | 'top'>,
     ranges: number,
+    panels?: PanelsJson,
   ): void {
     const { total, ip, malformed, filtered, bytes, top } = counts;
     this.#files.set(index, {
@@ -194,13 +255,17 @@ export class Totals {
       bytes,
       ranges,
       ...(top ? { top } : {}),
+      ...(panels ? { panels } : {}),
     });
   }
 
   /** Clients of files already closed (a batch's union) into the whole. */
   merge(result: TallyResult): void {
     merge(this.#union, undefined, result);
-    for (const group of result.groups ?? []) this.#group(group.key).add({ ...group, bytes: 0 });
+    for (const group of result.groups ?? []) {
+      this.#group(group.key).add({ ...group, bytes: 0 });
+      if (group.panels && this.#panelRules) this.#groupPanel(group.key).absorb(group.panels);
+    }
     for (const field of result.fields ?? []) this.#fields.add(field);
   }
 
@@ -218,12 +283,24 @@ export class Totals {
   groups(): GroupStats[] {
     return [...this.#groups]
       .sort(([a], [b]) => compareKeys(a, b))
-      .map(([key, union]) => ({
-        key,
-        total: union.total,
-        ip: union.ips,
-        malformed: union.malformed,
-      }));
+      .map(([key, union]) => {
+        const panels = this.#panelRules && this.#groupPanel(key).toJson(this.#panelRules.rows);
+        return {
+          key,
+          total: union.total,
+          ip: union.ips,
+          malformed: union.malformed,
+          ...(panels ? { panels } : {}),
+        };
+      });
+  }
+
+  #groupPanel(key: string): PanelCounts {
+    let panels = this.#groupPanels.get(key);
+    if (panels === undefined) {
+      this.#groupPanels.set(key, (panels = new PanelCounts(this.#panelRules!.panels)));
+    }
+    return panels;
   }
 
   get fields(): readonly string[] {
@@ -252,6 +329,22 @@ function merge(
   }
 }
 
+/** A part's panels into a file's, and its groups' into theirs (nothing without --panels). */
+function mergePanels(
+  panels: PanelCounts | undefined,
+  groups: Map<string, PanelCounts> | undefined,
+  part: TallyResult,
+): void {
+  if (panels === undefined || groups === undefined) return;
+  if (part.panels) panels.absorb(part.panels);
+  for (const group of part.groups ?? []) {
+    if (group.panels === undefined) continue;
+    let inGroup = groups.get(group.key);
+    if (inGroup === undefined) groups.set(group.key, (inGroup = new PanelCounts(PANEL_ALL)));
+    inGroup.absorb(group.panels);
+  }
+}
+
 /** The `k` busiest clients of one part. */
 function busiest(part: TallyResult, k: number): readonly TopClient[] {
   const union = new ClientUnion(true);
@@ -275,6 +368,7 @@ export function summarize(
   });
   // One file without --top is its own union: skip counting every address again.
   const only = stats.length === 1 && !want ? stats[0] : undefined;
+  const panels = totals.panelsJson();
   const sum = (key: 'total' | 'malformed' | 'filtered' | 'bytes'): number =>
     stats.reduce((n, f) => n + (f[key] ?? 0), 0);
   return {
@@ -299,6 +393,7 @@ export function summarize(
       ...(config.rules.filter !== undefined ? { filtered: sum('filtered') } : {}),
       bytes: sum('bytes'),
       ...(want ? { top: totals.union.top(config.top) } : {}),
+      ...(panels ? { panels } : {}),
     },
     ms,
     workers: pool.workers,

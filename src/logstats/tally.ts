@@ -14,6 +14,8 @@ import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { lineEnd } from './line-end.ts';
 import { FILTERED, filtersTimes, LineFilter } from './line-filter.ts';
 import { INPUT_BYTES, type LineScanner } from './line-scan.ts';
+import { PanelCounts, type ClientKey, type PanelData, type PanelName } from './panels.ts';
+import { emptyRequest, readsRequests } from './request-fields.ts';
 import { compareKeys } from './timestamp.ts';
 
 /** One group's counts from one scan. */
@@ -23,6 +25,8 @@ export interface GroupResult {
   readonly malformed: number;
   readonly ipv4: IPv4Run;
   readonly ipv6: IPv6Run;
+  /** With --panels: the group's panel counts. */
+  readonly panels?: PanelData;
 }
 
 /** What one scan found, compact enough to send back. */
@@ -42,6 +46,8 @@ export interface TallyResult {
   readonly groups?: readonly GroupResult[];
   /** JSON logs: the fields the clients were read from. */
   readonly fields?: readonly string[];
+  /** With --panels: their exact counts over the scan's lines. */
+  readonly panels?: PanelData;
 }
 
 /** How many distinct clients one scan saw. */
@@ -56,10 +62,13 @@ class Counts {
   filtered = 0;
   readonly ipv4: IPv4Set;
   readonly ipv6: IPv6Set;
+  /** With --panels: what else the lines are counted in. */
+  readonly panels: PanelCounts | undefined;
 
-  constructor(withCounts: boolean, expectedClients = 0) {
+  constructor(withCounts: boolean, expectedClients = 0, panels?: readonly PanelName[]) {
     this.ipv4 = new IPv4Set(withCounts, expectedClients);
     this.ipv6 = new IPv6Set(withCounts);
+    this.panels = panels && panels.length > 0 ? new PanelCounts(panels) : undefined;
   }
 
   /** One line that is not blank: its client as a format's reader gave it. */
@@ -74,6 +83,13 @@ class Counts {
     this.ipv4.release();
     this.ipv6.release();
   }
+}
+
+/** A line's client as panels keep it: an IPv4 number, or IPv6 as its four words in hex. */
+function clientKey(kind: number, ipv6: Uint32Array): ClientKey | undefined {
+  if (kind >= 0) return kind;
+  if (kind !== IPV6) return undefined;
+  return `${ipv6[0]!.toString(16)}:${ipv6[1]!.toString(16)}:${ipv6[2]!.toString(16)}:${ipv6[3]!.toString(16)}`;
 }
 
 /** How a scan given no rules reads lines: as common/combined, without times. */
@@ -104,9 +120,13 @@ export class LineTally {
     key: undefined,
     seconds: NaN,
     offsetMinutes: 0,
+    ...emptyRequest(),
   };
-  /** --since, --until, --exclude-ip: what is left out. */
+  /** --since, --until, --exclude-ip, --status, --ignore-crawlers: what is left out. */
   readonly #filter: LineFilter | undefined;
+  /** Panels, --status or --ignore-crawlers: each line's request is read. */
+  readonly #requests: boolean;
+  readonly #panels: readonly PanelName[] | undefined;
   /** The fast path's scanner, whose memory the input is read into (see LogFormat). */
   readonly #scanner: LineScanner | undefined;
   #input: Uint8Array | undefined;
@@ -117,12 +137,15 @@ export class LineTally {
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
     const formats = formatsFor(rules.format);
     const grouped = rules.by !== undefined;
-    // Lines whose time is wanted (--by, --since, --until) are read in JavaScript.
-    const timed = grouped || filtersTimes(rules.filter);
+    // Lines whose time or request is wanted (--by, --since, --until, panels, --status,
+    // --ignore-crawlers) are read in JavaScript: the fast path reads only clients.
+    this.#requests = readsRequests(rules);
+    const timed = grouped || filtersTimes(rules.filter) || this.#requests;
     this.#filter = rules.filter && new LineFilter(rules.filter);
     this.#withCounts = withCounts;
+    this.#panels = rules.panels;
     // Most logs run 100 to 300 bytes a line and repeat clients: a table that rarely grows.
-    this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256);
+    this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256, rules.panels);
     this.#groups = grouped ? new Map() : undefined;
     this.#formats = formats;
     this.#readers = formats.map((format) => format.reader(rules));
@@ -256,19 +279,26 @@ export class LineTally {
     if (kind === BLANK) return;
     const out = this.#out;
     if (this.#filter !== undefined) {
-      kind = this.#filter.verdict(kind, out.ipv6, out);
+      kind = this.#filter.verdict(kind, out.ipv6, out, this.#requests ? out : undefined);
       if (kind === FILTERED) {
         this.#whole.filtered++;
         return;
       }
     }
     const ipv6 = out.ipv6;
-    this.#whole.add(kind, ipv6);
+    const whole = this.#whole;
+    whole.add(kind, ipv6);
+    // Panels count the lines with a client: a malformed line's other fields are not trusted.
+    const client = whole.panels && kind !== MALFORMED ? clientKey(kind, ipv6) : undefined;
+    if (client !== undefined) whole.panels!.add(out, client);
     const groups = this.#groups;
     if (groups === undefined || key === undefined) return;
     let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = new Counts(this.#withCounts)));
+    if (group === undefined) {
+      groups.set(key, (group = new Counts(this.#withCounts, 0, this.#panels)));
+    }
     group.add(kind, ipv6);
+    if (client !== undefined) group.panels!.add(out, client);
   }
 
   toResult(): TallyResult {
@@ -283,6 +313,7 @@ export class LineTally {
       ipv6: whole.ipv6.toRun(),
       ...(this.#groups ? { groups: this.#groupResults(this.#groups) } : {}),
       ...(fields.size > 0 ? { fields: [...fields] } : {}),
+      ...(whole.panels ? { panels: whole.panels.toData() } : {}),
     };
   }
 
@@ -296,6 +327,7 @@ export class LineTally {
         malformed: counts.malformed,
         ipv4: counts.ipv4.toRun(),
         ipv6: counts.ipv6.toRun(),
+        ...(counts.panels ? { panels: counts.panels.toData() } : {}),
       }));
   }
 

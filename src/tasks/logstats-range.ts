@@ -2,7 +2,15 @@
 import { resolve } from 'node:path';
 import { reasonOf } from '../errors.ts';
 import { pathText } from '../logstats/file-names.ts';
-import { IP_BLOCK_SYNTAX, parseIpBlock, type TimeBound } from '../logstats/filter-values.ts';
+import {
+  IP_BLOCK_SYNTAX,
+  MAX_STATUSES,
+  parseIpBlock,
+  parseStatusList,
+  STATUS_SYNTAX,
+  type TimeBound,
+} from '../logstats/filter-values.ts';
+import { PANEL_NAMES } from '../logstats/panels.ts';
 import { FORMAT_NAMES, type LineRules } from '../logstats/formats/index.ts';
 import { MAX_EXCLUDED_BLOCKS, type FilterRules } from '../logstats/line-filter.ts';
 import type { RangeResult } from '../logstats/read.ts';
@@ -47,12 +55,23 @@ const ipBlock: Check = (value) => {
   return typeof block === 'string' ? `must be ${IP_BLOCK_SYNTAX}: ${block}` : undefined;
 };
 
-/** What is left out (--since, --until, --exclude-ip). */
+/** One --status code or class, as the command line wrote it (canonical). */
+const statusItem: Check = (value) => {
+  if (typeof value !== 'string') return 'must be a string';
+  const parsed = parseStatusList(value);
+  return typeof parsed === 'string' || parsed.length !== 1 || parsed[0] !== value
+    ? `must be one of ${STATUS_SYNTAX}`
+    : undefined;
+};
+
+/** What is left out (--since, --until, --exclude-ip, --status, --ignore-crawlers). */
 const filterShape = optional(
   object<FilterRules>({
     since: timeBound,
     until: timeBound,
     excludeIps: list(ipBlock, MAX_EXCLUDED_BLOCKS),
+    statuses: optional(list(statusItem, MAX_STATUSES)),
+    ignoreCrawlers: optional(bool),
   }),
 );
 
@@ -65,6 +84,7 @@ export const rulesShape: Check = optional(
     ipField: optional(text),
     timeField: optional(text),
     filter: filterShape,
+    panels: optional(list(oneOf(...PANEL_NAMES), PANEL_NAMES.length)),
   }),
 );
 

@@ -1,5 +1,5 @@
 /**
- * `--since`, `--until` and `--exclude-ip` as typed, into the FilterRules every scan is given:
+ * `--since`, `--until`, `--exclude-ip`, `--status` and `--ignore-crawlers` as typed, into the FilterRules every scan is given:
  * spans counted back from now are fixed here, once, so every worker (on any machine) uses the
  * same window; `@file` lists are read here, so a worker needs no access to them.
  */
@@ -8,7 +8,9 @@ import { reasonOf, UsageError } from '../../errors.ts';
 import {
   IP_BLOCK_SYNTAX,
   parseIpBlock,
+  parseStatusList,
   parseTimeBound,
+  STATUS_SYNTAX,
   TIME_BOUND_SYNTAX,
   type TimeBound,
   type WindowEnd,
@@ -21,6 +23,8 @@ export interface FilterArgs {
   readonly until: string | undefined;
   readonly excludeIp: readonly string[] | undefined;
   readonly utc: boolean;
+  readonly status?: string | undefined;
+  readonly ignoreCrawlers?: boolean | undefined;
 }
 
 /** The rules for the filters given, or undefined when none was (every line counts). */
@@ -33,8 +37,26 @@ export function toFilterRules(args: FilterArgs, nowMs: number): FilterRules | un
     );
   }
   const excludeIps = excludedBlocks(args.excludeIp ?? []);
-  if (!since && !until && excludeIps.length === 0) return undefined;
-  return { since, until, excludeIps };
+  const statuses = args.status === undefined ? undefined : statusList(args.status);
+  const ignoreCrawlers = args.ignoreCrawlers === true;
+  if (!since && !until && excludeIps.length === 0 && !statuses && !ignoreCrawlers) {
+    return undefined;
+  }
+  return {
+    since,
+    until,
+    excludeIps,
+    ...(statuses ? { statuses } : {}),
+    ...(ignoreCrawlers ? { ignoreCrawlers } : {}),
+  };
+}
+
+function statusList(text: string): string[] {
+  const parsed = parseStatusList(text);
+  if (typeof parsed === 'string') {
+    throw new UsageError(`--status must be ${STATUS_SYNTAX}; got "${text}": ${parsed}`);
+  }
+  return parsed;
 }
 
 function bound(end: WindowEnd, text: string, nowMs: number, utc: boolean): TimeBound {

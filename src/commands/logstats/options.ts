@@ -10,6 +10,7 @@ import {
 import { argsAsTyped } from '../../raw-args.ts';
 import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
 import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
+import { PANEL_NAMES, type PanelName } from '../../logstats/panels.ts';
 import { defineCommand } from '../command.ts';
 import { toFilterRules } from './filters.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
@@ -96,6 +97,31 @@ const logstatsOptions = {
       'Leave out these clients: an address or CIDR block (IPv4, IPv6), or @file with one a line (repeatable)',
     requiresArg: true,
   },
+  status: {
+    group: FILTERS,
+    type: 'string',
+    describe: 'Count only lines with these status codes or classes (e.g. 4xx,500)',
+    requiresArg: true,
+  },
+  'ignore-crawlers': {
+    group: FILTERS,
+    type: 'boolean',
+    default: false,
+    describe: "Leave out requests whose user agent is a crawler's (isbot)",
+  },
+  panels: {
+    group: OUTPUT,
+    type: 'string',
+    describe: `Also count these panels per file, group and overall: ${PANEL_NAMES.join(', ')}, or all (comma-separated)`,
+    requiresArg: true,
+  },
+  'panel-rows': {
+    group: OUTPUT,
+    type: 'number',
+    default: 10,
+    describe: 'How many rows a panel list shows (paths, not-found, referrers, agents)',
+    requiresArg: true,
+  },
   top: {
     group: OUTPUT,
     type: 'number',
@@ -136,6 +162,18 @@ export function toLogstatsConfig(
   }
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
   const top = wholeNumber('--top', args.top, 0, 10_000);
+  const panelRows = wholeNumber('--panel-rows', args.panelRows, 1, MAX_PANEL_ROWS);
+  if (common.queue !== undefined) {
+    // A queue worker's result is a row anyone who reaches the database can write: panels and
+    // the filters that read requests are not checked as results yet, so they stay local.
+    for (const [flag, given] of [
+      ['--panels', args.panels !== undefined],
+      ['--status', args.status !== undefined],
+      ['--ignore-crawlers', args.ignoreCrawlers],
+    ] as const) {
+      if (given) throw new UsageError(`${flag} does not work with --queue yet: run it locally`);
+    }
+  }
   const splitBytes =
     args.splitSize === undefined
       ? undefined
@@ -150,14 +188,36 @@ export function toLogstatsConfig(
     recursive: args.recursive,
     top,
     splitBytes,
+    panelRows,
     rules: toRules(args),
   };
 }
 
+/** The most rows --panel-rows shows in a list. */
+const MAX_PANEL_ROWS = 10_000;
+
+/** `--panels` as typed: names, comma-separated, or `all`; each once, in the order shown. */
+export function parsePanels(text: string): PanelName[] {
+  const asked = new Set<string>();
+  for (const raw of text.split(',')) {
+    const name = raw.trim().toLowerCase();
+    if (name === 'all') PANEL_NAMES.forEach((panel) => asked.add(panel));
+    else if ((PANEL_NAMES as readonly string[]).includes(name)) asked.add(name);
+    else {
+      throw new UsageError(
+        `--panels takes ${PANEL_NAMES.join(', ')} or all, comma-separated; got "${raw.trim()}"`,
+      );
+    }
+  }
+  return PANEL_NAMES.filter((panel) => asked.has(panel));
+}
+
 function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
   const filter = toFilterRules(args, Date.now());
-  if (args.utc && args.by === undefined && args.since === undefined && args.until === undefined) {
-    throw new UsageError('--utc needs --by day or --by hour, --since or --until');
+  const panels = args.panels === undefined ? undefined : parsePanels(args.panels);
+  const timed = args.by !== undefined || args.since !== undefined || args.until !== undefined;
+  if (args.utc && !timed && !panels?.includes('hours')) {
+    throw new UsageError('--utc needs --by day or --by hour, --since, --until or --panels hours');
   }
   if (args.timeField !== undefined && args.by === undefined) {
     throw new UsageError('--time-field needs --by day or --by hour');
@@ -177,6 +237,7 @@ function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
     ipField: args.ipField,
     timeField: args.timeField,
     ...(filter ? { filter } : {}),
+    ...(panels ? { panels } : {}),
   };
 }
 
@@ -193,6 +254,10 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
         'The last 7 days, without clients in 10.0.0.0/8',
       )
       .example('$0 logstats access.log.1 access.log.2.gz --top 10', 'Two files, top clients')
+      .example(
+        '$0 logstats files/ --panels status,paths --status 4xx',
+        'Status codes and busiest paths of the 4xx responses',
+      )
       .example('$0 logstats files/ --json', 'The same as one JSON document')
       .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
   toConfig: toLogstatsConfig,

@@ -15,6 +15,7 @@ import {
 } from '../../ui/format.ts';
 import { printable } from '../../ui/printable.ts';
 import type { RunContext } from '../command.ts';
+import { formatPanels } from './panels-text.ts';
 
 export async function run(config: LogstatsConfig, context: RunContext): Promise<LogstatsResult> {
   const began = performance.now();
@@ -60,7 +61,7 @@ export function notes(result: LogstatsResult, config: LogstatsConfig): string[] 
 
 /**
  * The human report: one row per file (or with --by per day or hour) and a totals row, then
- * the top clients if asked. With a filter, a column of the lines it left out.
+ * the top clients and the panels if asked. With a filter, a column of the lines it left out.
  */
 export function formatLogstats(result: LogstatsResult): string {
   const { all } = result;
@@ -108,6 +109,8 @@ export function formatLogstats(result: LogstatsResult): string {
           ),
     );
   }
+  // Each file's and group's panels are in --json; the text shows them over everything.
+  if (all.panels) lines.push(...formatPanels(all.panels, 'all files'));
   const seconds = result.ms / 1000;
   const mb = all.bytes / 1e6;
   lines.push(

@@ -8,6 +8,13 @@ import type { FinishedLine } from '../carried-line.ts';
 import { classifyLine } from '../client-ip.ts';
 import { LineScanner } from '../line-scan.ts';
 import { filtersTimes } from '../line-filter.ts';
+import {
+  clearRequest,
+  hourOf,
+  readClfRequest,
+  readsHours,
+  readsRequests,
+} from '../request-fields.ts';
 import { ClfTimeKeys, ClfTimes } from './clf-time.ts';
 import type { LineFields, LineReader, LogFormat, ReadRules } from './format.ts';
 
@@ -17,23 +24,39 @@ class CombinedReader implements LineReader {
   readonly fields = NO_FIELDS;
   readonly #keys: ClfTimeKeys | undefined;
   readonly #times: ClfTimes | undefined;
+  /** Panels, --status, --ignore-crawlers: the request part is read. */
+  readonly #requests: boolean;
+  /** The hours panel: each line's hour of day, in UTC with --utc. */
+  readonly #hours: boolean;
+  readonly #utc: boolean;
 
   constructor(rules: ReadRules) {
     this.#keys = rules.by === undefined ? undefined : new ClfTimeKeys(rules.by, rules.utc);
-    this.#times = filtersTimes(rules.filter) ? new ClfTimes() : undefined;
+    this.#hours = readsHours(rules);
+    this.#times = filtersTimes(rules.filter) || this.#hours ? new ClfTimes() : undefined;
+    this.#requests = readsRequests(rules);
+    this.#utc = rules.utc;
   }
 
   read(bytes: Uint8Array, start: number, end: number, out: LineFields): number {
-    if (this.#keys) out.key = this.#keys.ofLine(bytes, start, end);
-    if (this.#times) this.#times.ofLine(bytes, start, end, out);
+    this.#readText(bytes, start, end, out);
     return classifyLine(bytes, start, end, out);
   }
 
   readCarried(line: FinishedLine, out: LineFields): number {
-    // The client from all of the line, however long; the time from the start that was kept.
-    if (this.#keys) out.key = this.#keys.ofLine(line.kept, 0, line.kept.length);
-    if (this.#times) this.#times.ofLine(line.kept, 0, line.kept.length, out);
+    // The client from all of the line, however long; the rest from the start that was kept.
+    this.#readText(line.kept, 0, line.kept.length, out);
     return classifyLine(line.client, 0, line.client.length, out);
+  }
+
+  /** What the rules ask of the line but its client: group, time, request. */
+  #readText(bytes: Uint8Array, start: number, end: number, out: LineFields): void {
+    if (this.#keys) out.key = this.#keys.ofLine(bytes, start, end);
+    if (this.#times) this.#times.ofLine(bytes, start, end, out);
+    if (!this.#requests) return;
+    clearRequest(out);
+    readClfRequest(bytes, start, end, out);
+    if (this.#hours) out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
   }
 }
 

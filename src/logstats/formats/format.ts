@@ -7,6 +7,8 @@ import type { FinishedLine } from '../carried-line.ts';
 import type { LineClient } from '../client-ip.ts';
 import type { FilterRules, LineTime } from '../line-filter.ts';
 import type { LineScanner } from '../line-scan.ts';
+import type { PanelName } from '../panels.ts';
+import type { LineRequest } from '../request-fields.ts';
 import type { Grouping } from '../timestamp.ts';
 
 /** What a reader is told by the command line (everything of LineRules but the format). */
@@ -18,15 +20,18 @@ export interface ReadRules {
   readonly ipField: string | undefined;
   /** --time-field (JSON logs): a dotted path; undefined: the format's usual fields. */
   readonly timeField: string | undefined;
-  /** --since, --until, --exclude-ip; undefined: every line counts. */
+  /** --since, --until, --exclude-ip, --status, --ignore-crawlers; undefined: every line counts. */
   readonly filter?: FilterRules | undefined;
+  /** --panels: what else each line is counted in; undefined or empty: nothing else. */
+  readonly panels?: readonly PanelName[] | undefined;
 }
 
 /**
  * What reading a line found, in one slot reused for every line (nothing allocated per line):
- * its client; with --by its group; with --since or --until its time.
+ * its client; with --by its group; with --since or --until its time; with panels, --status or
+ * --ignore-crawlers its request (see `readsRequests`).
  */
-export interface LineFields extends LineClient, LineTime {
+export interface LineFields extends LineClient, LineTime, LineRequest {
   /** With --by: the line's day or hour (`unknown` without a usable time). */
   key: string | undefined;
 }

@@ -16,6 +16,14 @@ import {
   type Written,
 } from '../timestamp.ts';
 import { filtersTimes } from '../line-filter.ts';
+import {
+  clearRequest,
+  hourOf,
+  readsHours,
+  readsRequests,
+  requestTarget,
+  withoutQuery,
+} from '../request-fields.ts';
 import type { LineFields, LineReader, LogFormat, ReadRules } from './format.ts';
 
 /** Where common servers put the client, tried in this order when --ip-field is not given. */
@@ -28,6 +36,31 @@ export const IP_FIELDS = [
 
 /** Where common servers put the time (ISO 8601 text, or Caddy's `ts` in Unix seconds). */
 export const TIME_FIELDS = ['time_iso8601', 'time', 'timestamp', '@timestamp', 'ts'] as const;
+
+/**
+ * Where nginx (`$status`, `$request_uri`, `$body_bytes_sent`, ...), Caddy and Traefik put a
+ * request's status, target, bytes sent, Referer and User-Agent; the first present is read.
+ */
+export const STATUS_FIELDS = ['status', 'DownstreamStatus'] as const;
+/** Targets with their query string (cut off); `request` is nginx's whole request line. */
+export const TARGET_FIELDS = ['request_uri', 'request.uri', 'RequestPath', 'uri'] as const;
+export const REQUEST_LINE_FIELD = 'request';
+export const BYTES_FIELDS = [
+  'body_bytes_sent',
+  'bytes_sent',
+  'size',
+  'DownstreamContentSize',
+] as const;
+export const REFERER_FIELDS = [
+  'http_referer',
+  'request.headers.Referer',
+  'request_Referer',
+] as const;
+export const AGENT_FIELDS = [
+  'http_user_agent',
+  'request.headers.User-Agent',
+  'request_User-Agent',
+] as const;
 
 /** A line is JSON when its first non-blank byte is `{`. */
 export function looksLikeJson(bytes: Uint8Array, start: number, end: number): boolean {
@@ -93,15 +126,20 @@ class JsonReader implements LineReader {
   readonly #timeFields: readonly string[];
   readonly #by: Grouping | undefined;
   readonly #utc: boolean;
-  /** --since or --until: each line's time is wanted. */
+  /** --since or --until (or the hours panel): each line's time is wanted. */
   readonly #times: boolean;
+  /** Panels, --status, --ignore-crawlers: the request's fields are read. */
+  readonly #requests: boolean;
+  readonly #hours: boolean;
 
   constructor(rules: ReadRules) {
     this.#ipFields = rules.ipField === undefined ? IP_FIELDS : [rules.ipField];
     this.#timeFields = rules.timeField === undefined ? TIME_FIELDS : [rules.timeField];
     this.#by = rules.by;
     this.#utc = rules.utc;
-    this.#times = filtersTimes(rules.filter);
+    this.#hours = readsHours(rules);
+    this.#times = filtersTimes(rules.filter) || this.#hours;
+    this.#requests = readsRequests(rules);
   }
 
   read(bytes: Uint8Array, start: number, end: number, out: LineFields): number {
@@ -110,6 +148,7 @@ class JsonReader implements LineReader {
     if (s === end) return BLANK;
     const doc = parseJsonLine(utf8.decode(bytes.subarray(s, end)));
     if (this.#by !== undefined || this.#times) this.#readTime(doc, out);
+    if (this.#requests) this.#readRequest(doc, out);
     if (doc === undefined) return MALFORMED;
     const client = firstField(doc, this.#ipFields);
     if (client === undefined || typeof client.value !== 'string') return MALFORMED;
@@ -123,7 +162,21 @@ class JsonReader implements LineReader {
     if (!line.cut) return this.read(line.kept, 0, line.kept.length, out);
     // Parsed whole or not at all: a JSON line longer than MAX_KEPT_LINE is malformed.
     this.#readTime(undefined, out);
+    if (this.#requests) this.#readRequest(undefined, out);
     return MALFORMED;
+  }
+
+  /** The request's status, path, bytes, Referer and User-Agent (see STATUS_FIELDS ...). */
+  #readRequest(doc: Record<string, unknown> | undefined, out: LineFields): void {
+    clearRequest(out);
+    if (doc === undefined) return;
+    out.status = statusOf(firstField(doc, STATUS_FIELDS)?.value);
+    out.target = targetOf(doc);
+    out.sent = bytesOf(firstField(doc, BYTES_FIELDS)?.value);
+    // A JSON log names no Referer or User-Agent where the request had none.
+    out.referrer = headerOf(firstField(doc, REFERER_FIELDS)?.value) ?? '';
+    out.agent = headerOf(firstField(doc, AGENT_FIELDS)?.value) || '-';
+    if (this.#hours) out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
   }
 
   /** The line's group (--by) and time (--since, --until) from its time field. */
@@ -137,6 +190,34 @@ class JsonReader implements LineReader {
       out.offsetMinutes = written?.offsetMinutes ?? 0;
     }
   }
+}
+
+/** A status as a number (Caddy, Traefik) or text (nginx): 0 to 999, else -1. */
+function statusOf(value: unknown): number {
+  const code = typeof value === 'string' && /^\d{3}$/.test(value) ? Number(value) : value;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 999 ? code : -1;
+}
+
+/** Bytes as a number or text (nginx); `-` or anything else that is not a count is 0. */
+function bytesOf(value: unknown): number {
+  const n = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/** A header as text, or Caddy's list of values (the first). */
+function headerOf(value: unknown): string | undefined {
+  const first: unknown = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/** The request's path: a target field without its query, or nginx's request line's. */
+function targetOf(doc: Record<string, unknown>): string | undefined {
+  for (const field of TARGET_FIELDS) {
+    const value = fieldAt(doc, field);
+    if (typeof value === 'string' && value !== '') return withoutQuery(value);
+  }
+  const line = fieldAt(doc, REQUEST_LINE_FIELD);
+  return typeof line === 'string' ? requestTarget(line) : undefined;
 }
 
 export const json: LogFormat<'json'> = {

@@ -25,7 +25,7 @@ describe('toLogstatsConfig', () => {
   });
 
   it.each([
-    [{ utc: true }, '--utc needs --by day or --by hour, --since or --until'],
+    [{ utc: true }, '--utc needs --by day or --by hour, --since, --until or --panels hours'],
     [{ timeField: 'ts' }, '--time-field needs --by day or --by hour'],
     [{ top: -1 }, '--top must be a whole number from 0 to 10000; got "-1"'],
     [{ splitSize: '1K' }, '--split-size must be at least 64K; got "1K"'],

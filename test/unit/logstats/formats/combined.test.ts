@@ -5,6 +5,7 @@ import type { LineFields, ReadRules } from '../../../../src/logstats/formats/for
 import { formatIPv6 } from '../../../../src/logstats/ipv6.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
 import { clientIp } from '../../../helpers/client-rule.ts';
+import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
 
 const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
   by: undefined,
@@ -35,6 +36,7 @@ describe('the common/combined format', () => {
     '   ',
   ])('reads the client of %j by the client rule', (given) => {
     const out: LineFields = {
+      ...emptyRequest(),
       ipv6: new Uint32Array(4),
       key: undefined,
       seconds: NaN,
@@ -48,6 +50,7 @@ describe('the common/combined format', () => {
 
   it('keys a line by its first [...] with --by, and reads no time without', () => {
     const out: LineFields = {
+      ...emptyRequest(),
       ipv6: new Uint32Array(4),
       key: undefined,
       seconds: NaN,
@@ -67,6 +70,7 @@ describe('the common/combined format', () => {
 
   it('reads a line that came in pieces: the client from all of it, the time from its start', () => {
     const out: LineFields = {
+      ...emptyRequest(),
       ipv6: new Uint32Array(4),
       key: undefined,
       seconds: NaN,

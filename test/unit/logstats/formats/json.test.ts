@@ -12,6 +12,7 @@ import {
 } from '../../../../src/logstats/formats/json.ts';
 import { formatIPv6 } from '../../../../src/logstats/ipv6.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
+import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
 
 const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
   by: undefined,
@@ -25,6 +26,7 @@ const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
 function read(line: string, given: Partial<ReadRules> = {}): { client: string; key?: string } {
   const reader = json.reader(rules(given));
   const out: LineFields = {
+    ...emptyRequest(),
     ipv6: new Uint32Array(4),
     key: undefined,
     seconds: NaN,
@@ -124,6 +126,7 @@ describe('the JSON format', () => {
   it('says which fields held the clients', () => {
     const reader = json.reader(rules());
     const out: LineFields = {
+      ...emptyRequest(),
       ipv6: new Uint32Array(4),
       key: undefined,
       seconds: NaN,
@@ -159,6 +162,7 @@ describe('the JSON format', () => {
   it('reads a line that came in pieces whole, and one longer than was kept as malformed', () => {
     const reader = json.reader(rules({ by: 'day' }));
     const out: LineFields = {
+      ...emptyRequest(),
       ipv6: new Uint32Array(4),
       key: undefined,
       seconds: NaN,

@@ -1,0 +1,139 @@
+/**
+ * What a line says of its request, for panels (`--panels`) and the filters that look at it
+ * (`--status`, `--ignore-crawlers`): status code, request path, bytes sent, referrer, user
+ * agent and hour of day. Readers fill one slot of these per line, only when asked (plain
+ * counting reads none of it). The common-log-format family's request part is read here. Pure.
+ */
+import type { ReadRules } from './formats/format.ts';
+
+/** Whether lines' requests must be read: for panels, --status or --ignore-crawlers. */
+export const readsRequests = (rules: ReadRules): boolean =>
+  (rules.panels !== undefined && rules.panels.length > 0) ||
+  rules.filter?.statuses !== undefined ||
+  rules.filter?.ignoreCrawlers === true;
+
+/** Whether lines' hours of day must be read (the hours panel). */
+export const readsHours = (rules: ReadRules): boolean => rules.panels?.includes('hours') === true;
+
+/** A line's request fields, in one slot reused for every line (see LineFields). */
+export interface LineRequest {
+  /** The status code, 0 to 999; -1 when the line has none. */
+  status: number;
+  /** The request target without its query string; undefined when the line has none. */
+  target: string | undefined;
+  /** Bytes sent (`-` and a missing field are 0). */
+  sent: number;
+  /** The Referer as written; undefined when the line has none (common log format). */
+  referrer: string | undefined;
+  /** The User-Agent as written; undefined when the line has none (common log format). */
+  agent: string | undefined;
+  /** Hour of day 0 to 23, in the line's own offset or in UTC (--utc); -1 without a time. */
+  hour: number;
+}
+
+/** A new slot, empty. */
+export const emptyRequest = (): LineRequest => ({
+  status: -1,
+  target: undefined,
+  sent: 0,
+  referrer: undefined,
+  agent: undefined,
+  hour: -1,
+});
+
+/** An empty slot: what a line that says nothing of its request leaves. */
+export function clearRequest(out: LineRequest): void {
+  out.status = -1;
+  out.target = undefined;
+  out.sent = 0;
+  out.referrer = undefined;
+  out.agent = undefined;
+  out.hour = -1;
+}
+
+/**
+ * The hour of day of a time `seconds` as written (in its own offset, seconds since 1970 as if
+ * UTC) whose offset is `offsetMinutes`; in UTC with `utc`. -1 for NaN (no time).
+ */
+export function hourOf(seconds: number, offsetMinutes: number, utc: boolean): number {
+  if (Number.isNaN(seconds)) return -1;
+  const at = utc ? seconds - offsetMinutes * 60 : seconds;
+  return Math.floor((((at % 86_400) + 86_400) % 86_400) / 3600);
+}
+
+/**
+ * The path a request line (`GET /a?b HTTP/1.1`) asks for: its target without the query
+ * string. A target with spaces in it (a client that did not escape them) runs from the
+ * method to the protocol. undefined for a line that names no target (`-`, TLS bytes).
+ */
+export function requestTarget(request: string): string | undefined {
+  const first = request.indexOf(' ');
+  if (first < 0) return undefined;
+  const last = request.lastIndexOf(' ');
+  const target =
+    last > first && /^HTTP\/\d/i.test(request.slice(last + 1))
+      ? request.slice(first + 1, last)
+      : request.slice(first + 1);
+  return target === '' ? undefined : withoutQuery(target);
+}
+
+/** A target as a path: without the query string (from the first `?`). */
+export function withoutQuery(target: string): string {
+  const query = target.indexOf('?');
+  return query < 0 ? target : target.slice(0, query);
+}
+
+/**
+ * The site a Referer names: the host of its URL, in lower case, without user or port;
+ * `direct` for none (`-`, empty, missing); the text as written when it is not a URL.
+ */
+export function referrerSite(referrer: string | undefined): string {
+  if (referrer === undefined || referrer === '' || referrer === '-') return DIRECT;
+  const url = /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?(\[[^\]/?#]*\]|[^/?#:]*)/i.exec(referrer);
+  if (!url || url[1] === '') return referrer;
+  return url[1]!.toLowerCase();
+}
+
+/** The referrers panel's key for requests without a referrer. */
+export const DIRECT = 'direct';
+
+/**
+ * The request part of a common or combined line, from its first `"` after the time:
+ * `"GET / HTTP/1.1" 200 2326 "referrer" "agent"`. Quotes inside a field are escaped as
+ * Apache writes them (`\"`, nginx writes `\x22`); a line with a raw quote in its request is
+ * read as well as it can be (up to the last `" <status> <bytes>` of the line).
+ */
+const ESCAPED =
+  /^"((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?/s;
+const RAW = /^"(.*)" (\d{3}) (\d+|-)(?: "(.*?)" "(.*)")?\s*$/s;
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Fills `out` from the common/combined line `bytes[start, end)`; leaves it clear if it cannot. */
+export function readClfRequest(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: LineRequest,
+): void {
+  // The request starts at the first quote after the time's `]` (or the first quote at all).
+  let close = start;
+  while (close < end && bytes[close] !== 0x5d) close++;
+  let open = close < end ? close : start;
+  while (open < end && bytes[open] !== 0x22) open++;
+  if (open >= end) return;
+  const text = utf8.decode(bytes.subarray(open, end));
+  const m = ESCAPED.exec(text) ?? RAW.exec(text);
+  if (!m) return;
+  out.target = requestTarget(unescape(m[1]!));
+  out.status = Number(m[2]);
+  out.sent = m[3] === '-' ? 0 : Number(m[3]);
+  if (m[5] !== undefined) {
+    out.referrer = unescape(m[4]!);
+    out.agent = unescape(m[5]) || '-';
+  }
+}
+
+/** A field as Apache escapes it (`\"`, `\\`), as it was sent. */
+const unescape = (field: string): string =>
+  field.includes('\\') ? field.replace(/\\(["\\])/g, '$1') : field;
