@@ -131,6 +131,8 @@ class JsonReader implements LineReader {
   /** Panels, --status, --ignore-crawlers: the request's fields are read. */
   readonly #requests: boolean;
   readonly #hours: boolean;
+  /** The last line's time had an hour (a bare date has none). */
+  #hourWritten = false;
 
   constructor(rules: ReadRules) {
     this.#ipFields = rules.ipField === undefined ? IP_FIELDS : [rules.ipField];
@@ -176,12 +178,15 @@ class JsonReader implements LineReader {
     // A JSON log names no Referer or User-Agent where the request had none.
     out.referrer = headerOf(firstField(doc, REFERER_FIELDS)?.value) ?? '';
     out.agent = headerOf(firstField(doc, AGENT_FIELDS)?.value) || '-';
-    if (this.#hours) out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
+    if (this.#hours && this.#hourWritten) {
+      out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
+    }
   }
 
   /** The line's group (--by) and time (--since, --until) from its time field. */
   #readTime(doc: Record<string, unknown> | undefined, out: LineFields): void {
     const written = doc && timeOfValue(firstField(doc, this.#timeFields)?.value);
+    this.#hourWritten = written?.hour !== undefined;
     if (this.#by !== undefined) {
       out.key = (written && groupKey(written, this.#by, this.#utc)) ?? UNKNOWN;
     }

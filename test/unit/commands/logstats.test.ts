@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
+import { parsePanels, toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
 import { progressText } from '../../../src/commands/logstats/run.ts';
 import { UsageError } from '../../../src/errors.ts';
 
@@ -137,5 +137,49 @@ describe('progressText', () => {
     ],
   ])('%s', (_, progress, elapsedMs, text) => {
     expect(progressText(progress, elapsedMs)).toBe(text);
+  });
+});
+
+describe('toLogstatsConfig: panels', () => {
+  it('has none unless asked, and 10 rows a list', () => {
+    const config = toLogstatsConfig({ paths: ['logs'] });
+    expect(config.rules.panels).toBeUndefined();
+    expect(config.panelRows).toBe(10);
+  });
+
+  it.each([
+    ['status', ['status']],
+    ['hours, Paths,status,paths', ['status', 'paths', 'hours']],
+    ['all', ['status', 'paths', 'not-found', 'referrers', 'agents', 'bytes', 'hours']],
+    ['not-found,all', ['status', 'paths', 'not-found', 'referrers', 'agents', 'bytes', 'hours']],
+  ])('reads --panels %j', (text, want) => {
+    expect(parsePanels(text)).toEqual(want);
+  });
+
+  it.each(['', 'status,', 'path', 'status;paths'])('refuses --panels %j', (text) => {
+    expect(() => parsePanels(text)).toThrow(UsageError);
+  });
+
+  it('takes --status and --ignore-crawlers as filters, and --utc for the hours panel', () => {
+    const config = toLogstatsConfig({
+      paths: ['logs'],
+      status: '5xx,404',
+      ignoreCrawlers: true,
+      panels: 'hours',
+      utc: true,
+      panelRows: 3,
+    });
+    expect(config.rules.filter).toMatchObject({ statuses: ['5xx', '404'], ignoreCrawlers: true });
+    expect(config.rules).toMatchObject({ panels: ['hours'], utc: true });
+    expect(config.panelRows).toBe(3);
+  });
+
+  it.each([
+    [{ panels: 'status' }, '--panels does not work with --queue'],
+    [{ status: '4xx' }, '--status does not work with --queue'],
+    [{ ignoreCrawlers: true }, '--ignore-crawlers does not work with --queue'],
+  ])('refuses %j with --queue', (args, message) => {
+    const queue = 'postgres://127.0.0.1:9/crew';
+    expect(() => toLogstatsConfig({ paths: ['logs'], queue, ...args })).toThrow(message);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseIpBlock, parseTimeBound } from '../../../src/logstats/filter-values.ts';
+import {
+  parseIpBlock,
+  parseStatusList,
+  parseTimeBound,
+  statusMask,
+} from '../../../src/logstats/filter-values.ts';
 
 const at = (iso: string): number => Date.parse(iso) / 1000;
 // The run's start: spans count back from it.
@@ -153,5 +158,34 @@ describe('parseIpBlock', () => {
     ['::ffff:10.1.0.0/104', 'it has bits set past its /8'],
   ])('refuses %j: %s', (text, why) => {
     expect(parseIpBlock(text)).toBe(why);
+  });
+});
+
+describe('parseStatusList', () => {
+  it.each([
+    ['404', ['404']],
+    ['4xx,500', ['4xx', '500']],
+    [' 4XX , 404,4xx ', ['4xx', '404']],
+    ['100,599', ['100', '599']],
+  ])('%j -> %j', (text, want) => {
+    expect(parseStatusList(text)).toEqual(want);
+  });
+
+  it.each([
+    ['', 'an empty item'],
+    ['4xx,', 'an empty item'],
+    ['600', '"600" is not one'],
+    ['099', '"099" is not one'],
+    ['4x', '"4x" is not one'],
+    ['40x', '"40x" is not one'],
+    ['2xx-4xx', '"2xx-4xx" is not one'],
+  ])('refuses %j: %s', (text, why) => {
+    expect(parseStatusList(text)).toBe(why);
+  });
+
+  it('marks the codes a list names', () => {
+    const mask = statusMask(['4xx', '500']);
+    const marked = [...mask.keys()].filter((code) => mask[code] === 1);
+    expect(marked).toEqual([...Array.from({ length: 100 }, (_, i) => 400 + i), 500]);
   });
 });

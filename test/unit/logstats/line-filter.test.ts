@@ -9,6 +9,7 @@ import {
   type FilterRules,
   type LineTime,
 } from '../../../src/logstats/line-filter.ts';
+import { emptyRequest } from '../../../src/logstats/request-fields.ts';
 import { LineTally } from '../../../src/logstats/tally.ts';
 
 const v4 = (text: string): number =>
@@ -157,6 +158,33 @@ describe('LineFilter', () => {
     expect(filter.verdict(IPV6, v6(0x20010db9, 0, 0, 1), NO_TIME)).toBe(IPV6);
     expect(filter.verdict(MALFORMED, NO_IPV6, NO_TIME)).toBe(MALFORMED);
     expect(filter.excludesIPv4(IP)).toBe(true);
+  });
+
+  it('keeps only the status codes asked for; a line without one is left out', () => {
+    const filter = new LineFilter({ ...rules(undefined, undefined), statuses: ['4xx', '500'] });
+    const status = (code: number) => ({ ...emptyRequest(), status: code });
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, status(404))).toBe(IP);
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, status(500))).toBe(IP);
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, status(501))).toBe(FILTERED);
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, status(200))).toBe(FILTERED);
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, status(-1))).toBe(FILTERED);
+    expect(filter.verdict(MALFORMED, NO_IPV6, NO_TIME, status(200))).toBe(FILTERED);
+    expect(filter.verdict(MALFORMED, NO_IPV6, NO_TIME, status(404))).toBe(MALFORMED);
+  });
+
+  it("leaves out crawlers' requests (isbot), not those without an agent field", () => {
+    const filter = new LineFilter({ ...rules(undefined, undefined), ignoreCrawlers: true });
+    const agent = (text: string | undefined) => ({ ...emptyRequest(), agent: text });
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, agent('Googlebot/2.1'))).toBe(FILTERED);
+    expect(
+      filter.verdict(
+        IP,
+        NO_IPV6,
+        NO_TIME,
+        agent('Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'),
+      ),
+    ).toBe(IP);
+    expect(filter.verdict(IP, NO_IPV6, NO_TIME, agent(undefined))).toBe(IP);
   });
 });
 

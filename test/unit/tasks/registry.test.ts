@@ -80,6 +80,18 @@ describe('acceptTask', () => {
     ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, by: 'day' } }],
     ['logstatsRange', { range, top: false, rules: { ...combined, filter } }],
     ['logstatsFiles', { files: [range], top: 0, rules: { ...combined, filter } }],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: {
+          ...combined,
+          filter: { ...filter, statuses: ['4xx', '500'], ignoreCrawlers: true },
+          panels: ['status', 'not-found'],
+        },
+      },
+    ],
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, ca: caPem } }],
@@ -219,6 +231,21 @@ describe('acceptTask', () => {
       'logstatsRange',
       { range, top: false, rules: { ...combined, filter: { ...filter, status: [404] } } },
       '"rules.filter": unexpected field "status"',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, statuses: ['4XX'] } } },
+      '"rules.filter.statuses.0" must be one of status codes (404) and classes (4xx), 100 to 599, comma-separated',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, filter: { ...filter, statuses: [404] } } },
+      '"rules.filter.statuses.0" must be a string',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, panels: ['status', 'secrets'] } },
+      '"rules.panels.1" must be one of status, paths, not-found, referrers, agents, bytes, hours',
     ],
     ['logstatsFiles', { files: [range], top: true }, '"top" must be a whole number'],
     ['logstatsFiles', { files: range, top: 0 }, '"files" must be a list'],

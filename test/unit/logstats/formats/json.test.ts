@@ -176,3 +176,109 @@ describe('the JSON format', () => {
     expect(out.key).toBe(UNKNOWN);
   });
 });
+
+describe('the JSON reader: requests', () => {
+  /** The request fields the reader finds in a line, with the panels on. */
+  function request(line: string, utc = false): Record<string, unknown> {
+    const reader = json.reader(rules({ panels: ['hours'], utc }));
+    const out: LineFields = {
+      ...emptyRequest(),
+      ipv6: new Uint32Array(4),
+      key: undefined,
+      seconds: NaN,
+      offsetMinutes: 0,
+    };
+    const bytes = Buffer.from(line);
+    reader.read(bytes, 0, bytes.length, out);
+    const { status, target, sent, referrer, agent, hour } = out;
+    return { status, target, sent, referrer, agent, hour };
+  }
+
+  it.each([
+    [
+      'nginx',
+      {
+        remote_addr: '192.0.2.1',
+        time_iso8601: '2026-12-01T23:30:00+02:00',
+        request: 'GET /a b?x=1 HTTP/1.1',
+        status: '404',
+        body_bytes_sent: '120',
+        http_referer: 'https://ref.test/',
+        http_user_agent: 'curl/8 "q"',
+      },
+      {
+        status: 404,
+        target: '/a b',
+        sent: 120,
+        referrer: 'https://ref.test/',
+        agent: 'curl/8 "q"',
+        hour: 23,
+      },
+    ],
+    [
+      'nginx, $request_uri before $request',
+      {
+        remote_addr: '192.0.2.1',
+        request_uri: '/u?x',
+        request: 'GET /r HTTP/1.1',
+        status: 200,
+        body_bytes_sent: '-',
+      },
+      { status: 200, target: '/u', sent: 0, referrer: '', agent: '-', hour: -1 },
+    ],
+    [
+      'Caddy',
+      {
+        ts: Date.parse('2026-12-01T05:10:00Z') / 1000 + 0.5,
+        request: {
+          remote_ip: '2001:db8::1',
+          uri: '/c?d',
+          headers: { 'User-Agent': ['Googlebot/2.1'], Referer: ['http://x.test/'] },
+        },
+        status: 301,
+        size: 7,
+      },
+      {
+        status: 301,
+        target: '/c',
+        sent: 7,
+        referrer: 'http://x.test/',
+        agent: 'Googlebot/2.1',
+        hour: 5,
+      },
+    ],
+    [
+      'Traefik',
+      {
+        ClientHost: '192.0.2.9',
+        time: '2026-12-01T10:00:00-05:00',
+        RequestPath: '/t?u',
+        DownstreamStatus: 502,
+        DownstreamContentSize: 3,
+        request_Referer: '-',
+        'request_User-Agent': '',
+      },
+      { status: 502, target: '/t', sent: 3, referrer: '-', agent: '-', hour: 10 },
+    ],
+    [
+      'odd values: a status out of range, bytes that are no count, a bare date',
+      { remote_addr: '192.0.2.1', time: '2026-12-01', status: 1000, body_bytes_sent: -5, uri: '' },
+      { status: -1, target: undefined, sent: 0, referrer: '', agent: '-', hour: -1 },
+    ],
+  ])('reads %s', (_, doc, want) => {
+    expect(request(JSON.stringify(doc))).toEqual(want);
+  });
+
+  it('reads hours in UTC with --utc, and nothing from a line that is not JSON', () => {
+    const line = JSON.stringify({ remote_addr: '192.0.2.1', time: '2026-12-01T01:00:00+02:00' });
+    expect(request(line, true)['hour']).toBe(23);
+    expect(request('{"remote_addr": "192.0.2.1"')).toEqual({
+      status: -1,
+      target: undefined,
+      sent: 0,
+      referrer: undefined,
+      agent: undefined,
+      hour: -1,
+    });
+  });
+});
