@@ -23,15 +23,27 @@ export type PanelName = (typeof PANEL_NAMES)[number];
 /** A client as a panel keeps it: an IPv4 address as its number, IPv6 as text. */
 export type ClientKey = number | string;
 
-/** A path's numbers: requests, bytes sent, and each distinct client. */
+/**
+ * A path's numbers: requests, bytes sent, and each distinct client. Most paths of a log are
+ * asked for by one client: that one is kept as it is, a Set only from the second.
+ */
 interface PathCount {
   requests: number;
   bytes: number;
-  readonly clients: Set<ClientKey>;
+  clients: ClientKey | Set<ClientKey>;
 }
 
-/** A path's numbers as they travel: key, requests, bytes, clients. */
-export type PathData = readonly [string, number, number, readonly ClientKey[]];
+/**
+ * Paths' numbers as they travel, a column each (fewer objects to send and to collect than
+ * a row each): path `i` has `clientCounts[i]` clients, the next ones of `clients`.
+ */
+export interface PathsData {
+  readonly keys: readonly string[];
+  readonly requests: readonly number[];
+  readonly bytes: readonly number[];
+  readonly clientCounts: readonly number[];
+  readonly clients: readonly ClientKey[];
+}
 
 /**
  * Panel counts as they travel from a worker to the parent: plain arrays (any runtime can
@@ -40,8 +52,8 @@ export type PathData = readonly [string, number, number, readonly ClientKey[]];
 export interface PanelData {
   /** Code, requests. */
   readonly status: readonly (readonly [number, number])[];
-  readonly paths: readonly PathData[];
-  readonly notFound: readonly PathData[];
+  readonly paths: PathsData;
+  readonly notFound: PathsData;
   readonly referrers: readonly (readonly [string, number])[];
   readonly agents: readonly (readonly [string, number])[];
   readonly bytes: number;
@@ -75,15 +87,15 @@ export class PanelCounts {
     if (status >= 0 && want.has('status')) increment(this.#status, status);
     const target = line.target;
     if (target !== undefined) {
-      if (want.has('paths')) addPath(this.#paths, target, 1, line.sent, [client]);
+      if (want.has('paths')) countPath(this.#paths, target, line.sent, client);
       if (status >= 400 && status < 500 && want.has('not-found')) {
-        addPath(this.#notFound, target, 1, line.sent, [client]);
+        countPath(this.#notFound, target, line.sent, client);
       }
     }
     if (line.referrer !== undefined && want.has('referrers')) {
-      increment(this.#referrers, referrerSite(line.referrer));
+      countKey(this.#referrers, referrerSite(line.referrer));
     }
-    if (line.agent !== undefined && want.has('agents')) increment(this.#agents, line.agent);
+    if (line.agent !== undefined && want.has('agents')) countKey(this.#agents, line.agent);
     this.#bytes += line.sent;
     if (line.hour >= 0) this.#hours[line.hour]!++;
   }
@@ -91,26 +103,34 @@ export class PanelCounts {
   /** Adds another part's counts. */
   absorb(data: PanelData): void {
     for (const [code, requests] of data.status) increment(this.#status, code, requests);
-    for (const [key, requests, bytes, clients] of data.paths) {
-      addPath(this.#paths, key, requests, bytes, clients);
-    }
-    for (const [key, requests, bytes, clients] of data.notFound) {
-      addPath(this.#notFound, key, requests, bytes, clients);
-    }
+    absorbPaths(this.#paths, data.paths);
+    absorbPaths(this.#notFound, data.notFound);
     for (const [key, requests] of data.referrers) increment(this.#referrers, key, requests);
     for (const [key, requests] of data.agents) increment(this.#agents, key, requests);
     this.#bytes += data.bytes;
     data.hours.forEach((requests, hour) => (this.#hours[hour]! += requests));
   }
 
+  /**
+   * Adds another's counts, taking over its sets of clients: `other` must not be used after.
+   * (A merge of what is already here, without the copy into arrays `absorb` takes.)
+   */
+  takeOver(other: PanelCounts): void {
+    for (const [code, requests] of other.#status) increment(this.#status, code, requests);
+    takeOverPaths(this.#paths, other.#paths);
+    takeOverPaths(this.#notFound, other.#notFound);
+    for (const [key, requests] of other.#referrers) increment(this.#referrers, key, requests);
+    for (const [key, requests] of other.#agents) increment(this.#agents, key, requests);
+    this.#bytes += other.#bytes;
+    other.#hours.forEach((requests, hour) => (this.#hours[hour]! += requests));
+  }
+
   /** The counts to send on, whole. */
   toData(): PanelData {
-    const paths = (map: Map<string, PathCount>): PathData[] =>
-      [...map].map(([key, p]) => [key, p.requests, p.bytes, [...p.clients]]);
     return {
       status: [...this.#status],
-      paths: paths(this.#paths),
-      notFound: paths(this.#notFound),
+      paths: pathsData(this.#paths),
+      notFound: pathsData(this.#notFound),
       referrers: [...this.#referrers],
       agents: [...this.#agents],
       bytes: this.#bytes,
@@ -132,7 +152,7 @@ export class PanelCounts {
       json['not_found_distinct'] = this.#notFound.size;
     }
     if (want.has('referrers')) {
-      json['referrers'] = busiest(this.#referrers, rows).map(([key, requests]) => ({
+      json['referrers'] = busiest(this.#referrers, rows, requestsOf).map(([key, requests]) => ({
         key,
         requests,
       }));
@@ -157,7 +177,7 @@ export class PanelCounts {
       if (isCrawler(agent)) crawlers += requests;
     }
     return {
-      agents: busiest(this.#agents, rows).map(([key, requests]) => ({
+      agents: busiest(this.#agents, rows, requestsOf).map(([key, requests]) => ({
         key,
         requests,
         crawler: isCrawler(key),
@@ -168,18 +188,88 @@ export class PanelCounts {
   }
 }
 
-function addPath(
+/**
+ * A key read from a line is a slice of the line's text, and would keep all of it alive: a
+ * key kept in a map is a copy of its own.
+ */
+const ownCopy = (key: string): string => Buffer.from(key).toString();
+
+/** One more request for `key`. */
+function countKey(map: Map<string, number>, key: string): void {
+  const requests = map.get(key);
+  if (requests === undefined) map.set(ownCopy(key), 1);
+  else map.set(key, requests + 1);
+}
+
+/** One request for `key` from `client`. */
+function countPath(
   map: Map<string, PathCount>,
   key: string,
-  requests: number,
   bytes: number,
-  clients: Iterable<ClientKey>,
+  client: ClientKey,
 ): void {
-  let path = map.get(key);
-  if (path === undefined) map.set(key, (path = { requests: 0, bytes: 0, clients: new Set() }));
-  path.requests += requests;
+  const path = map.get(key);
+  if (path === undefined) {
+    map.set(ownCopy(key), { requests: 1, bytes, clients: client });
+    return;
+  }
+  path.requests++;
   path.bytes += bytes;
-  for (const client of clients) path.clients.add(client);
+  addClient(path, client);
+}
+
+function addClient(path: PathCount, client: ClientKey): void {
+  const clients = path.clients;
+  if (typeof clients === 'object') clients.add(client);
+  else if (clients !== client) path.clients = new Set([clients, client]);
+}
+
+const clientCount = (path: PathCount): number =>
+  typeof path.clients === 'object' ? path.clients.size : 1;
+
+function pathsData(map: Map<string, PathCount>): PathsData {
+  const data = { keys: [], requests: [], bytes: [], clientCounts: [], clients: [] } as {
+    [K in keyof PathsData]: PathsData[K] extends readonly (infer T)[] ? T[] : never;
+  };
+  for (const [key, path] of map) {
+    data.keys.push(key);
+    data.requests.push(path.requests);
+    data.bytes.push(path.bytes);
+    data.clientCounts.push(clientCount(path));
+    if (typeof path.clients === 'object') for (const c of path.clients) data.clients.push(c);
+    else data.clients.push(path.clients);
+  }
+  return data;
+}
+
+function takeOverPaths(map: Map<string, PathCount>, from: Map<string, PathCount>): void {
+  for (const [key, other] of from) {
+    const path = map.get(key);
+    if (path === undefined) {
+      map.set(key, other);
+      continue;
+    }
+    path.requests += other.requests;
+    path.bytes += other.bytes;
+    if (typeof other.clients !== 'object') addClient(path, other.clients);
+    else for (const client of other.clients) addClient(path, client);
+  }
+}
+
+function absorbPaths(map: Map<string, PathCount>, data: PathsData): void {
+  let next = 0;
+  data.keys.forEach((key, i) => {
+    const count = data.clientCounts[i]!;
+    let path = map.get(key);
+    if (path === undefined) {
+      const first = data.clients[next]!;
+      map.set(key, (path = { requests: 0, bytes: 0, clients: first }));
+    }
+    path.requests += data.requests[i]!;
+    path.bytes += data.bytes[i]!;
+    for (let c = next; c < next + count; c++) addClient(path, data.clients[c]!);
+    next += count;
+  });
 }
 
 /** A row of a top-K list. */
@@ -224,38 +314,47 @@ function statusJson(codes: Map<number, number>): NonNullable<PanelsJson['status'
 }
 
 function pathsJson(map: Map<string, PathCount>, rows: number): PathRow[] {
-  const counts = new Map<string, number>();
-  for (const [key, path] of map) counts.set(key, path.requests);
-  return busiest(counts, rows).map(([key, requests]) => {
-    const path = map.get(key)!;
-    return { key, requests, bytes: path.bytes, clients: path.clients.size };
-  });
+  return busiest(map, rows, (path) => path.requests).map(([key, path]) => ({
+    key,
+    requests: path.requests,
+    bytes: path.bytes,
+    clients: clientCount(path),
+  }));
 }
 
-/** The `rows` entries with the most requests; ties go to the lower key (the same every run). */
-export function busiest(map: ReadonlyMap<string, number>, rows: number): [string, number][] {
-  const before = (a: [string, number], b: [string, number]): boolean =>
-    a[1] !== b[1] ? a[1] > b[1] : a[0] < b[0];
-  const best: [string, number][] = [];
-  if (rows <= 0) return best;
-  for (const entry of map) {
+/**
+ * The `rows` entries with the most requests (`requestsOf`), most first; ties go to the lower
+ * key, so the list is the same whatever order the parts came in.
+ */
+export function busiest<V>(
+  map: ReadonlyMap<string, V>,
+  rows: number,
+  requestsOf: (value: V) => number,
+): [string, V][] {
+  type Entry = [string, V, number];
+  const before = (a: Entry, b: Entry): boolean => (a[2] !== b[2] ? a[2] > b[2] : a[0] < b[0]);
+  const best: Entry[] = [];
+  if (rows <= 0) return [];
+  for (const [key, value] of map) {
+    const requests = requestsOf(value);
     const last = best[best.length - 1];
+    // Most keys fall short of the list: skip them before making an entry.
+    if (best.length === rows && last !== undefined && requests < last[2]) continue;
+    const entry: Entry = [key, value, requests];
     if (best.length === rows && last !== undefined && !before(entry, last)) continue;
     let at = best.length;
     while (at > 0 && before(entry, best[at - 1]!)) at--;
     best.splice(at, 0, entry);
     if (best.length > rows) best.pop();
   }
-  return best;
+  return best.map(([key, value]) => [key, value]);
 }
 
-/** A part's counts as `--json` shows them. */
-export function panelsJsonOf(
-  data: PanelData,
-  panels: readonly PanelName[],
-  rows: number,
-): PanelsJson {
+const requestsOf = (n: number): number => n;
+
+/** A part's counts, to show or merge on. */
+export function panelCountsOf(data: PanelData, panels: readonly PanelName[]): PanelCounts {
   const counts = new PanelCounts(panels);
   counts.absorb(data);
-  return counts.toJson(rows);
+  return counts;
 }

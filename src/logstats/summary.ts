@@ -10,8 +10,8 @@ import { compareKeys, type Grouping } from './timestamp.ts';
 import { ClientUnion } from './client-union.ts';
 import {
   PANEL_NAMES as PANEL_ALL,
+  panelCountsOf,
   PanelCounts,
-  panelsJsonOf,
   type PanelData,
   type PanelName,
   type PanelsJson,
@@ -127,7 +127,8 @@ export class Totals {
   readonly #open = new Map<number, OpenFile>();
   /** With --panels: every file's, and each --by group's. */
   readonly #panelRules: PanelRules | undefined;
-  readonly #panels: PanelCounts | undefined;
+  /** Every closed file's panels: the first one's own counts, the others' merged in. */
+  #panels: PanelCounts | undefined;
   readonly #groupPanels = new Map<string, PanelCounts>();
 
   /**
@@ -139,7 +140,6 @@ export class Totals {
     this.#filtering = filtering;
     this.#union = new ClientUnion(top > 0);
     this.#panelRules = panels && panels.panels.length > 0 ? panels : undefined;
-    this.#panels = this.#panelRules && new PanelCounts(this.#panelRules.panels);
   }
 
   /** A part of input `index` (one of its ranges, or all of it): its numbers and sets. */
@@ -194,34 +194,38 @@ export class Totals {
     if (open.first) {
       ip = distinctClients(open.first);
       if (this.#top > 0) top = busiest(open.first, this.#top);
-      panels = this.#panelsJson(open.first.panels);
+      panels = this.#closePanels(open.first.panels);
       this.merge(open.first);
-      if (open.first.panels) this.#panels?.absorb(open.first.panels);
     } else {
       ip = open.union!.ips;
       if (this.#top > 0) top = open.union!.top(this.#top);
       this.#union.absorb(open.union!);
       for (const [key, group] of open.groups!) this.#group(key).absorb(group);
       for (const field of open.fields) this.#fields.add(field);
-      const data = open.panels?.toData();
-      panels = this.#panelsJson(data);
-      if (data) this.#panels?.absorb(data);
-      for (const [key, group] of open.groupPanels ?? []) {
-        this.#groupPanel(key).absorb(group.toData());
-      }
+      panels = this.#closePanels(open.panels);
+      for (const [key, group] of open.groupPanels ?? []) this.#groupPanel(key).takeOver(group);
     }
     this.#fileRow(index, name, { ...open, ip, ...(top ? { top } : {}) }, ranges, panels);
   }
 
-  /** A file's panels as --json shows them; undefined without --panels. */
-  #panelsJson(data: PanelData | undefined): PanelsJson | undefined {
+  /**
+   * A closed file's panels into the whole; returns them as --json shows them (undefined
+   * without --panels). `counts` is taken over.
+   */
+  #closePanels(counts: PanelData | PanelCounts | undefined): PanelsJson | undefined {
     const rules = this.#panelRules;
-    return rules && data && panelsJsonOf(data, rules.panels, rules.rows);
+    if (rules === undefined || counts === undefined) return undefined;
+    const file = counts instanceof PanelCounts ? counts : panelCountsOf(counts, rules.panels);
+    const json = file.toJson(rules.rows);
+    if (this.#panels === undefined) this.#panels = file;
+    else this.#panels.takeOver(file);
+    return json;
   }
 
   /** Every file's panels, as --json shows them; undefined without --panels. */
   panelsJson(): PanelsJson | undefined {
-    return this.#panels?.toJson(this.#panelRules!.rows);
+    const rules = this.#panelRules;
+    return rules && (this.#panels ?? new PanelCounts(rules.panels)).toJson(rules.rows);
   }
 
   /** Input `index` failed: what came of it is left out. */
@@ -232,9 +236,7 @@ export class Totals {
   /** A whole file counted in a batch: its numbers (its clients come in the batch's union). */
   file(index: number, name: string, count: FileCount): void {
     if (count.warning !== undefined) this.warnings.set(index, count.warning);
-    const panels = this.#panelsJson(count.panels);
-    if (count.panels) this.#panels?.absorb(count.panels);
-    this.#fileRow(index, name, count, 1, panels);
+    this.#fileRow(index, name, count, 1, this.#closePanels(count.panels));
   }
 
   /** A finished file's row of the table; `filtered` only when a filter was given. */

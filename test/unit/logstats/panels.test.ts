@@ -18,9 +18,9 @@ describe('busiest', () => {
       ['/a', 3],
       ['/b', 3],
     ];
-    expect(busiest(new Map(entries), 3)).toEqual(want);
-    expect(busiest(new Map(entries.reverse()), 3)).toEqual(want);
-    expect(busiest(new Map(entries), 0)).toEqual([]);
+    expect(busiest(new Map(entries), 3, (n) => n)).toEqual(want);
+    expect(busiest(new Map(entries.reverse()), 3, (n) => n)).toEqual(want);
+    expect(busiest(new Map(entries), 0, (n) => n)).toEqual([]);
   });
 });
 
