@@ -22,6 +22,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { reasonOf } from '../errors.ts';
 import type { LineRules } from './formats/index.ts';
+import { loadCrawlerCheck } from './crawlers.ts';
 import { lineEnd } from './line-end.ts';
 import { INPUT_BYTES } from './line-scan.ts';
 import { tableBytesInUse } from './scratch.ts';
@@ -233,6 +234,7 @@ export async function scanRange(
   signal?: AbortSignal,
   budget = Infinity,
 ): Promise<RangeResult> {
+  if (rules?.filter?.ignoreCrawlers === true) await loadCrawlerCheck();
   if (range.gzip) return scanGzipFile(range.path, top, rules);
   // Synchronous opens and stats, as the reads below: a small file is a few system calls, and
   // each awaited one was a trip through libuv's thread pool that cost more than the scan.
@@ -347,6 +349,7 @@ export async function scanHere(
   rules?: LineRules,
   signal?: AbortSignal,
 ): Promise<TallyResult> {
+  if (rules?.filter?.ignoreCrawlers === true) await loadCrawlerCheck();
   const { path } = input;
   // A name for one of our descriptors is read from the descriptor: a socket (what Node
   // gives a child for stdin) cannot be opened by name at all.
@@ -458,6 +461,7 @@ export async function scanStream(
   top: boolean,
   rules?: LineRules,
 ): Promise<TallyResult> {
+  if (rules?.filter?.ignoreCrawlers === true) await loadCrawlerCheck();
   const tally = new LineTally(top, rules);
   await feed(stream, tally);
   return finish(tally);

@@ -9,6 +9,7 @@ import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
 import type { LogstatsConfig } from './config.ts';
 import type { FilesResult } from './batch.ts';
+import { loadCrawlerCheck } from './crawlers.ts';
 import type { LineRules } from './formats/index.ts';
 import { listInputs, readHere, scanHere, type LogInput, type RangeResult } from './read.ts';
 import { planTasks, type LogFile, type ScanRange, type ScanTask } from './split.ts';
@@ -52,6 +53,8 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
+  // The agents panel says which agents are crawlers' when it is shown, here.
+  if (config.rules.panels?.includes('agents') === true) await loadCrawlerCheck();
   const plan = await planInputs(config);
   const tracker = new FileTracker(plan, config, onProgress);
   const scanned = { ...plan, totals: tracker.totals };

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCrawlerCheck } from '../../../src/logstats/crawlers.ts';
 import { IPV6, MALFORMED } from '../../../src/logstats/client-ip.ts';
 import type { TimeBound } from '../../../src/logstats/filter-values.ts';
 import { ClfTimes } from '../../../src/logstats/formats/clf-time.ts';
@@ -96,6 +97,8 @@ const NO_TIME: LineTime = { seconds: NaN, offsetMinutes: 0 };
 const IP = v4('192.0.2.1');
 
 describe('LineFilter', () => {
+  beforeAll(loadCrawlerCheck);
+
   // 2026-12-01 as written in each line's own offset (as --by day would group it).
   const wallDay = new LineFilter(
     rules(bound('2026-12-01T00:00:00Z', false), bound('2026-12-01T23:59:59Z', false)),

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadCrawlerCheck } from '../../../src/logstats/crawlers.ts';
 import { busiest, PANEL_NAMES, PanelCounts } from '../../../src/logstats/panels.ts';
 import { emptyRequest, type LineRequest } from '../../../src/logstats/request-fields.ts';
 
@@ -25,6 +26,8 @@ describe('busiest', () => {
 });
 
 describe('PanelCounts', () => {
+  beforeAll(loadCrawlerCheck);
+
   const lines: [LineRequest, number | string][] = [
     [
       line({
