@@ -100,12 +100,13 @@ export const DIRECT = 'direct';
 /**
  * The request part of a common or combined line, from its first `"` after the time:
  * `"GET / HTTP/1.1" 200 2326 "referrer" "agent"`. Quotes inside a field are escaped as
- * Apache writes them (`\"`, nginx writes `\x22`); a line with a raw quote in its request is
- * read as well as it can be (up to the last `" <status> <bytes>` of the line).
+ * Apache writes them (`\"`; nginx writes `\x22`); a line with a raw quote in its request is
+ * read up to the first `" <status> <bytes>` after it. No pattern here nests quantifiers, so
+ * a hostile line of any length is read in time linear in its length.
  */
-const ESCAPED =
-  /^"((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?/s;
-const RAW = /^"(.*)" (\d{3}) (\d+|-)(?: "(.*?)" "(.*)")?\s*$/s;
+const ESCAPED_REQUEST = /^"((?:[^"\\]|\\.)*)" (\d{3}) (\d{1,15}|-)/s;
+const RAW_END = /" (\d{3}) (\d{1,15}|-)(?=\s|$)/;
+const REFERRER_AGENT = /^ "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/s;
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -123,14 +124,28 @@ export function readClfRequest(
   while (open < end && bytes[open] !== 0x22) open++;
   if (open >= end) return;
   const text = utf8.decode(bytes.subarray(open, end));
-  const m = ESCAPED.exec(text) ?? RAW.exec(text);
-  if (!m) return;
-  out.target = requestTarget(unescape(m[1]!));
-  out.status = Number(m[2]);
-  out.sent = m[3] === '-' ? 0 : Number(m[3]);
-  if (m[5] !== undefined) {
-    out.referrer = unescape(m[4]!);
-    out.agent = unescape(m[5]) || '-';
+  let request: string;
+  let status: string;
+  let sent: string;
+  let rest: number;
+  const escaped = ESCAPED_REQUEST.exec(text);
+  if (escaped) {
+    [, request = '', status = '', sent = ''] = escaped;
+    rest = escaped[0].length;
+  } else {
+    const raw = RAW_END.exec(text.slice(1));
+    if (!raw) return;
+    [, status = '', sent = ''] = raw;
+    request = text.slice(1, raw.index + 1);
+    rest = raw.index + 1 + raw[0].length;
+  }
+  out.target = requestTarget(unescape(request));
+  out.status = Number(status);
+  out.sent = sent === '-' ? 0 : Number(sent);
+  const tail = REFERRER_AGENT.exec(text.slice(rest));
+  if (tail) {
+    out.referrer = unescape(tail[1]!);
+    out.agent = unescape(tail[2]!) || '-';
   }
 }
 
