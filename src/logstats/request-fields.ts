@@ -104,7 +104,7 @@ export const DIRECT = 'direct';
  * read up to the first `" <status> <bytes>` after it. No pattern here nests quantifiers, so
  * a hostile line of any length is read in time linear in its length.
  */
-const ESCAPED_REQUEST = /^"((?:[^"\\]|\\.)*)" (\d{3}) (\d{1,15}|-)/s;
+const ESCAPED_REQUEST = /^"((?:[^"\\]|\\.)*)" (\d{3}) (\d{1,15}|-)(?=\s|$)/s;
 const RAW_END = /" (\d{3}) (\d{1,15}|-)(?=\s|$)/;
 const REFERRER_AGENT = /^ "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/s;
 

@@ -9,6 +9,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { isbot } from 'isbot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCrew } from '../helpers/cli.ts';
@@ -409,6 +410,19 @@ describe('logstats --panels', () => {
       expect(doc.all.panels).toEqual(reference(all()));
     },
   );
+
+  it('counts a .gz and stdin as it counts the plain file', async () => {
+    const lines = files.get('big.log')!;
+    const gz = join(dir, 'big.log.gz');
+    await writeFile(gz, gzipSync(text(lines)));
+    expect((await run([gz], [])).all.panels).toEqual(reference(lines));
+    const result = await runCrew(
+      ['logstats', '-', '--json', '--panels', 'all', '--panel-rows', String(ROWS)],
+      { input: text(lines) },
+    );
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as Doc).all.panels).toEqual(reference(lines));
+  });
 
   it('counts each day on its own with --by day, and hours in UTC with --utc', async () => {
     const doc = await run([join(dir, 'logs')], ['--by', 'day', '--utc', '--split-size', '64K']);

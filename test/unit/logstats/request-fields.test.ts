@@ -60,6 +60,11 @@ describe('readClfRequest', () => {
       `${CLF} "GET /p HTTP/1.1" 200 3 "-" "ua" "203.0.113.9" rt=0.001`,
       { status: 200, target: '/p', sent: 3, referrer: '-', agent: 'ua' },
     ],
+    // Bytes past 15 digits are no count (they would not be exact).
+    [
+      `${CLF} "GET / HTTP/1.1" 200 1234567890123456 "-" "ua"`,
+      { status: -1, target: undefined, sent: 0, referrer: undefined, agent: undefined },
+    ],
     // Nothing that reads as a request: the slot stays empty.
     ['junk', { status: -1, target: undefined, sent: 0, referrer: undefined, agent: undefined }],
     [
