@@ -53,11 +53,11 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
-  // The agents panel says which agents are crawlers' when it is shown, here.
-  if (config.rules.panels?.includes('agents') === true) await loadCrawlerCheck();
   const plan = await planInputs(config);
   const tracker = new FileTracker(plan, config, onProgress);
   const scanned = { ...plan, totals: tracker.totals };
+  // The agents panel says which agents are crawlers' when it is shown, here.
+  if (config.rules.panels?.includes('agents') === true) await loadCrawlerCheck();
   let pool: { readonly workers: number; readonly runtime: PoolRuntime };
   try {
     pool = await scanAll(plan, config, pools, tracker, signal);
