@@ -141,7 +141,7 @@ const logstatsOptions = {
     type: 'boolean',
     default: false,
     describe:
-      "With --by, --since, --until: days, hours and times in UTC, not in each timestamp's own offset",
+      "With --by, --since, --until, --panels hours: days, hours and times in UTC, not in each timestamp's own offset",
   },
 } as const satisfies OptionTable;
 
