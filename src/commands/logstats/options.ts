@@ -110,19 +110,19 @@ const logstatsOptions = {
     describe: "Group by each request's own day or hour, across all files",
     requiresArg: true,
   },
-  html: {
-    group: OUTPUT,
-    type: 'string',
-    describe:
-      'Also write a report to look at, one self-contained HTML page: a chart per --by group, sortable tables (an existing FILE is replaced)',
-    requiresArg: true,
-  },
   utc: {
     group: OUTPUT,
     type: 'boolean',
     default: false,
     describe:
       "With --by, --since, --until: days, hours and times in UTC, not in each timestamp's own offset",
+  },
+  html: {
+    group: OUTPUT,
+    type: 'string',
+    describe:
+      'Also write a report to look at to this file: one self-contained HTML page, with charts per --by group and sortable tables (replaces the file)',
+    requiresArg: true,
   },
 } as const satisfies OptionTable;
 
