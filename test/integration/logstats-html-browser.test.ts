@@ -128,7 +128,6 @@ describe('logstats --html in Chromium', () => {
         'Referring sites',
         'User agents',
         'Crawlers',
-        'Bytes served',
         'Requests by hour of day',
       ]),
     );

@@ -22,6 +22,7 @@ h3 { font-size: 14px; margin: 16px 0 6px; color: var(--muted); font-weight: 600;
 section { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 4px 18px 16px; margin-top: 20px; }
 .scroll { overflow: auto; max-height: 36em; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+table.narrow { width: auto; min-width: 24em; }
 th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 td { overflow-wrap: anywhere; }
 th { position: sticky; top: 0; background: var(--card); cursor: pointer; user-select: none; white-space: nowrap; }

@@ -32,7 +32,8 @@ export function barChartSvg(series: Series): string {
   const top = ticks.at(-1) ?? 1;
   const y = (v: number): number => TOP + plotHeight - (Math.max(0, v) / top) * plotHeight;
   const slot = plotWidth / Math.max(1, values.length);
-  const barWidth = Math.max(1, slot * 0.8);
+  // A few groups get bars, not walls.
+  const barWidth = Math.min(48, Math.max(1, slot * 0.8));
   const parts: string[] = [];
   for (const tick of ticks) {
     parts.push(
@@ -48,7 +49,9 @@ export function barChartSvg(series: Series): string {
         `<title>${escapeHtml(`${labels[i] ?? ''}: ${formatNumber(value)}`)}</title></rect>`,
     );
   });
-  const every = Math.ceil(values.length / MAX_LABELS);
+  // Short labels (hours of the day) fit three times as many.
+  const short = labels.every((label) => label.length <= 5);
+  const every = Math.ceil(values.length / (short ? MAX_LABELS * 3 : MAX_LABELS));
   labels.forEach((label, i) => {
     if (i % every !== 0) return;
     const x = fixed(LEFT + i * slot + slot / 2);

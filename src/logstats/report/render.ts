@@ -51,17 +51,33 @@ export const REPORT_CSP =
 /** The whole page for `summary`, as one HTML document. */
 export function renderReport(summary: ReportSummary): string {
   const { all } = summary;
+  const panels = (Object.entries(all.panels ?? {}) as [string, unknown][]).map(([name, value]) => ({
+    name,
+    value,
+    blocks: panelBlocks(name, value),
+  }));
+  // A panel that is one number (bytes served) is a headline figure; the rest get sections.
+  const single = (blocks: readonly Block[]): (Block & { kind: 'figure' }) | undefined => {
+    const [only] = blocks;
+    return blocks.length === 1 && only?.kind === 'figure' ? only : undefined;
+  };
+  const panelFigures = panels.flatMap(({ name, blocks }) => {
+    const figure = single(blocks);
+    return figure ? [panelFigure(`panel-${name}`, panelTitle(name), figure.value)] : [];
+  });
   const body = [
     `<h1>Access logs: ${escapeHtml(formatNumber(all.total))} requests, ${escapeHtml(formatNumber(all.ip))} distinct clients</h1>`,
     `<p class="sub">${escapeHtml(runLine(summary))}</p>`,
-    figuresHtml(headline(summary)),
+    figuresHtml([...headline(summary), ...panelFigures]),
     summary.groups && summary.groups.length > 0 ? groupsHtml(summary.groups) : '',
     filesHtml(summary),
     problemsHtml(summary),
     all.top ? sectionHtml('top', 'Busiest clients', panelBlocks('top', all.top)) : '',
-    ...Object.entries(all.panels ?? {}).map(([name, value]) =>
-      sectionHtml(`panel-${name}`, panelTitle(name), panelBlocks(name, value)),
-    ),
+    ...panels
+      .filter(({ blocks }) => !single(blocks))
+      .map(({ name, value, blocks }) =>
+        sectionHtml(`panel-${name}`, panelTitle(name), blocks, hoursChart(name, value)),
+      ),
     `<footer>Made by crew logstats. Every count is exact. Per-file and per-group panels are in its --json output.</footer>`,
   ];
   return [
@@ -232,14 +248,35 @@ function problemsHtml(summary: ReportSummary): string {
   return parts.join('\n');
 }
 
-/** A panel's section: its figures together, then its tables, each under its own title. */
-function sectionHtml(id: string, title: string, blocks: readonly Block[]): string {
+/** The `hours` panel (requests by hour of day) as a chart too, when it has that shape. */
+function hoursChart(name: string, value: unknown): string {
+  if (name !== 'hours' || !Array.isArray(value)) return '';
+  const hours = value.filter(
+    (hour): hour is { key: string; requests: number } =>
+      typeof hour === 'object' &&
+      hour !== null &&
+      typeof (hour as { key?: unknown }).key === 'string' &&
+      typeof (hour as { requests?: unknown }).requests === 'number',
+  );
+  if (hours.length === 0 || hours.length !== value.length) return '';
+  return barChartSvg({
+    title: 'requests by hour of day',
+    labels: hours.map((hour) => hour.key),
+    values: hours.map((hour) => hour.requests),
+    tone: 'requests',
+  });
+}
+
+/**
+ * A panel's section: its chart if it has one, its figures together, then its tables, each
+ * under its own title.
+ */
+function sectionHtml(id: string, title: string, blocks: readonly Block[], chart = ''): string {
   const figures: Figure[] = [];
   const rest: string[] = [];
   for (const block of blocks) {
     if (block.kind === 'figure') {
-      // A panel that is one number (bytes served) is labelled as the panel.
-      figures.push(panelFigure(id, blocks.length === 1 ? title : block.title, block.value));
+      figures.push(panelFigure(id, block.title, block.value));
       continue;
     }
     if (block.title !== undefined) rest.push(`<h3>${escapeHtml(block.title)}</h3>`);
@@ -247,6 +284,7 @@ function sectionHtml(id: string, title: string, blocks: readonly Block[]): strin
   }
   return [
     `<section id="${escapeHtml(id)}"><h2>${escapeHtml(title)}</h2>`,
+    chart,
     figures.length > 0 ? figuresHtml(figures) : '',
     ...rest,
     '</section>',

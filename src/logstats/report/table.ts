@@ -44,7 +44,9 @@ export function tableHtml(table: Table): string {
         `<tr>${table.columns.map((column, c) => cellHtml(row[c], isShare(column.key, row), numeric[c]!)).join('')}</tr>`,
     )
     .join('\n');
-  return `<div class="scroll"><table class="sortable"><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
+  // Two columns (a name and its count) read better side by side than across the page.
+  const narrow = table.columns.length <= 2 ? ' narrow' : '';
+  return `<div class="scroll"><table class="sortable${narrow}"><thead><tr>${head}</tr></thead>\n<tbody>\n${body}\n</tbody></table></div>`;
 }
 
 /** A column of shares, or in a table of names and values (see panels), a row of one. */

@@ -59,19 +59,28 @@ describe('renderReport', () => {
       'Referring sites',
       'User agents',
       'Crawlers',
-      'Bytes served',
       'Requests by hour of day',
-      'Distinct requested paths',
     ]) {
       expect(html).toContain(`<h2>${title}</h2>`);
     }
+    // A panel that is one number is a headline figure, beside requests and clients.
+    expect(html).toMatch(
+      /data-figure="panel-bytes"><div class="label">Bytes served<\/div><div class="value" title="123,458,023 bytes">123\.5 MB</,
+    );
+    expect(html).toMatch(
+      /data-figure="panel-paths_distinct"><div class="label">Distinct requested paths<\/div><div class="value">2</,
+    );
+    expect(html).not.toContain('<h2>Bytes served</h2>');
     expect(html).toContain('<h3>by code</h3>');
     expect(html).toContain('<h3>by class</h3>');
     expect(html).toContain('<td class="num" data-v="123456789">123,456,789</td>');
     expect(html).toContain('<td class="num" data-v="0.1896">19.0%</td>');
-    expect(html).toContain('title="123,458,023 bytes">123.5 MB<');
     expect(html).toContain('<td>no</td>');
-    expect(count(html, '<table class="sortable">')).toBe(1 + 1 + 2 + 5 + 1);
+    // The hours of the day as a chart too: 24 bars, every hour labelled.
+    expect(count(html, '<svg')).toBe(1);
+    expect(count(html, '<rect ')).toBe(24);
+    expect(html).toContain('<title>23: 230</title>');
+    expect(count(html, /<table class="sortable(?: narrow)?">/g)).toBe(1 + 1 + 2 + 5 + 1);
   });
 
   it('escapes every string from the logs: one script, one style, no markup of theirs', () => {
