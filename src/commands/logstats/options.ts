@@ -121,7 +121,7 @@ const logstatsOptions = {
     group: OUTPUT,
     type: 'string',
     describe:
-      'Also write a report to look at to this file: one self-contained HTML page, with charts per --by group and sortable tables (replaces the file)',
+      'Also write a report to this file: one self-contained HTML page, a chart per --by group, sortable tables (replaces the file)',
     requiresArg: true,
   },
 } as const satisfies OptionTable;
