@@ -12,4 +12,6 @@ export interface LogstatsConfig extends CommonConfig {
   readonly splitBytes: number | undefined;
   /** How lines are read and grouped: --by, --utc, --format, --ip-field, --time-field. */
   readonly rules: LineRules;
+  /** --html: where to write the report page (checked before the scan, written after it). */
+  readonly html?: string;
 }

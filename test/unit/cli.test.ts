@@ -117,7 +117,7 @@ describe('crew <command> --help', () => {
         ['Input:', ['recursive', 'split-size']],
         ['Lines:', ['format', 'ip-field', 'time-field']],
         ['Filters:', ['since', 'until', 'exclude-ip']],
-        ['Output:', ['top', 'by', 'utc']],
+        ['Output:', ['top', 'by', 'utc', 'html']],
         common,
         ['Examples:', []],
       ],
