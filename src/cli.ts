@@ -5,32 +5,61 @@ import { declareOptions } from './option-table.ts';
 import { printable } from './ui/printable.ts';
 import { knownOptions, unknownOption, type KnownOptions } from './unknown-option.ts';
 import type { Command, Io } from './commands/command.ts';
-import { downloadCommand } from './commands/download-csv/options.ts';
-import { logstatsCommand } from './commands/logstats/options.ts';
-import { sumCommand } from './commands/sum/options.ts';
-import { workerCommand } from './commands/worker/options.ts';
-import { queueCommand } from './commands/queue/options.ts';
 import pkg from '../package.json' with { type: 'json' };
 
-/** Every command, in the order `crew --help` lists them. */
-const commands: readonly Command[] = [
-  sumCommand,
-  downloadCommand,
-  logstatsCommand,
-  workerCommand,
-  queueCommand,
+/** A command as crew knows it before loading it: the words that name it, and its declaration. */
+export interface CommandEntry {
+  /** Its name and aliases, as its declaration's `usage` and `aliases` begin. */
+  readonly names: readonly string[];
+  readonly load: () => Promise<Command>;
+}
+
+/**
+ * Every command, in the order `crew --help` lists them. A declaration imports what checks
+ * its options (log formats, list formats, image sizes ...): loaded all together they were a
+ * third of `crew sum`'s start-up, so a run loads only the commands its arguments name.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { names: ['sum'], load: async () => (await import('./commands/sum/options.ts')).sumCommand },
+  {
+    names: ['download-csv', 'download'],
+    load: async () => (await import('./commands/download-csv/options.ts')).downloadCommand,
+  },
+  {
+    names: ['logstats'],
+    load: async () => (await import('./commands/logstats/options.ts')).logstatsCommand,
+  },
+  {
+    names: ['worker'],
+    load: async () => (await import('./commands/worker/options.ts')).workerCommand,
+  },
+  {
+    names: ['queue'],
+    load: async () => (await import('./commands/queue/options.ts')).queueCommand,
+  },
 ];
 
-/** `download-csv, logstats, sum, worker or queue`: each command's first word. */
+/** `sum, download-csv, logstats, worker or queue`: each command's first word. */
 const commandNames = (): string => {
-  const names = commands.map((command) => command.usage.split(' ')[0]!);
+  const names = COMMANDS.map((command) => command.names[0]!);
   return `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 };
+
+/**
+ * The commands `argv` may run: those a word of it names (a word that is a file called `sum`
+ * only loads one more), or every one when none is named (`crew --help`, a typo that yargs
+ * suggests a command for, completion).
+ */
+export function commandsFor(argv: readonly string[]): Promise<Command[]> {
+  const named = COMMANDS.filter((entry) => entry.names.some((name) => argv.includes(name)));
+  return Promise.all((named.length > 0 ? named : COMMANDS).map((entry) => entry.load()));
+}
 
 /** crew's parser for these arguments: every command, the common options, help and version. */
 export async function buildParser(argv: readonly string[], io: Io) {
   // Loaded here, not at the top: `crew --version` answers without it (start-up time).
   const { default: yargs } = await import('yargs');
+  const commands = await commandsFor(argv);
   let parser = declareOptions(yargs([...argv]), commonOptions)
     .scriptName('crew')
     .usage('$0 <command> [options]\n\nBulk concurrent jobs on one worker pool.');
@@ -67,7 +96,7 @@ export async function buildParser(argv: readonly string[], io: Io) {
       }
       // An unknown option took the positional after it as its value: name the option.
       const unknown = text.startsWith('Not enough non-option arguments')
-        ? unknownOption(argv, optionsOf(commandIn(argv)))
+        ? unknownOption(argv, optionsOf(commandIn(argv, commands)))
         : undefined;
       throw new UsageError(unknown ? `unknown option "${unknown}"` : text);
     });
@@ -88,7 +117,7 @@ export async function buildParser(argv: readonly string[], io: Io) {
 }
 
 /** The command named in `argv`: the first word that is one's name. */
-function commandIn(argv: readonly string[]): Command | undefined {
+function commandIn(argv: readonly string[], commands: readonly Command[]): Command | undefined {
   const byName = new Map(commands.map((c) => [c.usage.split(' ')[0]!, c]));
   for (const arg of argv) {
     const command = byName.get(arg);

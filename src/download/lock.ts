@@ -12,6 +12,9 @@
  * still the dead one and renames its own over it; any other run that read the same dead lock
  * finds the claim taken and waits to see the winner's live lock. A claimant that died
  * mid-way leaves a claim whose process is gone: it is taken over the same way, one level up.
+ *
+ * A lock also holds when its process started (Linux: /proc/<pid>/stat), so a dead run's pid
+ * that the system has since given to another process does not keep the lock alive.
  */
 import { constants, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +34,7 @@ export const isLockDebris = (name: string): boolean => DEBRIS.test(name);
 /** Removes the lock-attempt file at `path` if the process that made it is gone. */
 export async function removeIfDead(path: string): Promise<void> {
   const holder = await readHolder(path);
-  if (holder && !(holder.pid !== undefined && isAlive(holder.pid))) await rm(path, { force: true });
+  if (holder && !holderAlive(holder)) await rm(path, { force: true });
 }
 
 /** How long a claim or an empty lock (being written by a copy) is waited for, at most. */
@@ -48,6 +51,8 @@ export interface Lock {
 /** What a lock file says: the pid that holds it, and the token that tells locks apart. */
 interface Holder {
   readonly pid: number | undefined;
+  /** When that process started (clock ticks since boot), if the lock says. */
+  readonly started: string | undefined;
   /** The token, or for a lock crew did not write this way, its inode. */
   readonly id: string;
   /** Empty: being written by a copy (a file system without hard links) or not crew's. */
@@ -64,7 +69,7 @@ export async function lockOut(out: string): Promise<Lock> {
   const mine = join(out, `${LOCK}-${token}`);
   const file = await open(mine, 'wx', 0o644);
   try {
-    await file.writeFile(`${process.pid} ${token}\n`);
+    await file.writeFile(`${process.pid} ${token}${stamp(startOf(process.pid))}\n`);
   } catch (error) {
     await file.close();
     await rm(mine, { force: true }); // a full disk: leave nothing behind
@@ -97,7 +102,7 @@ async function acquire(
     if (holder === undefined) continue; // released meanwhile: try again
     const beingWritten = holder.empty && holder.ageMs < PATIENCE_MS;
     if (!beingWritten) {
-      if (holder.pid !== undefined && isAlive(holder.pid)) throw locked(target, holder.pid);
+      if (holderAlive(holder)) throw locked(target, holder.pid);
       const outcome = depth < 8 ? await takeOver(target, holder, mine, token, depth) : 'busy';
       if (outcome === 'replaced') return true;
       if (outcome === 'changed') continue;
@@ -199,11 +204,12 @@ async function readHolder(path: string): Promise<Holder | undefined> {
     if ((error as { code?: string }).code === 'ENOENT') return undefined;
     throw error;
   }
-  const [pidText, token] = text.trim().split(/\s+/);
+  const [pidText, token, started] = text.trim().split(/\s+/);
   const pid = Number(pidText);
   const valid = pidText !== '' && Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid;
   return {
     pid: valid ? pid : undefined,
+    started: started !== undefined && /^\d{1,20}$/.test(started) ? started : undefined,
     // A lock of crew's own has a token; any other file is told apart by its inode.
     id: token !== undefined && /^[0-9a-f]{16}$/.test(token) ? token : `i${info.ino}`,
     empty: text === '' && info.isFile(),
@@ -222,14 +228,39 @@ function locked(path: string, pid: number | undefined): Error {
   );
 }
 
-/** Whether process `pid` is running (a zombie, exited but not reaped, is not). */
-function isAlive(pid: number): boolean {
+/**
+ * Whether the process that wrote `holder` is running: its pid answers, it is not a zombie
+ * (exited but not reaped), and it started when the lock says (else the pid was reused).
+ */
+function holderAlive(holder: Holder): boolean {
+  const { pid, started } = holder;
+  if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
   } catch (error) {
     if ((error as { code?: string }).code !== 'EPERM') return false; // EPERM: another user's
   }
-  return !isZombie(pid);
+  if (isZombie(pid)) return false;
+  const now = started === undefined ? undefined : startOf(pid);
+  return now === undefined || now === started;
+}
+
+/** ` <start>` for a lock's text, or nothing where the system does not say. */
+const stamp = (started: string | undefined): string => (started === undefined ? '' : ` ${started}`);
+
+/**
+ * When process `pid` started, in clock ticks since boot: the 22nd field of /proc/<pid>/stat
+ * (Linux); undefined where there is no /proc or the process is gone.
+ */
+function startOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the name's last ")": the state is field 3, so the start time is the 20th here.
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return started !== undefined && /^\d{1,20}$/.test(started) ? started : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

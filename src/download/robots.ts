@@ -2,8 +2,11 @@
  * `--robots-txt`: each origin's robots.txt, fetched once for the run (the first row of an
  * origin waits for it, later rows share it), at most MAX_ROBOTS_BYTES of it and for at most
  * --timeout, and the verdict on each URL for crew's robot names (robots-txt.ts). Fetched in
- * the parent with Node's own fetch: one small request per origin, not worth a worker task.
+ * the parent (one small request per origin, not worth a worker task) through an agent set up
+ * as the workers' are (agent.ts): the same --cacert, HTTP versions, timeouts and proxy, so an
+ * origin crew can download from is one whose robots.txt it can read.
  */
+import { fetch, type Dispatcher, type Response } from 'undici';
 import { capText } from './limits.ts';
 import {
   ALLOW_ALL,
@@ -27,6 +30,8 @@ export interface RobotsOptions {
   /** crew's robot names, lower case. */
   readonly agents: readonly string[];
   readonly timeoutMs: number;
+  /** The agent robots.txt is read through; closed by `close`. */
+  readonly dispatcher: Dispatcher;
 }
 
 export class RobotsCache {
@@ -67,6 +72,7 @@ export class RobotsCache {
     const { userAgent, agents, timeoutMs } = this.#options;
     try {
       const response = await fetch(`${origin}/robots.txt`, {
+        dispatcher: this.#options.dispatcher,
         headers: { 'user-agent': userAgent },
         redirect: 'follow',
         signal: AbortSignal.any([this.#signal, AbortSignal.timeout(timeoutMs)]),
@@ -86,6 +92,11 @@ export class RobotsCache {
       const why = cause ?? (error as Error).message;
       return `robots.txt could not be read (${capText(String(why), 100)})`;
     }
+  }
+
+  /** Closes the connections robots.txt was read over. */
+  async close(): Promise<void> {
+    await this.#options.dispatcher.destroy();
   }
 }
 

@@ -16,6 +16,8 @@ import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
 import { Fetcher, type Destination, type DownloadTasks } from './fetcher.ts';
 import { robotNames } from './opt-out.ts';
 import { RobotsCache } from './robots.ts';
+import { agentOptions } from './agent.ts';
+import { EnvHttpProxyAgent } from 'undici';
 import type { PoolFactory } from '../pool/pool.ts';
 import {
   badRowLine,
@@ -124,6 +126,7 @@ async function runStages(
   const inFlight = new InFlight(Math.max(16, config.workers * config.concurrency * 2), halt);
   let fetcher: Fetcher | undefined;
   let failure: unknown;
+  const robots = robotsOf(config, runSignal);
   try {
     fetcher = new Fetcher(config, pools, runSignal, (change) => inFlight.backingOff(change));
     const plan = new Planner({
@@ -134,7 +137,7 @@ async function runStages(
       force: config.force,
       optOut: config.fetch.optOut != null,
     });
-    const stages: Stages = { plan, fetcher, output, dataset, robots: robotsOf(config, runSignal) };
+    const stages: Stages = { plan, fetcher, output, dataset, robots };
     const columns = (): ColumnNames => rows.layout?.saved?.map((c) => c.name) ?? [];
     const dispatch = async (row: Job | BadRow): Promise<void> => {
       if ('error' in row) return finishBad(badRowLine(row), stages, finish);
@@ -155,6 +158,7 @@ async function runStages(
   } finally {
     rows.close();
     await fetcher?.destroy();
+    await robots?.close();
     known.requests = fetcher?.requests ?? 0;
     await inFlight.settled();
     dataset?.close();
@@ -377,7 +381,12 @@ function robotsOf(config: DownloadConfig, signal: AbortSignal): RobotsCache | un
   if (!config.robotsTxt) return undefined;
   const userAgent = config.fetch.headers['user-agent'] ?? '';
   const agents = config.fetch.optOut?.agents ?? robotNames(userAgent);
-  return new RobotsCache({ userAgent, agents, timeoutMs: config.fetch.timeoutMs }, signal);
+  // One connection an origin: robots.txt is one small request each.
+  const dispatcher = new EnvHttpProxyAgent(agentOptions({ ...config.fetch, perHost: 1 }));
+  return new RobotsCache(
+    { userAgent, agents, timeoutMs: config.fetch.timeoutMs, dispatcher },
+    signal,
+  );
 }
 
 /**

@@ -17,4 +17,6 @@ export interface LogstatsConfig extends CommonConfig {
    * --time-field, the filters, --panels.
    */
   readonly rules: LineRules;
+  /** --html: where to write the report page (checked before the scan, written after it). */
+  readonly html?: string;
 }

@@ -55,10 +55,12 @@ export interface ListingError {
 export async function listInputs(
   paths: readonly (string | Buffer)[],
   recursive: boolean,
+  signal?: AbortSignal,
 ): Promise<{ files: LogInput[]; errors: ListingError[] }> {
   const files: LogInput[] = [];
   const errors: ListingError[] = [];
   for (const path of paths) {
+    if (signal?.aborted) break;
     const shown = pathText(path);
     if (path === '-') {
       files.push({ path, name: '-' });
@@ -70,7 +72,7 @@ export async function listInputs(
         files.push({ path, name: shown });
         continue;
       }
-      const found = await walk(path, info, recursive);
+      const found = await walk(path, info, recursive, signal);
       const name = (parts: readonly FileName[]): string => {
         const inside = parts.map(pathText).join('/');
         return parts.length === 0 ? shown : paths.length === 1 ? inside : join(shown, inside);
@@ -96,6 +98,8 @@ interface Found {
 
 interface Listing {
   readonly recursive: boolean;
+  /** A Ctrl-C: the walk stops where it is (the run stops before its scan). */
+  readonly signal: AbortSignal | undefined;
   readonly files: Found[];
   readonly errors: (Found & { readonly error: string })[];
   /** Directories walked, by device and inode: none twice, whatever the links. */
@@ -117,8 +121,16 @@ async function walk(
   dir: string | Buffer,
   info: { dev: number; ino: number },
   recursive: boolean,
+  signal: AbortSignal | undefined,
 ): Promise<Listing> {
-  const listing: Listing = { recursive, files: [], errors: [], dirs: new Set(), links: [] };
+  const listing: Listing = {
+    recursive,
+    signal,
+    files: [],
+    errors: [],
+    dirs: new Set(),
+    links: [],
+  };
   listing.dirs.add(identity(info));
   // Without trailing slashes (but "/" stays "/"): listed paths are joined with one.
   let end = dir.length;
@@ -129,7 +141,7 @@ async function walk(
     for (const file of listing.files) fileIds.add((await identityOf(file.path)) ?? '');
   }
   // The queue grows as followed links lead to more directories.
-  for (let i = 0; i < listing.links.length; i++) {
+  for (let i = 0; i < listing.links.length && !signal?.aborted; i++) {
     const link = listing.links[i]!;
     let target: Awaited<ReturnType<typeof stat>>;
     try {
@@ -147,6 +159,7 @@ async function walk(
       await walkDir(link.path, link.parts, listing);
     }
   }
+  if (signal?.aborted) return listing; // not worth sorting: nothing will be read
   listing.files.sort((a, b) => comparePaths(a.parts, b.parts));
   listing.errors.sort((a, b) => comparePaths(a.parts, b.parts));
   return listing;
@@ -184,6 +197,7 @@ async function walkDir(
     return;
   }
   for (const entry of entries) {
+    if (listing.signal?.aborted) return;
     const name = entry.name;
     // Hidden: a name starting with '.'.
     if ((typeof name === 'string' ? name.charCodeAt(0) : name[0]) === 0x2e) continue;

@@ -53,7 +53,7 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
-  const plan = await planInputs(config);
+  const plan = await planInputs(config, signal);
   const tracker = new FileTracker(plan, config, onProgress);
   const scanned = { ...plan, totals: tracker.totals };
   // The agents panel says which agents are crawlers' when it is shown, here.
@@ -82,13 +82,15 @@ interface InputPlan {
   readonly totalBytes: number;
 }
 
-async function planInputs(config: LogstatsConfig): Promise<InputPlan> {
-  const listed = await listInputs(config.paths, config.recursive);
+async function planInputs(config: LogstatsConfig, signal?: AbortSignal): Promise<InputPlan> {
+  const listed = await listInputs(config.paths, config.recursive, signal);
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
   const sized: (LogFile & { index: number })[] = [];
   const here = new Set<number>();
-  await forEachLimited(inputs.length, STAT_LANES, async (index) => {
+  // A Ctrl-C while 100,000 files are looked at stops the looking (no lane takes another);
+  // the run then stops before its scan, with the summary of what was listed.
+  await forEachLimited(inputs.length, STAT_LANES, signal, async (index) => {
     const input = inputs[index]!;
     if (input.path === '-') return void here.add(index);
     try {
@@ -141,15 +143,16 @@ const stat = (path: string | Buffer): Promise<Stats> =>
     statCallback(path, (error, info) => (error ? reject(error) : resolve(info)));
   });
 
-/** Runs `each(0)` .. `each(count - 1)`, at most `lanes` at a time. */
+/** Runs `each(0)` .. `each(count - 1)`, at most `lanes` at a time, until `signal` aborts. */
 async function forEachLimited(
   count: number,
   lanes: number,
+  signal: AbortSignal | undefined,
   each: (index: number) => Promise<void>,
 ): Promise<void> {
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < count) await each(next++);
+    while (next < count && !signal?.aborted) await each(next++);
   };
   await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
 }
@@ -266,6 +269,10 @@ async function scanAll(
 ): Promise<{ readonly workers: number; readonly runtime: PoolRuntime }> {
   const { tasks, failed, inputs } = plan;
   const workers = Math.max(1, Math.min(config.workers, tasks.length));
+  // Interrupted while the inputs were listed: no pool is started for nothing.
+  if (signal?.aborted) {
+    throw new Interrupted(`interrupted: 0 of ${inputs.length} files had been counted`);
+  }
   const pool =
     tasks.length > 0
       ? await pools({ runtime: config.runtime, workers, ...(signal ? { signal } : {}) })

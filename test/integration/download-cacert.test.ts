@@ -1,7 +1,7 @@
 /**
  * download-csv --cacert against an HTTPS server on 127.0.0.1 whose certificate a private CA
  * (made by the test) signed: untrusted without the flag, trusted with it in worker threads
- * and processes; a file that is not a CA is a usage error naming it.
+ * and processes, and for robots.txt; a file that is not a CA is a usage error naming it.
  */
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +28,12 @@ beforeAll(async () => {
       key: await readFile(join(certs, 'server.key')),
       cert: await readFile(join(certs, 'server.crt')),
     },
-    (_, res) => {
+    (req, res) => {
+      if (req.url === '/robots.txt') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('User-agent: *\nDisallow: /b.png\n');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
       res.end(PNG);
     },
@@ -73,6 +78,13 @@ describe('download-csv --cacert', () => {
       expect(await readFile(join(dir, 'images', 'b.png'))).toEqual(PNG);
     },
   );
+
+  it('reads robots.txt through the CA it names too (--robots-txt)', async () => {
+    const run = await download(['--cacert', join(certs, 'ca.crt'), '--robots-txt']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: 1, failed: 0, optedOut: 1 });
+  });
 
   it.each([
     ['missing.pem', /--cacert missing\.pem: .*no such file/i],

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildParser } from '../../src/cli.ts';
+import { buildParser, COMMANDS, commandsFor } from '../../src/cli.ts';
 import type { Io } from '../../src/commands/command.ts';
 import { UsageError } from '../../src/errors.ts';
 
@@ -39,6 +39,36 @@ function sections(text: string): [string, string[]][] {
 
 const COMMON = ['workers', 'runtime', 'json', 'quiet', 'debug', 'queue', 'task-timeout'];
 const common: [string, string[]] = ['Common options:', [...COMMON, 'help', 'version']];
+
+describe('the commands crew loads', () => {
+  it('names each command as its declaration does', async () => {
+    for (const entry of COMMANDS) {
+      const command = await entry.load();
+      const words = [command.usage, ...(command.aliases ?? [])].map((u) => u.split(' ')[0]);
+      expect(entry.names).toEqual(words);
+    }
+  });
+
+  it.each([
+    [['sum', '1e6'], ['sum']],
+    [['download', 'list.csv'], ['download-csv']],
+    [
+      ['logstats', 'sum', '--json'],
+      ['sum', 'logstats'],
+    ],
+    [['--help'], ['sum', 'download-csv', 'logstats', 'worker', 'queue']],
+    [['sun'], ['sum', 'download-csv', 'logstats', 'worker', 'queue']],
+  ])('crew %j loads %j', async (argv, loaded) => {
+    const commands = await commandsFor(argv);
+    expect(commands.map((command) => command.usage.split(' ')[0])).toEqual(loaded);
+  });
+
+  it('still suggests a command for a typo', async () => {
+    await expect(buildParser(['sun'], io).then((p) => p.parseAsync())).rejects.toThrow(
+      /Did you mean sum/,
+    );
+  });
+});
 
 describe('crew <command> --help', () => {
   it.each([
@@ -87,7 +117,7 @@ describe('crew <command> --help', () => {
         ['Input:', ['recursive', 'split-size']],
         ['Lines:', ['format', 'ip-field', 'time-field']],
         ['Filters:', ['since', 'until', 'exclude-ip', 'status', 'ignore-crawlers']],
-        ['Output:', ['panels', 'panel-rows', 'top', 'by', 'utc']],
+        ['Output:', ['panels', 'panel-rows', 'top', 'by', 'utc', 'html']],
         common,
         ['Examples:', []],
       ],

@@ -143,6 +143,13 @@ const logstatsOptions = {
     describe:
       "With --by, --since, --until, --panels hours: days, hours and times in UTC, not in each timestamp's own offset",
   },
+  html: {
+    group: OUTPUT,
+    type: 'string',
+    describe:
+      'Also write a report to this file: one self-contained HTML page, a chart per --by group, sortable tables (replaces the file)',
+    requiresArg: true,
+  },
 } as const satisfies OptionTable;
 
 export type LogstatsArgs = ArgsOf<typeof logstatsOptions> & CommonArgs;
@@ -182,9 +189,13 @@ export function toLogstatsConfig(
     // Each range costs a task, a line search and a set merge: tiny ones only add those.
     throw new UsageError(`--split-size must be at least 64K; got "${args.splitSize}"`);
   }
+  if (args.html !== undefined && args.html.trim() === '') {
+    throw new UsageError('--html needs a file name for the report');
+  }
   return {
     ...common,
     paths: argsAsTyped(paths),
+    ...(args.html !== undefined ? { html: args.html } : {}),
     recursive: args.recursive,
     top,
     splitBytes,
@@ -259,6 +270,7 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
         'Status codes and busiest paths of the 4xx responses',
       )
       .example('$0 logstats files/ --json', 'The same as one JSON document')
+      .example('$0 logstats files/ --by day --html report.html', 'A page with a chart and tables')
       .example('zcat old.log.gz | $0 logstats -', 'A log from stdin'),
   toConfig: toLogstatsConfig,
   progress: () => 'counting',

@@ -1,8 +1,9 @@
 import { performance } from 'node:perf_hooks';
-import { ItemFailures } from '../../errors.ts';
+import { ItemFailures, UsageError } from '../../errors.ts';
 import { pathText } from '../../logstats/file-names.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import { runLogstats, type ScanProgress } from '../../logstats/run.ts';
+import { openReportFile, ReportPathError, type ReportFile } from '../../logstats/report/file.ts';
 import type { LogstatsResult, TopClient } from '../../logstats/summary.ts';
 import {
   etaText,
@@ -18,10 +19,33 @@ import type { RunContext } from '../command.ts';
 import { formatPanels } from './panels-text.ts';
 
 export async function run(config: LogstatsConfig, context: RunContext): Promise<LogstatsResult> {
-  const began = performance.now();
-  return runLogstats(config, context.pools, context.signal, (p) =>
-    context.progress(progressText(p, performance.now() - began)),
-  );
+  // Before the scan: a report that cannot be written must not cost the whole count first.
+  const report = config.html === undefined ? undefined : await reportFile(config.html);
+  try {
+    const began = performance.now();
+    const result = await runLogstats(config, context.pools, context.signal, (p) =>
+      context.progress(progressText(p, performance.now() - began)),
+    );
+    if (report) {
+      const { renderReport } = await import('../../logstats/report/render.ts');
+      await report.commit(renderReport(logstatsJson(result)));
+    }
+    return result;
+  } finally {
+    await report?.discard();
+  }
+}
+
+/** The --html file, open before the scan; a path that cannot take it is a usage error. */
+async function reportFile(path: string): Promise<ReportFile> {
+  try {
+    return await openReportFile(path);
+  } catch (error) {
+    if (error instanceof ReportPathError) {
+      throw new UsageError(`--html ${path}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /** The progress line: files and bytes done of all, the rate, and when it should end. */
@@ -125,8 +149,11 @@ export function formatLogstats(result: LogstatsResult): string {
   return lines.join('\n');
 }
 
-/** `--json`: files and all as the issue specifies, plus bytes, ranges, top, failed, ms. */
-export function logstatsJson(result: LogstatsResult): Record<string, unknown> {
+/**
+ * `--json`: files and all as the issue specifies, plus bytes, ranges, top, failed, ms. Its
+ * type is what it returns: `--html` renders the same document.
+ */
+export function logstatsJson(result: LogstatsResult) {
   return {
     files: result.files,
     all: result.all,

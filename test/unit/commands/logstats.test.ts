@@ -30,6 +30,7 @@ describe('toLogstatsConfig', () => {
     [{ top: -1 }, '--top must be a whole number from 0 to 10000; got "-1"'],
     [{ splitSize: '1K' }, '--split-size must be at least 64K; got "1K"'],
     [{ ipField: 'a..b' }, '--ip-field must be a field name or a dotted path'],
+    [{ html: ' ' }, '--html needs a file name for the report'],
   ])('refuses %j', (args, message) => {
     expect(() => toLogstatsConfig({ paths: ['logs'], ...args })).toThrow(message);
   });
@@ -37,6 +38,11 @@ describe('toLogstatsConfig', () => {
   it('takes --utc and --time-field with --by', () => {
     const config = toLogstatsConfig({ paths: ['logs'], by: 'hour', utc: true, timeField: 'ts' });
     expect(config.rules).toMatchObject({ by: 'hour', utc: true, timeField: 'ts' });
+  });
+
+  it('keeps --html as given, and has none unless asked', () => {
+    expect(toLogstatsConfig({ paths: ['logs'], html: 'out/r.html' }).html).toBe('out/r.html');
+    expect(toLogstatsConfig({ paths: ['logs'] })).not.toHaveProperty('html');
   });
 });
 

@@ -30,7 +30,13 @@ function liveProcess(): ChildProcess {
   return spawn('sleep', ['30']);
 }
 
-const ownLock = new RegExp(`^${process.pid} [0-9a-f]{16}\n$`);
+const ownLock = new RegExp(`^${process.pid} [0-9a-f]{16} \\d+\n$`);
+
+/** When process `pid` started, as its lock says it (field 22 of /proc/<pid>/stat). */
+async function startOf(pid: number): Promise<string> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
 
 describe('lockOut', () => {
   it('writes its pid and token, complete, and leaves nothing else behind', async () => {
@@ -61,6 +67,24 @@ describe('lockOut', () => {
     const fresh = await lockOut(out);
     expect(fresh.tookOver).toBe(false);
     await fresh.release();
+  });
+
+  it('takes over a lock whose pid now belongs to a process that started later', async () => {
+    const other = liveProcess();
+    try {
+      const started = await startOf(other.pid!);
+      // The pid's own start: the holder is alive.
+      await writeFile(join(out, LOCK), `${other.pid} 0123456789abcdef ${started}\n`);
+      await expect(lockOut(out)).rejects.toThrow(`another crew (process ${other.pid})`);
+      // Another start: that run died and its pid was given to this process since.
+      await writeFile(join(out, LOCK), `${other.pid} 0123456789abcdef ${Number(started) - 1}\n`);
+      const lock = await lockOut(out);
+      expect(lock.tookOver).toBe(true);
+      expect(await readFile(join(out, LOCK), 'utf8')).toMatch(ownLock);
+      await lock.release();
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('takes over the lock of a run that exited but was not reaped yet (a zombie)', async () => {
