@@ -6,12 +6,13 @@
  * the same file cut into ranges over several workers, many files (per file and overall), per
  * day, in UTC, and under --status and --ignore-crawlers.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isbot } from 'isbot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escapeHtml } from '../../src/logstats/report/escape.ts';
 import { runCrew } from '../helpers/cli.ts';
 import { seeded } from '../helpers/client-rule.ts';
 
@@ -477,6 +478,24 @@ describe('logstats --panels', () => {
     expect(result.stdout).not.toContain('\x1b');
     expect(result.stdout).toContain('/\\x1b[2J\\x07evil');
     expect(result.stdout).toMatch(/user agents: all files, crawlers \d+ \(\d+\.\d%\)/);
+  });
+});
+
+describe('logstats --panels with --html', () => {
+  it('writes every panel row of --json into the page, as text', async () => {
+    const report = join(dir, 'report.html');
+    const doc = await run([big()], ['--html', report]);
+    const html = await readFile(report, 'utf8');
+    const { panels } = doc.all;
+    const keys = [
+      ...panels.paths,
+      ...panels.not_found,
+      ...panels.referrers,
+      ...panels.agents,
+      ...panels.status.codes,
+    ].map((row) => row.key);
+    expect(keys.length).toBeGreaterThan(4 * ROWS);
+    for (const key of keys) expect(html).toContain(`>${escapeHtml(key)}<`);
   });
 });
 
