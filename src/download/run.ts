@@ -272,13 +272,15 @@ async function webRow(job: Job, stages: Stages): Promise<ManifestLine> {
 /** Fetches a URL for the first row that has it; its body goes into that row's shard. */
 async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
   const { output, dataset } = stages;
+  // A small body comes back in memory, never written to a temp file only to be read back
+  // (no queue worker sends one: tasks' `portable` drops the ask).
   const outcome = await fetchAllowed(
     job.url,
-    { tempFolder: output.tempFolder, place: null },
+    { tempFolder: output.tempFolder, place: null, bodyInMemory: true },
     stages,
   );
   if (!outcome.ok) return { outcome };
-  if (!('temp' in outcome)) {
+  if (!('temp' in outcome) && !('body' in outcome)) {
     return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
   }
   try {
@@ -352,6 +354,10 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
   const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder, place }, stages);
   if (!outcome.ok) return { outcome };
   if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
+  // Not asked for here (bodyInMemory): a body in memory has no file to name.
+  if ('body' in outcome) {
+    return { outcome, writeError: { message: 'no file to place', output: false } };
+  }
   try {
     let file =
       'placed' in outcome
