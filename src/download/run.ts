@@ -284,11 +284,21 @@ async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
     return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
   }
   try {
-    return { outcome, member: dataset!.add(job, outcome) };
+    return { outcome: withoutBody(outcome), member: dataset!.add(job, outcome) };
   } catch (error) {
-    return { outcome, writeError: writeFailure(error) };
+    return { outcome: withoutBody(outcome), writeError: writeFailure(error) };
   }
 }
+
+const NO_BODY = new Uint8Array(0);
+
+/**
+ * The outcome as rows sharing its URL see it, once its body is in the tar (or could not be
+ * put there): without the body, which the planner would otherwise keep with the URL for
+ * every recent row (plan.ts' UrlMemory), up to a MiB each.
+ */
+const withoutBody = (outcome: FetchOutcome): FetchOutcome =>
+  outcome.ok && 'body' in outcome ? { ...outcome, body: NO_BODY } : outcome;
 
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {

@@ -21,7 +21,7 @@ import { isOutputProblem, OutputError, reasonWithoutPaths } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { keyOf, shardName, shardOf } from './layout.ts';
 import { blank } from './lines.ts';
-import type { ManifestLine } from './manifest.ts';
+import { MAX_QUEUED, type ManifestLine } from './manifest.ts';
 import { keptName, writeShardTable, type ColumnKind } from './shard-table.ts';
 import type { BadRow, Job } from './rows.ts';
 import { fileSize } from './store.ts';
@@ -62,7 +62,7 @@ export interface DatasetOptions {
 
 export interface DatasetHooks {
   /** A row of a completed shard: write its manifest line, and say when it is written. */
-  readonly record: (line: ManifestLine, onWritten: () => void) => void;
+  readonly record: (line: ManifestLine, onWritten?: () => void) => void;
   /** A row whose shard's tar has its final name: it is done. */
   readonly done: (line: ManifestLine) => void;
   /** A row of a shard an earlier run completed: counted as skipped. */
@@ -335,12 +335,21 @@ export class Webdataset {
     // done only then: a kill before leaves lines a re-run redoes, never a row reported done
     // whose tar is not there.
     this.#sealing.add(shard.number);
-    let left = shard.lines.length;
-    for (const line of shard.lines) {
-      this.#hooks.record(line, () => {
-        if (--left === 0) this.#seal(shard);
-      });
-    }
+    this.#recordFrom(shard, 0);
+  }
+
+  /**
+   * Hands the shard's manifest lines over from `from` on, MAX_QUEUED at a time (the next
+   * slice once the last line of this one is written), then seals the shard. All at once, a
+   * shard of 10,000 rows became ~3 MiB of JSON text and as much again joined for one write,
+   * on top of its table: ~8 MiB more peak memory than files layout, for nothing.
+   */
+  #recordFrom(shard: Shard, from: number): void {
+    const { lines } = shard;
+    if (from >= lines.length) return this.#seal(shard);
+    const end = Math.min(lines.length, from + MAX_QUEUED);
+    for (let i = from; i < end - 1; i++) this.#hooks.record(lines[i]!);
+    this.#hooks.record(lines[end - 1]!, () => this.#recordFrom(shard, end));
   }
 
   /** Gives a complete shard's tar its final name, then its rows are done. */
