@@ -91,6 +91,12 @@ export interface FetchInput {
    * worker on another machine never names a file: the run that keeps the manifest does).
    */
   readonly place: Placement | null;
+  /**
+   * With `place` null: a body that arrives whole in memory (under HELD_BYTES) comes back in
+   * the result (`body`) and is never written to a temp file (webdataset output appends it
+   * to its tar from there). Never for a queue worker: its results cross the database.
+   */
+  readonly bodyInMemory?: true;
   /** The headers for this origin (the parent drops credentials on other origins). */
   readonly headers: Readonly<Record<string, string>>;
   /** URLs this download already visited, for loops. */
@@ -111,6 +117,8 @@ export type Landed =
   | { readonly placed: string }
   /** Its temp file, for the parent to place (the input's `place` was null). */
   | { readonly temp: string }
+  /** The body itself, for the parent (the input asked `bodyInMemory`; no file was made). */
+  | { readonly body: Uint8Array }
   | { readonly writeError: WriteFailure };
 
 /** What the parent reports for a URL, after every request and retry. */
@@ -149,9 +157,10 @@ export interface Rejected {
 }
 
 /**
- * What a request received, before it is placed. With the image step, a small body is `held`
- * in memory instead of its temp file (nothing is at `temp` then), and it has no sha256 yet
- * (the step hashes what it saves); `held` never leaves the worker.
+ * What a request received, before it is placed. With the image step or `bodyInMemory`, a
+ * small body is `held` in memory instead of its temp file (nothing is at `temp` then); with
+ * the image step it has no sha256 yet (the step hashes what it saves). `held` leaves the
+ * worker only as `body`.
  */
 type Received = Omit<
   Extract<FetchOutcome, { ok: true }>,
@@ -297,8 +306,8 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
   try {
     const shaped = await imageStep(await attempt(input, visited, deadline, body), input);
     if ('kind' in shaped) return shaped;
-    const { temp, ...done } = shaped;
-    const landed = land(input.place, temp, done.ext);
+    const { temp, held, ...done } = shaped;
+    const landed = held ? { body: exactly(held) } : land(input.place, temp, done.ext);
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -384,6 +393,13 @@ function land(place: Placement | null, temp: string, contentExt: string): Landed
     return { writeError: writeFailure(error) };
   }
 }
+
+/**
+ * The bytes of `held` in an ArrayBuffer of their own: a Buffer may be a view into a bigger
+ * one (Node's pool, a socket's read), and passing it to the parent would copy all of that.
+ */
+const exactly = (held: Buffer): Uint8Array =>
+  held.byteOffset === 0 && held.byteLength === held.buffer.byteLength ? held : new Uint8Array(held);
 
 /** A failed placement in words, and whether it means the output as a whole is unusable. */
 export const writeFailure = (error: unknown): WriteFailure => ({
@@ -479,7 +495,11 @@ async function attempt(
       // to its temp file only to be read back; a bigger one is on disk already. One waiting
       // for sharp stays in memory, as much as it held while it arrived: the request is still
       // in flight, so this is bounded by requests in flight x HELD_BYTES, as before.
-      held = options.resize ? file.takeHeld() : undefined;
+      // Webdataset output (`bodyInMemory`) appends it to its tar from memory in the parent:
+      // a temp file created, read back and removed for every row cost more than the rest of
+      // the row together (ext4 searches its free inodes for each new file).
+      const inMemory = options.resize !== undefined || input.bodyInMemory === true;
+      held = inMemory ? file.takeHeld() : undefined;
       if (held === undefined) await onDisk(file.end());
     } catch (error) {
       // A connection that dies mid-body: say what arrived, the same words for any cause.

@@ -17,8 +17,11 @@ export interface DownloadTasks {
   readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
 }
 
-/** Where a URL's body goes: the run's temp folder, and where it is placed (or null). */
-export type Destination = Pick<FetchInput, 'tempFolder' | 'place'>;
+/**
+ * Where a URL's body goes: the run's temp folder, where it is placed (or null), and whether
+ * a small one may come back in memory.
+ */
+export type Destination = Pick<FetchInput, 'tempFolder' | 'place' | 'bodyInMemory'>;
 
 /**
  * The workers of one run, and how many URLs they fetched. The workers start with the first

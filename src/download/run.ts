@@ -276,21 +276,33 @@ async function webRow(job: Job, stages: Stages): Promise<ManifestLine> {
 /** Fetches a URL for the first row that has it; its body goes into that row's shard. */
 async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
   const { output, dataset } = stages;
+  // A small body comes back in memory, never written to a temp file only to be read back
+  // (no queue worker sends one: tasks' `portable` drops the ask).
   const outcome = await fetchAllowed(
     job.url,
-    { tempFolder: output.tempFolder, place: null },
+    { tempFolder: output.tempFolder, place: null, bodyInMemory: true },
     stages,
   );
   if (!outcome.ok) return { outcome };
-  if (!('temp' in outcome)) {
+  if (!('temp' in outcome) && !('body' in outcome)) {
     return { outcome, writeError: { message: 'no body to put in the tar', output: false } };
   }
   try {
-    return { outcome, member: dataset!.add(job, outcome) };
+    return { outcome: withoutBody(outcome), member: dataset!.add(job, outcome) };
   } catch (error) {
-    return { outcome, writeError: writeFailure(error) };
+    return { outcome: withoutBody(outcome), writeError: writeFailure(error) };
   }
 }
+
+const NO_BODY = new Uint8Array(0);
+
+/**
+ * The outcome as rows sharing its URL see it, once its body is in the tar (or could not be
+ * put there): without the body, which the planner would otherwise keep with the URL for
+ * every recent row (plan.ts' UrlMemory), up to a MiB each.
+ */
+const withoutBody = (outcome: FetchOutcome): FetchOutcome =>
+  outcome.ok && 'body' in outcome ? { ...outcome, body: NO_BODY } : outcome;
 
 /** One row, from its plan to its manifest line. Rejects only when the run is aborted. */
 async function downloadRow(job: Job, stem: string, stages: Stages): Promise<ManifestLine> {
@@ -356,6 +368,10 @@ async function fetchFirst(url: string, target: Target, stages: Stages): Promise<
   const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder, place }, stages);
   if (!outcome.ok) return { outcome };
   if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
+  // Not asked for here (bodyInMemory): a body in memory has no file to name.
+  if ('body' in outcome) {
+    return { outcome, writeError: { message: 'no file to place', output: false } };
+  }
   try {
     let file =
       'placed' in outcome

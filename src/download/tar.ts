@@ -61,6 +61,12 @@ export interface MemberData {
   readonly size: number;
 }
 
+/** A member to append: its name in the tar and its bytes. */
+export interface MemberBytes {
+  readonly name: string;
+  readonly data: Uint8Array;
+}
+
 /** A tar being written, created fresh at `path` ('wx': never through what is there). */
 export class TarWriter {
   readonly #fd: number;
@@ -79,10 +85,26 @@ export class TarWriter {
 
   /** Appends a member holding `data`. */
   add(name: string, data: Uint8Array): MemberData {
-    const header = tarHeader(name, data.length, this.#mtime);
-    const offset = this.#size + BLOCK;
-    this.whole(() => this.#write([header, data, ZEROS.subarray(0, paddingOf(data.length))]));
-    return { offset, size: data.length };
+    return this.addAll([{ name, data }])[0]!;
+  }
+
+  /**
+   * Appends `members`, in order, with one write (a row's image, json and txt: one system
+   * call, not three); returns where each one's data sits. All of them or none.
+   */
+  addAll(members: readonly MemberBytes[]): MemberData[] {
+    const chunks: Uint8Array[] = [];
+    const placed: MemberData[] = [];
+    let end = this.#size;
+    for (const { name, data } of members) {
+      const padding = paddingOf(data.length);
+      chunks.push(tarHeader(name, data.length, this.#mtime), data);
+      if (padding > 0) chunks.push(ZEROS.subarray(0, padding));
+      placed.push({ offset: end + BLOCK, size: data.length });
+      end += BLOCK + data.length + padding;
+    }
+    this.whole(() => this.#write(chunks));
+    return placed;
   }
 
   /**

@@ -69,10 +69,15 @@ const resize = object<ResizeOptions>(
       : undefined,
 );
 
+/** A body in the result would cross the database: a queue worker leaves it in its temp file. */
+const bodyInMemory: Check = (value) =>
+  value === undefined ? undefined : 'must be absent: a queue worker never returns a body';
+
 const shape = object<FetchInput>({
   url,
   tempFolder,
   place,
+  bodyInMemory,
   headers: textRecord(MAX_HEADERS),
   visited: list(text, 64),
   options: object<FetchOptions>({
@@ -106,6 +111,10 @@ export const downloadUrl = defineTask<FetchInput, RequestResult>({
       ? undefined
       : '"tempFolder" is not inside a folder this worker may write in (crew worker --allow-dir)'),
   // The run that keeps the manifest names every file; the worker only fetches the body.
-  portable: (input) => ({ ...input, tempFolder: resolve(input.tempFolder), place: null }),
+  portable: ({ bodyInMemory: _, ...input }) => ({
+    ...input,
+    tempFolder: resolve(input.tempFolder),
+    place: null,
+  }),
   describe: (input) => `download ${printable(capText(input.url, 300))}`,
 });

@@ -260,6 +260,36 @@ describe('crew download: webdataset', () => {
     expect(redone.get(5)).toMatchObject({ caption: 'a new bird', status: 'ok' });
   });
 
+  it('puts small bodies (sent from memory) and bodies over a MiB (from their temp files) in the tar byte for byte', async () => {
+    const u = server.url;
+    const urls = [
+      `${u}/sized/1100/a`, // over the 1 MiB a worker holds: it goes through a temp file
+      `${u}/img/b`, // a small body: it comes from the worker in memory
+      `${u}/sized/1100/a`, // the same URLs in later shards: copied from the first tar
+      `${u}/sized/900/c`,
+      `${u}/img/b`,
+    ];
+    await writeFile(join(dir, 'list.csv'), `${urls.map((url, i) => `c${i},${url}`).join('\n')}\n`);
+    const { run, summary } = await crew([
+      ...['list.csv', '-o', 'out', '--output-format', 'webdataset', '--shard-size', '2'],
+      ...['--caption-column', '1'],
+    ]);
+    expect(run.code).toBe(0);
+    expect(summary).toMatchObject({ total: 5, ok: 5, requests: 3 });
+    const lines = await checkShards('out', 5, 2);
+    const small = PNG.length + '/img/b'.length;
+    expect([...lines.values()].sort((a, b) => a.row - b.row).map((l) => l.bytes)).toEqual([
+      1100 * 1024,
+      small,
+      1100 * 1024,
+      900 * 1024,
+      small,
+    ]);
+    expect(lines.get(3)!.sha256).toBe(lines.get(1)!.sha256);
+    expect(lines.get(5)!.sha256).toBe(lines.get(2)!.sha256);
+    expect((await readdir(join(dir, 'out'))).filter((n) => n.startsWith('.crew'))).toEqual([]);
+  });
+
   it('reads parquet and JSON lines (gzip too), keeping typed columns as JSON', async () => {
     const u = server.url;
     const n = 25;

@@ -74,6 +74,42 @@ describe('TarWriter', () => {
     expect(members(join(dir, 'b.tar')).map((m) => m.name)).toEqual(['000000.txt']);
   });
 
+  it('appends several members together, each where it says, or none of them', async () => {
+    const image = Buffer.alloc(700, 9);
+    const json = Buffer.from('{"key":"000000"}');
+    const tar = new TarWriter(join(dir, 'm.tar'));
+    const placed = tar.addAll([
+      { name: '000000.png', data: image },
+      { name: '000000.json', data: json },
+      { name: '000000.txt', data: Buffer.alloc(0) },
+    ]);
+    expect(placed).toEqual([
+      { offset: BLOCK, size: 700 },
+      { offset: 3 * BLOCK + BLOCK, size: json.length },
+      { offset: 5 * BLOCK + BLOCK, size: 0 },
+    ]);
+    const before = tar.size;
+    expect(before).toBe(6 * BLOCK);
+    // A name a header cannot hold, after a good member: neither is written.
+    expect(() =>
+      tar.addAll([
+        { name: '000001.png', data: image },
+        { name: '../000001.json', data: json },
+      ]),
+    ).toThrow(/printable ASCII/);
+    expect(tar.size).toBe(before);
+    tar.finish();
+    const bytes = await readFile(join(dir, 'm.tar'));
+    for (const [i, data] of [image, json].entries()) {
+      expect(bytes.subarray(placed[i]!.offset, placed[i]!.offset + data.length)).toEqual(data);
+    }
+    expect(members(join(dir, 'm.tar'))).toEqual([
+      { name: '000000.png', size: 700, sha256: sha(image) },
+      { name: '000000.json', size: json.length, sha256: sha(json) },
+      { name: '000000.txt', size: 0, sha256: sha(Buffer.alloc(0)) },
+    ]);
+  });
+
   it('never opens a path that exists', async () => {
     await writeFile(join(dir, 'c.tar'), 'mine');
     expect(() => new TarWriter(join(dir, 'c.tar'))).toThrow(/EEXIST/);

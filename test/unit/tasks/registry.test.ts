@@ -15,7 +15,7 @@ import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
 import type { LineRules } from '../../../src/logstats/formats/index.ts';
 import type { FilterRules } from '../../../src/logstats/line-filter.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
-import { acceptTask } from '../../../src/tasks/registry.ts';
+import { acceptTask, taskNamed } from '../../../src/tasks/registry.ts';
 import { makePrivateCa } from '../../helpers/certificates.ts';
 import type { WorkerScope } from '../../../src/tasks/scope.ts';
 import { resizeOptions } from '../../helpers/resize-options.ts';
@@ -278,6 +278,11 @@ describe('acceptTask', () => {
     ],
     [
       'downloadUrl',
+      { ...download, bodyInMemory: true, options: fetchOptions },
+      '"bodyInMemory" must be absent: a queue worker never returns a body',
+    ],
+    [
+      'downloadUrl',
       { ...download, options: { ...fetchOptions, retries: 1.5 } },
       '"options.retries" must be a whole number',
     ],
@@ -348,5 +353,12 @@ describe('acceptTask', () => {
     ]),
   ])('refuses %s: %s', (name, input, why) => {
     expect(acceptTask(name, input, scope)).toBe(why);
+  });
+
+  it('sends a queue worker a download without the ask for the body in memory', () => {
+    const local: FetchInput = { ...download, bodyInMemory: true, options: fetchOptions };
+    const sent = taskNamed('downloadUrl')!.portable(local);
+    expect(sent).toEqual({ ...download, options: fetchOptions });
+    expect(acceptTask('downloadUrl', sent, scope)).toBeUndefined();
   });
 });
