@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolFactory } from '../pool/pool.ts';
+import { answerProblem } from './answer-check.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
 import type { FetchInput, FetchOptions, FetchOutcome, Rejected, RequestResult } from './fetch.ts';
@@ -192,7 +193,7 @@ export class Fetcher {
       const started = this.#throttle.start();
       pass = typeof started === 'number' ? started : await started;
       const lanes = await this.#started();
-      const result = await lanes[slot.lane]!.run('downloadUrl', input);
+      const result = trusted(await lanes[slot.lane]!.run('downloadUrl', input), input);
       verdict = verdictOf(result);
       const short = result.kind === 'failed' && result.retry === 'fewer';
       const room = this.#throttle.end(pass, short ? 'short' : endingOf(result));
@@ -232,4 +233,15 @@ function verdictOf(result: RequestResult): Verdict {
     return { kind: 'slow-down', status, error, retryAfterMs };
   }
   return result.kind === 'ok' || result.kind === 'redirect' ? { kind: 'ok' } : { kind: 'other' };
+}
+
+/**
+ * The answer, or a final failure in its place when it lands somewhere the parent did not ask
+ * (answer-check.ts: a forged queue row); nothing it names is read or placed then.
+ */
+function trusted(result: RequestResult, input: FetchInput): RequestResult {
+  const problem = answerProblem(result, input);
+  if (problem === undefined) return result;
+  const error = `refused the worker's answer: ${problem}`;
+  return { kind: 'failed', status: undefined, error, retry: 'no', retryAfterMs: undefined };
 }

@@ -6,7 +6,15 @@
  * never interleave; a member that cannot be written whole (a full disk) is cut off again,
  * so the tar holds only whole members.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync, readSync, writevSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writevSync,
+} from 'node:fs';
 import { unwritten } from './store.ts';
 
 export const BLOCK = 512;
@@ -114,7 +122,8 @@ export class TarWriter {
   addFrom(name: string, source: string, size: number, start = 0): MemberData {
     const header = tarHeader(name, size, this.#mtime);
     const offset = this.#size + BLOCK;
-    const from = openSync(source, 'r');
+    // Not through a link: a temp file is crew's own, a link there was planted.
+    const from = openSync(source, constants.O_RDONLY | constants.O_NOFOLLOW);
     try {
       this.whole(() => {
         this.#write([header]);

@@ -18,10 +18,17 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { startPostgres, type LocalPostgres } from '../../scripts/local-postgres.ts';
-import { decodeOutcomes, encodeJob, QUEUE, type QueueTask } from '../../src/pool/queue/wire.ts';
+import {
+  decodeJob,
+  decodeOutcomes,
+  encodeJob,
+  encodeOutcomes,
+  QUEUE,
+  type QueueTask,
+} from '../../src/pool/queue/wire.ts';
 import { collect, runCrew, spawnCrew, untilCatches, type CrewOptions } from '../helpers/cli.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
-import type { FetchOptions } from '../../src/download/fetch.ts';
+import type { FetchInput, FetchOptions } from '../../src/download/fetch.ts';
 
 // No proxy may stand between crew and the loopback image server.
 const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
@@ -232,6 +239,71 @@ describe('a queue row can never write where it should not', () => {
     const run = await queued(['sum', '1000', '--json']);
     expect(run.code).toBe(0);
     expect(worker.child.exitCode).toBeNull();
+  });
+});
+
+describe('a forged answer is never trusted', () => {
+  it('a worker that says its body is some other file has its rows fail: nothing is read or placed', async () => {
+    await stopWorkers(); // the answers below are the only ones
+    const secret = join(work, 'secret.txt');
+    await writeFile(secret, 'not for the output\n');
+    const out = join(allowed, 'forged');
+    await writeFile(join(work, 'forged.csv'), `a,${server.url}/img/a\nb,${server.url}/img/b\n`);
+    const run = (format: string[]) =>
+      spawnCrew(['download-csv', join(work, 'forged.csv'), '--out', out, '--json', ...format], {
+        env: { ...env, CREW_QUEUE: postgres.url },
+      });
+    try {
+      for (const format of [[], ['--output-format', 'webdataset']]) {
+        const coordinator = collect(run(format));
+        // A "worker" that answers every task of the job: a temp file of its choosing.
+        let answered = 0;
+        while (answered < 2) {
+          const jobs = await boss.fetch(QUEUE, { batchSize: 8 });
+          for (const job of jobs) {
+            const { tasks } = decodeJob(job.data);
+            // Only this run's rows (a job another test left is answered as not crew's).
+            const ours = tasks.every((t) => (t.input as FetchInput).tempFolder?.startsWith(out));
+            if (!ours) {
+              await boss.complete(QUEUE, job.id, encodeOutcomes([]));
+              continue;
+            }
+            const outcomes = tasks.map(({ input }) => {
+              const { url } = input as FetchInput;
+              const value = {
+                kind: 'ok',
+                status: 200,
+                bytes: 19,
+                sha256: 'x',
+                contentType: 'image/png',
+              };
+              return {
+                ok: true as const,
+                value: { ...value, ext: 'png', finalUrl: url, temp: secret },
+              };
+            });
+            await boss.complete(QUEUE, job.id, encodeOutcomes(outcomes));
+            answered += tasks.length;
+          }
+          if (jobs.length === 0) await sleep(50);
+        }
+        const { code, stdout } = await coordinator;
+        expect(code).toBe(1);
+        const failures = (JSON.parse(stdout) as { failures: { error: string }[] }).failures;
+        expect(failures.map((f) => f.error)).toEqual([
+          "refused the worker's answer: a temp file crew did not name",
+          "refused the worker's answer: a temp file crew did not name",
+        ]);
+        // Nothing in --out (files, manifest, tars) holds the file's bytes; the file is as it was.
+        for (const file of await tree(out)) {
+          const text = await readFile(join(out, file), 'utf8').catch(() => ''); // '': a folder
+          expect(text).not.toContain('not for the output');
+        }
+        expect(await readFile(secret, 'utf8')).toBe('not for the output\n');
+      }
+    } finally {
+      await serving(startWorker());
+    }
   });
 });
 
