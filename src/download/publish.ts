@@ -7,7 +7,7 @@
  * folder with whatever a killed worker or an aborted fetch left in it.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -121,6 +121,9 @@ export class Output {
    * placeFile); returns the file relative to --out.
    */
   place(temp: string, relative: string, stem: string, ext: string): string {
+    // A queue worker's body sits in a shared folder: a link planted there under a temp
+    // file's name would be linked into --out as it is, pointing anywhere. Only a file goes.
+    if (!lstatSync(temp).isFile()) throw new Error("the body's temp file is not a file");
     return inFolder(relative, placeFile(temp, this.folder(relative), stem, ext));
   }
 

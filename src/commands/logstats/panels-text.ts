@@ -32,13 +32,13 @@ function section(title: string, head: readonly string[], rows: readonly string[]
   ];
 }
 
+/** A top-K list's title, with how many of its distinct keys it shows when not all. */
+const listTitle = (title: string, shown: number, distinct: number | undefined): string =>
+  distinct !== undefined && distinct > shown ? `${title} (${shown} of ${count(distinct)})` : title;
+
 function pathSection(title: string, rows: readonly PathRow[], distinct?: number): string[] {
-  const shown =
-    distinct !== undefined && distinct > rows.length
-      ? ` (${rows.length} of ${count(distinct)})`
-      : '';
   return section(
-    `${title}${shown}`,
+    listTitle(title, rows.length, distinct),
     ['path', 'requests', 'bytes', 'clients'],
     rows.map((r) => [key(r.key), count(r.requests), count(r.bytes), count(r.clients)]),
   );
@@ -50,12 +50,8 @@ function keyedSection(
   rows: readonly KeyedRequests[],
   distinct?: number,
 ): string[] {
-  const shown =
-    distinct !== undefined && distinct > rows.length
-      ? ` (${rows.length} of ${count(distinct)})`
-      : '';
   return section(
-    `${title}${shown}`,
+    listTitle(title, rows.length, distinct),
     [name, 'requests'],
     rows.map((r) => [key(r.key), count(r.requests)]),
   );

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -82,6 +82,19 @@ describe('Output', () => {
     expect(await readFile(join(out, '00001', 'cat-2.png'), 'utf8')).toBe('abc');
     expect((await readdir(out)).sort()).toEqual(['00001', 'cat.png', MANIFEST].sort());
     expect((await readdir(join(out, '00001'))).sort()).toEqual(['cat-2.png', 'cat.png']);
+  });
+
+  it('places no body whose temp file is a link (planted in a shared folder)', async () => {
+    const output = await Output.open(out);
+    const secret = join(dir, 'secret');
+    await writeFile(secret, 'not for the output');
+    const planted = join(output.tempFolder, '0123456789abcdef.part');
+    await symlink(secret, planted);
+    expect(() => output.place(planted, '', 'cat', 'png')).toThrow(
+      "the body's temp file is not a file",
+    );
+    await output.close();
+    expect(await readdir(out)).toEqual([MANIFEST]);
   });
 
   it("lets a row fetched again take its own recorded file's place, and only that", async () => {
