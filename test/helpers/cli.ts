@@ -1,8 +1,9 @@
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -15,7 +16,10 @@ export const pathWithoutNode = (process.env['PATH'] ?? '')
   .filter((dir) => dir !== '' && !existsSync(join(dir, 'node')) && !dir.includes('node_modules'))
   .join(delimiter);
 
-/** Copies a binary alone into a fresh empty directory; returns its new path. */
+/**
+ * Copies a binary alone into a fresh empty directory; returns its new path. `removeCopy`
+ * takes it away again: a copy is 150 MB, and one per test file left gigabytes in /tmp.
+ */
 export function isolatedCopy(binary: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'crew-bin-'));
   const target = join(dir, 'crew');
@@ -23,12 +27,22 @@ export function isolatedCopy(binary: string): string {
   return target;
 }
 
+/** Removes a copy `isolatedCopy` made, and its directory. */
+export const removeCopy = (copy: string): void =>
+  rmSync(dirname(copy), { recursive: true, force: true });
+
 // With CREW_BIN, every spawn runs that binary copied alone, with no Node on PATH and a
 // private cache dir: the integration suite then proves the binary behaves like the CLI.
+// Both go when the test file that imported this is done.
 const binary = process.env['CREW_BIN'] ? isolatedCopy(process.env['CREW_BIN']) : undefined;
-const binaryEnv = binary
-  ? { PATH: pathWithoutNode, XDG_CACHE_HOME: mkdtempSync(join(tmpdir(), 'crew-cache-')) }
-  : {};
+const binaryCache = binary ? mkdtempSync(join(tmpdir(), 'crew-cache-')) : undefined;
+const binaryEnv = binary ? { PATH: pathWithoutNode, XDG_CACHE_HOME: binaryCache! } : {};
+if (binary) {
+  afterAll(() => {
+    removeCopy(binary);
+    rmSync(binaryCache!, { recursive: true, force: true });
+  });
+}
 
 /**
  * How tests run crew: the built CLI through Node by default, or the single binary when

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { collect, isolatedCopy, pathWithoutNode } from '../helpers/cli.ts';
+import { collect, isolatedCopy, pathWithoutNode, removeCopy } from '../helpers/cli.ts';
 import { jpeg } from '../helpers/images.ts';
 
 let binary = '';
@@ -31,7 +31,10 @@ beforeAll(async () => {
   await once(server, 'listening');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => server.close());
+afterAll(() => {
+  server.close();
+  removeCopy(binary);
+});
 
 const fresh = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
 

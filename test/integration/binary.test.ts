@@ -14,8 +14,8 @@ import {
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { collect, isolatedCopy, pathWithoutNode, repoRoot } from '../helpers/cli.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect, isolatedCopy, pathWithoutNode, removeCopy, repoRoot } from '../helpers/cli.ts';
 import { startImageServer } from '../helpers/image-server.ts';
 import { NOBODY, scratchDir, spawnAsNobody } from '../helpers/nobody.ts';
 
@@ -24,6 +24,7 @@ let binary = '';
 beforeAll(() => {
   binary = isolatedCopy('dist/crew');
 });
+afterAll(() => removeCopy(binary));
 
 const run = (args: string[], env: Record<string, string>, cwd = repoRoot) =>
   collect(
