@@ -2,6 +2,17 @@
 import type { ReportSummary } from '../../src/logstats/report/render.ts';
 
 /** Strings a log can carry into the report: markup, quotes, controls, a lone surrogate. */
+/** The section titles a report of `summary({ panels: true })` has, one per panel with a table. */
+export const PANEL_SECTIONS = [
+  'Status codes',
+  'Requested paths',
+  'Not found (4xx)',
+  'Referring sites',
+  'User agents',
+  'Crawlers',
+  'Requests by hour of day',
+];
+
 export const HOSTILE = {
   script: '<script>alert(1)</script>',
   image: '"><img src=x onerror=alert(2)>',

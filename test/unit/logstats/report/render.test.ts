@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderReport, REPORT_CSP } from '../../../../src/logstats/report/render.ts';
-import { HOSTILE, summary } from '../../../helpers/report-summaries.ts';
+import { HOSTILE, PANEL_SECTIONS, summary } from '../../../helpers/report-summaries.ts';
 
 const count = (text: string, part: string | RegExp): number => text.split(part).length - 1;
 
@@ -52,15 +52,7 @@ describe('renderReport', () => {
 
   it('gives each panel of all.panels a section with its tables, numbers right-aligned', () => {
     const html = renderReport(summary({ panels: true }));
-    for (const title of [
-      'Status codes',
-      'Requested paths',
-      'Not found (4xx)',
-      'Referring sites',
-      'User agents',
-      'Crawlers',
-      'Requests by hour of day',
-    ]) {
+    for (const title of PANEL_SECTIONS) {
       expect(html).toContain(`<h2>${title}</h2>`);
     }
     // A panel that is one number is a headline figure, beside requests and clients.
