@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, markdownTable, measure, median, repeat } from './measure.ts';
+import { benchAnalyser } from './logstats-analyser.ts';
 
 interface Expected {
   files: { file: string; total: number; ip: number; malformed: number }[];
@@ -285,6 +286,12 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
     );
   }
 
+  const analyser = await benchAnalyser(
+    context,
+    { path: files[0]!, lines: expected.files[0]!.total, ip: expected.files[0]!.ip },
+    runs,
+  );
+
   const table = markdownTable(
     ['tool', 'median ms', 'CPU ms', 'MB/s', 'lines/s', 'peak RSS MiB', 'exact counts'],
     rows.map((r) => [
@@ -338,6 +345,11 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
               `${fixed(big.speedup, 2)}x`,
               `>= 1.8x (ceiling here ${fixed(big.ceiling, 2)}x)`,
             ],
+            [
+              'the same as a share of the ceiling',
+              `${fixed((100 * big.speedup) / big.ceiling, 0)}%`,
+              '>= 90%',
+            ],
           ]
         : []),
       ...(rssRow
@@ -355,6 +367,8 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
       '',
       ratios,
       ...[goaccessNote, ref.note].filter((note) => note !== '').flatMap((note) => ['', note]),
+      '',
+      analyser,
     ].join('\n'),
     data: { bytes, lines: expected.all.total, clients: expected.all.ip, rows },
   };
