@@ -70,7 +70,8 @@ export async function benchAnalyser(
   const mb = statSync(file.path).size / 1e6;
 
   // The reference, and the same requests as nginx JSON lines (written once, then kept).
-  const jsonPath = join(context.scratch, 'analyser-same-requests.jsonl');
+  // Named by the source's size: the quick run's smaller file shares the scratch folder.
+  const jsonPath = join(context.scratch, `analyser-${statSync(file.path).size}.jsonl`);
   let reference: Reference | undefined;
   try {
     context.log('logstats: the Python reference for the panels');
@@ -222,13 +223,13 @@ async function benchIpv6(
     [v4, v6].map((path) => () => measure(context.crew[0]!, args(path), { treeRss: true })),
     runs,
   );
-  const row = (name: string, path: string, s: Measured[]): Timing => ({
+  const row = (name: string, path: string, s: Measured[], lines = count): Timing => ({
     name,
     ms: median(s.map((m) => m.wallMs)),
     mb: statSync(path).size / 1e6,
-    lines: count,
+    lines,
     rssMiB: kib(s.at(-1)!.treeRssKiB),
-    exact: readAll(s.at(-1)!.stdout).ip === count ? 'ip yes' : 'ip NO',
+    exact: readAll(s.at(-1)!.stdout).ip === lines ? 'ip yes' : 'ip NO',
   });
   const r4 = row(`crew, ${count} distinct IPv4 (RSS: all processes)`, v4, s4!);
   const r6 = row(`crew, ${count} distinct IPv6 (RSS: all processes)`, v6, s6!);
@@ -241,7 +242,7 @@ async function benchIpv6(
   await writeDistinct(big, many, true);
   const run = await measure(context.crew[0]!, args(big), { treeRss: true, rss: true });
   if (run.code !== 0) notes.push(`The 20 M IPv6 run exited ${run.code}.`);
-  const r = row(`crew, ${many} distinct IPv6 (RSS: all processes)`, big, [run]);
+  const r = row(`crew, ${many} distinct IPv6 (RSS: all processes)`, big, [run], many);
   rows.push(r);
   ratios.push([
     '20 M distinct IPv6: peak RSS of all processes (MiB)',
