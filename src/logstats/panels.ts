@@ -4,6 +4,7 @@
  * counts in maps; the parts of a file, the files and the --by groups are merged exactly, and
  * a list is cut to its busiest rows only when it is shown. Pure.
  */
+import { ClientSet } from './client-set.ts';
 import { isCrawler } from './crawlers.ts';
 import { referrerSite, type LineRequest } from './request-fields.ts';
 
@@ -25,12 +26,12 @@ export type ClientKey = number | string;
 
 /**
  * A path's numbers: requests, bytes sent, and each distinct client. Most paths of a log are
- * asked for by one client: that one is kept as it is, a Set only from the second.
+ * asked for by one client: that one is kept as it is, a ClientSet only from the second.
  */
 interface PathCount {
   requests: number;
   bytes: number;
-  clients: ClientKey | Set<ClientKey>;
+  clients: ClientKey | ClientSet;
 }
 
 /**
@@ -221,7 +222,12 @@ function countPath(
 function addClient(path: PathCount, client: ClientKey): void {
   const clients = path.clients;
   if (typeof clients === 'object') clients.add(client);
-  else if (clients !== client) path.clients = new Set([clients, client]);
+  else if (clients !== client) {
+    const set = new ClientSet();
+    set.add(clients);
+    set.add(client);
+    path.clients = set;
+  }
 }
 
 const clientCount = (path: PathCount): number =>
@@ -236,7 +242,7 @@ function pathsData(map: Map<string, PathCount>): PathsData {
     data.requests.push(path.requests);
     data.bytes.push(path.bytes);
     data.clientCounts.push(clientCount(path));
-    if (typeof path.clients === 'object') for (const c of path.clients) data.clients.push(c);
+    if (typeof path.clients === 'object') path.clients.forEach((c) => data.clients.push(c));
     else data.clients.push(path.clients);
   }
   return data;
@@ -252,7 +258,7 @@ function takeOverPaths(map: Map<string, PathCount>, from: Map<string, PathCount>
     path.requests += other.requests;
     path.bytes += other.bytes;
     if (typeof other.clients !== 'object') addClient(path, other.clients);
-    else for (const client of other.clients) addClient(path, client);
+    else other.clients.forEach((client) => addClient(path, client));
   }
 }
 
