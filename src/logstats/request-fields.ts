@@ -5,6 +5,7 @@
  * counting reads none of it). The common-log-format family's request part is read here. Pure.
  */
 import type { ReadRules } from './formats/format.ts';
+import { InternedText } from './interned-text.ts';
 
 /** Whether lines' requests must be read: for panels, --status or --ignore-crawlers. */
 export const readsRequests = (rules: ReadRules): boolean =>
@@ -110,20 +111,35 @@ const REFERRER_AGENT = /^ "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/s;
 
 const utf8 = new TextDecoder('utf-8');
 
-/** Fills `out` from the common/combined line `bytes[start, end)`; leaves it clear if it cannot. */
+/** One reader's cache of the texts of its lines' paths, referrers and agents. */
+export class ClfTexts {
+  readonly target = new InternedText(unescape);
+  readonly referrer = new InternedText(unescape);
+  readonly agent = new InternedText(unescape);
+}
+
+/**
+ * Fills `out` from the common/combined line `bytes[start, end)`; leaves it clear if it cannot.
+ * The usual line is read from its bytes (`readUsual`), any other through the patterns above.
+ */
 export function readClfRequest(
   bytes: Uint8Array,
   start: number,
   end: number,
   out: LineRequest,
+  texts?: ClfTexts,
 ): void {
   // The request starts at the first quote after the time's `]` (or the first quote at all).
   let close = start;
   while (close < end && bytes[close] !== 0x5d) close++;
   let open = close < end ? close : start;
-  while (open < end && bytes[open] !== 0x22) open++;
+  while (open < end && bytes[open] !== QUOTE) open++;
   if (open >= end) return;
-  const text = utf8.decode(bytes.subarray(open, end));
+  if (texts !== undefined && readUsual(bytes, open, end, out, texts)) return;
+  readByPatterns(utf8.decode(bytes.subarray(open, end)), out);
+}
+
+function readByPatterns(text: string, out: LineRequest): void {
   let request: string;
   let status: string;
   let sent: string;
@@ -147,6 +163,94 @@ export function readClfRequest(
     out.referrer = unescape(tail[1]!);
     out.agent = unescape(tail[2]!) || '-';
   }
+}
+
+const QUOTE = 0x22;
+const SPACE = 0x20;
+const BACKSLASH = 0x5c;
+
+/** Where the quoted field that starts after `from` ends (its closing quote); -1 if nowhere. */
+function quotedEnd(bytes: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const byte = bytes[i]!;
+    if (byte === BACKSLASH) i++;
+    else if (byte === QUOTE) return i;
+  }
+  return -1;
+}
+
+const isDigit = (byte: number | undefined): boolean =>
+  byte !== undefined && byte >= 0x30 && byte <= 0x39;
+
+/**
+ * The line whose request, status and bytes are as ESCAPED_REQUEST has them, followed by a
+ * space, a tab or the line's end, read from its bytes with the same result as the patterns;
+ * false for any other line, which the patterns read (`open`: the request's quote).
+ */
+function readUsual(
+  bytes: Uint8Array,
+  open: number,
+  end: number,
+  out: LineRequest,
+  texts: ClfTexts,
+): boolean {
+  const close = quotedEnd(bytes, open + 1, end);
+  if (close < 0 || bytes[close + 1] !== SPACE || bytes[close + 5] !== SPACE) return false;
+  if (!isDigit(bytes[close + 2]) || !isDigit(bytes[close + 3]) || !isDigit(bytes[close + 4])) {
+    return false;
+  }
+  let p = close + 6;
+  let sent = 0;
+  if (bytes[p] === 0x2d) p++;
+  else {
+    const first = p;
+    while (p < end && isDigit(bytes[p])) sent = sent * 10 + bytes[p++]! - 0x30;
+    if (p === first || p - first > 15) return false;
+  }
+  if (p < end && bytes[p] !== SPACE && bytes[p] !== 0x09) return false;
+  out.status =
+    (bytes[close + 2]! - 0x30) * 100 + (bytes[close + 3]! - 0x30) * 10 + bytes[close + 4]! - 0x30;
+  out.sent = sent;
+  out.target = usualTarget(bytes, open + 1, close, texts.target);
+  // ` "referrer" "agent"`, as REFERRER_AGENT: both or neither.
+  if (bytes[p] !== SPACE || bytes[p + 1] !== QUOTE) return true;
+  const referrerEnd = quotedEnd(bytes, p + 2, end);
+  if (referrerEnd < 0 || bytes[referrerEnd + 1] !== SPACE || bytes[referrerEnd + 2] !== QUOTE) {
+    return true;
+  }
+  const agentEnd = quotedEnd(bytes, referrerEnd + 3, end);
+  if (agentEnd < 0) return true;
+  out.referrer = texts.referrer.of(bytes, p + 2, referrerEnd);
+  out.agent = agentEnd === referrerEnd + 3 ? '-' : texts.agent.of(bytes, referrerEnd + 3, agentEnd);
+  return true;
+}
+
+/** requestTarget of the request `bytes[from, to)`, from its bytes. */
+function usualTarget(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  texts: InternedText,
+): string | undefined {
+  let first = from;
+  while (first < to && bytes[first] !== SPACE) first++;
+  if (first === to) return undefined;
+  let last = to - 1;
+  while (bytes[last] !== SPACE) last--;
+  const protocol =
+    last > first &&
+    last + 6 < to &&
+    (bytes[last + 1]! | 0x20) === 0x68 &&
+    (bytes[last + 2]! | 0x20) === 0x74 &&
+    (bytes[last + 3]! | 0x20) === 0x74 &&
+    (bytes[last + 4]! | 0x20) === 0x70 &&
+    bytes[last + 5] === 0x2f &&
+    isDigit(bytes[last + 6]);
+  const targetEnd = protocol ? last : to;
+  if (targetEnd === first + 1) return undefined;
+  let cut = first + 1;
+  while (cut < targetEnd && bytes[cut] !== 0x3f) cut++;
+  return texts.of(bytes, first + 1, cut);
 }
 
 /** A field as Apache escapes it (`\"`, `\\`), as it was sent. */

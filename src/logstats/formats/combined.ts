@@ -9,6 +9,7 @@ import { classifyLine } from '../client-ip.ts';
 import { LineScanner } from '../line-scan.ts';
 import { filtersTimes } from '../line-filter.ts';
 import {
+  ClfTexts,
   clearRequest,
   hourOf,
   readClfRequest,
@@ -29,6 +30,7 @@ class CombinedReader implements LineReader {
   /** The hours panel: each line's hour of day, in UTC with --utc. */
   readonly #hours: boolean;
   readonly #utc: boolean;
+  readonly #texts = new ClfTexts();
 
   constructor(rules: ReadRules) {
     this.#keys = rules.by === undefined ? undefined : new ClfTimeKeys(rules.by, rules.utc);
@@ -55,7 +57,7 @@ class CombinedReader implements LineReader {
     if (this.#times) this.#times.ofLine(bytes, start, end, out);
     if (!this.#requests) return;
     clearRequest(out);
-    readClfRequest(bytes, start, end, out);
+    readClfRequest(bytes, start, end, out, this.#texts);
     if (this.#hours) out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
   }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ClfTexts,
   emptyRequest,
   hourOf,
   readClfRequest,
@@ -8,13 +9,21 @@ import {
   type LineRequest,
 } from '../../../src/logstats/request-fields.ts';
 
-/** What readClfRequest makes of one line. */
-function read(line: string): Omit<LineRequest, 'hour'> {
-  const out = emptyRequest();
+/**
+ * What readClfRequest makes of one line, by its patterns alone, and from its bytes with a
+ * cache of texts (read twice: the second from the cache); all three must agree.
+ */
+function read(line: string, texts = new ClfTexts()): Omit<LineRequest, 'hour'> {
   const bytes = Buffer.from(line);
-  readClfRequest(bytes, 0, bytes.length, out);
-  const { hour: _, ...rest } = out;
-  return rest;
+  const results = [undefined, texts, texts].map((cache) => {
+    const out = emptyRequest();
+    readClfRequest(bytes, 0, bytes.length, out, cache);
+    const { hour: _, ...rest } = out;
+    return rest;
+  });
+  expect(results[1]).toEqual(results[0]);
+  expect(results[2]).toEqual(results[0]);
+  return results[0]!;
 }
 
 const CLF = '192.0.2.1 - frank [10/Oct/2000:13:55:36 -0700]';
@@ -71,8 +80,77 @@ describe('readClfRequest', () => {
       `${CLF} "GET / HTTP/1.1" 2000 1`,
       { status: -1, target: undefined, sent: 0, referrer: undefined, agent: undefined },
     ],
+    // What the byte reader must hand to the patterns, or read as they do.
+    [
+      `${CLF} "GET /t HTTP/1.1" 200 7\t"-" "ua"`,
+      { status: 200, target: '/t', sent: 7, referrer: undefined, agent: undefined },
+    ],
+    [
+      `${CLF} "GET /nbsp HTTP/1.1" 200 7\u00a0"-" "ua"`,
+      { status: 200, target: '/nbsp', sent: 7, referrer: undefined, agent: undefined },
+    ],
+    [
+      `${CLF} "GET /x HTTP/1.1" 200 7x "-" "ua"`,
+      { status: -1, target: undefined, sent: 0, referrer: undefined, agent: undefined },
+    ],
+    [
+      `${CLF} "GET /lower http/1.1" 200 1 "-" "ua"`,
+      { status: 200, target: '/lower', sent: 1, referrer: '-', agent: 'ua' },
+    ],
+    [
+      `${CLF} "GET /a HTTPX" 200 1 "-" "ua"`,
+      { status: 200, target: '/a HTTPX', sent: 1, referrer: '-', agent: 'ua' },
+    ],
+    [
+      `${CLF} "GET  HTTP/1.1" 200 1 "-" "ua"`,
+      { status: 200, target: undefined, sent: 1, referrer: '-', agent: 'ua' },
+    ],
+    [
+      `${CLF} "GET ?only=query HTTP/1.1" 200 1 "-" "ua"`,
+      { status: 200, target: '', sent: 1, referrer: '-', agent: 'ua' },
+    ],
+    [
+      `${CLF} "GET /caf\u00e9/\u65e5\u672c HTTP/1.1" 200 1 "https://r\u00e9f.test/" "\u00fc"`,
+      {
+        status: 200,
+        target: '/caf\u00e9/\u65e5\u672c',
+        sent: 1,
+        referrer: 'https://r\u00e9f.test/',
+        agent: '\u00fc',
+      },
+    ],
+    [
+      `${CLF} "GET /a HTTP/1.1" 200 1 "-" "ends in a backslash\\`,
+      { status: 200, target: '/a', sent: 1, referrer: undefined, agent: undefined },
+    ],
+    [
+      `${CLF} "GET /a HTTP/1.1" 200 1 "-"`,
+      { status: 200, target: '/a', sent: 1, referrer: undefined, agent: undefined },
+    ],
+    [
+      `${CLF} "GET /a\\" 200 1 "-" "ua"`,
+      { status: 200, target: '/a\\', sent: 1, referrer: '-', agent: 'ua' },
+    ],
   ])('%s', (line, want) => {
     expect(read(line)).toEqual(want);
+  });
+});
+
+describe('readClfRequest from bytes', () => {
+  it('reads as the patterns do on generated awkward lines, with one cache for all', () => {
+    const pieces = ['/', 'a', ' ', '"', '\\', '?', 'é', 'HTTP/1.1', '-', '\t', '1', 'x'];
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    const field = (): string =>
+      Array.from({ length: random(6) }, () => pieces[random(pieces.length)]).join('');
+    const texts = new ClfTexts();
+    for (let i = 0; i < 3000; i++) {
+      const line = `${CLF} "GET ${field()} ${field()}" ${100 + random(500)} ${random(3) === 0 ? '-' : random(99999)}${field()} "${field()}" "${field()}"${field()}`;
+      read(line, texts);
+    }
   });
 });
 
