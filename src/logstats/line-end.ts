@@ -13,3 +13,36 @@ export function lineEnd(bytes: Uint8Array, from: number, to: number): number {
   const first = cr >= 0 ? cr : lf;
   return first < 0 ? to : from + first;
 }
+
+/**
+ * The line ends of one chunk, `bytes[0, to)`, asked for in order: as `lineEnd`, without its
+ * two views a line (garbage to collect on every line read in JavaScript), and each byte
+ * searched for at most once a chunk: where there is no CR, the first search says so for all
+ * the chunk's lines.
+ */
+export class LineEnds {
+  #bytes: Uint8Array = new Uint8Array(0);
+  #to = 0;
+  #lf = -1;
+  #cr = -1;
+
+  /** Starts on a chunk whose data is `bytes[0, to)` (what lies past `to` is not read as data). */
+  start(bytes: Uint8Array, to: number): void {
+    this.#bytes = bytes;
+    this.#to = to;
+    this.#lf = -1;
+    this.#cr = -1;
+  }
+
+  /** The first line end at or after `from` (no earlier than the last one asked for), or `to`. */
+  next(from: number): number {
+    if (this.#lf < from) this.#lf = this.#find(0x0a, from);
+    if (this.#cr < from) this.#cr = this.#find(0x0d, from);
+    return this.#lf < this.#cr ? this.#lf : this.#cr;
+  }
+
+  #find(byte: number, from: number): number {
+    const at = this.#bytes.indexOf(byte, from);
+    return at < 0 || at > this.#to ? this.#to : at;
+  }
+}

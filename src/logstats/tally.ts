@@ -11,7 +11,7 @@ import type { LineFields, LineReader, LogFormat } from './formats/format.ts';
 import { formatsFor, type LineRules } from './formats/index.ts';
 import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
-import { lineEnd } from './line-end.ts';
+import { LineEnds, lineEnd } from './line-end.ts';
 import { FILTERED, filtersTimes, LineFilter } from './line-filter.ts';
 import { INPUT_BYTES, type LineScanner } from './line-scan.ts';
 import { PanelCounts, type ClientKey, type PanelData, type PanelName } from './panels.ts';
@@ -132,6 +132,7 @@ export class LineTally {
   #input: Uint8Array | undefined;
   readonly #carried: CarriedLine;
   #carrying = false;
+  readonly #ends = new LineEnds();
 
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
@@ -189,15 +190,17 @@ export class LineTally {
   #readLines(chunk: Uint8Array, length: number): void {
     this.bytes += length;
     let pos = 0;
+    const ends = this.#ends;
+    ends.start(chunk, length);
     if (this.#carrying) {
-      const end = lineEnd(chunk, 0, length);
+      const end = ends.next(0);
       this.#carried.append(chunk, 0, end);
       if (end === length) return;
       this.#finishCarried();
       pos = end + 1;
     }
     for (;;) {
-      const end = lineEnd(chunk, pos, length);
+      const end = ends.next(pos);
       if (end === length) break;
       this.#line(chunk, pos, end);
       pos = end + 1;
