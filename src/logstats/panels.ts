@@ -62,6 +62,8 @@ export interface PanelData {
   readonly hours: readonly number[];
 }
 
+const MAX_SITES_HELD = 4096;
+
 const increment = <K>(map: Map<K, number>, key: K, by = 1): void => {
   map.set(key, (map.get(key) ?? 0) + by);
 };
@@ -77,28 +79,53 @@ export class PanelCounts {
   readonly #hours = new Array<number>(24).fill(0);
   readonly #want: ReadonlySet<PanelName>;
 
+  /** What `add` counts, looked up once rather than per line. */
+  readonly #adds: Readonly<
+    Record<'status' | 'paths' | 'notFound' | 'referrers' | 'agents', boolean>
+  >;
+  /** Each referrer's site: a referrer repeats from line to line, and its pattern is not free. */
+  readonly #sites = new Map<string, string>();
+
   constructor(panels: readonly PanelName[]) {
     this.#want = new Set(panels);
+    this.#adds = {
+      status: this.#want.has('status'),
+      paths: this.#want.has('paths'),
+      notFound: this.#want.has('not-found'),
+      referrers: this.#want.has('referrers'),
+      agents: this.#want.has('agents'),
+    };
   }
 
   /** One line counted (not malformed, not filtered), from `client`. */
   add(line: LineRequest, client: ClientKey): void {
-    const want = this.#want;
+    const adds = this.#adds;
     const status = line.status;
-    if (status >= 0 && want.has('status')) increment(this.#status, status);
+    if (status >= 0 && adds.status) increment(this.#status, status);
     const target = line.target;
     if (target !== undefined) {
-      if (want.has('paths')) countPath(this.#paths, target, line.sent, client);
-      if (status >= 400 && status < 500 && want.has('not-found')) {
+      if (adds.paths) countPath(this.#paths, target, line.sent, client);
+      if (status >= 400 && status < 500 && adds.notFound) {
         countPath(this.#notFound, target, line.sent, client);
       }
     }
-    if (line.referrer !== undefined && want.has('referrers')) {
-      countKey(this.#referrers, referrerSite(line.referrer));
+    if (line.referrer !== undefined && adds.referrers) {
+      countKey(this.#referrers, this.#siteOf(line.referrer));
     }
-    if (line.agent !== undefined && want.has('agents')) countKey(this.#agents, line.agent);
+    if (line.agent !== undefined && adds.agents) countKey(this.#agents, line.agent);
     this.#bytes += line.sent;
     if (line.hour >= 0) this.#hours[line.hour]!++;
+  }
+
+  #siteOf(referrer: string): string {
+    let site = this.#sites.get(referrer);
+    if (site === undefined) {
+      // Bounded: a log of unique referrers must not keep them all twice.
+      if (this.#sites.size >= MAX_SITES_HELD) this.#sites.clear();
+      site = referrerSite(referrer);
+      this.#sites.set(referrer, site);
+    }
+    return site;
   }
 
   /** Adds another part's counts. */
