@@ -9,8 +9,8 @@ import { CarriedLine } from './carried-line.ts';
 import { BLANK, IPV6, MALFORMED } from './client-ip.ts';
 import type { LineFields, LineReader, LogFormat } from './formats/format.ts';
 import { formatsFor, type LineRules } from './formats/index.ts';
-import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
-import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
+import { IPv4Set, unionRun, type IPv4Run } from './ipv4-set.ts';
+import { IPv6Set, unionRunIPv6, type IPv6Run } from './ipv6-set.ts';
 import { LineEnds, lineEnd } from './line-end.ts';
 import { FILTERED, filtersTimes, LineFilter } from './line-filter.ts';
 import { INPUT_BYTES, type LineScanner } from './line-scan.ts';
@@ -79,6 +79,12 @@ class Counts {
     else if (kind === IPV6) this.ipv6.add(ipv6);
   }
 
+  /** As `add`, for a line whose client is kept in its group's sets, not in these. */
+  addLine(kind: number): void {
+    this.total++;
+    if (kind === MALFORMED) this.malformed++;
+  }
+
   release(): void {
     this.ipv4.release();
     this.ipv6.release();
@@ -133,6 +139,11 @@ export class LineTally {
   readonly #carried: CarriedLine;
   #carrying = false;
   readonly #ends = new LineEnds();
+  /**
+   * With --by, how big the first group's table starts (most files hold a day or two). Each
+   * line's client goes into its group's sets only, and the whole scan's are their union.
+   */
+  #firstGroupClients: number;
 
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
@@ -147,6 +158,7 @@ export class LineTally {
     this.#panels = rules.panels;
     // Most logs run 100 to 300 bytes a line and repeat clients: a table that rarely grows.
     this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256, rules.panels);
+    this.#firstGroupClients = expectedBytes / 256;
     this.#groups = grouped ? new Map() : undefined;
     this.#formats = formats;
     this.#readers = formats.map((format) => format.reader(rules));
@@ -290,15 +302,18 @@ export class LineTally {
     }
     const ipv6 = out.ipv6;
     const whole = this.#whole;
-    whole.add(kind, ipv6);
+    const groups = this.#groups;
+    if (groups === undefined || key === undefined) whole.add(kind, ipv6);
+    else whole.addLine(kind);
     // Panels count the lines with a client: a malformed line's other fields are not trusted.
     const client = whole.panels && kind !== MALFORMED ? clientKey(kind, ipv6) : undefined;
     if (client !== undefined) whole.panels!.add(out, client);
-    const groups = this.#groups;
     if (groups === undefined || key === undefined) return;
     let group = groups.get(key);
     if (group === undefined) {
-      groups.set(key, (group = new Counts(this.#withCounts, 0, this.#panels)));
+      group = new Counts(this.#withCounts, this.#firstGroupClients, this.#panels);
+      this.#firstGroupClients = 0;
+      groups.set(key, group);
     }
     group.add(kind, ipv6);
     if (client !== undefined) group.panels!.add(out, client);
@@ -307,14 +322,17 @@ export class LineTally {
   toResult(): TallyResult {
     const whole = this.#whole;
     const fields = new Set(this.#readers.flatMap((reader) => [...reader.fields]));
+    const groups = this.#groups && this.#groupResults(this.#groups);
+    const ipv4 = whole.ipv4.toRun();
+    const ipv6 = whole.ipv6.toRun();
     return {
       total: whole.total,
       malformed: whole.malformed,
       filtered: whole.filtered,
       bytes: this.bytes,
-      ipv4: whole.ipv4.toRun(),
-      ipv6: whole.ipv6.toRun(),
-      ...(this.#groups ? { groups: this.#groupResults(this.#groups) } : {}),
+      ipv4: groups ? unionRun([ipv4, ...groups.map((g) => g.ipv4)], this.#withCounts) : ipv4,
+      ipv6: groups ? unionRunIPv6([ipv6, ...groups.map((g) => g.ipv6)], this.#withCounts) : ipv6,
+      ...(groups ? { groups } : {}),
       ...(fields.size > 0 ? { fields: [...fields] } : {}),
       ...(whole.panels ? { panels: whole.panels.toData() } : {}),
     };
