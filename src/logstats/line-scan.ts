@@ -17,11 +17,16 @@ const REPORT = 0;
 const OUT = 64;
 // The shortest line the fast path accepts is "0.0.0.0,\n": at most one address per 9 bytes.
 const OUT_BYTES = Math.ceil(INPUT_BYTES / 9 + 1) * 4;
-const INPUT = OUT + OUT_BYTES + 64 - ((OUT + OUT_BYTES) % 64);
+// With --by, each line it takes: its start and end (see scanBody).
+const MARKS = OUT + OUT_BYTES;
+const MARKS_BYTES = OUT_BYTES * 2;
+const INPUT = MARKS + MARKS_BYTES + 64 - ((MARKS + MARKS_BYTES) % 64);
 const MEMORY_BYTES = INPUT + INPUT_BYTES + 64;
 
 /*
- * scan($pos, $end, $out) -> the start of the line it stopped at. It stops at the first line
+ * scan($pos, $end, $out, $marks) -> the start of the line it stopped at. With $marks (not 0)
+ * it also writes each line it takes there, as its start and end (two i32), the start's top
+ * bit set when the line is malformed. It stops at the first line
  * the fast path does not take (report.lineEnd is that line's end) or at the unfinished line at
  * $end (report.lineEnd = $end: the caller has put a "\n" there, so the search always ends).
  * Reports: lineEnd, addresses written to $out, lines counted, malformed lines counted.
@@ -110,6 +115,18 @@ const scanBody = `
 
       local.get $lines i32.const 1 i32.add local.set $lines
       local.get $bad local.get $dots i32.const 3 i32.ne i32.or local.get $digits i32.eqz i32.or
+      local.set $bad
+      ;; with --by, the line's start (its top bit set when malformed) and end, for its time
+      local.get $marks
+      if
+        local.get $marks local.get $lines i32.const 1 i32.sub i32.const 3 i32.shl i32.add
+        local.get $pos local.get $bad i32.const 31 i32.shl i32.or
+        i32.store
+        local.get $marks local.get $lines i32.const 1 i32.sub i32.const 3 i32.shl i32.add
+        local.get $nl
+        i32.store offset=4
+      end
+      local.get $bad
       if
         local.get $malformed i32.const 1 i32.add local.set $malformed
       else
@@ -140,6 +157,7 @@ const assembleScanner = (): Uint8Array =>
           ['$pos', 'i32'],
           ['$end', 'i32'],
           ['$out', 'i32'],
+          ['$marks', 'i32'],
         ],
         result: 'i32',
         locals: [
@@ -174,7 +192,13 @@ export class LineScanner {
   /** The IPv4 addresses of the last call, as uint32. */
   readonly addresses: Uint32Array;
   readonly #report: Uint32Array;
-  readonly #scan: (pos: number, end: number, out: number) => number;
+  readonly #scan: (pos: number, end: number, out: number, marks: number) => number;
+  /**
+   * With `scan(..., true)`: the lines the last call took, in order, as a start and an end
+   * each, a malformed line's start with its top bit set; the others' addresses are in
+   * `addresses`, in the same order.
+   */
+  readonly marks: Uint32Array;
 
   /** A scanner from this process's idle ones, or a new one. */
   static take(): LineScanner {
@@ -193,16 +217,23 @@ export class LineScanner {
     this.memory = new Uint8Array(buffer);
     this.addresses = new Uint32Array(buffer, OUT, OUT_BYTES / 4);
     this.#report = new Uint32Array(buffer, REPORT, 4);
-    this.#scan = exports['scan'] as (pos: number, end: number, out: number) => number;
+    this.marks = new Uint32Array(buffer, MARKS, MARKS_BYTES / 4);
+    this.#scan = exports['scan'] as (
+      pos: number,
+      end: number,
+      out: number,
+      marks: number,
+    ) => number;
   }
 
   /**
    * Scans from `pos` (a line start) in `[pos, end)` of memory, until a line it cannot take;
-   * returns that line's start, and reports its end and what was counted before it.
+   * returns that line's start, and reports its end and what was counted before it; with
+   * `withMarks`, where each line it took starts and ends (`marks`).
    */
-  scan(pos: number, end: number): number {
+  scan(pos: number, end: number, withMarks = false): number {
     this.memory[end] = 0x0a;
-    return this.#scan(pos, end, OUT);
+    return this.#scan(pos, end, OUT, withMarks ? MARKS : 0);
   }
 
   /** That line's end: `end` when it is unfinished, else a line for the full rule. */

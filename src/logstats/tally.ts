@@ -135,6 +135,8 @@ export class LineTally {
   readonly #panels: readonly PanelName[] | undefined;
   /** The fast path's scanner, whose memory the input is read into (see LogFormat). */
   readonly #scanner: LineScanner | undefined;
+  /** With --by and the fast path: the group of a line it took. */
+  readonly #groupOf: ((bytes: Uint8Array, start: number, end: number) => string) | undefined;
   #input: Uint8Array | undefined;
   readonly #carried: CarriedLine;
   #carrying = false;
@@ -163,7 +165,12 @@ export class LineTally {
     this.#formats = formats;
     this.#readers = formats.map((format) => format.reader(rules));
     // The fast path reads no times; under auto it is the last format's.
-    this.#scanner = timed ? undefined : formats.at(-1)!.fastPath?.();
+    // With --by alone, the fast path still finds the clients, and the format each line's group.
+    const last = this.#readers.at(-1)!;
+    const groupFast = grouped && rules.filter === undefined && !this.#requests;
+    this.#groupOf = groupFast ? last.groupOf?.bind(last) : undefined;
+    const fast = !timed || this.#groupOf !== undefined;
+    this.#scanner = fast ? formats.at(-1)!.fastPath?.() : undefined;
     const keepText = timed || formats.length > 1 || formats.some((format) => format.wholeLine);
     this.#carried = new CarriedLine(keepText);
   }
@@ -237,11 +244,13 @@ export class LineTally {
       this.#finishCarried();
       pos = nl + 1;
     }
+    const grouped = this.#groupOf !== undefined;
     for (;;) {
-      pos = scanner.scan(pos, end);
+      pos = scanner.scan(pos, end, grouped);
       whole.total += scanner.lines;
       whole.malformed += scanner.malformed;
-      if (this.#filter === undefined) whole.ipv4.addAll(scanner.addresses, scanner.count);
+      if (grouped) this.#groupFast(scanner);
+      else if (this.#filter === undefined) whole.ipv4.addAll(scanner.addresses, scanner.count);
       else this.#addExcluding(scanner.addresses, scanner.count, this.#filter);
       const lineEnd = scanner.lineEnd;
       if (lineEnd >= end) break;
@@ -277,6 +286,36 @@ export class LineTally {
     this.#count(reader.readCarried(line, out), out.key);
   }
 
+  /** The lines the fast path took, each into its group (--by), which holds its client. */
+  #groupFast(scanner: LineScanner): void {
+    const { marks, addresses, memory } = scanner;
+    const groupOf = this.#groupOf!;
+    let key: string | undefined;
+    let group: Counts | undefined;
+    let next = 0;
+    for (let i = 0, at = 0; i < scanner.lines; i++, at += 2) {
+      const mark = marks[at]!;
+      const lineKey = groupOf(memory, mark & 0x7fffffff, marks[at + 1]!);
+      // Lines of one day come together, and a format gives one string for one group.
+      if (lineKey !== key || group === undefined) group = this.#group((key = lineKey));
+      group.total++;
+      if (mark >= 0x80000000) group.malformed++;
+      else group.ipv4.add(addresses[next++]!);
+    }
+  }
+
+  /** The counts of the group `key`, new if it has none yet. */
+  #group(key: string): Counts {
+    const groups = this.#groups!;
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = new Counts(this.#withCounts, this.#firstGroupClients, this.#panels);
+      this.#firstGroupClients = 0;
+      groups.set(key, group);
+    }
+    return group;
+  }
+
   /** The fast path's clients but those --exclude-ip leaves out, which count as filtered. */
   #addExcluding(addresses: Uint32Array, count: number, filter: LineFilter): void {
     const whole = this.#whole;
@@ -309,12 +348,7 @@ export class LineTally {
     const client = whole.panels && kind !== MALFORMED ? clientKey(kind, ipv6) : undefined;
     if (client !== undefined) whole.panels!.add(out, client);
     if (groups === undefined || key === undefined) return;
-    let group = groups.get(key);
-    if (group === undefined) {
-      group = new Counts(this.#withCounts, this.#firstGroupClients, this.#panels);
-      this.#firstGroupClients = 0;
-      groups.set(key, group);
-    }
+    const group = this.#group(key);
     group.add(kind, ipv6);
     if (client !== undefined) group.panels!.add(out, client);
   }

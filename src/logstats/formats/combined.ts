@@ -45,6 +45,10 @@ class CombinedReader implements LineReader {
     return classifyLine(bytes, start, end, out);
   }
 
+  groupOf(bytes: Uint8Array, start: number, end: number): string {
+    return this.#keys!.ofLine(bytes, start, end);
+  }
+
   readCarried(line: FinishedLine, out: LineFields): number {
     // The client from all of the line, however long; the rest from the start that was kept.
     this.#readText(line.kept, 0, line.kept.length, out);

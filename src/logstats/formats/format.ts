@@ -48,6 +48,11 @@ export interface LineReader {
   readCarried(line: FinishedLine, out: LineFields): number;
   /** The fields clients were found in (JSON logs), for the note that says which. */
   readonly fields: ReadonlySet<string>;
+  /**
+   * With --by, a format with a fast path: the group of a line the fast path took (which
+   * found its client), read from the line `bytes[start, end)`.
+   */
+  groupOf?(bytes: Uint8Array, start: number, end: number): string;
 }
 
 /** One log format: one module in this folder, listed in index.ts. */

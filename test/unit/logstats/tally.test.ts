@@ -231,3 +231,67 @@ describe('LineTally --by day, common and JSON lines mixed', () => {
       expect(tallyIn(size), `${size}`).toEqual(whole);
   });
 });
+
+describe('LineTally --by on the fast path', () => {
+  /** Generated combined lines over days and offsets, with the lines the fast path refuses. */
+  function awkwardDays(lines: number): Buffer {
+    let seed = 11;
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const out: string[] = [];
+    for (let i = 0; i < lines; i++) {
+      const client = [
+        `10.0.${next(4)}.${next(256)}`,
+        `1.2.3.${200 + next(100)}`, // over 255 half the time: malformed on the fast path
+        `2001:db8::${next(50).toString(16)}`,
+        `01.2.3.4`,
+        `9.9.9.${next(9)}, 10.1.1.1`,
+      ][next(5)]!;
+      const day = String(20 + next(3)).padStart(2, '0');
+      const time = [
+        `[${day}/Mar/2021:${String(next(24)).padStart(2, '0')}:00:00 +0${next(9)}00]`,
+        '[x]',
+      ][next(8) === 0 ? 1 : 0]!;
+      const eol = ['\n', '\r\n', '\n'][next(3)]!;
+      out.push(
+        next(40) === 0 ? `junk${eol}` : `${client} - - ${time} "GET / HTTP/1.1" 200 1${eol}`,
+      );
+    }
+    return Buffer.from(out.join(''));
+  }
+
+  it.each(['day', 'hour'] as const)(
+    '--by %s counts each group as the line-by-line reader does, in any pieces',
+    (by) => {
+      const text = awkwardDays(20_000);
+      const tally = (given: Partial<LineRules>, size: number) => {
+        const counting = new LineTally(true, rules({ by, ...given }));
+        for (let at = 0; at < text.length; at += size) counting.push(text.subarray(at, at + size));
+        counting.end();
+        const result = counting.toResult();
+        return {
+          total: result.total,
+          malformed: result.malformed,
+          ip: unionSize([result.ipv4]) + result.ipv6.count,
+          groups: result.groups!.map((g) => [
+            g.key,
+            g.total,
+            g.malformed,
+            unionSize([g.ipv4]),
+            g.ipv6.count,
+          ]),
+        };
+      };
+      // A filter that leaves nothing out sends every line through the line-by-line reader.
+      const lineByLine = tally(
+        { filter: { since: undefined, until: undefined, excludeIps: [] } },
+        1 << 20,
+      );
+      expect(lineByLine.groups.length).toBeGreaterThan(3);
+      for (const size of [1 << 20, 4096, 333])
+        expect(tally({}, size), `${size}`).toEqual(lineByLine);
+    },
+  );
+});
