@@ -98,11 +98,11 @@ export class IPv4Set {
     if (this.#counts) this.#counts[slot] = this.#counts[slot]! + count;
   }
 
-  /** Adds one request from each of `ips[0 .. n)`. */
-  addAll(ips: Uint32Array, n: number): void {
+  /** Adds one request from each of `ips[from .. n)`. */
+  addAll(ips: Uint32Array, n: number, from = 0): void {
     if (this.#table === RELEASED) throw new Error('IPv4Set: added to after release');
     if (this.#counts) {
-      for (let i = 0; i < n; i++) this.add(ips[i]!);
+      for (let i = from; i < n; i++) this.add(ips[i]!);
       return;
     }
     // The common case, without counts, in one tight loop.
@@ -110,7 +110,7 @@ export class IPv4Set {
     let mask = table.length - 1;
     let shift = this.#shift;
     let size = this.#size;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < n; i++) {
       const hash = Math.imul(ips[i]!, PHI) >>> 0;
       // 0.0.0.0 before the probe: its hash equals an empty slot's, so the probe would stop
       // at the first empty slot as if the address were already there.

@@ -292,16 +292,23 @@ export class LineTally {
     const groupOf = this.#groupOf!;
     let key: string | undefined;
     let group: Counts | undefined;
+    // The addresses of a run of lines in one group go into its set at once.
+    let runFrom = 0;
     let next = 0;
     for (let i = 0, at = 0; i < scanner.lines; i++, at += 2) {
       const mark = marks[at]!;
       const lineKey = groupOf(memory, mark & 0x7fffffff, marks[at + 1]!);
       // Lines of one day come together, and a format gives one string for one group.
-      if (lineKey !== key || group === undefined) group = this.#group((key = lineKey));
+      if (lineKey !== key || group === undefined) {
+        group?.ipv4.addAll(addresses, next, runFrom);
+        runFrom = next;
+        group = this.#group((key = lineKey));
+      }
       group.total++;
       if (mark >= 0x80000000) group.malformed++;
-      else group.ipv4.add(addresses[next++]!);
+      else next++;
     }
+    group?.ipv4.addAll(addresses, next, runFrom);
   }
 
   /** The counts of the group `key`, new if it has none yet. */
