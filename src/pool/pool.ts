@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { inlineBackend } from './inline-backend.ts';
 import { tinypoolBackend } from './tinypool-backend.ts';
 import type { PoolRuntime, Runtime } from './runtime.ts';
-import type { QueueOptions } from './queue/backend.ts';
+import type { QueuePoolOptions } from './queue/backend.ts';
 
 export { defaultWorkers, runtimes, type PoolRuntime, type Runtime } from './runtime.ts';
 
@@ -37,8 +37,8 @@ export interface PoolOptions {
   readonly signal?: AbortSignal;
   /** The module whose named exports are the tasks (the pool knows nothing else of them). */
   readonly module: URL;
-  /** Send tasks to this queue's workers instead of starting local ones. */
-  readonly queue?: QueueOptions | undefined;
+  /** Send tasks to this queue's workers instead of starting local ones (answers checked). */
+  readonly queue?: QueuePoolOptions | undefined;
   /** Told what the user should know while the pool works (a queue no worker serves). */
   readonly warn?: ((message: string) => void) | undefined;
 }

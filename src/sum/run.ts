@@ -4,9 +4,14 @@ import { Interrupted, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime, Runtime } from '../pool/pool.ts';
 import { closedFormSum, planChunks, type Range } from './plan.ts';
 
+/** A chunk's exact sum, with the chunk it is the sum of. */
+export interface SumPartial extends Range {
+  readonly sum: bigint;
+}
+
 /** The one task a sum needs of the pool. */
 export interface SumTasks {
-  readonly sumRange: (range: Range) => Promise<bigint>;
+  readonly sumRange: (range: Range) => Promise<SumPartial>;
 }
 
 export interface SumResult {
@@ -48,9 +53,9 @@ export async function runSum(
     );
     const partials = await Promise.all(
       chunks.map(async (chunk) => {
-        const partial = await pool.run('sumRange', chunk);
+        const { sum } = await pool.run('sumRange', chunk);
         done++;
-        return partial;
+        return sum;
       }),
     );
     const ms = performance.now() - started;

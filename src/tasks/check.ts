@@ -5,6 +5,7 @@
  * no more and no fewer, so a field added to an input type without a check does not compile.
  */
 import { isAbsolute } from 'node:path';
+import { printable } from '../ui/printable.ts';
 
 /** Why `value` is refused, or undefined when it is acceptable. */
 export type Check = (value: unknown) => string | undefined;
@@ -38,7 +39,8 @@ export function object<T>(fields: Fields<T>, rule?: (value: T) => string | undef
   return (value) => {
     if (!isObject(value)) return 'must be an object';
     const extra = Object.keys(value).find((key) => !Object.hasOwn(fields, key));
-    if (extra !== undefined) return `unexpected field "${extra}"`;
+    // The name is the row's: cut and escaped, it is said on a terminal.
+    if (extra !== undefined) return `unexpected field "${printable(extra.slice(0, 40))}"`;
     for (const key of keys) {
       const why = fields[key](value[key]);
       if (why === undefined) continue;
@@ -131,3 +133,76 @@ export const numberIn =
     typeof value === 'number' && value >= min && value <= max
       ? undefined
       : `must be a number from ${min} to ${max}`;
+
+/** Exactly this value (`undefined` too: a field that must be absent). */
+export const exactly =
+  (expected: unknown, says = `must be ${String(expected)}`): Check =>
+  (value) =>
+    Object.is(value, expected) ? undefined : says;
+
+/** A string of at most `max` characters (UTF-16 units). */
+export const textUpTo =
+  (max: number): Check =>
+  (value) =>
+    typeof value !== 'string'
+      ? 'must be a string'
+      : value.length > max
+        ? `must be at most ${max} characters`
+        : undefined;
+
+/** A whole number from 0 to `max` (at most 2^53 - 1). */
+export const countUpTo =
+  (max: number): Check =>
+  (value) =>
+    count(value) ?? ((value as number) > max ? `must be at most ${max}` : undefined);
+
+/** A BigInt from `min` to `max`. */
+export const bigintIn =
+  (min: bigint, max: bigint): Check =>
+  (value) =>
+    typeof value !== 'bigint'
+      ? 'must be a BigInt'
+      : value < min || value > max
+        ? `must be a BigInt from ${min} to ${max}`
+        : undefined;
+
+/** A typed array's constructor (Uint8Array, Uint32Array, ...). */
+type TypedArrayType = typeof Uint8Array | typeof Uint16Array | typeof Uint32Array;
+
+/**
+ * A typed array of exactly one of these types (never a Buffer, a DataView or another
+ * view of the same bytes) of at most `max` items.
+ */
+export const typedArray =
+  (max: number, ...types: readonly TypedArrayType[]): Check =>
+  (value) => {
+    const type = types.find((t) => value instanceof t && value.constructor === t);
+    if (type === undefined) return `must be a ${types.map((t) => t.name).join(' or ')}`;
+    return (value as InstanceType<TypedArrayType>).length > max
+      ? `must hold at most ${max} items`
+      : undefined;
+  };
+
+/** A list of exactly these items, each passing its own check. */
+export const tuple =
+  (...checks: readonly Check[]): Check =>
+  (value) => {
+    if (!Array.isArray(value)) return 'must be a list';
+    if (value.length !== checks.length) return `must hold ${checks.length} items`;
+    for (const [i, check] of checks.entries()) {
+      const why = check(value[i]);
+      if (why !== undefined) return within(String(i), why);
+    }
+    return undefined;
+  };
+
+/** Passes every check, in order (the first reason is the one given). */
+export const all =
+  (...checks: readonly Check[]): Check =>
+  (value) => {
+    for (const check of checks) {
+      const why = check(value);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  };

@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { caProblem } from '../download/ca.ts';
-import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
+import type { FetchInput, FetchOptions, RequestResult, WriteFailure } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import {
@@ -16,9 +16,12 @@ import {
 } from '../download/resize-plan.ts';
 import { printable } from '../ui/printable.ts';
 import type { OptOutRule } from '../download/opt-out.ts';
+import type { ImageSizes } from '../download/resize.ts';
 import {
   bool,
   count,
+  exactly,
+  isObject,
   list,
   numberIn,
   object,
@@ -26,6 +29,7 @@ import {
   optional,
   text,
   textRecord,
+  textUpTo,
   wholeIn,
   type Check,
 } from './check.ts';
@@ -103,6 +107,92 @@ const shape = object<FetchInput>({
   }),
 });
 
+/** A message or name in an answer: far above any crew writes, far below a flood. */
+const MAX_ANSWER_TEXT = 64 * 1024;
+const answerText = textUpTo(MAX_ANSWER_TEXT);
+const status = wholeIn(100, 999);
+const imageSizes = optional(
+  object<ImageSizes>({
+    originalWidth: count,
+    originalHeight: count,
+    width: optional(count),
+    height: optional(count),
+  }),
+);
+
+/** A field that is absent, or `true`. */
+const flag = optional(exactly(true));
+
+/**
+ * Checks an answer's fields: only these names, each passing its check. (A union of kinds
+ * with optional parts, which `object<T>` cannot type, so the names are listed here.)
+ */
+const fieldsOf =
+  (fields: Readonly<Record<string, Check>>): Check =>
+  (value) => {
+    const record = value as Record<string, unknown>;
+    const extra = Object.keys(record).find((key) => !Object.hasOwn(fields, key));
+    if (extra !== undefined) return `unexpected field "${printable(extra.slice(0, 40))}"`;
+    for (const [key, check] of Object.entries(fields)) {
+      const why = check(record[key]);
+      if (why !== undefined) return `"${key}" ${why}`;
+    }
+    return undefined;
+  };
+
+const okFields = fieldsOf({
+  kind: exactly('ok'),
+  status,
+  bytes: count,
+  sha256: optional(textUpTo(128)),
+  contentType: answerText,
+  ext: textUpTo(16),
+  finalUrl: answerText,
+  width: optional(count),
+  height: optional(count),
+  image: imageSizes,
+  placed: optional(answerText),
+  temp: optional(answerText),
+  body: optional((value) => (value instanceof Uint8Array ? undefined : 'must be bytes')),
+  writeError: optional(object<WriteFailure>({ message: answerText, output: bool })),
+});
+
+const LANDINGS = ['placed', 'temp', 'body', 'writeError'] as const;
+
+/**
+ * A download's answer as the coordinator takes it from a queue worker: every field of its
+ * kind typed and bounded, a body landed one way only. Where it landed is the fetcher's to
+ * check against the run's temp folder (download/answer-check.ts).
+ */
+const requestResult: Check = (value) => {
+  if (!isObject(value)) return 'must be an object';
+  if (value['kind'] === 'redirect') {
+    return fieldsOf({
+      kind: exactly('redirect'),
+      status,
+      url: answerText,
+      visited: list(answerText, 64),
+    })(value);
+  }
+  if (value['kind'] === 'failed') {
+    return fieldsOf({
+      kind: exactly('failed'),
+      output: flag,
+      status: optional(status),
+      error: answerText,
+      retry: oneOf('no', 'yes', 'slow-down', 'fewer'),
+      retryAfterMs: optional(count),
+      unreachable: flag,
+      optedOut: flag,
+      filtered: flag,
+      image: imageSizes,
+    })(value);
+  }
+  if (value['kind'] !== 'ok') return '"kind" must be ok, redirect or failed';
+  const landed = LANDINGS.filter((key) => value[key] !== undefined).length;
+  return okFields(value) ?? (landed === 1 ? undefined : 'must land its body one way');
+};
+
 export const downloadUrl = defineTask<FetchInput, RequestResult>({
   run: async (input) => (await fetcher()).fetchOnce(input),
   accept: (input, scope) =>
@@ -110,6 +200,7 @@ export const downloadUrl = defineTask<FetchInput, RequestResult>({
     (isInside((input as FetchInput).tempFolder, scope.writable)
       ? undefined
       : '"tempFolder" is not inside a folder this worker may write in (crew worker --allow-dir)'),
+  acceptResult: (result) => requestResult(result),
   // The run that keeps the manifest names every file; the worker only fetches the body.
   portable: ({ bodyInMemory: _, ...input }) => ({
     ...input,

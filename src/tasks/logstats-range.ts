@@ -29,6 +29,7 @@ import {
   type Check,
 } from './check.ts';
 import { isInside } from './scope.ts';
+import { tallyFields, tallyRule } from './tally-check.ts';
 import { defineTask, lazily } from './task.ts';
 
 export interface LogstatsInput {
@@ -100,6 +101,26 @@ export const unreadable = (
     ? undefined
     : `"${field}" is not inside a folder this worker may read (crew worker --allow-read)`;
 
+/**
+ * A range's result as the coordinator takes it from a queue worker: the parts asked for
+ * (tally-check.ts), and where its rest starts, if it stopped early, inside the range and
+ * past its start (an answer that said otherwise would count bytes twice, or forever).
+ */
+const resultOf = ({ range, top, rules }: LogstatsInput): Check =>
+  object<RangeResult>(
+    {
+      ...tallyFields({ top, rules }),
+      next: optional((value) =>
+        Number.isSafeInteger(value) &&
+        (value as number) > range.start &&
+        (value as number) < range.end
+          ? undefined
+          : `must lie inside the range asked (${range.start} to ${range.end})`,
+      ),
+    },
+    tallyRule,
+  );
+
 export const logstatsRange = defineTask<LogstatsInput, RangeResult>({
   async run(input, signal) {
     const { scanRange, RANGE_TABLE_BUDGET } = await reader();
@@ -112,6 +133,7 @@ export const logstatsRange = defineTask<LogstatsInput, RangeResult>({
   },
   accept: (input, scope) =>
     shape(input) ?? unreadable('range.path', (input as LogstatsInput).range.path, scope.readable),
+  acceptResult: (result, input) => resultOf(input)(result),
   // Another machine has another working directory; a name that is not UTF-8 stays bytes.
   portable: (input) => ({ ...input, range: portableRange(input.range) }),
   describe: ({ range }) =>

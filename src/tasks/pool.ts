@@ -1,6 +1,6 @@
 import { createPool, type Pool, type PoolOptions } from '../pool/pool.ts';
 import type { QueueOptions } from '../pool/queue/backend.ts';
-import { taskNamed, type CrewTasks } from './registry.ts';
+import { acceptAnswer, taskNamed, type CrewTasks } from './registry.ts';
 
 export type { CrewTasks };
 
@@ -16,13 +16,18 @@ const taskModule = (): URL =>
 
 /**
  * A pool of crew's tasks: local workers, or with `queue` the workers of that queue, to whom
- * each input travels in its portable form (absolute paths).
+ * each input travels in its portable form (absolute paths), and whose every answer is checked
+ * by its task's `acceptResult` before the domain sees it.
  */
 export async function createTaskPool(
   options: Omit<PoolOptions, 'module' | 'queue'>,
   queue?: QueueOptions,
 ): Promise<Pool<CrewTasks>> {
-  const pool = await createPool<CrewTasks>({ ...options, module: taskModule(), queue });
+  const pool = await createPool<CrewTasks>({
+    ...options,
+    module: taskModule(),
+    queue: queue && { ...queue, acceptAnswer },
+  });
   if (!queue) return pool;
   return {
     ...pool,

@@ -33,3 +33,13 @@ export function acceptTask(name: string, input: unknown, scope: WorkerScope): st
   if (!isObject(input)) return 'the input must be an object';
   return task.accept(input, scope);
 }
+
+/**
+ * Why the coordinator must not use a queue worker's answer `value` to task `name` with
+ * `input` (the portable input it sent), or undefined when it may.
+ */
+export function acceptAnswer(name: string, input: unknown, value: unknown): string | undefined {
+  const task = taskNamed(name);
+  if (!task) return `no crew task is named "${printable(name.slice(0, 40))}"`;
+  return task.acceptResult(value, input);
+}

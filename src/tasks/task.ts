@@ -1,6 +1,6 @@
 /**
  * What a pool task is to crew: the code that runs it, and what every runtime around it
- * needs to know. All four parts are required, so a task that forgets one does not compile.
+ * needs to know. All five parts are required, so a task that forgets one does not compile.
  */
 import type { WorkerScope } from './scope.ts';
 
@@ -17,6 +17,13 @@ export interface TaskDef<I, O> {
    * every path against what the worker's operator allows (`scope`).
    */
   readonly accept: (input: unknown, scope: WorkerScope) => string | undefined;
+  /**
+   * Why the coordinator must not use `result`, a queue worker's answer to `input` (undefined
+   * when it may): the answer comes back through the same tables, so it is as hostile as a
+   * job is to a worker. Every field is checked as `accept` checks inputs (check.ts), and
+   * against what was asked (the range, the parts asked for), before the domain sees it.
+   */
+  readonly acceptResult: (result: unknown, input: I) => string | undefined;
   /** The input as a worker on another machine needs it: paths made absolute. */
   readonly portable: (input: I) => I;
   /** The task in a few words for a worker's log; only called on accepted inputs. */

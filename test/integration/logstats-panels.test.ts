@@ -507,18 +507,6 @@ describe('logstats --panels: bad values', () => {
     [['--status', '99x'], /--status must be status codes \(404\) and classes \(4xx\)/],
     [['--status', '4xx,,500'], /--status must be .*an empty item/],
     [['--status', '600'], /--status must be/],
-    [
-      ['--panels', 'status', '--queue', 'postgres://127.0.0.1:9/crew'],
-      /--panels does not work with --queue/,
-    ],
-    [
-      ['--ignore-crawlers', '--queue', 'postgres://127.0.0.1:9/crew'],
-      /--ignore-crawlers does not work with --queue/,
-    ],
-    [
-      ['--status', '404', '--queue', 'postgres://127.0.0.1:9/crew'],
-      /--status does not work with --queue/,
-    ],
   ])('refuses %j (exit 2)', async (args, message) => {
     const result = await runCrew(['logstats', big(), ...args]);
     expect(result.code).toBe(2);

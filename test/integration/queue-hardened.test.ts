@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
@@ -29,6 +29,9 @@ import {
 import { collect, runCrew, spawnCrew, untilCatches, type CrewOptions } from '../helpers/cli.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 import type { FetchInput, FetchOptions } from '../../src/download/fetch.ts';
+import type { RangeResult } from '../../src/logstats/read.ts';
+import type { Range } from '../../src/sum/plan.ts';
+import { taskNamed } from '../../src/tasks/registry.ts';
 
 // No proxy may stand between crew and the loopback image server.
 const env = { HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '', NO_PROXY: '*' };
@@ -300,6 +303,166 @@ describe('a forged answer is never trusted', () => {
           expect(text).not.toContain('not for the output');
         }
         expect(await readFile(secret, 'utf8')).toBe('not for the output\n');
+      }
+    } finally {
+      await serving(startWorker());
+    }
+  });
+});
+
+/**
+ * Plays a worker that answers every task of this run's jobs with `forge(name, input)` (jobs
+ * of other runs, which `ours` does not claim, are answered as not crew's), until the run's
+ * `coordinator` has ended; gives what it ended with.
+ */
+async function answerAs<T>(
+  coordinator: Promise<T>,
+  ours: (task: QueueTask) => boolean,
+  forge: (name: string, input: unknown) => Promise<unknown>,
+): Promise<T> {
+  let ended = false;
+  void coordinator.finally(() => (ended = true));
+  while (!ended) {
+    const jobs = await boss.fetch(QUEUE, { batchSize: 8 });
+    for (const job of jobs) {
+      const decoded = decodeJob(job.data);
+      if (!decoded.tasks.every(ours)) {
+        await boss.complete(QUEUE, job.id, encodeOutcomes([]));
+        continue;
+      }
+      const outcomes = await Promise.all(
+        decoded.tasks.map(async ({ name, input }) => ({
+          ok: true as const,
+          value: await forge(name, input),
+        })),
+      );
+      await boss.complete(QUEUE, job.id, encodeOutcomes(outcomes));
+    }
+    if (jobs.length === 0) await sleep(50);
+  }
+  return coordinator;
+}
+
+describe('a forged sum or logstats answer fails its task, cleanly', () => {
+  it('sum: a partial for another chunk, of another type, or with a field that is an escape', async () => {
+    await stopWorkers(); // the answers below are the only ones
+    const forgeries: [(input: Range) => unknown, RegExp][] = [
+      [({ start, end }) => (end - start) * start, /task sumRange: must be an object/],
+      [({ start, end }) => ({ start, end: end + 1n, sum: 0n }), /"end" must be \d+, the end asked/],
+      [({ start, end }) => ({ start, end, sum: String(start) }), /"sum" must be a BigInt/],
+      [
+        ({ start, end }) => ({ start, end, sum: 2n ** 2000n }),
+        /"sum" must lie between \d+ times the chunk's least and its greatest number/,
+      ],
+      [
+        ({ start, end }) => ({ start, end, sum: start, '\x1b[2J\x1b]0;owned\x07': 1 }),
+        /unexpected field "\\x1b\[2J\\x1b\]0;owned\\x07"/,
+      ],
+    ];
+    try {
+      for (const [forge, says] of forgeries) {
+        // A range no other test sums: its jobs are told apart from any left on the queue.
+        const coordinator = collect(
+          spawnCrew(['sum', '--start', '7770000', '--end', '7771000', '-w', '2', '--json'], {
+            env: { ...env, CREW_QUEUE: postgres.url },
+          }),
+        );
+        const ours = ({ name, input }: QueueTask) =>
+          name === 'sumRange' &&
+          ((input as Range).start >= 7770000n || (input as Range).end === 64n);
+        // Two warm-up tasks and two chunks: the run fails at the first refused answer.
+        const { code, stdout, stderr } = await answerAs(coordinator, ours, (_, input) =>
+          Promise.resolve(forge(input as Range)),
+        );
+        expect(code).toBe(1);
+        // --json says why the run stopped; stderr says it once, on one line.
+        const { stopped } = JSON.parse(stdout) as { stopped: { reason: string; message: string } };
+        expect(stopped.reason).toBe('error');
+        expect(stopped.message).toMatch(
+          /^refused the answer of queue job [-0-9a-f]{36}: task sumRange: /,
+        );
+        expect(stopped.message).toMatch(says);
+        expect(stderr).toMatch(/^crew: .*refused the answer of queue job/);
+        // The escapes the forger sent are written out, never sent to the terminal.
+        for (const text of [stdout, stderr]) {
+          for (const control of ['\x1b', '\x07']) expect(text).not.toContain(control);
+        }
+        expect(stderr.trim().split('\n')).toHaveLength(1);
+      }
+    } finally {
+      await serving(startWorker());
+    }
+  });
+
+  it('logstats --panels: bad counts, keys and sets fail their file; the rest of the report stands', async () => {
+    await stopWorkers();
+    const logs = join(work, 'forged-logs');
+    await mkdir(logs);
+    const line = (i: number) =>
+      `10.0.${i >> 8}.${i & 255} - - [01/Jan/2026:10:00:00 +0000] "GET /p${i % 9} HTTP/1.1" ${i % 4 === 0 ? 404 : 200} 12 "-" "curl/8"\n`;
+    // Cut into ranges (a task each, forged), and a small file (a batch, answered truly).
+    await writeFile(
+      join(logs, 'big.log'),
+      Array.from({ length: 1500 }, (_, i) => line(i)).join(''),
+    );
+    await writeFile(join(logs, 'small.log'), line(1) + line(2));
+    const forgeries: [string, (result: RangeResult) => void, RegExp][] = [
+      [
+        'a negative count',
+        (r) => ((r.panels!.status as unknown as number[][])[0]![1] = -5),
+        /"panels\.status\.0\.1" must be a whole number/,
+      ],
+      [
+        'NaN',
+        (r) => Object.assign(r.panels!, { bytes: Number.NaN }),
+        /"panels\.bytes" must be a whole number/,
+      ],
+      [
+        'a key that is no text',
+        (r) => (r.panels!.agents as unknown[]).push([{ toString: 'x' }, 1]),
+        /"panels\.agents\.\d+\.0" must be a string/,
+      ],
+      [
+        'a set of plain numbers',
+        (r) => Object.assign(r.ipv4, { hashes: [...r.ipv4.hashes!] }),
+        /"ipv4\.hashes" must be a Uint32Array/,
+      ],
+      [
+        'a prototype key, escapes in it',
+        (r) => Object.defineProperty(r, '__proto__\x1b[2J', { value: {}, enumerable: true }),
+        /unexpected field "__proto__\\x1b\[2J"/,
+      ],
+      ['a BigInt count', (r) => Object.assign(r, { total: 10n }), /"total" must be a whole number/],
+    ];
+    const args = ['logstats', logs, '--json', '--panels', 'all', '--split-size', '64K'];
+    const ours = ({ input }: QueueTask) =>
+      JSON.stringify(input, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes(
+        logs,
+      );
+    try {
+      for (const [, forge, says] of forgeries) {
+        const coordinator = collect(spawnCrew(args, { env: { ...env, CREW_QUEUE: postgres.url } }));
+        // big.log's ranges, forged, and the batch of small.log, true.
+        const { code, stdout, stderr } = await answerAs(coordinator, ours, async (name, input) => {
+          const result = (await taskNamed(name)!.run(input)) as RangeResult;
+          if (name === 'logstatsRange') forge(result);
+          return result;
+        });
+        expect(code).toBe(1);
+        expect(stderr).not.toContain('\x1b');
+        const report = JSON.parse(stdout) as {
+          failed: { file: string; error: string }[];
+          files: { file: string; total: number }[];
+        };
+        expect(report.failed).toHaveLength(1);
+        expect(report.failed[0]!.file).toMatch(/big\.log$/);
+        expect(report.failed[0]!.error).toMatch(
+          /^refused the answer of queue job [-0-9a-f]{36}: task logstatsRange: /,
+        );
+        expect(report.failed[0]!.error).toMatch(says);
+        expect(report.files.map(({ file, total }) => [basename(file), total])).toEqual([
+          ['small.log', 2],
+        ]);
       }
     } finally {
       await serving(startWorker());

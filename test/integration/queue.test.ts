@@ -171,6 +171,25 @@ describe('crew --queue with three workers', () => {
     }
   });
 
+  it('counts panels on the workers as the local pool does, with --by and the request filters', async () => {
+    const extras = [
+      ['--panels', 'all'],
+      ['--panels', 'all', '--by', 'day', '--top', '3', '--status', '2xx,404', '--ignore-crawlers'],
+    ];
+    // Whole files (many to a task), and files cut into ranges.
+    for (const cut of [[], ['--split-size', '64K']]) {
+      for (const extra of extras) {
+        const args = ['logstats', 'samples/logs', '--json', ...extra, ...cut];
+        const [remote, home] = await Promise.all([queued(args), runCrew(args, { env: local })]);
+        expect(remote.stderr).toBe('');
+        expect(remote.code).toBe(0);
+        expect(answers(remote.stdout)).toEqual(answers(home.stdout));
+        const doc = JSON.parse(remote.stdout) as { all: { panels: { paths: unknown[] } } };
+        expect(doc.all.panels.paths.length).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('sums a range past 2^53 exactly', async () => {
     const args = ['sum', '--start', '9007199254740000', '--end', '9007199314740000', '--json'];
     const remote = await queued([...args, '-w', '5']);

@@ -170,17 +170,6 @@ export function toLogstatsConfig(
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('stdin (-) can be read once');
   const top = wholeNumber('--top', args.top, 0, 10_000);
   const panelRows = wholeNumber('--panel-rows', args.panelRows, 1, MAX_PANEL_ROWS);
-  if (common.queue !== undefined) {
-    // A queue worker's result is a row anyone who reaches the database can write: panels and
-    // the filters that read requests are not checked as results yet, so they stay local.
-    for (const [flag, given] of [
-      ['--panels', args.panels !== undefined],
-      ['--status', args.status !== undefined],
-      ['--ignore-crawlers', args.ignoreCrawlers],
-    ] as const) {
-      if (given) throw new UsageError(`${flag} does not work with --queue yet: run it locally`);
-    }
-  }
   const splitBytes =
     args.splitSize === undefined
       ? undefined

@@ -72,10 +72,14 @@ export const stopped = (partial: unknown): Record<string, unknown> =>
  * garbage, whose data before it was read, as gzip(1) does), and paths with no log file.
  */
 export function notes(result: LogstatsResult, config: LogstatsConfig): string[] {
-  const said = result.warnings.map(({ file, warning }) => `${printable(file)}: ${warning}`);
+  // A warning and a field name came from a worker: with --queue, from a row anyone can write.
+  const said = result.warnings.map(
+    ({ file, warning }) => `${printable(file)}: ${printable(warning)}`,
+  );
   if (result.fields.length > 0) {
     // Without --ip-field, say which of the common names held the clients.
-    said.push(`JSON lines: client IPs from ${result.fields.map((f) => `"${f}"`).join(', ')}`);
+    const fields = result.fields.map((f) => `"${printable(f)}"`).join(', ');
+    said.push(`JSON lines: client IPs from ${fields}`);
   }
   if (result.files.length === 0 && result.failed.length === 0) {
     said.push(`no log files in ${printable(config.paths.map(pathText).join(', '))}`);

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PgBoss } from 'pg-boss';
+import { printable } from '../../ui/printable.ts';
 import type { Backend } from '../backend.ts';
 import { isPassing, listen, openQueue, sql, START_PATIENCE_MS, type Listener } from './connect.ts';
 import { beatRun, liveWorkers, preparePresence } from './presence.ts';
@@ -16,7 +17,9 @@ import {
   decodeOutcomes,
   DONE_CHANNEL,
   encodeJob,
+  MAX_ANSWER_TEXT,
   MAX_BATCH,
+  MAX_FAILURE_TEXT,
   QUEUE,
   TASKS_CHANNEL,
   type QueueTask,
@@ -30,6 +33,19 @@ export interface QueueOptions {
   readonly taskTimeoutSeconds: number;
   /** The sender's version: workers run only jobs of their own version. */
   readonly version: string;
+}
+
+/**
+ * Why the coordinator must not use `value`, a worker's answer to task `name` with `input`
+ * (undefined when it may). The pool knows no task: whoever makes the pool says (tasks/).
+ */
+export type AnswerCheck = (name: string, input: unknown, value: unknown) => string | undefined;
+
+/** A queue as a pool uses it: every answer goes through `acceptAnswer` first. */
+export interface QueuePoolOptions extends QueueOptions {
+  readonly acceptAnswer: AnswerCheck;
+  /** The largest answer read, as text (default MAX_ANSWER_TEXT; tests make it small). */
+  readonly maxAnswerText?: number;
 }
 
 /** How long jobs may wait with no worker taking any before the user is told. */
@@ -50,7 +66,7 @@ interface Waiter {
  * no worker has taken a job for a while. Aborting `signal` while connecting stops trying.
  */
 export async function queueBackend(
-  options: QueueOptions,
+  options: QueuePoolOptions,
   batchSize: number,
   warn: ((message: string) => void) | undefined,
   signal: AbortSignal | undefined,
@@ -84,7 +100,7 @@ export async function queueBackend(
     batch = [];
   };
 
-  const collector = startCollector(options.url, runId, boss, sent, (error) => (trouble = error));
+  const collector = startCollector(options, runId, boss, sent, (error) => (trouble = error));
   const lonely = warn ? watchForWorkers(boss, sent, warn) : undefined;
 
   return {
@@ -124,7 +140,7 @@ export async function queueBackend(
  * good with no worker to say so. One query at a time; notices meanwhile wait for the next.
  */
 function startCollector(
-  url: string,
+  options: QueuePoolOptions,
   runId: string,
   boss: PgBoss,
   sent: Map<string, Waiter[]>,
@@ -141,7 +157,7 @@ function startCollector(
         const ids = everything ? [...sent.keys()] : [...named].filter((id) => sent.has(id));
         everything = false;
         named.clear();
-        await settleFinished(boss, sent, ids);
+        await settleFinished(boss, sent, ids, options);
       }
     } catch (error) {
       onTrouble(error as Error);
@@ -150,7 +166,7 @@ function startCollector(
     }
   };
   const listener = listen(
-    url,
+    options.url,
     DONE_CHANNEL,
     (payload) => {
       const [from, job] = payload.split(' ');
@@ -290,22 +306,35 @@ async function cancel(boss: PgBoss, ids: readonly string[]): Promise<void> {
 interface FinishedRow {
   readonly id: string;
   readonly state: string;
+  /** Null when the output is bigger than MAX_ANSWER_TEXT: it is not fetched at all. */
   readonly output: unknown;
+  /** The output's size as text, in bytes. */
+  readonly size: number | null;
   readonly retry_count: number;
 }
 
-/** Reads which of `ids` finished, in one query, and settles their tasks. */
+/**
+ * Reads which of `ids` finished, in one query, and settles their tasks: each answer decoded
+ * (wire.ts) and checked by `acceptAnswer` before its task's caller sees it. A row's output is
+ * fetched only when it is no bigger than MAX_ANSWER_TEXT: a forged row of a gigabyte stays in
+ * the database, and its job's tasks fail.
+ */
 async function settleFinished(
   boss: PgBoss,
   sent: Map<string, Waiter[]>,
   ids: readonly string[],
+  options: QueuePoolOptions,
 ): Promise<void> {
+  const max = options.maxAnswerText ?? MAX_ANSWER_TEXT;
   if (ids.length === 0) return;
   const rows = (await sql(
     boss,
-    `SELECT id, state, output, retry_count FROM pgboss.job
+    `SELECT id, state, retry_count, octet_length(output::text) AS size,
+            CASE WHEN octet_length(output::text) <= $3 THEN output END AS output
+       FROM pgboss.job
       WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('completed', 'failed', 'cancelled')`,
-    [QUEUE, ids],
+    // The text of `{"outcomes": "<base64>"}`: the base64, and a few bytes around it.
+    [QUEUE, ids, max + 64],
   )) as FinishedRow[];
   for (const row of rows) {
     const waiters = sent.get(row.id);
@@ -316,20 +345,47 @@ async function settleFinished(
       for (const w of waiters) w.reject(error);
       continue;
     }
-    try {
-      const outcomes = decodeOutcomes(row.output, waiters.length);
-      waiters.forEach((w, i) => {
-        const outcome = outcomes[i]!;
-        if (outcome.ok) w.resolve(outcome.value);
-        else w.reject(new Error(outcome.error));
-      });
-    } catch (error) {
-      for (const w of waiters) w.reject(error);
-    }
+    settleJob(row, waiters, options.acceptAnswer, max);
   }
 }
 
-/** Why a job ended without an answer, in words. */
+/** Settles each task of a completed job with its outcome, if the answer is one crew takes. */
+function settleJob(
+  row: FinishedRow,
+  waiters: readonly Waiter[],
+  acceptAnswer: AnswerCheck,
+  max: number,
+): void {
+  const job = printable(String(row.id).slice(0, 40));
+  const refused = (why: string): Error =>
+    new Error(`refused the answer of queue job ${job}: ${printable(why)}`);
+  let outcomes;
+  try {
+    if (row.output === null && (row.size ?? 0) > 0) {
+      throw new Error(`the worker sent an answer of ${row.size} bytes (at most ${max})`);
+    }
+    outcomes = decodeOutcomes(row.output, waiters.length, max);
+  } catch (error) {
+    const why = refused((error as Error).message);
+    for (const w of waiters) w.reject(why);
+    return;
+  }
+  waiters.forEach((w, i) => {
+    const outcome = outcomes[i]!;
+    if (!outcome.ok) return w.reject(new Error(printable(outcome.error)));
+    let why: string | undefined;
+    try {
+      why = acceptAnswer(w.task.name, w.task.input, outcome.value);
+    } catch (error) {
+      // A check must not throw, but an answer it did not foresee must not stop the run.
+      why = `it could not be checked (${(error as Error).message})`;
+    }
+    if (why === undefined) w.resolve(outcome.value);
+    else w.reject(refused(`task ${w.task.name}: ${why}`));
+  });
+}
+
+/** Why a job ended without an answer, in words (the row's own reason cut and escaped). */
 function jobFailure(row: FinishedRow): string {
   if (row.state === 'cancelled') return 'the job was cancelled on the queue';
   const output = row.output as { message?: unknown; value?: unknown } | null;
@@ -339,5 +395,6 @@ function jobFailure(row: FinishedRow): string {
       : typeof output?.value === 'string'
         ? output.value
         : 'no worker finished it';
-  return `failed on the queue after ${row.retry_count + 1} attempts: ${why}`;
+  const attempts = Number.isSafeInteger(row.retry_count) ? row.retry_count + 1 : '?';
+  return `failed on the queue after ${attempts} attempts: ${printable(why.slice(0, MAX_FAILURE_TEXT))}`;
 }

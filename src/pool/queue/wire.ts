@@ -39,6 +39,18 @@ export const MAX_BATCH = 64;
  */
 export const MAX_JOB_TEXT = 8 * 2 ** 20;
 
+/**
+ * The largest answer the coordinator reads (a job's outcomes as base64): far above a real
+ * one (a logstats range stops at 6 million distinct clients, about 50 MB here; a download's
+ * answer is a few hundred bytes), half of what Postgres lets a jsonb value hold (256 MB),
+ * which a forged row could fill to make every coordinator that reads it decode it. The
+ * coordinator asks the database for the size first and fetches no bigger row.
+ */
+export const MAX_ANSWER_TEXT = 128 * 2 ** 20;
+
+/** The longest reason a failed task's outcome may give (the rest is cut). */
+export const MAX_FAILURE_TEXT = 2_000;
+
 /** A completed job's output: one outcome per task, in order. */
 export interface JobOutput {
   readonly outcomes: string;
@@ -94,12 +106,38 @@ export function encodeOutcomes(outcomes: readonly TaskOutcome[]): JobOutput {
   return { outcomes: pack(outcomes) };
 }
 
-/** Reads a job's outcomes; `count` tasks were sent, so anything else is a broken answer. */
-export function decodeOutcomes(output: unknown, count: number): TaskOutcome[] {
+/**
+ * Reads a job's outcomes: `count` tasks were sent, so anything but `count` outcomes, each
+ * `{ ok: true, value }` or `{ ok: false, error }` with a string reason, is a broken answer,
+ * as is one bigger than MAX_ANSWER_TEXT (checked before decoding). A reason is cut to
+ * MAX_FAILURE_TEXT. The values are not looked at here: each task checks its own answers.
+ */
+export function decodeOutcomes(
+  output: unknown,
+  count: number,
+  max = MAX_ANSWER_TEXT,
+): TaskOutcome[] {
   const text = (output as Partial<JobOutput> | null)?.outcomes;
-  const outcomes = typeof text === 'string' ? unpack(text) : undefined;
+  if (typeof text !== 'string') throw new Error('the worker sent an answer crew cannot read');
+  if (text.length > max) {
+    throw new Error(`the worker sent an answer of ${text.length} bytes (at most ${max})`);
+  }
+  let outcomes: unknown;
+  try {
+    outcomes = unpack(text);
+  } catch {
+    throw new Error('the worker sent an answer crew cannot read');
+  }
   if (!Array.isArray(outcomes) || outcomes.length !== count) {
     throw new Error('the worker sent an answer crew cannot read');
   }
-  return outcomes as TaskOutcome[];
+  return outcomes.map((outcome: unknown) => {
+    const o = outcome as Partial<Record<'ok' | 'value' | 'error', unknown>> | null;
+    const fields = typeof o === 'object' && o !== null ? Object.keys(o).sort().join() : '';
+    if (o?.ok === true && fields === 'ok,value') return { ok: true, value: o.value };
+    if (o?.ok === false && fields === 'error,ok' && typeof o.error === 'string') {
+      return { ok: false, error: o.error.slice(0, MAX_FAILURE_TEXT) };
+    }
+    throw new Error('the worker sent an answer crew cannot read');
+  });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePanels, toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
 import { progressText } from '../../../src/commands/logstats/run.ts';
 import { UsageError } from '../../../src/errors.ts';
+import { PANEL_NAMES } from '../../../src/logstats/panels.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crew-filters-'));
 const list = join(dir, 'blocked.txt');
@@ -180,12 +181,11 @@ describe('toLogstatsConfig: panels', () => {
     expect(config.panelRows).toBe(3);
   });
 
-  it.each([
-    [{ panels: 'status' }, '--panels does not work with --queue'],
-    [{ status: '4xx' }, '--status does not work with --queue'],
-    [{ ignoreCrawlers: true }, '--ignore-crawlers does not work with --queue'],
-  ])('refuses %j with --queue', (args, message) => {
+  it('takes panels and the filters that read requests with --queue (answers are checked)', () => {
     const queue = 'postgres://127.0.0.1:9/crew';
-    expect(() => toLogstatsConfig({ paths: ['logs'], queue, ...args })).toThrow(message);
+    const args = { panels: 'all', status: '4xx', ignoreCrawlers: true };
+    const config = toLogstatsConfig({ paths: ['logs'], queue, ...args });
+    expect(config.rules.panels?.length).toBe(PANEL_NAMES.length);
+    expect(config.rules.filter).toMatchObject({ statuses: ['4xx'], ignoreCrawlers: true });
   });
 });

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startPostgres, type LocalPostgres } from '../../../../scripts/local-postgres.ts';
 import type { Backend } from '../../../../src/pool/backend.ts';
 import { createPool, type Pool } from '../../../../src/pool/pool.ts';
-import { queueBackend } from '../../../../src/pool/queue/backend.ts';
+import { queueBackend, type QueuePoolOptions } from '../../../../src/pool/queue/backend.ts';
 import { listen, openBoss, sql } from '../../../../src/pool/queue/connect.ts';
 import { serveQueue, type WorkerEvent } from '../../../../src/pool/queue/serve.ts';
 import {
@@ -67,9 +67,14 @@ async function jobsIn(state: string): Promise<{ id: string; data: unknown; outpu
 
 /** A coordinator's backend, destroyed after the test. */
 const backends: Backend[] = [];
-async function coordinator(batchSize = 1): Promise<Backend> {
+async function coordinator(
+  batchSize = 1,
+  checks: Pick<QueuePoolOptions, 'acceptAnswer' | 'maxAnswerText'> = {
+    acceptAnswer: () => undefined,
+  },
+): Promise<Backend> {
   const backend = await queueBackend(
-    { url: postgres.url, taskTimeoutSeconds: 30, version: VERSION },
+    { url: postgres.url, taskTimeoutSeconds: 30, version: VERSION, ...checks },
     batchSize,
     undefined,
     undefined,
@@ -258,7 +263,12 @@ describe('a coordinator and a worker', () => {
       runtime: 'thread',
       workers: 2,
       module,
-      queue: { url: postgres.url, taskTimeoutSeconds: 30, version: VERSION },
+      queue: {
+        url: postgres.url,
+        taskTimeoutSeconds: 30,
+        version: VERSION,
+        acceptAnswer: () => undefined,
+      },
     });
     try {
       expect(await pool.run('double', 4)).toBe(8);
@@ -331,6 +341,72 @@ describe('a coordinator, with the test as its worker', () => {
     const job = await takeJob();
     await boss.complete(QUEUE, job.id, encodeOutcomes([{ ok: true, value: 2 }]));
     for (const answer of answers) await expect(answer).rejects.toThrow('cannot read');
+  });
+
+  it("checks every answer with the pool's check: a refused one fails its task, naming the job", async () => {
+    const acceptAnswer = (name: string, input: unknown, value: unknown) =>
+      value === (input as number) * 2
+        ? undefined
+        : `\x1b[2J${name}(${String(input)}) is not ${String(value)}`;
+    const backend = await coordinator(2, { acceptAnswer });
+    const answers = Promise.allSettled([backend.run('double', 1), backend.run('double', 2)]);
+    const job = await takeJob();
+    await boss.complete(
+      QUEUE,
+      job.id,
+      encodeOutcomes([
+        { ok: true, value: 2 },
+        { ok: true, value: 5 },
+      ]),
+    );
+    expect(await answers).toMatchObject([
+      { status: 'fulfilled', value: 2 },
+      {
+        status: 'rejected',
+        reason: {
+          message: `refused the answer of queue job ${job.id}: task double: \\x1b[2Jdouble(2) is not 5`,
+        },
+      },
+    ]);
+  });
+
+  it('refuses outcomes that are not one of the two kinds, and escapes and cuts a reason', async () => {
+    const backend = await coordinator(4);
+    const answers = [1, 2, 3, 4].map((n) => backend.run('double', n));
+    const job = await takeJob();
+    const outcomes = [
+      { ok: false, error: `\x1b]0;owned\x07${'x'.repeat(5000)}` },
+      { ok: true, value: 2 },
+      { ok: true, value: 3 },
+      { ok: true, value: 4 },
+    ];
+    await boss.complete(QUEUE, job.id, encodeOutcomes(outcomes as never));
+    const failed = (await answers[0]!.catch((error: Error) => error.message)) as string;
+    expect(failed).toMatch(/^\\x1b\]0;owned\\x07x+$/);
+    expect(failed.length).toBeLessThan(2_100);
+    for (const broken of [
+      { ok: 'yes', value: 1 },
+      { ok: true, value: 1, then: 'code' },
+      { ok: false, error: 42 },
+      null,
+    ]) {
+      const next = coordinator(1).then((b) => b.run('double', 1));
+      const row = await takeJob();
+      await boss.complete(QUEUE, row.id, encodeOutcomes([broken as never]));
+      await expect(next).rejects.toThrow(
+        `refused the answer of queue job ${row.id}: the worker sent an answer crew cannot read`,
+      );
+    }
+  });
+
+  it('never fetches an answer bigger than the most it reads: its tasks fail, saying so', async () => {
+    const backend = await coordinator(1, { acceptAnswer: () => undefined, maxAnswerText: 4096 });
+    const answer = backend.run('double', 1);
+    const job = await takeJob();
+    await boss.complete(QUEUE, job.id, { outcomes: 'A'.repeat(100_000) });
+    await expect(answer).rejects.toThrow(
+      /^refused the answer of queue job [-0-9a-f]+: the worker sent an answer of 100\d{3} bytes \(at most 4096\)$/,
+    );
   });
 
   it('on destroy, rejects what is still out and takes its jobs off the queue', async () => {

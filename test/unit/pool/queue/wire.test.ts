@@ -5,7 +5,9 @@ import {
   decodeOutcomes,
   encodeJob,
   encodeOutcomes,
+  MAX_ANSWER_TEXT,
   MAX_BATCH,
+  MAX_FAILURE_TEXT,
   MAX_JOB_TEXT,
 } from '../../../../src/pool/queue/wire.ts';
 
@@ -54,5 +56,30 @@ describe('the queue wire format', () => {
   it('refuses an answer with the wrong number of outcomes', () => {
     expect(() => decodeOutcomes(encodeOutcomes([]), 1)).toThrow('cannot read');
     expect(() => decodeOutcomes({ outcomes: 5 }, 0)).toThrow('cannot read');
+  });
+
+  it('refuses, before decoding, an answer over the most it reads', () => {
+    // Not V8 data at all: it is refused for its size before it is ever decoded.
+    const huge = { outcomes: 'A'.repeat(MAX_ANSWER_TEXT + 1) };
+    expect(() => decodeOutcomes(huge, 1)).toThrow(`(at most ${MAX_ANSWER_TEXT})`);
+    expect(() => decodeOutcomes({ outcomes: 'A'.repeat(101) }, 1, 100)).toThrow(
+      'an answer of 101 bytes (at most 100)',
+    );
+  });
+
+  it.each([
+    ['an outcome that is not an object', [7]],
+    ['ok that is not a boolean', [{ ok: 1, value: 1 }]],
+    ['a field more', [{ ok: true, value: 1, code: 'x' }]],
+    ['a failure whose reason is no string', [{ ok: false, error: { message: 'x' } }]],
+    ['bytes that are not V8 data', 'AAAA'],
+  ])('refuses an answer with %s', (_, outcomes) => {
+    const output = typeof outcomes === 'string' ? { outcomes } : { outcomes: packed(outcomes) };
+    expect(() => decodeOutcomes(output, 1)).toThrow('cannot read');
+  });
+
+  it("cuts a failure's reason", () => {
+    const [outcome] = decodeOutcomes(encodeOutcomes([{ ok: false, error: 'x'.repeat(10_000) }]), 1);
+    expect(outcome).toEqual({ ok: false, error: 'x'.repeat(MAX_FAILURE_TEXT) });
   });
 });
