@@ -3,15 +3,20 @@
  * rules, and the tally's reading of each line come from. A new format is one module in this
  * folder exporting a LogFormat (format.ts), its tests, and its entry in LOG_FORMATS.
  */
+import { alb } from './alb.ts';
 import { combined } from './combined.ts';
 import type { LogFormat, ReadRules } from './format.ts';
 import { json } from './json.ts';
+import { vhostCombined } from './vhost-combined.ts';
 
 /**
- * Every format, in the order `--format auto` asks whether a line is theirs. The last takes
- * any line (and only it may have a fast path: see LogFormat).
+ * The formats `--format auto` reads, in the order it asks whether a line is theirs. The last
+ * takes any line (and only it may have a fast path: see LogFormat).
  */
-export const LOG_FORMATS = [json, combined] as const;
+export const AUTO_FORMATS = [json, alb, vhostCombined, combined] as const;
+
+/** Every format: auto's, and those only read when named. */
+export const LOG_FORMATS = [...AUTO_FORMATS] as const;
 
 /** A `--format` value: `auto` (each line read as the first format that recognises it), or a format. */
 export type FormatName = 'auto' | (typeof LOG_FORMATS)[number]['name'];
@@ -34,6 +39,6 @@ export interface LineRules extends ReadRules {
 
 /** The formats a scan reads lines as: the one named, or for auto all, in the order auto asks. */
 export function formatsFor(name: FormatName): readonly LogFormat[] {
-  if (name === 'auto') return LOG_FORMATS;
+  if (name === 'auto') return AUTO_FORMATS;
   return LOG_FORMATS.filter((format) => format.name === name);
 }
