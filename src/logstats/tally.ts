@@ -155,6 +155,15 @@ export class LineTally {
     this.#carried = new CarriedLine(keepText);
   }
 
+  /**
+   * Shows the readers a header line from before the scan's start (a W3C `#Fields:`, see
+   * LogFormat.directive): it is read, not counted.
+   */
+  header(line: Uint8Array): void {
+    const out = this.#out;
+    for (const reader of this.#readers) reader.read(line, 0, line.length, out);
+  }
+
   /** Where a reader may put up to INPUT_BYTES for `pushInput`: saves copying each chunk. */
   get input(): Uint8Array {
     const scanner = this.#scanner;

@@ -66,6 +66,12 @@ export interface LogFormat<Name extends string = string> {
    * up to MAX_KEPT_LINE. Otherwise it is kept as its client, and with --by its start.
    */
   readonly wholeLine: boolean;
+  /**
+   * For a format whose lines are read by a header line before them (W3C's `#Fields:`): how
+   * such a line starts. A scan of a byte range that starts after the file's start first shows
+   * its readers the last line before the range that starts with this (read.ts).
+   */
+  readonly directive?: string;
   /** A reader for one scan, with the command line's rules. */
   reader(rules: ReadRules): LineReader;
   /**

@@ -4,10 +4,12 @@
  * folder exporting a LogFormat (format.ts), its tests, and its entry in LOG_FORMATS.
  */
 import { alb } from './alb.ts';
+import { cloudfront } from './cloudfront.ts';
 import { combined } from './combined.ts';
 import type { LogFormat, ReadRules } from './format.ts';
 import { json } from './json.ts';
 import { vhostCombined } from './vhost-combined.ts';
+import { w3c } from './w3c.ts';
 
 /**
  * The formats `--format auto` reads, in the order it asks whether a line is theirs. The last
@@ -16,7 +18,7 @@ import { vhostCombined } from './vhost-combined.ts';
 export const AUTO_FORMATS = [json, alb, vhostCombined, combined] as const;
 
 /** Every format: auto's, and those only read when named. */
-export const LOG_FORMATS = [...AUTO_FORMATS] as const;
+export const LOG_FORMATS = [...AUTO_FORMATS, w3c, cloudfront] as const;
 
 /** A `--format` value: `auto` (each line read as the first format that recognises it), or a format. */
 export type FormatName = 'auto' | (typeof LOG_FORMATS)[number]['name'];
@@ -41,4 +43,12 @@ export interface LineRules extends ReadRules {
 export function formatsFor(name: FormatName): readonly LogFormat[] {
   if (name === 'auto') return AUTO_FORMATS;
   return LOG_FORMATS.filter((format) => format.name === name);
+}
+
+/**
+ * The header lines a scan of `name` must be shown first when it starts past a file's start
+ * (see LogFormat.directive): the directives of its formats.
+ */
+export function directivesOf(name: FormatName): readonly string[] {
+  return formatsFor(name).flatMap((format) => (format.directive ? [format.directive] : []));
 }

@@ -41,7 +41,15 @@ describe('the table of formats', () => {
     const names = LOG_FORMATS.map((format) => format.name);
     expect(new Set(names).size).toBe(names.length);
     expect(FORMAT_NAMES).toEqual(['auto', ...[...names].sort()]);
-    expect(FORMAT_NAMES).toEqual(['auto', 'alb', 'combined', 'json', 'vhost_combined']);
+    expect(FORMAT_NAMES).toEqual([
+      'auto',
+      'alb',
+      'cloudfront',
+      'combined',
+      'json',
+      'vhost_combined',
+      'w3c',
+    ]);
   });
 
   it('reads lines as the format named, or with auto as every format in order', () => {
