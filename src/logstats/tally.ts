@@ -8,7 +8,8 @@
 import { CarriedLine } from './carried-line.ts';
 import { BLANK, IPV6, MALFORMED } from './client-ip.ts';
 import type { LineFields, LineReader, LogFormat } from './formats/format.ts';
-import { formatsFor, type LineRules } from './formats/index.ts';
+import { formatsOf, type LineRules } from './formats/index.ts';
+import { MisreadLines, type Misread } from './formats/misread.ts';
 import { IPv4Set, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, type IPv6Run } from './ipv6-set.ts';
 import { lineEnd } from './line-end.ts';
@@ -48,6 +49,8 @@ export interface TallyResult {
   readonly fields?: readonly string[];
   /** With --panels: their exact counts over the scan's lines. */
   readonly panels?: PanelData;
+  /** With --log-format: the lines it could not read, and why for the first few. */
+  readonly misread?: Misread;
 }
 
 /** How many distinct clients one scan saw. */
@@ -135,7 +138,7 @@ export class LineTally {
 
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
-    const formats = formatsFor(rules.format);
+    const formats = formatsOf(rules);
     const grouped = rules.by !== undefined;
     // Lines whose time or request is wanted (--by, --since, --until, panels, --status,
     // --ignore-crawlers) are read in JavaScript: the fast path reads only clients.
@@ -313,6 +316,9 @@ export class LineTally {
   toResult(): TallyResult {
     const whole = this.#whole;
     const fields = new Set(this.#readers.flatMap((reader) => [...reader.fields]));
+    const misread = new MisreadLines();
+    for (const reader of this.#readers) misread.absorb(reader.misread);
+    const misreadResult = misread.toResult();
     return {
       total: whole.total,
       malformed: whole.malformed,
@@ -323,6 +329,7 @@ export class LineTally {
       ...(this.#groups ? { groups: this.#groupResults(this.#groups) } : {}),
       ...(fields.size > 0 ? { fields: [...fields] } : {}),
       ...(whole.panels ? { panels: whole.panels.toData() } : {}),
+      ...(misreadResult ? { misread: misreadResult } : {}),
     };
   }
 

@@ -7,6 +7,7 @@ import type { FinishedLine } from '../carried-line.ts';
 import type { LineClient } from '../client-ip.ts';
 import type { FilterRules, LineTime } from '../line-filter.ts';
 import type { LineScanner } from '../line-scan.ts';
+import type { Misread } from './misread.ts';
 import type { PanelName } from '../panels.ts';
 import type { LineRequest } from '../request-fields.ts';
 import type { Grouping } from '../timestamp.ts';
@@ -48,6 +49,8 @@ export interface LineReader {
   readCarried(line: FinishedLine, out: LineFields): number;
   /** The fields clients were found in (JSON logs), for the note that says which. */
   readonly fields: ReadonlySet<string>;
+  /** Lines it could not read, and why (--log-format). */
+  readonly misread?: Misread | undefined;
 }
 
 /** One log format: one module in this folder, listed in index.ts. */

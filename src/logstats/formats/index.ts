@@ -6,6 +6,7 @@
 import { alb } from './alb.ts';
 import { cloudfront } from './cloudfront.ts';
 import { combined } from './combined.ts';
+import { customFormat, type LogFormatSpec } from './custom.ts';
 import type { LogFormat, ReadRules } from './format.ts';
 import { json } from './json.ts';
 import { vhostCombined } from './vhost-combined.ts';
@@ -37,6 +38,13 @@ export const FORMAT_NAMES: readonly FormatName[] = [
 /** How lines are read: the CLI's --format, --by, --utc, --ip-field and --time-field. */
 export interface LineRules extends ReadRules {
   readonly format: FormatName;
+  /** --log-format (and its time formats): read every line by it, whatever `format` says. */
+  readonly logFormat?: LogFormatSpec | undefined;
+}
+
+/** The formats a scan with `rules` reads lines as: --log-format's, or formatsFor's. */
+export function formatsOf(rules: LineRules): readonly LogFormat[] {
+  return rules.logFormat ? [customFormat(rules.logFormat)] : formatsFor(rules.format);
 }
 
 /** The formats a scan reads lines as: the one named, or for auto all, in the order auto asks. */
