@@ -98,6 +98,8 @@ class CustomReader implements LineReader {
   readonly #requests: boolean;
   readonly #misread = new MisreadLines();
   readonly #parts: TimeParts = {};
+  /** The last date field read: its bytes, and what they said (undefined: no date). */
+  #lastDate: { readonly bytes: Uint8Array; readonly parts: TimeParts | undefined } | undefined;
   /** Each kind of field's first step. */
   readonly #steps = new Map<FieldKind, number>();
 
@@ -174,10 +176,12 @@ class CustomReader implements LineReader {
     if (epoch !== undefined)
       return /^\d{1,12}(\.\d+)?$/.test(epoch) ? fromUnixSeconds(Number(epoch)) : undefined;
     const parts = this.#parts;
-    for (const key of Object.keys(parts) as (keyof TimeParts)[]) delete parts[key];
+    // Reset, not deleted: the object keeps its shape (and V8 its fast properties).
+    parts.year = parts.month = parts.day = parts.hour = parts.minute = parts.second = undefined;
+    parts.offsetMinutes = parts.epoch = undefined;
     const { date, time, datetime } = this.#compiled;
+    if (date !== undefined && !this.#readDate(bytes, date, parts)) return undefined;
     for (const [kind, format] of [
-      ['date', date],
       ['time', time],
       ['datetime', datetime],
     ] as const) {
@@ -198,6 +202,29 @@ class CustomReader implements LineReader {
       second: parts.second ?? 0,
       offsetMinutes: parts.offsetMinutes,
     });
+  }
+
+  /**
+   * The date field into `parts`: consecutive lines mostly share a date, so the last one's
+   * text and fields are kept and a line with the same bytes is not parsed again.
+   */
+  #readDate(bytes: Uint8Array, format: TimeFormat, parts: TimeParts): boolean {
+    const span = this.#span('date')!;
+    const length = span[1] - span[0];
+    const last = this.#lastDate;
+    let same = last !== undefined && last.bytes.length === length;
+    for (let i = 0; same && i < length; i++) same = bytes[span[0] + i] === last!.bytes[i];
+    if (!same) {
+      const found: TimeParts = {};
+      const ok = format.read(utf8.decode(bytes.subarray(span[0], span[1])), found);
+      this.#lastDate = { bytes: bytes.slice(span[0], span[1]), parts: ok ? found : undefined };
+    }
+    const known = this.#lastDate!.parts;
+    if (known === undefined) return false;
+    parts.year = known.year;
+    parts.month = known.month;
+    parts.day = known.day;
+    return true;
   }
 
   #readRequest(bytes: Uint8Array, written: Written | undefined, out: LineFields): void {

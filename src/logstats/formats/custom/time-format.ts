@@ -7,15 +7,15 @@
 
 /** What one value said of the time; a field it did not hold stays undefined. */
 export interface TimeParts {
-  year?: number;
-  month?: number;
-  day?: number;
-  hour?: number;
-  minute?: number;
-  second?: number;
-  offsetMinutes?: number;
+  year?: number | undefined;
+  month?: number | undefined;
+  day?: number | undefined;
+  hour?: number | undefined;
+  minute?: number | undefined;
+  second?: number | undefined;
+  offsetMinutes?: number | undefined;
   /** Seconds since 1970 (`%s`), an instant. */
-  epoch?: number;
+  epoch?: number | undefined;
 }
 
 type Step =
