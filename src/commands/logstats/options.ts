@@ -8,7 +8,12 @@ import {
   type OptionTable,
 } from '../../option-table.ts';
 import { argsAsTyped } from '../../raw-args.ts';
-import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
+import {
+  AUTO_FORMATS,
+  FORMAT_NAMES,
+  FORMATS_BY_NAME,
+  type LineRules,
+} from '../../logstats/formats/index.ts';
 import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
 import {
   compileLogFormat,
@@ -66,7 +71,7 @@ const logstatsOptions = {
     type: 'string',
     choices: FORMAT_NAMES,
     default: 'auto',
-    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (per line)`,
+    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (each line as the first of ${AUTO_FORMATS.map((f) => f.name).join(', ')} it looks like)`,
     requiresArg: true,
   },
   'log-format': {
