@@ -542,11 +542,13 @@ export function lastLineStarting(
     const piece = buffer.subarray(0, length);
     let found = -1;
     for (const needle of needles) {
-      for (let at = piece.lastIndexOf(needle); at >= 0; at = piece.lastIndexOf(needle, at - 1)) {
-        if (at <= found) break;
+      // Backwards, a search for one byte runs ~6x faster than for the whole prefix: look for
+      // its first byte (a `#`, rare in a log), then compare the rest there.
+      const first = needle[0]!;
+      for (let at = piece.lastIndexOf(first); at > found; at = piece.lastIndexOf(first, at - 1)) {
         const previous =
           at > 0 ? piece[at - 1] : lo === 0 ? 0x0a : (readSync(fd, byte, 0, 1, lo - 1), byte[0]);
-        if (previous === 0x0a || previous === 0x0d) {
+        if ((previous === 0x0a || previous === 0x0d) && startsWithAt(piece, at, needle)) {
           found = at;
           break;
         }
@@ -557,6 +559,14 @@ export function lastLineStarting(
     hi = lo;
   }
   return undefined;
+}
+
+/** Whether `piece` holds `needle` at `at` (whole: a needle cut by the piece's end does not). */
+function startsWithAt(piece: Buffer, at: number, needle: Buffer): boolean {
+  return (
+    at + needle.length <= piece.length &&
+    piece.compare(needle, 0, needle.length, at, at + needle.length) === 0
+  );
 }
 
 /** The line that starts at `start`, read up to its end, `limit`, or MAX_KEPT_LINE. */
