@@ -7,9 +7,10 @@
  * works out from what it wrote; the same with the file cut into byte ranges on threads and
  * inline (a split W3C file counts as the whole one); and the filters.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCrew } from '../helpers/cli.ts';
 import { seeded } from '../helpers/client-rule.ts';
@@ -369,6 +370,21 @@ describe.each(PRESETS)('crew logstats on $name logs', (preset) => {
       ]);
       expect(split.files[0]!.ranges).toBeGreaterThan(3);
       expect(comparable(split)).toEqual(comparable(whole));
+    }
+  });
+
+  it('reads stdin and a .gz as it reads the file', async () => {
+    const { path } = written.get(preset.name)!;
+    const whole = await crewJson([path, ...preset.args, ...PANELS]);
+    const text = await readFile(path);
+    const gz = `${path}.gz`;
+    await writeFile(gz, gzipSync(text));
+    const zipped = await crewJson([gz, ...preset.args, ...PANELS]);
+    const run = await runCrew(['logstats', '-', ...preset.args, ...PANELS], { input: text });
+    expect(run.code).toBe(0);
+    const piped = JSON.parse(run.stdout) as Json;
+    for (const other of [zipped, piped]) {
+      expect([other.all, other.groups]).toEqual([whole.all, whole.groups]);
     }
   });
 
