@@ -5,6 +5,7 @@
  * Pure.
  */
 import { IPv4Set } from './ipv4-set.ts';
+import { MisreadLines } from './formats/misread.ts';
 import { IPv6Set } from './ipv6-set.ts';
 import { PANEL_NAMES, PanelCounts } from './panels.ts';
 import { compareKeys } from './timestamp.ts';
@@ -50,6 +51,7 @@ export class SetUnion {
   readonly #whole: Sets;
   readonly #groups = new Map<string, Sets>();
   readonly #fields = new Set<string>();
+  readonly #misread = new MisreadLines();
   #grouped = false;
 
   /** `withCounts`: keep requests per client (for --top). */
@@ -63,6 +65,7 @@ export class SetUnion {
     this.filtered += part.filtered;
     this.#whole.add(part);
     for (const field of part.fields ?? []) this.#fields.add(field);
+    this.#misread.absorb(part.misread);
     if (part.groups) this.#grouped = true;
     for (const group of part.groups ?? []) {
       let sets = this.#groups.get(group.key);
@@ -74,6 +77,7 @@ export class SetUnion {
   /** The union as one scan's result. */
   toResult(): TallyResult {
     const whole = this.#whole;
+    const misread = this.#misread.toResult();
     return {
       total: whole.total,
       malformed: whole.malformed,
@@ -96,6 +100,7 @@ export class SetUnion {
           }
         : {}),
       ...(this.#fields.size > 0 ? { fields: [...this.#fields] } : {}),
+      ...(misread ? { misread } : {}),
     };
   }
 

@@ -3,6 +3,7 @@
  * per file, per group (--by), and the exact union over everything. Pure.
  */
 import type { PoolRuntime } from '../pool/pool.ts';
+import { MisreadLines, type Misread } from './formats/misread.ts';
 import type { LogstatsConfig } from './config.ts';
 import type { FileCount } from './batch.ts';
 import type { LogInput } from './read.ts';
@@ -63,6 +64,8 @@ export interface LogstatsResult {
   readonly by?: Grouping;
   /** JSON-lines logs: the fields the clients were read from. */
   readonly fields: readonly string[];
+  /** With --log-format: the lines it could not read, and why for the first few. */
+  readonly misread?: Misread;
   readonly ms: number;
   readonly workers: number;
   readonly runtime: PoolRuntime;
@@ -123,6 +126,7 @@ export class Totals {
   readonly #union: ClientUnion;
   readonly #groups = new Map<string, ClientUnion>();
   readonly #fields = new Set<string>();
+  readonly #misread = new MisreadLines();
   readonly #files = new Map<number, FileStats>();
   readonly #open = new Map<number, OpenFile>();
   /** With --panels: every file's, and each --by group's. */
@@ -145,6 +149,7 @@ export class Totals {
   /** A part of input `index` (one of its ranges, or all of it): its numbers and sets. */
   part(index: number, part: TallyResult): void {
     if (part.warning !== undefined) this.warnings.set(index, part.warning);
+    this.#misread.absorb(part.misread);
     let open = this.#open.get(index);
     if (open === undefined) {
       const fields = new Set(part.fields ?? []);
@@ -269,6 +274,7 @@ export class Totals {
       if (group.panels && this.#panelRules) this.#groupPanel(group.key).absorb(group.panels);
     }
     for (const field of result.fields ?? []) this.#fields.add(field);
+    this.#misread.absorb(result.misread);
   }
 
   /** Input `index`'s numbers, once counted. */
@@ -307,6 +313,11 @@ export class Totals {
 
   get fields(): readonly string[] {
     return [...this.#fields].sort();
+  }
+
+  /** The lines --log-format could not read, over every part taken in. */
+  get misread(): Misread | undefined {
+    return this.#misread.toResult();
   }
 
   #group(key: string): ClientUnion {
@@ -377,6 +388,7 @@ export function summarize(
     files: stats,
     ...(config.rules.by !== undefined ? { by: config.rules.by, groups: totals.groups() } : {}),
     fields: totals.fields,
+    ...(totals.misread ? { misread: totals.misread } : {}),
     warnings: [...totals.warnings]
       .sort(([a], [b]) => a - b)
       .map(([index, warning]) => ({ file: scanned.inputs[index]!.name, warning })),

@@ -8,7 +8,8 @@
 import { CarriedLine } from './carried-line.ts';
 import { BLANK, IPV6, MALFORMED } from './client-ip.ts';
 import type { LineFields, LineReader, LogFormat } from './formats/format.ts';
-import { formatsFor, type LineRules } from './formats/index.ts';
+import { formatsOf, type LineRules } from './formats/index.ts';
+import { MisreadLines, type Misread } from './formats/misread.ts';
 import { IPv4Set, unionRun, type IPv4Run } from './ipv4-set.ts';
 import { IPv6Set, unionRunIPv6, type IPv6Run } from './ipv6-set.ts';
 import { LineEnds, lineEnd } from './line-end.ts';
@@ -48,6 +49,8 @@ export interface TallyResult {
   readonly fields?: readonly string[];
   /** With --panels: their exact counts over the scan's lines. */
   readonly panels?: PanelData;
+  /** With --log-format: the lines it could not read, and why for the first few. */
+  readonly misread?: Misread;
 }
 
 /** How many distinct clients one scan saw. */
@@ -149,7 +152,7 @@ export class LineTally {
 
   /** `expectedBytes`: how much input is coming, to size the address table for it. */
   constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
-    const formats = formatsFor(rules.format);
+    const formats = formatsOf(rules);
     const grouped = rules.by !== undefined;
     // Lines whose time or request is wanted (--by, --since, --until, panels, --status,
     // --ignore-crawlers) are read in JavaScript: the fast path reads only clients.
@@ -173,6 +176,15 @@ export class LineTally {
     this.#scanner = fast ? formats.at(-1)!.fastPath?.() : undefined;
     const keepText = timed || formats.length > 1 || formats.some((format) => format.wholeLine);
     this.#carried = new CarriedLine(keepText);
+  }
+
+  /**
+   * Shows the readers a header line from before the scan's start (a W3C `#Fields:`, see
+   * LogFormat.directive): it is read, not counted.
+   */
+  header(line: Uint8Array): void {
+    const out = this.#out;
+    for (const reader of this.#readers) reader.read(line, 0, line.length, out);
   }
 
   /** Where a reader may put up to INPUT_BYTES for `pushInput`: saves copying each chunk. */
@@ -366,6 +378,9 @@ export class LineTally {
     const groups = this.#groups && this.#groupResults(this.#groups);
     const ipv4 = whole.ipv4.toRun();
     const ipv6 = whole.ipv6.toRun();
+    const misread = new MisreadLines();
+    for (const reader of this.#readers) misread.absorb(reader.misread);
+    const misreadResult = misread.toResult();
     return {
       total: whole.total,
       malformed: whole.malformed,
@@ -376,6 +391,7 @@ export class LineTally {
       ...(groups ? { groups } : {}),
       ...(fields.size > 0 ? { fields: [...fields] } : {}),
       ...(whole.panels ? { panels: whole.panels.toData() } : {}),
+      ...(misreadResult ? { misread: misreadResult } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import {
 } from '../logstats/filter-values.ts';
 import { PANEL_NAMES } from '../logstats/panels.ts';
 import { FORMAT_NAMES, type LineRules } from '../logstats/formats/index.ts';
+import { compileLogFormat, type LogFormatSpec } from '../logstats/formats/custom.ts';
 import { MAX_EXCLUDED_BLOCKS, type FilterRules } from '../logstats/line-filter.ts';
 import type { RangeResult } from '../logstats/read.ts';
 import type { ScanRange } from '../logstats/split.ts';
@@ -76,6 +77,23 @@ const filterShape = optional(
   }),
 );
 
+/** --log-format and its time formats: text that compiles, as the command line checked it. */
+const logFormatShape: Check = (value) =>
+  object<LogFormatSpec>(
+    {
+      pattern: text,
+      dateFormat: optional(text),
+      timeFormat: optional(text),
+      datetimeFormat: optional(text),
+    },
+    (spec) => {
+      const compiled = compileLogFormat(spec);
+      return typeof compiled === 'string'
+        ? `must be a log format crew reads: ${compiled}`
+        : undefined;
+    },
+  )(value);
+
 /** How lines are read (--by, --utc, --format, --ip-field, --time-field) and filtered. */
 export const rulesShape: Check = optional(
   object<LineRules>({
@@ -86,6 +104,7 @@ export const rulesShape: Check = optional(
     timeField: optional(text),
     filter: filterShape,
     panels: optional(list(oneOf(...PANEL_NAMES), PANEL_NAMES.length)),
+    logFormat: optional(logFormatShape),
   }),
 );
 

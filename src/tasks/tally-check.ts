@@ -11,9 +11,11 @@ import { hashIPv6 } from '../logstats/ipv6-set.ts';
 import type { IPv4Run } from '../logstats/ipv4-set.ts';
 import type { IPv6Run } from '../logstats/ipv6-set.ts';
 import type { LineRules } from '../logstats/formats/index.ts';
+import { MISREAD_EXAMPLES, type Misread } from '../logstats/formats/misread.ts';
 import type { PanelData, PathsData } from '../logstats/panels.ts';
 import type { GroupResult, TallyResult } from '../logstats/tally.ts';
 import { compareKeys, UNKNOWN } from '../logstats/timestamp.ts';
+import { printable } from '../ui/printable.ts';
 import {
   all,
   count,
@@ -239,8 +241,23 @@ export function tallyFields(
     groups: groupsFor(asked),
     fields: optional(list(textUpTo(MAX_KEPT_LINE), MAX_FIELDS)),
     panels: panels ? panelsFor(asked) : exactly(undefined, 'must be absent'),
+    misread: optional(misread),
   };
 }
+
+/**
+ * A --log-format's misread lines: the examples are printed as they come (a worker escapes
+ * them), so one that escaping would change is refused here rather than escaped twice.
+ */
+const misread: Check = object<Misread>({
+  lines: all(count, (value) => ((value as number) > 0 ? undefined : 'must be at least 1')),
+  examples: list(
+    all(textUpTo(MAX_WARNING), (value) =>
+      printable(value as string) === value ? undefined : 'must be printable as it is',
+    ),
+    MISREAD_EXAMPLES,
+  ),
+});
 
 /** What relates a result's counts: lines within its bytes, malformed within its lines. */
 export function tallyRule(

@@ -115,7 +115,13 @@ describe('crew <command> --help', () => {
       [
         ['Positionals:', []],
         ['Input:', ['recursive', 'split-size']],
-        ['Lines:', ['format', 'ip-field', 'time-field']],
+        [
+          'Lines:',
+          [
+            ...['format', 'log-format', 'date-format', 'time-format', 'datetime-format'],
+            ...['ip-field', 'time-field'],
+          ],
+        ],
         ['Filters:', ['since', 'until', 'exclude-ip', 'status', 'ignore-crawlers']],
         ['Output:', ['panels', 'panel-rows', 'top', 'by', 'utc', 'html']],
         common,

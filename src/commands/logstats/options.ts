@@ -8,8 +8,22 @@ import {
   type OptionTable,
 } from '../../option-table.ts';
 import { argsAsTyped } from '../../raw-args.ts';
-import { FORMAT_NAMES, FORMATS_BY_NAME, type LineRules } from '../../logstats/formats/index.ts';
+import {
+  AUTO_FORMATS,
+  FORMAT_NAMES,
+  FORMATS_BY_NAME,
+  type LineRules,
+} from '../../logstats/formats/index.ts';
 import { IP_FIELDS, TIME_FIELDS } from '../../logstats/formats/json.ts';
+import {
+  compileLogFormat,
+  DEFAULT_DATE_FORMAT,
+  DEFAULT_DATETIME_FORMAT,
+  DEFAULT_TIME_FORMAT,
+  type LogFormatSpec,
+} from '../../logstats/formats/custom.ts';
+import { GOACCESS_NAMES } from '../../logstats/formats/custom/goaccess.ts';
+import { printable } from '../../ui/printable.ts';
 import { PANEL_NAMES, type PanelName } from '../../logstats/panels.ts';
 import { defineCommand } from '../command.ts';
 import { toFilterRules } from './filters.ts';
@@ -57,7 +71,34 @@ const logstatsOptions = {
     type: 'string',
     choices: FORMAT_NAMES,
     default: 'auto',
-    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (per line)`,
+    describe: `Line format: ${FORMATS_BY_NAME.map((f) => f.help).join(', ')}, or auto (each line as the first of ${AUTO_FORMATS.map((f) => f.name).join(', ')} it looks like)`,
+    requiresArg: true,
+  },
+  'log-format': {
+    group: LINES,
+    type: 'string',
+    describe: `Read every line by this format: GoAccess's specifiers ('%h %^[%d:%t %^] "%r" %s %b "%R" "%u"'), nginx's log_format ('$remote_addr - $remote_user [$time_local] "$request" ...'), or a GoAccess name (${Object.keys(GOACCESS_NAMES).join(', ')})`,
+    requiresArg: true,
+  },
+  'date-format': {
+    group: LINES,
+    type: 'string',
+    describe: "--log-format's %d, in strptime's notation",
+    defaultDescription: DEFAULT_DATE_FORMAT,
+    requiresArg: true,
+  },
+  'time-format': {
+    group: LINES,
+    type: 'string',
+    describe: "--log-format's %t",
+    defaultDescription: DEFAULT_TIME_FORMAT,
+    requiresArg: true,
+  },
+  'datetime-format': {
+    group: LINES,
+    type: 'string',
+    describe: "--log-format's %x",
+    defaultDescription: DEFAULT_DATETIME_FORMAT,
     requiresArg: true,
   },
   'ip-field': {
@@ -230,15 +271,52 @@ function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
       throw new UsageError(`${flag} must be a field name or a dotted path (request.remote_ip)`);
     }
   }
+  const { format, logFormat } = toLineFormat(args);
   return {
     by: args.by,
     utc: args.utc,
-    format: args.format,
+    format,
+    ...(logFormat ? { logFormat } : {}),
     ipField: args.ipField,
     timeField: args.timeField,
     ...(filter ? { filter } : {}),
     ...(panels ? { panels } : {}),
   };
+}
+
+/** --format, or --log-format (a GoAccess name is a preset) with its time formats, checked. */
+function toLineFormat(args: Defaulted<typeof logstatsOptions>): {
+  format: LineRules['format'];
+  logFormat?: LogFormatSpec;
+} {
+  const pattern = args.logFormat;
+  const times = [
+    ['--date-format', args.dateFormat],
+    ['--time-format', args.timeFormat],
+    ['--datetime-format', args.datetimeFormat],
+  ] as const;
+  const preset = pattern === undefined ? undefined : GOACCESS_NAMES[pattern.trim().toUpperCase()];
+  for (const [flag, value] of times) {
+    if (value !== undefined && (pattern === undefined || preset !== undefined)) {
+      throw new UsageError(`${flag} goes with a --log-format that has GoAccess specifiers`);
+    }
+  }
+  if (pattern === undefined) return { format: args.format };
+  if (args.format !== 'auto') {
+    throw new UsageError('--format and --log-format both name the format: give one');
+  }
+  if (preset !== undefined) return { format: preset };
+  const spec: LogFormatSpec = {
+    pattern,
+    ...(args.dateFormat !== undefined ? { dateFormat: args.dateFormat } : {}),
+    ...(args.timeFormat !== undefined ? { timeFormat: args.timeFormat } : {}),
+    ...(args.datetimeFormat !== undefined ? { datetimeFormat: args.datetimeFormat } : {}),
+  };
+  const compiled = compileLogFormat(spec);
+  if (typeof compiled === 'string') {
+    throw new UsageError(`--log-format "${printable(pattern)}": ${compiled}`);
+  }
+  return { format: 'auto', logFormat: spec };
 }
 
 /** `crew logstats`: the declaration; the work is in run.ts. */
@@ -257,6 +335,10 @@ export const logstatsCommand = defineCommand<LogstatsArgs, LogstatsConfig, Logst
       .example(
         '$0 logstats files/ --panels status,paths --status 4xx',
         'Status codes and busiest paths of the 4xx responses',
+      )
+      .example(
+        `$0 logstats files/ --log-format '%h %^[%d:%t %^] "%r" %s %b "%R" "%u"'`,
+        "Lines in a format given in GoAccess's notation (or nginx's $variables)",
       )
       .example('$0 logstats files/ --json', 'The same as one JSON document')
       .example('$0 logstats files/ --by day --html report.html', 'A page with a chart and tables')

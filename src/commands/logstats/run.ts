@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ItemFailures, UsageError } from '../../errors.ts';
+import { MISREAD_EXAMPLES, type Misread } from '../../logstats/formats/misread.ts';
 import { pathText } from '../../logstats/file-names.ts';
 import type { LogstatsConfig } from '../../logstats/config.ts';
 import { runLogstats, type ScanProgress } from '../../logstats/run.ts';
@@ -81,10 +82,25 @@ export function notes(result: LogstatsResult, config: LogstatsConfig): string[] 
     const fields = result.fields.map((f) => `"${printable(f)}"`).join(', ');
     said.push(`JSON lines: client IPs from ${fields}`);
   }
+  if (result.misread !== undefined) said.push(...misreadNotes(result.misread));
   if (result.files.length === 0 && result.failed.length === 0) {
     said.push(`no log files in ${printable(config.paths.map(pathText).join(', '))}`);
   }
   return said;
+}
+
+/**
+ * What --log-format could not read: how many lines, and the first few with the reason. A
+ * queue worker's examples are text anyone could write: escaped again, and no more than kept.
+ */
+function misreadNotes(misread: Misread): string[] {
+  const { lines, examples } = misread;
+  return [
+    `--log-format could not read ${count(lines)} line${lines === 1 ? '' : 's'} (counted malformed), e.g.:`,
+    ...examples
+      .slice(0, MISREAD_EXAMPLES)
+      .map((example) => `  ${printable(example.slice(0, 400))}`),
+  ];
 }
 
 /**
@@ -164,6 +180,7 @@ export function logstatsJson(result: LogstatsResult) {
     ...(result.groups ? { groups: result.groups } : {}),
     failed: result.failed,
     warnings: result.warnings,
+    ...(result.misread ? { misread: result.misread } : {}),
     ms: round(result.ms),
     workers: result.workers,
     runtime: result.runtime,

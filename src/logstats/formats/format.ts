@@ -7,6 +7,7 @@ import type { FinishedLine } from '../carried-line.ts';
 import type { LineClient } from '../client-ip.ts';
 import type { FilterRules, LineTime } from '../line-filter.ts';
 import type { LineScanner } from '../line-scan.ts';
+import type { Misread } from './misread.ts';
 import type { PanelName } from '../panels.ts';
 import type { LineRequest } from '../request-fields.ts';
 import type { Grouping } from '../timestamp.ts';
@@ -53,6 +54,8 @@ export interface LineReader {
    * found its client), read from the line `bytes[start, end)`.
    */
   groupOf?(bytes: Uint8Array, start: number, end: number): string;
+  /** Lines it could not read, and why (--log-format). */
+  readonly misread?: Misread | undefined;
 }
 
 /** One log format: one module in this folder, listed in index.ts. */
@@ -71,6 +74,12 @@ export interface LogFormat<Name extends string = string> {
    * up to MAX_KEPT_LINE. Otherwise it is kept as its client, and with --by its start.
    */
   readonly wholeLine: boolean;
+  /**
+   * For a format whose lines are read by a header line before them (W3C's `#Fields:`): how
+   * such a line starts. A scan of a byte range that starts after the file's start first shows
+   * its readers the last line before the range that starts with this (read.ts).
+   */
+  readonly directive?: string;
   /** A reader for one scan, with the command line's rules. */
   reader(rules: ReadRules): LineReader;
   /**

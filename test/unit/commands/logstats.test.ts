@@ -189,3 +189,49 @@ describe('toLogstatsConfig: panels', () => {
     expect(config.rules.filter).toMatchObject({ statuses: ['4xx'], ignoreCrawlers: true });
   });
 });
+
+describe('toLogstatsConfig: --log-format', () => {
+  it('carries a format and its time formats with the rules', () => {
+    const { rules } = toLogstatsConfig({
+      paths: ['logs'],
+      logFormat: '%d %t %h "%r"',
+      dateFormat: '%F',
+      timeFormat: '%T',
+    });
+    expect(rules).toMatchObject({
+      format: 'auto',
+      logFormat: { pattern: '%d %t %h "%r"', dateFormat: '%F', timeFormat: '%T' },
+    });
+    const nginx = toLogstatsConfig({ paths: ['logs'], logFormat: '$remote_addr [$time_local]' });
+    expect(nginx.rules.logFormat).toEqual({ pattern: '$remote_addr [$time_local]' });
+  });
+
+  it.each([
+    ['COMBINED', 'combined'],
+    ['vcombined', 'vhost_combined'],
+    ['W3C', 'w3c'],
+    ['CLOUDFRONT', 'cloudfront'],
+    ['AWSALB', 'alb'],
+    ['CADDY', 'json'],
+  ])("takes GoAccess's name %s as the preset %s", (name, format) => {
+    const { rules } = toLogstatsConfig({ paths: ['logs'], logFormat: name });
+    expect([rules.format, rules.logFormat]).toEqual([format, undefined]);
+  });
+
+  it.each([
+    [{ logFormat: '%h %Q' }, '--log-format "%h %Q": %Q is not a specifier crew reads (it takes'],
+    [{ logFormat: '%s' }, '--log-format "%s": it names no client: %h'],
+    [{ logFormat: '\x1b[2J%s' }, '--log-format "\\x1b[2J%s": it names no client'],
+    [
+      { logFormat: '%h', format: 'json' as const },
+      '--format and --log-format both name the format',
+    ],
+    [{ dateFormat: '%F' }, '--date-format goes with a --log-format that has GoAccess specifiers'],
+    [{ logFormat: 'COMBINED', timeFormat: '%T' }, '--time-format goes with a --log-format'],
+    [{ logFormat: '%h [%x]', datetimeFormat: '%Q' }, '--datetime-format "%Q": %Q is not one'],
+  ])('refuses %j as a usage error', (args, message) => {
+    const config = () => toLogstatsConfig({ paths: ['logs'], ...args });
+    expect(config).toThrow(UsageError);
+    expect(config).toThrow(message);
+  });
+});

@@ -92,6 +92,27 @@ describe('acceptTask', () => {
         },
       },
     ],
+    ['logstatsRange', { range, top: false, rules: { ...combined, format: 'w3c' } }],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: {
+          ...combined,
+          format: 'auto',
+          logFormat: { pattern: '%h [%d %t] "%r" %s', dateFormat: '%F', timeFormat: '%T' },
+        },
+      },
+    ],
+    [
+      'logstatsFiles',
+      {
+        files: [range],
+        top: 0,
+        rules: { ...combined, logFormat: { pattern: '$remote_addr [$time_local] "$request"' } },
+      },
+    ],
     ['downloadUrl', { ...download, options: fetchOptions }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, resize } }],
     ['downloadUrl', { ...download, options: { ...fetchOptions, ca: caPem } }],
@@ -257,7 +278,41 @@ describe('acceptTask', () => {
     [
       'logstatsFiles',
       { files: [range], top: 0, rules: { ...combined, format: 'xml' } },
-      '"rules.format" must be one of auto, combined, json',
+      '"rules.format" must be one of auto, alb, cloudfront, combined, json, vhost_combined, w3c',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, logFormat: { pattern: '%h%^ x' } } },
+      '"rules.logFormat" must be a log format crew reads: %h and %^ have nothing between them: crew cannot tell where one ends',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, logFormat: { pattern: '%s %b' } } },
+      '"rules.logFormat" must be a log format crew reads: it names no client: %h',
+    ],
+    [
+      'logstatsRange',
+      {
+        range,
+        top: false,
+        rules: { ...combined, logFormat: { pattern: '%h [%d]', dateFormat: '%Q' } },
+      },
+      '"rules.logFormat" must be a log format crew reads: --date-format "%Q": %Q is not one crew reads (it takes strptime conversions %Y %y %m %d %e %b %h %H %M %S %z %f %s %T %F %D %R %% and literal text)',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, logFormat: { pattern: 'x'.repeat(5000) } } },
+      '"rules.logFormat" must be a log format crew reads: formats are at most 4096 characters',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, logFormat: { pattern: '%h', extra: 1 } } },
+      '"rules.logFormat": unexpected field "extra"',
+    ],
+    [
+      'logstatsRange',
+      { range, top: false, rules: { ...combined, logFormat: { pattern: 7 } } },
+      '"rules.logFormat.pattern" must be a string',
     ],
     [
       'downloadUrl',

@@ -84,11 +84,19 @@ describe('real answers pass', () => {
     ['small, plain', () => ({ range: rangeOf(small, smallSize), top: false })],
     ['big, with --top', () => ({ range: rangeOf(big, bigSize), top: true })],
     ['big, with --by and --panels', () => ({ range: rangeOf(big, bigSize), top: false, rules })],
+    [
+      'small, a --log-format that misreads every line',
+      () => ({
+        range: rangeOf(small, smallSize),
+        top: false,
+        rules: { ...rules, logFormat: { pattern: '%h|%s' } },
+      }),
+    ],
   ])('logstatsRange: %s', async (_, input) => {
     const asked = input();
-    expect(acceptAnswer('logstatsRange', asked, await answer('logstatsRange', asked))).toBe(
-      undefined,
-    );
+    const result = await answer('logstatsRange', asked);
+    expect(acceptAnswer('logstatsRange', asked, result)).toBe(undefined);
+    if (asked.rules?.logFormat) expect(result).toMatchObject({ misread: { lines: 52 } });
   });
 
   it('logstatsFiles, with a file that fails', async () => {
@@ -193,6 +201,16 @@ describe('forged answers are refused, with the reason', () => {
       '"panels.paths.clients" must match "clientCounts"',
     ],
     ['an hour too many', (r) => r.panels.hours.push(0), '"panels.hours" must hold at most 24'],
+    [
+      'a misread example that would print an escape',
+      (r) => (r.misread = { lines: 1, examples: ['\x1b[2J'] }),
+      '"misread.examples.0" must be printable as it is',
+    ],
+    [
+      'misread examples without a misread line',
+      (r) => (r.misread = { lines: 0, examples: [] }),
+      '"misread.lines" must be at least 1',
+    ],
     [
       'an agent count that is negative',
       (r) => (r.panels.agents[0][1] = -3),

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FORMAT_NAMES, formatsFor, LOG_FORMATS } from '../../../../src/logstats/formats/index.ts';
+import {
+  AUTO_FORMATS,
+  FORMAT_NAMES,
+  formatsFor,
+  LOG_FORMATS,
+} from '../../../../src/logstats/formats/index.ts';
 import type { LineScanner } from '../../../../src/logstats/line-scan.ts';
 import { awkwardLine, seeded } from '../../../helpers/client-rule.ts';
 
@@ -15,6 +20,11 @@ function lines(): string[] {
     '',
     '  \t',
     '\x00\xff{',
+    'www.example.com:443 1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1',
+    '10.0.0.1:80 2001:db8::1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1',
+    'https 2018-07-02T22:23:00.186641Z app/lb/1 1.2.3.4:2817 - 0 0 0 200 200 1 2 "GET / HTTP/1.1" "a"',
+    '2001:db8::1:80 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1',
+    '1.2.3.4:80 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1',
   ];
 }
 
@@ -31,16 +41,24 @@ describe('the table of formats', () => {
     const names = LOG_FORMATS.map((format) => format.name);
     expect(new Set(names).size).toBe(names.length);
     expect(FORMAT_NAMES).toEqual(['auto', ...[...names].sort()]);
-    expect(FORMAT_NAMES).toEqual(['auto', 'combined', 'json']);
+    expect(FORMAT_NAMES).toEqual([
+      'auto',
+      'alb',
+      'cloudfront',
+      'combined',
+      'json',
+      'vhost_combined',
+      'w3c',
+    ]);
   });
 
   it('reads lines as the format named, or with auto as every format in order', () => {
-    expect(formatsFor('auto')).toEqual(LOG_FORMATS);
+    expect(formatsFor('auto')).toEqual(AUTO_FORMATS);
     for (const format of LOG_FORMATS) expect(formatsFor(format.name)).toEqual([format]);
   });
 
   it('ends with a format that takes any line, the only one with a fast path', () => {
-    const last = LOG_FORMATS.at(-1)!;
+    const last = AUTO_FORMATS.at(-1)!;
     for (const line of lines()) {
       const bytes = Buffer.from(line, 'latin1');
       expect([line, last.recognises(bytes, 0, bytes.length)]).toEqual([line, true]);
@@ -49,8 +67,8 @@ describe('the table of formats', () => {
   });
 
   it("has no format that recognises a line the last one's fast path takes before auto asks", () => {
-    const scanner = LOG_FORMATS.at(-1)!.fastPath!();
-    const others = LOG_FORMATS.slice(0, -1);
+    const scanner = AUTO_FORMATS.at(-1)!.fastPath!();
+    const others = LOG_FORMATS.filter((format) => format !== AUTO_FORMATS.at(-1));
     let taken = 0;
     for (const line of lines()) {
       if (!fastPathTakes(scanner, line)) continue;
@@ -70,5 +88,17 @@ describe('the table of formats', () => {
       return json.recognises(bytes, 0, bytes.length);
     });
     expect(seen).toEqual(['{"remote_addr":"1.2.3.4"}', '  {"remote_addr":"1.2.3.4"}']);
+  });
+
+  it.each([
+    ['vhost_combined', ['www.example.com:443 1.2.3.4', '10.0.0.1:80 2001:db8::1']],
+    ['alb', ['https 2018-07-02']],
+  ])('recognises a %s line as that and nothing else', (name, starts) => {
+    const format = LOG_FORMATS.find((f) => f.name === name)!;
+    const seen = lines().filter((line) => {
+      const bytes = Buffer.from(line, 'latin1');
+      return format.recognises(bytes, 0, bytes.length);
+    });
+    expect(seen.map((line) => starts.find((start) => line.startsWith(start)))).toEqual(starts);
   });
 });
