@@ -272,6 +272,20 @@ function toRules(args: Defaulted<typeof logstatsOptions>): LineRules {
     }
   }
   const { format, logFormat } = toLineFormat(args);
+  // Only JSON lines have named fields: say so rather than ignore the flag.
+  if (logFormat !== undefined || (format !== 'auto' && format !== 'json')) {
+    const given =
+      args.ipField !== undefined
+        ? '--ip-field'
+        : args.timeField !== undefined
+          ? '--time-field'
+          : undefined;
+    if (given !== undefined) {
+      throw new UsageError(
+        `${given} names a field of JSON lines: it needs --format json or auto, not ${logFormat ? '--log-format' : `--format ${format}`}`,
+      );
+    }
+  }
   return {
     by: args.by,
     utc: args.utc,

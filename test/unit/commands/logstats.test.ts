@@ -36,6 +36,17 @@ describe('toLogstatsConfig', () => {
     expect(() => toLogstatsConfig({ paths: ['logs'], ...args })).toThrow(message);
   });
 
+  it('refuses --ip-field and --time-field where lines have no named fields', () => {
+    expect(() => toLogstatsConfig({ paths: ['logs'], ipField: 'ip', format: 'w3c' })).toThrow(
+      '--ip-field names a field of JSON lines: it needs --format json or auto, not --format w3c',
+    );
+    expect(() =>
+      toLogstatsConfig({ paths: ['logs'], timeField: 't', by: 'day', logFormat: '%h %^' }),
+    ).toThrow(
+      '--time-field names a field of JSON lines: it needs --format json or auto, not --log-format',
+    );
+  });
+
   it('takes --utc and --time-field with --by', () => {
     const config = toLogstatsConfig({ paths: ['logs'], by: 'hour', utc: true, timeField: 'ts' });
     expect(config.rules).toMatchObject({ by: 'hour', utc: true, timeField: 'ts' });
