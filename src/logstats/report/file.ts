@@ -30,8 +30,10 @@ const REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
+  ENOSPC: 'the disk is full (no space left on the device)',
   EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EIO: 'input/output error',
   ENAMETOOLONG: 'file name too long',
 };
 
@@ -50,9 +52,9 @@ export async function openReportFile(path: string): Promise<ReportFile> {
     // wx: O_EXCL, so a file (or a symlink) already at that name is never opened.
     handle = await open(temp, 'wx', 0o666);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? '';
-    const why = REASONS[code] ?? (error as Error).message;
-    throw new ReportPathError(`cannot write a file in ${dir}: ${why}`, { cause: error });
+    throw new ReportPathError(`cannot write a file in ${dir}: ${reasonOf(error)}`, {
+      cause: error,
+    });
   }
   let isOpen = true;
   const close = async (): Promise<void> => {
@@ -64,10 +66,15 @@ export async function openReportFile(path: string): Promise<ReportFile> {
   return {
     path,
     async commit(text) {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-      await close();
-      await rename(temp, path);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+        await close();
+        await rename(temp, path);
+      } catch (error) {
+        // The caller's discard removes the temp file; FILE keeps what it held.
+        throw new ReportPathError(`cannot write it: ${reasonOf(error)}`, { cause: error });
+      }
       placed = true;
     },
     async discard() {
@@ -75,4 +82,10 @@ export async function openReportFile(path: string): Promise<ReportFile> {
       if (!placed) await rm(temp, { force: true });
     },
   };
+}
+
+/** A system error in the words REASONS has for it, or its own message. */
+function reasonOf(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  return REASONS[code] ?? (error as Error).message;
 }
