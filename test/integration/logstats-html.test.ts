@@ -102,6 +102,24 @@ describe('logstats --html', () => {
     expect(await readdir(base)).toEqual([]);
   });
 
+  it('after kill -9, the next run for the same FILE removes the temp file left behind', async () => {
+    const base = await mkdtemp(join(dir, 'killed-'));
+    const report = join(base, 'report.html');
+    const child = spawnCrew(['logstats', '-', '--html', report]);
+    const done = collect(child, { keepStdinOpen: true, timeoutMs: 20_000 });
+    for (let i = 0; i < 200 && (await readdir(base)).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    const left = await readdir(base);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(new RegExp(`^\\.report\\.html\\.crew-${child.pid}-\\d+-[0-9a-f]{12}$`));
+    const run = await runCrew(['logstats', logs, '--html', report]);
+    expect(run.code).toBe(0);
+    expect(await readdir(base)).toEqual(['report.html']);
+  });
+
   it('on a full disk: names the report, says the disk is full, and leaves the old one', async () => {
     // A small file system of its own (tests run as root, as download-disk's do), filled to
     // the last page: creating the empty temp file still works, writing the page does not.
