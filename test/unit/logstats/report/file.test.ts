@@ -6,12 +6,13 @@ import {
   mkdtemp,
   readFile,
   readdir,
+  rm,
   symlink,
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   openReportFile,
   ReportPathError,
@@ -20,7 +21,16 @@ import {
 } from '../../../../src/logstats/report/file.ts';
 import { startOf } from '../../../../src/process-start.ts';
 
-const freshDir = (): Promise<string> => mkdtemp(join(tmpdir(), 'crew-report-'));
+const made: string[] = [];
+/** A new empty directory, removed after the test. */
+const freshDir = async (): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'crew-report-'));
+  made.push(dir);
+  return dir;
+};
+afterEach(() =>
+  Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true }))),
+);
 
 describe('the report file', () => {
   it('holds the report under a hidden name until commit, then under its own', async () => {
