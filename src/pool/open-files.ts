@@ -66,10 +66,13 @@ export function descriptorsOf(runtime: 'thread' | 'process', workers: number): n
 /** Why no worker can start: the limit, and the ways out. */
 export class TooManyOpenFiles extends Error {
   override name = 'TooManyOpenFiles';
+  /** The soft limit (`ulimit -n`) that left no room. */
+  readonly limit: number;
   constructor(limit: number, runtime: 'thread' | 'process') {
     super(
       `too many open files for even one worker ${runtime} (ulimit -n ${limit}): ` +
         'raise it (ulimit -n 1024), or run tasks here with --runtime inline',
     );
+    this.limit = limit;
   }
 }

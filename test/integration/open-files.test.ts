@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, repoRoot, runCrew, spawnCrewUnder } from '../helpers/cli.ts';
+import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
 /** Runs crew under `ulimit -n <limit>` (soft and hard), as a shell would. */
 function crewUnderLimit(limit: number, args: readonly string[]) {
@@ -18,7 +19,9 @@ function crewUnderLimit(limit: number, args: readonly string[]) {
 }
 
 let logs: string;
+let server: ImageServer;
 beforeAll(async () => {
+  server = await startImageServer();
   // More files than the limit: a run that kept each one open would run out.
   logs = await mkdtemp(join(tmpdir(), 'crew-open-files-'));
   const sample = join(repoRoot, 'samples', 'logs', '20210322.log');
@@ -26,7 +29,10 @@ beforeAll(async () => {
     Array.from({ length: 60 }, (_, i) => copyFile(sample, join(logs, `access-${i}.log`))),
   );
 });
-afterAll(() => rm(logs, { recursive: true, force: true }));
+afterAll(async () => {
+  await server.close();
+  await rm(logs, { recursive: true, force: true });
+});
 
 describe.each(['thread', 'process'] as const)('under a low ulimit -n, on %s', (runtime) => {
   it('runs the workers that fit and says so, instead of crashing', async () => {
@@ -82,3 +88,24 @@ it('download-csv stops with the same line when not one worker fits', async () =>
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it.each(['thread', 'process'] as const)(
+  'download-csv on %s: the lanes share the workers that fit, and every row is downloaded',
+  async (runtime) => {
+    const dir = await mkdtemp(join(tmpdir(), 'crew-open-files-dl-'));
+    try {
+      const csv = join(dir, 'list.csv');
+      const rows = Array.from({ length: 30 }, (_, i) => `r${i},${server.url}/img/${i}.png`);
+      await writeFile(csv, `${rows.join('\n')}\n`);
+      const args = ['download-csv', csv, '-o', join(dir, 'out'), '-w', '4', '--runtime', runtime];
+      // Room for one worker or two, not four: lanes used to start together and all fail.
+      const run = await crewUnderLimit(40, [...args, '--json']);
+      expect(run.stderr).not.toMatch(/TypeError|EMFILE|\n\s+at /);
+      expect(run.stderr).toMatch(/crew: ulimit -n 40 left room for [123] of the 4 workers asked/);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ total: 30, ok: 30, failed: 0 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
