@@ -50,12 +50,21 @@ export function reasonOf(error: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory';
+    case 'EMFILE':
+    case 'ENFILE':
+      return TOO_MANY_OPEN_FILES;
+    case 'ERR_WORKER_INIT_FAILED':
+      // Node's words for a thread that found no descriptor for its event loop.
+      if (/\bE[MN]FILE\b/.test(e.message)) return TOO_MANY_OPEN_FILES;
+      break;
     case 'Z_BUF_ERROR':
     case 'Z_DATA_ERROR':
       return `corrupt gzip data (${e.message})`;
   }
   return e instanceof Error ? e.message : String(e);
 }
+
+const TOO_MANY_OPEN_FILES = 'too many open files: raise ulimit -n, or use fewer workers';
 
 /** What each run that stopped early had done, keyed by the error that stopped it. */
 const partials = new WeakMap<object, unknown>();

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Pool, PoolFactory } from '../pool/pool.ts';
+import { TooManyOpenFiles } from '../pool/open-files.ts';
 import { answerProblem } from './answer-check.ts';
 import type { DownloadConfig } from './config.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
@@ -41,6 +42,7 @@ export class Fetcher {
   readonly #options: FetchOptions;
   readonly #signal: AbortSignal;
   #requests = 0;
+  #shortOfWorkers: string | undefined;
 
   /** Hears of fetches that begin (+1) or end (-1) waiting out a back-off. */
   readonly #onBackingOff: (change: number) => void;
@@ -84,17 +86,43 @@ export class Fetcher {
 
   /** The workers, started on first use; a failure to start them is every fetch's. */
   #started(): Promise<Pool<DownloadTasks>[]> {
-    this.#lanes ??= Promise.all(
-      this.#running.map(() =>
-        this.#pools({
-          runtime: this.#config.runtime,
-          workers: 1,
-          tasksPerWorker: this.#config.concurrency,
-          signal: this.#signal,
-        }),
-      ),
-    );
+    this.#lanes ??= this.#startLanes();
     return this.#lanes;
+  }
+
+  /**
+   * One pool per lane, started one after another. When the open-files limit leaves no room
+   * for another worker, the lanes left share the workers that did start (lane i runs on
+   * worker i mod started: an origin's slot still always runs on the same one); with none
+   * started, or on any other failure, the ones started are stopped and the run fails.
+   */
+  async #startLanes(): Promise<Pool<DownloadTasks>[]> {
+    const started: Pool<DownloadTasks>[] = [];
+    for (let lane = 0; lane < this.#running.length; lane++) {
+      try {
+        started.push(
+          await this.#pools({
+            runtime: this.#config.runtime,
+            workers: 1,
+            tasksPerWorker: this.#config.concurrency,
+            signal: this.#signal,
+          }),
+        );
+      } catch (error) {
+        if (started.length === 0 || !(error instanceof TooManyOpenFiles)) {
+          await Promise.all(started.map((pool) => pool.destroy()));
+          throw error;
+        }
+        this.#shortOfWorkers = `ulimit -n ${error.limit} left room for ${started.length} of the ${this.#running.length} workers asked: they shared the work (raise ulimit -n for more)`;
+        break;
+      }
+    }
+    return this.#running.map((_, lane) => started[lane % started.length]!);
+  }
+
+  /** Said once the run is over when fewer workers started than asked (a low `ulimit -n`). */
+  get shortOfWorkers(): string | undefined {
+    return this.#shortOfWorkers;
   }
 
   /** URLs fetched so far (each once, whatever the number of rows that share it). */
@@ -209,7 +237,8 @@ export class Fetcher {
   /** Stops the workers; call it in `finally`. */
   async destroy(): Promise<void> {
     const lanes = await this.#lanes?.catch(() => []);
-    await Promise.all((lanes ?? []).map((lane) => lane.destroy()));
+    // Lanes may share a pool: each is stopped once.
+    await Promise.all([...new Set(lanes ?? [])].map((lane) => lane.destroy()));
   }
 }
 

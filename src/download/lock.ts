@@ -16,11 +16,12 @@
  * A lock also holds when its process started (Linux: /proc/<pid>/stat), so a dead run's pid
  * that the system has since given to another process does not keep the lock alive.
  */
-import { constants, readFileSync } from 'node:fs';
+import { constants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { copyFile, link, lstat, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isRunning, startOf } from '../process-start.ts';
 
 /** The lock file: hidden, so no row's name (names.ts drops leading dots) can be it. */
 export const LOCK = '.crew-lock';
@@ -228,53 +229,10 @@ function locked(path: string, pid: number | undefined): Error {
   );
 }
 
-/**
- * Whether the process that wrote `holder` is running: its pid answers, it is not a zombie
- * (exited but not reaped), and it started when the lock says (else the pid was reused).
- */
+/** Whether the process that wrote `holder` is running (and is the one that wrote it). */
 function holderAlive(holder: Holder): boolean {
-  const { pid, started } = holder;
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'EPERM') return false; // EPERM: another user's
-  }
-  if (isZombie(pid)) return false;
-  const now = started === undefined ? undefined : startOf(pid);
-  return now === undefined || now === started;
+  return holder.pid !== undefined && isRunning(holder.pid, holder.started);
 }
 
 /** ` <start>` for a lock's text, or nothing where the system does not say. */
 const stamp = (started: string | undefined): string => (started === undefined ? '' : ` ${started}`);
-
-/**
- * When process `pid` started, in clock ticks since boot: the 22nd field of /proc/<pid>/stat
- * (Linux); undefined where there is no /proc or the process is gone.
- */
-function startOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the name's last ")": the state is field 3, so the start time is the 20th here.
-    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return started !== undefined && /^\d{1,20}$/.test(started) ? started : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * A process that has exited but not yet been reaped by its parent still answers kill(pid, 0):
- * right after a kill -9, until whoever started crew waits for it, the lock looked held. Its
- * state in /proc (Linux) says it is dead; elsewhere the signal's answer stands.
- */
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (name) S ...": the name may hold spaces and parentheses, the state follows the last ")".
-    const state = stat[stat.lastIndexOf(')') + 2];
-    return state === 'Z' || state === 'X';
-  } catch {
-    return false;
-  }
-}

@@ -160,6 +160,7 @@ async function runStages(
     await fetcher?.destroy();
     await robots?.close();
     known.requests = fetcher?.requests ?? 0;
+    if (fetcher?.shortOfWorkers) known.warnings = [...known.warnings, fetcher.shortOfWorkers];
     await inFlight.settled();
     dataset?.close();
     // The manifest's own writes can fail last (a disk that filled up on its final lines).

@@ -12,7 +12,7 @@
 import { constants, copyFileSync, linkSync, lstatSync, rmSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { mkdir, opendir, rm } from 'node:fs/promises';
+import { lstat, mkdir, opendir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_NAME_TRIES, OLD_TEMP_FILE, TEMP_FOLDER, tempFolderName } from './layout.ts';
 import { isLockDebris, removeIfDead } from './lock.ts';
@@ -47,19 +47,28 @@ export async function makeTempFolder(out: string, runId: string): Promise<string
  * Removes the temp folders (and older crew's temp files) that killed runs left in `out`;
  * returns how many. The directory is read as a stream, so a million files cost no more
  * memory than a few. `rm` removes a link planted at such a name, never what it points to.
- * Files of a lock attempt whose process died go too (a live run's are kept).
+ * Only this user's entries go: in a shared --out, another user's folder under such a name
+ * is not crew's to empty (as root, rm would). Files of a lock attempt whose process died go
+ * too (a live run's are kept).
  */
 export async function removeLeftovers(out: string): Promise<number> {
   const leftovers: string[] = [];
   const debris: string[] = [];
   for await (const entry of await opendir(out, { bufferSize: 1024 })) {
     if (TEMP_FOLDER.test(entry.name) || OLD_TEMP_FILE.test(entry.name)) {
-      leftovers.push(entry.name);
+      if (await isOurs(join(out, entry.name))) leftovers.push(entry.name);
     } else if (isLockDebris(entry.name)) debris.push(entry.name);
   }
   await Promise.all(leftovers.map((name) => rm(join(out, name), { recursive: true, force: true })));
   await Promise.all(debris.map((name) => removeIfDead(join(out, name)).catch(() => undefined)));
   return leftovers.length;
+}
+
+/** Whether the entry at `path` (not followed) belongs to this process's user. */
+async function isOurs(path: string): Promise<boolean> {
+  const uid = process.getuid?.();
+  const info = await lstat(path).catch(() => undefined);
+  return info !== undefined && (uid === undefined || info.uid === uid);
 }
 
 /** Codes of a file system that cannot make hard links (FAT, some network and FUSE mounts). */

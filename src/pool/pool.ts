@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { inlineBackend } from './inline-backend.ts';
+import { descriptorsOf, openFiles, TooManyOpenFiles, workersWithin } from './open-files.ts';
 import { tinypoolBackend } from './tinypool-backend.ts';
 import type { PoolRuntime, Runtime } from './runtime.ts';
 import type { QueuePoolOptions } from './queue/backend.ts';
@@ -89,7 +90,10 @@ export interface Pool<M> {
 export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
   const module = options.module;
   const tasksPerWorker = Math.max(1, options.tasksPerWorker ?? 1);
-  const workers = options.runtime === 'inline' ? 1 : Math.max(1, Math.floor(options.workers));
+  const asked = options.runtime === 'inline' ? 1 : Math.max(1, Math.floor(options.workers));
+  const local = !options.queue && options.runtime !== 'inline' ? options.runtime : undefined;
+  const workers = local ? workersAllowed(local, asked, options.warn) : asked;
+  const claim = local ? descriptorsOf(local, workers) : 0;
   const signal = options.signal;
   const events = new EventEmitter<{ progress: [PoolProgress] }>();
   const progress = { total: 0, done: 0, failed: 0 };
@@ -106,11 +110,17 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
       : tinypoolBackend(module, options.runtime, workers, tasksPerWorker, (error) => {
           for (const reject of pending) reject(error);
         });
+  claimedDescriptors += claim;
+  let released = false;
+  const release = (): void => {
+    if (!released) claimedDescriptors -= claim;
+    released = true;
+  };
 
   const onAbort = (): void => {
     const reason: unknown = signal?.reason ?? new DOMException('aborted', 'AbortError');
     for (const reject of pending) reject(reason);
-    void backend.destroy();
+    void backend.destroy().finally(release);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -161,9 +171,38 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
     },
     async destroy() {
       signal?.removeEventListener('abort', onAbort);
-      await backend.destroy();
+      await backend.destroy().finally(release);
     },
   };
+}
+
+/**
+ * Descriptors promised to this process's live local pools. Their workers start after
+ * `createPool` returns, so /proc does not count them yet when the next pool asks for room
+ * (download-csv starts its lanes' pools together); counting a started one twice errs safe.
+ */
+let claimedDescriptors = 0;
+
+/**
+ * The workers of `asked` that the open-files limit leaves room for: fewer, with a warning,
+ * when some do not fit; none is an error, as Node could not start them (see open-files.ts).
+ */
+function workersAllowed(
+  runtime: 'thread' | 'process',
+  asked: number,
+  warn: ((message: string) => void) | undefined,
+): number {
+  const files = openFiles();
+  if (!files) return asked;
+  const fit = workersWithin(files, runtime, asked, claimedDescriptors);
+  if (fit === 0) throw new TooManyOpenFiles(files.limit, runtime);
+  if (fit < asked) {
+    warn?.(
+      `ulimit -n ${files.limit} leaves room for ${fit} of the ${asked} workers asked: ` +
+        `running ${fit} (raise ulimit -n for more)`,
+    );
+  }
+  return fit;
 }
 
 function messageOf(error: unknown): string {

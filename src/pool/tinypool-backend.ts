@@ -84,10 +84,34 @@ export function tinypoolBackend(
       return result;
     },
     destroy() {
-      destroying ??= pool.destroy();
+      // A worker that fails while it is being stopped (one that could not start: EMFILE) has
+      // nothing left to report: its tasks were already failed, and the run is ending.
+      destroying ??= (() => {
+        for (const worker of pool.threads) lendRemoveListener(worker);
+        return pool.destroy().catch(() => undefined);
+      })();
       return destroying;
     },
   };
+}
+
+/**
+ * tinypool's destroy waits for each worker with `events.once(worker, 'exit')`, on its own
+ * wrapper of the thread or child, which has `once` but no `removeListener`. When the worker
+ * emits 'error' instead (one that failed to start under a low `ulimit -n`), `once` calls
+ * `removeListener` from inside the event: a TypeError that crashed crew. The wrapper gets
+ * the method, passed on to the thread or child that holds the listener.
+ */
+function lendRemoveListener(worker: object): void {
+  const wrapper = worker as {
+    removeListener?: unknown;
+    thread?: NodeJS.EventEmitter;
+    process?: NodeJS.EventEmitter;
+  };
+  const target = wrapper.thread ?? wrapper.process;
+  if (typeof wrapper.removeListener === 'function' || !target) return;
+  wrapper.removeListener = (event: string, listener: (...args: unknown[]) => void) =>
+    target.removeListener(event, listener);
 }
 
 /**

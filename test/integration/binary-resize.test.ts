@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmod, copyFile, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, isolatedCopy, pathWithoutNode, removeCopy } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 import { jpeg } from '../helpers/images.ts';
 
 let binary = '';
@@ -36,7 +36,8 @@ afterAll(() => {
   removeCopy(binary);
 });
 
-const fresh = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
+const dirs = tempDirs();
+const fresh = (prefix: string): Promise<string> => Promise.resolve(dirs.make(prefix));
 
 /** Runs the binary with no Node reachable, a private cache, and no proxy. */
 const run = (args: string[], cache: string, cwd: string) =>

@@ -5,19 +5,18 @@ import {
   chown,
   cp,
   mkdir,
-  mkdtemp,
   readdir,
   readFile,
   rm,
   stat,
   writeFile,
 } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect, isolatedCopy, pathWithoutNode, removeCopy, repoRoot } from '../helpers/cli.ts';
 import { startImageServer } from '../helpers/image-server.ts';
 import { NOBODY, scratchDir, spawnAsNobody } from '../helpers/nobody.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 
 // The single binary, copied alone to an empty directory and run with no Node on PATH.
 let binary = '';
@@ -44,7 +43,11 @@ const collectIn = (args: string[], env: Record<string, string>, cwd: string) =>
     }),
     { timeoutMs: 20_000 },
   );
-const fresh = (prefix: string) => mkdtemp(join(tmpdir(), prefix));
+const dirs = tempDirs();
+const fresh = (prefix: string): Promise<string> => Promise.resolve(dirs.make(prefix));
+/** A scratch dir of nobody.ts's, removed after this file's tests. */
+const scratch = async (...args: Parameters<typeof scratchDir>): Promise<string> =>
+  dirs.removeLater(await scratchDir(...args));
 
 describe('dist/crew, the single executable', () => {
   it('is a real executable with a matching checksum file', async () => {
@@ -186,8 +189,8 @@ describe('dist/crew with another local user about', () => {
   });
 
   it('never runs code another user swaps into a cache path they can write', async () => {
-    const shared = await scratchDir('crew-shared-', 0o777); // anyone may write, not sticky
-    const own = await scratchDir('crew-attacker-', 0o700, 'nobody');
+    const shared = await scratch('crew-shared-', 0o777); // anyone may write, not sticky
+    const own = await scratch('crew-attacker-', 0o700, 'nobody');
     expect((await runAsNobody(['sum', '1'], { XDG_CACHE_HOME: own, HOME: own })).code).toBe(0);
     const marker = join(shared, 'ran-as');
     await plantEverywhere(join(own, 'crew'), marker);
@@ -230,7 +233,7 @@ describe('dist/crew with another local user about', () => {
   });
 
   it('refuses a cache under a directory another user owns', async () => {
-    const theirs = await scratchDir('crew-theirs-', 0o755, 'nobody');
+    const theirs = await scratch('crew-theirs-', 0o755, 'nobody');
     const cache = join(theirs, 'cache'); // ours and private, but they can rename it
     await mkdir(cache, { mode: 0o700 });
     const home = await fresh('crew-home-');
@@ -242,8 +245,8 @@ describe('dist/crew with another local user about', () => {
   });
 
   it('fails with a clear message when no cache root is safe', async () => {
-    const shared = await scratchDir('crew-shared-', 0o777);
-    const sticky = await scratchDir('crew-sticky-', 0o1777);
+    const shared = await scratch('crew-shared-', 0o777);
+    const sticky = await scratch('crew-sticky-', 0o1777);
     // Another user took the temp dir's name first.
     await mkdir(join(sticky, `crew-${uid}`));
     await chown(join(sticky, `crew-${uid}`), NOBODY, NOBODY);
@@ -263,7 +266,7 @@ describe('dist/crew with another local user about', () => {
   });
 
   it('runs as an unprivileged user with its cache in a sticky temp dir', async () => {
-    const sticky = await scratchDir('crew-sticky-', 0o1777);
+    const sticky = await scratch('crew-sticky-', 0o1777);
     const r = await runAsNobody(['logstats', 'samples/logs', '--runtime', 'process', '--json'], {
       HOME: '/nonexistent',
       TMPDIR: sticky,
@@ -296,7 +299,7 @@ describe('dist/crew with another local user about', () => {
     expect(changed.code).toBe(1);
     // An intact copy somewhere another user can write is refused too.
     expect((await run(['sum', '1'], { XDG_CACHE_HOME: cache, HOME: cache })).code).toBe(0);
-    const shared = await scratchDir('crew-shared-', 0o777);
+    const shared = await scratch('crew-shared-', 0o777);
     await cp(dir, join(shared, name!), { recursive: true });
     const copied = await forkedChild(join(shared, name!));
     expect(copied.stderr).toBe(`crew: ${shared} is writable by other users\n`);
@@ -305,7 +308,7 @@ describe('dist/crew with another local user about', () => {
   });
 
   it('reads no file beside or above its cache, nor a package.json above the current dir', async () => {
-    const sticky = await scratchDir('crew-plant-', 0o1777); // like /tmp: anyone may add files
+    const sticky = await scratch('crew-plant-', 0o1777); // like /tmp: anyone may add files
     await writeFile(join(sticky, 'package.json'), '{"type":"commonjs"}\n');
     await mkdir(join(sticky, 'locales'));
     await writeFile(

@@ -1,10 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childrenOf, collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
 const INSPECTOR_PORT = 9229;
@@ -58,6 +57,7 @@ beforeAll(async () => {
   server = await startImageServer();
 });
 afterAll(() => server.close());
+const dirs = tempDirs();
 
 describe('SIGUSR1 opens no inspector', () => {
   it.each([
@@ -68,7 +68,7 @@ describe('SIGUSR1 opens no inspector', () => {
     async (command, args, input) => {
       // The port is checked only if no other program holds it; crew's own sockets always.
       const portWasFree = listeningSockets(INSPECTOR_PORT).size === 0;
-      const out = mkdtempSync(join(tmpdir(), 'crew-usr1-'));
+      const out = dirs.make('crew-usr1-');
       const extra = command === 'download-csv' ? ['--out', out, '--retries', '0'] : [];
       const child = spawnCrew([...args, ...extra, '--runtime', 'process', '-w', '1', '--json']);
       const done = collect(child, { keepStdinOpen: true, timeoutMs: 40_000 });

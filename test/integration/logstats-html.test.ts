@@ -3,6 +3,7 @@
  * after the scan; a path that cannot take it fails before the scan; a symlink planted at
  * FILE is replaced, not followed.
  */
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,5 +100,50 @@ describe('logstats --html', () => {
     const run = await done;
     expect(run.code).toBe(130);
     expect(await readdir(base)).toEqual([]);
+  });
+
+  it('after kill -9, the next run for the same FILE removes the temp file left behind', async () => {
+    const base = await mkdtemp(join(dir, 'killed-'));
+    const report = join(base, 'report.html');
+    const child = spawnCrew(['logstats', '-', '--html', report]);
+    const done = collect(child, { keepStdinOpen: true, timeoutMs: 20_000 });
+    for (let i = 0; i < 200 && (await readdir(base)).length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    const left = await readdir(base);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(new RegExp(`^\\.report\\.html\\.crew-${child.pid}-\\d+-[0-9a-f]{12}$`));
+    const run = await runCrew(['logstats', logs, '--html', report]);
+    expect(run.code).toBe(0);
+    expect(await readdir(base)).toEqual(['report.html']);
+  });
+
+  it('on a full disk: names the report, says the disk is full, and leaves the old one', async () => {
+    // A small file system of its own (tests run as root, as download-disk's do), filled to
+    // the last page: creating the empty temp file still works, writing the page does not.
+    const disk = await mkdtemp(join(dir, 'full-'));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', disk]);
+    try {
+      const report = join(disk, 'report.html');
+      await writeFile(report, 'the last report');
+      try {
+        execFileSync('dd', ['if=/dev/zero', `of=${join(disk, 'filler')}`, 'bs=4k'], {
+          stdio: 'ignore',
+        });
+      } catch {
+        // dd ends with an error once the disk is full: what it is here for
+      }
+      const run = await runCrew(['logstats', logs, '--html', report]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `crew: --html ${report}: cannot write it: the disk is full (no space left on the device)\n`,
+      );
+      expect(await readFile(report, 'utf8')).toBe('the last report');
+      expect((await readdir(disk)).sort()).toEqual(['filler', 'report.html']);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
   });
 });

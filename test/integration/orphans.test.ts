@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnCrew } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 import { startImageServer, type ImageServer } from '../helpers/image-server.ts';
 
 /** The pids whose parent is `pid`, from /proc (the processes' own view, no ps needed). */
@@ -43,9 +43,10 @@ async function until<T>(check: () => T | undefined, ms: number): Promise<T | und
 
 let server: ImageServer;
 let dir: string;
+const dirs = tempDirs();
 beforeAll(async () => {
   server = await startImageServer();
-  dir = mkdtempSync(join(tmpdir(), 'crew-orphans-'));
+  dir = dirs.make('crew-orphans-');
   // ~96 MB of log lines: long enough that the child processes are busy scanning.
   writeFileSync(
     join(dir, 'big.log'),

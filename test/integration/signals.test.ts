@@ -1,20 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readdirSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp-dirs.ts';
 
-const out = mkdtempSync(join(tmpdir(), 'crew-signals-'));
+const dirs = tempDirs();
+const out = dirs.make('crew-signals-');
 // 64 GiB that take no disk: a scan of it would run for many seconds past the test's limit.
 const sparse = join(out, 'sparse.log');
 writeFileSync(sparse, '');
@@ -112,7 +105,7 @@ describe('one signal stops logstats reading an input named on the command line',
 
 describe('SIGHUP (a closed terminal, kill -HUP)', () => {
   it('stops download-csv like SIGTERM: exit 130, and --out is left unlocked', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crew-hup-'));
+    const dir = dirs.make('crew-hup-');
     const child = spawnCrew(['download-csv', '-', '-o', dir]);
     const done = collect(child, { keepStdinOpen: true, timeoutMs: 15_000 });
     try {

@@ -29,7 +29,7 @@ export async function run(config: LogstatsConfig, context: RunContext): Promise<
     );
     if (report) {
       const { renderReport } = await import('../../logstats/report/render.ts');
-      await report.commit(renderReport(logstatsJson(result)));
+      await commitReport(report, renderReport(logstatsJson(result)));
     }
     return result;
   } finally {
@@ -44,6 +44,21 @@ async function reportFile(path: string): Promise<ReportFile> {
   } catch (error) {
     if (error instanceof ReportPathError) {
       throw new UsageError(`--html ${path}: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Writes the page under its name; a failure (a full disk) names the path and fails the run
+ * (exit 1: the counting was done, the report could not be kept).
+ */
+async function commitReport(report: ReportFile, page: string): Promise<void> {
+  try {
+    await report.commit(page);
+  } catch (error) {
+    if (error instanceof ReportPathError) {
+      throw new Error(`--html ${report.path}: ${error.message}`, { cause: error });
     }
     throw error;
   }

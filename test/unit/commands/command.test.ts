@@ -1,7 +1,7 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   defineCommand,
   runCommand,
@@ -181,6 +181,7 @@ describe('logstats, in process', () => {
 
   it('names what could not be read, and says when nothing was found', async () => {
     const empty = await mkdtemp(join(tmpdir(), 'crew-empty-'));
+    onTestFinished(() => rm(empty, { recursive: true, force: true }));
     const io = capture();
     const config = toLogstatsConfig({ paths: [empty], runtime: 'inline', quiet: true });
     const spec: CommandSpec<unknown, typeof config, LogstatsResult> = {

@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parsePanels, toLogstatsConfig } from '../../../src/commands/logstats/options.ts';
 import { progressText } from '../../../src/commands/logstats/run.ts';
 import { UsageError } from '../../../src/errors.ts';
 import { PANEL_NAMES } from '../../../src/logstats/panels.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crew-filters-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const list = join(dir, 'blocked.txt');
 writeFileSync(list, '# office and VPN\n10.0.0.0/8\n\n  2001:DB8::/32  # lab\r\n192.0.2.7\n');
 const badList = join(dir, 'bad.txt');

@@ -1,5 +1,6 @@
 import { closeSync, openSync } from 'node:fs';
 import {
+  chown,
   lstat,
   mkdir,
   mkdtemp,
@@ -69,8 +70,13 @@ describe('store', () => {
     await mkdir(join(dir, 'victim'));
     await writeFile(join(dir, 'victim', 'keep'), 'x');
     await symlink(join(dir, 'victim'), join(out, '.crew-deadbeefdeadbeef'));
+    // Another user's folder under such a name (a shared --out; tests run as root) stays.
+    await mkdir(join(out, '.crew-0000000000000001'));
+    await writeFile(join(out, '.crew-0000000000000001', 'theirs'), 'x');
+    await chown(join(out, '.crew-0000000000000001'), 65534, 65534);
     expect(await removeLeftovers(out)).toBe(4);
     expect((await readdir(out)).sort()).toEqual([
+      '.crew-0000000000000001',
       '.crew-aa-1e.part.png',
       '.crew-lock',
       '.crew-x.part',

@@ -1,12 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { scanFiles } from '../../../src/logstats/batch.ts';
 import type { LineRules } from '../../../src/logstats/formats/index.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'crew-batch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const line = (ip: string, day: number) =>
   `${ip} - - [0${day}/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 200 1`;
 const write = (name: string, lines: string[]): ScanRange => {

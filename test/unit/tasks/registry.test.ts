@@ -3,12 +3,13 @@ import {
   mkdtempSync,
   readFileSync,
   realpathSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CA_TOO_BIG } from '../../../src/download/ca.ts';
 import type { FetchInput, FetchOptions } from '../../../src/download/fetch.ts';
 import type { ResizeOptions } from '../../../src/download/resize-plan.ts';
@@ -23,6 +24,7 @@ import { resizeOptions } from '../../helpers/resize-options.ts';
 // Real folders: a worker allowed to write in `allowed` only, with a run's temp folder in it,
 // another outside it, and a link inside it that leads outside.
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'crew-accept-')));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const allowed = join(root, 'allowed');
 const temp = join(allowed, 'out', '.crew-aabbccdd');
 const outside = join(root, 'elsewhere', '.crew-aabbccdd');
