@@ -7,8 +7,7 @@
    @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call,
    @typescript-eslint/no-unsafe-return --
    a forger writes any shape: these tests change real answers field by field, types aside. */
-import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +15,9 @@ import type { LineRules } from '../../../src/logstats/formats/index.ts';
 import { PANEL_NAMES } from '../../../src/logstats/panels.ts';
 import type { ScanRange } from '../../../src/logstats/split.ts';
 import { acceptAnswer, taskNamed } from '../../../src/tasks/registry.ts';
+import { tempDirs } from '../../helpers/temp-dirs.ts';
 
-const root = realpathSync(mkdtempSync(join(tmpdir(), 'crew-results-')));
+const root = realpathSync(tempDirs().make('crew-results-'));
 
 /** Lines of a combined log: IPv4 and IPv6 clients, two days, a malformed line. */
 function logLines(clients: number): string {
