@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { BLANK, formatIPv4, IPV6, MALFORMED } from '../../../../src/logstats/client-ip.ts';
+import { formatIPv4 } from '../../../../src/logstats/client-ip.ts';
 import { combined } from '../../../../src/logstats/formats/combined.ts';
 import type { LineFields, ReadRules } from '../../../../src/logstats/formats/format.ts';
-import { formatIPv6 } from '../../../../src/logstats/ipv6.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
+import { kindText } from './reader.ts';
 import { clientIp } from '../../../helpers/client-rule.ts';
 import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
 
@@ -15,14 +15,7 @@ const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
   ...given,
 });
 
-const text = (kind: number, out: LineFields): string =>
-  kind === BLANK
-    ? 'blank'
-    : kind === MALFORMED
-      ? 'malformed'
-      : kind === IPV6
-        ? formatIPv6(out.ipv6)
-        : formatIPv4(kind);
+const text = kindText;
 
 const line = (ip: string, time: string) => `${ip} - - [${time}] "GET / HTTP/1.1" 200 12`;
 

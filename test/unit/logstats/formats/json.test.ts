@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FinishedLine } from '../../../../src/logstats/carried-line.ts';
-import { BLANK, formatIPv4, IPV6, MALFORMED } from '../../../../src/logstats/client-ip.ts';
+import { formatIPv4, MALFORMED } from '../../../../src/logstats/client-ip.ts';
 import type { LineFields, ReadRules } from '../../../../src/logstats/formats/format.ts';
 import {
   fieldAt,
@@ -10,8 +10,8 @@ import {
   looksLikeJson,
   parseJsonLine,
 } from '../../../../src/logstats/formats/json.ts';
-import { formatIPv6 } from '../../../../src/logstats/ipv6.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
+import { kindText } from './reader.ts';
 import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
 
 const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
@@ -34,14 +34,7 @@ function read(line: string, given: Partial<ReadRules> = {}): { client: string; k
   };
   const bytes = Buffer.from(line);
   const kind = reader.read(bytes, 0, bytes.length, out);
-  const client =
-    kind === BLANK
-      ? 'blank'
-      : kind === MALFORMED
-        ? 'malformed'
-        : kind === IPV6
-          ? formatIPv6(out.ipv6)
-          : formatIPv4(kind);
+  const client = kindText(kind, out);
   return { client, ...(out.key === undefined ? {} : { key: out.key }) };
 }
 
