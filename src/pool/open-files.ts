@@ -17,9 +17,11 @@ export interface OpenFiles {
 
 /**
  * Descriptors one worker costs this process, measured on Node 24: a thread's event loop
- * (epoll, io_uring, eventfd, a pipe pair); a child's stdin, stdout, stderr and IPC channel.
+ * (epoll, io_uring, eventfd, a pipe pair), and two for what its tasks open here (a download's
+ * socket and body file, a log file): filling the room with threads left a download none;
+ * a child's stdin, stdout, stderr and IPC channel (its tasks' files are its own).
  */
-const PER_WORKER = { thread: 5, process: 4 } as const;
+const PER_WORKER = { thread: 7, process: 4 } as const;
 
 /**
  * Descriptors needed only while workers start, or kept for the run's own files (a file a

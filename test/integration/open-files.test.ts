@@ -58,7 +58,7 @@ describe.each(['thread', 'process'] as const)('under a low ulimit -n, on %s', (r
 
   it('counts a directory of more logs than the limit allows open', async () => {
     // Room for one worker, not two: with two (one per core here) crew used to crash.
-    const limit = { thread: 32, process: 35 }[runtime];
+    const limit = { thread: 34, process: 35 }[runtime];
     const args = ['logstats', logs, '--runtime', runtime, '-w', '2', '--json', '-q'];
     const [limited, free] = await Promise.all([crewUnderLimit(limit, args), runCrew(args)]);
     expect(limited.stderr).not.toMatch(/TypeError|EMFILE|too many open files|\n\s+at /);

@@ -5,10 +5,10 @@ describe('workersWithin', () => {
   it.each([
     // limit, open, runtime, wanted, claimed -> workers
     [1024, 23, 'thread', 16, 0, 16],
-    [30, 23, 'thread', 16, 0, 1], // 23 + 5 + 2 = 30
-    [29, 23, 'thread', 2, 0, 0],
-    [40, 23, 'thread', 16, 0, 3],
-    [40, 23, 'thread', 16, 5, 2], // another pool's worker has not started yet
+    [32, 23, 'thread', 16, 0, 1], // 23 + 7 + 2 = 32
+    [31, 23, 'thread', 2, 0, 0],
+    [40, 23, 'thread', 16, 0, 2],
+    [40, 23, 'thread', 16, 7, 1], // another pool's worker has not started yet
     [32, 23, 'process', 16, 0, 1], // 23 + 4 + 5 = 32
     [31, 23, 'process', 1, 0, 0],
     [10, 23, 'process', 1, 0, 0], // already over the limit
