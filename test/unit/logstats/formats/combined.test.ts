@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../../../src/logstats/client-ip.ts';
 import { combined } from '../../../../src/logstats/formats/combined.ts';
-import type { LineFields, ReadRules } from '../../../../src/logstats/formats/format.ts';
+import type { ReadRules } from '../../../../src/logstats/formats/format.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
-import { kindText } from './reader.ts';
+import { kindText, slot } from './reader.ts';
 import { clientIp } from '../../../helpers/client-rule.ts';
-import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
 
 const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
   by: undefined,
@@ -28,13 +27,7 @@ describe('the common/combined format', () => {
     'junk',
     '   ',
   ])('reads the client of %j by the client rule', (given) => {
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     const bytes = Buffer.from(given);
     expect(text(combined.reader(rules()).read(bytes, 0, bytes.length, out), out)).toBe(
       clientIp(given),
@@ -42,13 +35,7 @@ describe('the common/combined format', () => {
   });
 
   it('keys a line by its first [...] with --by, and reads no time without', () => {
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     const read = (by: ReadRules['by'], utc: boolean, given: string): string | undefined => {
       out.key = undefined;
       combined.reader(rules({ by, utc })).read(Buffer.from(given), 0, given.length, out);
@@ -62,13 +49,7 @@ describe('the common/combined format', () => {
   });
 
   it('reads a line that came in pieces: the client from all of it, the time from its start', () => {
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     const kept = Buffer.from(line('1.2.3.4', '10/Oct/2000:13:55:36 -0700'));
     // The client stand-in of a line whose client is 5.6.7.8 (see LongLine).
     const client = Buffer.from('5.6.7.8 x');

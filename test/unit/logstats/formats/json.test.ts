@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FinishedLine } from '../../../../src/logstats/carried-line.ts';
 import { formatIPv4, MALFORMED } from '../../../../src/logstats/client-ip.ts';
-import type { LineFields, ReadRules } from '../../../../src/logstats/formats/format.ts';
+import type { ReadRules } from '../../../../src/logstats/formats/format.ts';
 import {
   fieldAt,
   firstField,
@@ -11,8 +11,7 @@ import {
   parseJsonLine,
 } from '../../../../src/logstats/formats/json.ts';
 import { UNKNOWN } from '../../../../src/logstats/timestamp.ts';
-import { kindText } from './reader.ts';
-import { emptyRequest } from '../../../../src/logstats/request-fields.ts';
+import { kindText, slot } from './reader.ts';
 
 const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
   by: undefined,
@@ -25,13 +24,7 @@ const rules = (given: Partial<ReadRules> = {}): ReadRules => ({
 /** What the JSON reader makes of one line: its client as text, and its key with --by. */
 function read(line: string, given: Partial<ReadRules> = {}): { client: string; key?: string } {
   const reader = json.reader(rules(given));
-  const out: LineFields = {
-    ...emptyRequest(),
-    ipv6: new Uint32Array(4),
-    key: undefined,
-    seconds: NaN,
-    offsetMinutes: 0,
-  };
+  const out = slot();
   const bytes = Buffer.from(line);
   const kind = reader.read(bytes, 0, bytes.length, out);
   const client = kindText(kind, out);
@@ -118,13 +111,7 @@ describe('the JSON format', () => {
 
   it('says which fields held the clients', () => {
     const reader = json.reader(rules());
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     for (const line of [
       '{"remote_addr":"1.1.1.1"}',
       '{"ClientHost":"x"}',
@@ -154,13 +141,7 @@ describe('the JSON format', () => {
 
   it('reads a line that came in pieces whole, and one longer than was kept as malformed', () => {
     const reader = json.reader(rules({ by: 'day' }));
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     const kept = Buffer.from('{"remote_addr":"1.2.3.4","time":"2021-03-22T10:00:00Z"}');
     const line = (cut: boolean): FinishedLine => ({ kept, cut, client: Buffer.from('x') });
     expect(formatIPv4(reader.readCarried(line(false), out))).toBe('1.2.3.4');
@@ -174,13 +155,7 @@ describe('the JSON reader: requests', () => {
   /** The request fields the reader finds in a line, with the panels on. */
   function request(line: string, utc = false): Record<string, unknown> {
     const reader = json.reader(rules({ panels: ['hours'], utc }));
-    const out: LineFields = {
-      ...emptyRequest(),
-      ipv6: new Uint32Array(4),
-      key: undefined,
-      seconds: NaN,
-      offsetMinutes: 0,
-    };
+    const out = slot();
     const bytes = Buffer.from(line);
     reader.read(bytes, 0, bytes.length, out);
     const { status, target, sent, referrer, agent, hour } = out;
