@@ -23,7 +23,23 @@ export interface IPv6Run {
   readonly counts: Uint32Array | undefined;
 }
 
+/**
+ * How far the scan filling a set has come, in bytes: lets the set grow at once to what the
+ * rest of its input will need, rather than doubling (and rehashing) its way there.
+ */
+export interface ScanProgress {
+  /** Bytes of input read so far. */
+  readonly done: () => number;
+  /** Bytes of input the scan will read in all. */
+  readonly expected: number;
+}
+
 const MIN_SLOTS = 1 << 8;
+/**
+ * At most this many times the slots at one growth: a rate that falls later on leaves the
+ * table no more than this much too big.
+ */
+const MAX_LEAP = 8;
 /** A released set's table: empty, and never written (adding to such a set throws). */
 const RELEASED = new Uint32Array(0);
 
@@ -35,8 +51,13 @@ export class IPv6Set {
   #size = 0;
   #shift: number;
   #zero = 0;
+  readonly #progress: ScanProgress | undefined;
+  /** The size and the bytes read at the last growth: the rate new addresses come at. */
+  #grownAtSize = 0;
+  #grownAtBytes = 0;
 
-  constructor(withCounts: boolean) {
+  constructor(withCounts: boolean, progress?: ScanProgress) {
+    this.#progress = progress;
     this.#table = takeTable(MIN_SLOTS * 4);
     this.#counts = withCounts ? takeTable(MIN_SLOTS) : undefined;
     this.#shift = 32 - Math.log2(MIN_SLOTS);
@@ -81,6 +102,13 @@ export class IPv6Set {
     if (this.#counts) this.#counts[slot] = this.#counts[slot]! + count;
   }
 
+  /** Adds one request from each address of `words[4 * from .. 4 * n)`, four words each. */
+  addAll(words: Uint32Array, n: number, from = 0): void {
+    for (let at = from * 4, to = n * 4; at < to; at += 4) {
+      this.#insert(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!, 1);
+    }
+  }
+
   /** Adds every address of `run`, with its requests. */
   addRun(run: IPv6Run): void {
     const { words, counts } = run;
@@ -89,13 +117,30 @@ export class IPv6Set {
     }
   }
 
+  /** How many times the slots to grow by: two, or what the projected size needs. */
+  #leap(slots: number): number {
+    const progress = this.#progress;
+    if (progress === undefined) return 2;
+    const bytes = progress.done();
+    const size = this.#size;
+    const read = bytes - this.#grownAtBytes;
+    const rate = read > 0 ? (size - this.#grownAtSize) / read : 0;
+    const projected = size + rate * Math.max(0, progress.expected - bytes);
+    this.#grownAtSize = size;
+    this.#grownAtBytes = bytes;
+    let leap = 2;
+    while (leap < MAX_LEAP && slots * leap * 3 < projected * 4) leap *= 2;
+    return leap;
+  }
+
   #grow(): void {
     const old = this.#table;
     const oldCounts = this.#counts;
-    const slots = old.length >>> 1; // twice the slots, four words each
+    const leap = this.#leap(old.length >>> 2);
+    const slots = (old.length >>> 2) * leap; // four words each
     const table = takeTable(slots * 4);
     const counts = oldCounts ? takeTable(slots) : undefined;
-    const shift = this.#shift - 1;
+    const shift = this.#shift - Math.log2(leap);
     const mask = slots - 1;
     for (let from = 0; from < old.length; from += 4) {
       const a = old[from]!;

@@ -11,10 +11,10 @@ import type { LineFields, LineReader, LogFormat } from './formats/format.ts';
 import { formatsOf, type LineRules } from './formats/index.ts';
 import { MisreadLines, type Misread } from './formats/misread.ts';
 import { IPv4Set, unionRun, type IPv4Run } from './ipv4-set.ts';
-import { IPv6Set, unionRunIPv6, type IPv6Run } from './ipv6-set.ts';
+import { IPv6Set, unionRunIPv6, type IPv6Run, type ScanProgress } from './ipv6-set.ts';
 import { LineEnds, lineEnd } from './line-end.ts';
 import { FILTERED, filtersTimes, LineFilter } from './line-filter.ts';
-import { INPUT_BYTES, type LineScanner } from './line-scan.ts';
+import { INPUT_BYTES, IPV6_MARK, type LineScanner } from './line-scan.ts';
 import { PanelCounts, type ClientKey, type PanelData, type PanelName } from './panels.ts';
 import { emptyRequest, readsRequests } from './request-fields.ts';
 import { compareKeys } from './timestamp.ts';
@@ -68,9 +68,14 @@ class Counts {
   /** With --panels: what else the lines are counted in. */
   readonly panels: PanelCounts | undefined;
 
-  constructor(withCounts: boolean, expectedClients = 0, panels?: readonly PanelName[]) {
+  constructor(
+    withCounts: boolean,
+    expectedClients = 0,
+    panels?: readonly PanelName[],
+    progress?: ScanProgress,
+  ) {
     this.ipv4 = new IPv4Set(withCounts, expectedClients);
-    this.ipv6 = new IPv6Set(withCounts);
+    this.ipv6 = new IPv6Set(withCounts, progress);
     this.panels = panels && panels.length > 0 ? new PanelCounts(panels) : undefined;
   }
 
@@ -162,7 +167,9 @@ export class LineTally {
     this.#withCounts = withCounts;
     this.#panels = rules.panels;
     // Most logs run 100 to 300 bytes a line and repeat clients: a table that rarely grows.
-    this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256, rules.panels);
+    // A group's clients come at the rate of its own lines, not of the whole input's.
+    const progress = grouped ? undefined : { done: () => this.bytes, expected: expectedBytes };
+    this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256, rules.panels, progress);
     this.#firstGroupClients = expectedBytes / 256;
     this.#groups = grouped ? new Map() : undefined;
     this.#formats = formats;
@@ -257,13 +264,17 @@ export class LineTally {
       pos = nl + 1;
     }
     const grouped = this.#groupOf !== undefined;
+    // --exclude-ip is applied to the IPv4 clients it took; IPv6 lines take the full rule.
+    const withIPv6 = this.#filter === undefined;
     for (;;) {
-      pos = scanner.scan(pos, end, grouped);
+      pos = scanner.scan(pos, end, grouped, withIPv6);
       whole.total += scanner.lines;
       whole.malformed += scanner.malformed;
       if (grouped) this.#groupFast(scanner);
-      else if (this.#filter === undefined) whole.ipv4.addAll(scanner.addresses, scanner.count);
-      else this.#addExcluding(scanner.addresses, scanner.count, this.#filter);
+      else if (withIPv6) {
+        whole.ipv4.addAll(scanner.addresses, scanner.count);
+        whole.ipv6.addAll(scanner.addresses6, scanner.count6);
+      } else this.#addExcluding(scanner.addresses, scanner.count, this.#filter);
       const lineEnd = scanner.lineEnd;
       if (lineEnd >= end) break;
       this.#line(memory, pos, lineEnd);
@@ -300,27 +311,33 @@ export class LineTally {
 
   /** The lines the fast path took, each into its group (--by), which holds its client. */
   #groupFast(scanner: LineScanner): void {
-    const { marks, addresses, memory } = scanner;
+    const { marks, addresses, addresses6, memory } = scanner;
     const groupOf = this.#groupOf!;
     let key: string | undefined;
     let group: Counts | undefined;
-    // The addresses of a run of lines in one group go into its set at once.
+    // The addresses of a run of lines in one group go into its sets at once.
     let runFrom = 0;
     let next = 0;
+    let runFrom6 = 0;
+    let next6 = 0;
     for (let i = 0, at = 0; i < scanner.lines; i++, at += 2) {
       const mark = marks[at]!;
-      const lineKey = groupOf(memory, mark & 0x7fffffff, marks[at + 1]!);
+      const lineKey = groupOf(memory, mark & (IPV6_MARK - 1), marks[at + 1]!);
       // Lines of one day come together, and a format gives one string for one group.
       if (lineKey !== key || group === undefined) {
         group?.ipv4.addAll(addresses, next, runFrom);
+        group?.ipv6.addAll(addresses6, next6, runFrom6);
         runFrom = next;
+        runFrom6 = next6;
         group = this.#group((key = lineKey));
       }
       group.total++;
       if (mark >= 0x80000000) group.malformed++;
+      else if (mark & IPV6_MARK) next6++;
       else next++;
     }
     group?.ipv4.addAll(addresses, next, runFrom);
+    group?.ipv6.addAll(addresses6, next6, runFrom6);
   }
 
   /** The counts of the group `key`, new if it has none yet. */

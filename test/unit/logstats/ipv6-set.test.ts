@@ -75,6 +75,31 @@ describe('IPv6Set', () => {
     );
   });
 
+  it.each([
+    ['a steady rate', 1],
+    ['a rate that falls to nothing', 0],
+  ])('grows at once to the size its scan projects, exact at %s', (_, later) => {
+    // 60,000 reads of 100 bytes each; after the first 10,000, new addresses come at `later`.
+    let read = 0;
+    const set = new IPv6Set(true, { done: () => read, expected: 6_000_000 });
+    const next = seeded(5);
+    const expected = new Map<string, number>();
+    for (let i = 0; i < 60_000; i++) {
+      read += 100;
+      const fresh = i < 10_000 || later === 1;
+      const words = [0x20010db8, 0, fresh ? i : next(10_000), next(2)] as const;
+      const text = formatIPv6(words);
+      expected.set(text, (expected.get(text) ?? 0) + 1);
+      set.add(words);
+    }
+    const run = set.toRun();
+    const counts = new Map(textsOf(run).map((t, i) => [t, run.counts![i]!]));
+    expect(run.count).toBe(expected.size);
+    expect(mapDifferences(counts, expected)).toEqual([]);
+    expect(ordered(run)).toBe(true);
+    set.release();
+  });
+
   it.each([2, 5, 20])('unions %d runs exactly, counts summed', (k) => {
     const next = seeded(k * 13);
     const expected = new Map<string, number>();

@@ -2,25 +2,32 @@ import { describe, expect, it } from 'vitest';
 import { formatIPv4 } from '../../../src/logstats/client-ip.ts';
 import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
 import { hashesOf, unhashIPv4 } from '../../../src/logstats/ipv4-set.ts';
-import { INPUT_BYTES, LineScanner } from '../../../src/logstats/line-scan.ts';
+import { INPUT_BYTES, IPV6_MARK, LineScanner } from '../../../src/logstats/line-scan.ts';
 import { LineTally } from '../../../src/logstats/tally.ts';
 import { awkwardLine, reference, seeded } from '../../helpers/client-rule.ts';
 import { Mismatches } from '../../helpers/mismatches.ts';
 
 const scanner = new LineScanner();
 
-/** What the WebAssembly fast path makes of one line, or undefined when it leaves it to JS. */
-function fastPath(line: string): string | undefined {
+/**
+ * What the WebAssembly fast path makes of one line, or undefined when it leaves it to JS;
+ * with `ipv6`, it takes valid IPv6 clients too.
+ */
+function fastPath(line: string, ipv6 = false): string | undefined {
   const bytes = Buffer.from(`${line}\n`);
   const start = scanner.inputStart;
   scanner.memory.set(bytes, start);
   const end = start + bytes.length;
-  const stop = scanner.scan(start, end);
+  const stop = scanner.scan(start, end, true, ipv6);
   if (stop === start && scanner.lineEnd < end) return undefined;
   expect(stop).toBe(end);
   if (scanner.lines === 0) return 'blank';
   if (scanner.malformed === 1) return 'malformed';
-  expect(scanner.count).toBe(1);
+  expect(scanner.count + scanner.count6).toBe(1);
+  // The line's mark says which list its client is in.
+  expect(scanner.marks[0]! & IPV6_MARK).toBe(scanner.count6 === 1 ? IPV6_MARK : 0);
+  expect(scanner.marks[0]! & (IPV6_MARK - 1)).toBe(start);
+  if (scanner.count6 === 1) return formatIPv6(scanner.addresses6.subarray(0, 4));
   return formatIPv4(scanner.addresses[0]!);
 }
 
@@ -53,20 +60,55 @@ describe('LineScanner: the WebAssembly fast path', () => {
     expect(fastPath(line)).toBe(expected);
   });
 
-  it('agrees with the rule written on strings on every line it takes, of 20,000', () => {
-    const next = seeded(7);
-    let taken = 0;
-    const wrong = new Mismatches();
-    for (let i = 0; i < 20_000; i++) {
-      const line = awkwardLine(next);
-      const fast = fastPath(line);
-      if (fast === undefined) continue;
-      taken++;
-      wrong.check(line, fast, reference(line));
-    }
-    expect(wrong.found).toEqual([]);
-    // The pieces start many lines with an address and " - " or ",": the path is exercised.
-    expect(taken).toBeGreaterThan(2000);
+  it.each([false, true])(
+    'agrees with the rule written on strings on every line it takes, of 20,000 (IPv6: %s)',
+    (ipv6) => {
+      const next = seeded(7);
+      let taken = 0;
+      let taken6 = 0;
+      const wrong = new Mismatches();
+      for (let i = 0; i < 20_000; i++) {
+        const line = awkwardLine(next);
+        const fast = fastPath(line, ipv6);
+        if (fast === undefined) continue;
+        taken++;
+        if (fast.includes(':')) taken6++;
+        wrong.check(line, fast, reference(line));
+      }
+      expect(wrong.found).toEqual([]);
+      // The pieces start many lines with an address and " - " or ",": the path is exercised.
+      expect(taken).toBeGreaterThan(2000);
+      if (ipv6) expect(taken6).toBeGreaterThan(200);
+      else expect(taken6).toBe(0);
+    },
+  );
+
+  it.each([
+    ['2001:db8::1 - - [x]', '2001:db8::1'],
+    ['2001:DB8:0:0:0:0:0:1, 10.0.0.1 - - [x]', '2001:db8::1'],
+    ['  ::1,x', '::1'],
+    ['::,x', '::'],
+    ['1:2:3:4:5:6:7:8 - - [x]', '1:2:3:4:5:6:7:8'],
+    ['1:2:3:4:5:6:7:: - - [x]', '1:2:3:4:5:6:7:0'],
+    ['::2:3:4:5:6:7:8 - - [x]', '0:2:3:4:5:6:7:8'],
+    ['fe80::a:0:b - - [x]', 'fe80::a:0:b'],
+    ['::ffff:a0b:c0d - - [x]', '10.11.12.13'],
+    ['::ffff:0:0 - - [x]', '0.0.0.0'],
+    // left to the full rule: no address, or one written otherwise
+    ['::ffff:10.11.12.13 - - [x]', undefined],
+    ['1::2::3 - - [x]', undefined],
+    ['12345::1 - - [x]', undefined],
+    ['1:2:3:4:5:6:7:8:9 - - [x]', undefined],
+    ['1:2:3:4:5:6:7 - - [x]', undefined],
+    [':1::2 - - [x]', undefined],
+    ['1::2: - - [x]', undefined],
+    ['fe80::1%eth0 - - [x]', undefined],
+    ['[2001:db8::1] - - [x]', undefined],
+    ['2001:db8::1 -', undefined],
+    ['2001:db8::1\t- - [x]', undefined],
+    [`${'0:'.repeat(22)}1 - - [x]`, undefined],
+  ])('with IPv6: %j -> %s', (line, expected) => {
+    expect(fastPath(line, true)).toBe(expected);
   });
 
   it('stops at an unfinished line, and after a long run of lines', () => {

@@ -248,7 +248,9 @@ describe('LineTally --by on the fast path', () => {
         `2001:db8::${next(50).toString(16)}`,
         `01.2.3.4`,
         `9.9.9.${next(9)}, 10.1.1.1`,
-      ][next(5)]!;
+        `::ffff:a00:${next(50).toString(16)}`, // 10.0.0.x, taken by the fast path as IPv4
+        `2001:DB8:0:0:0:0:${next(9)}:1,1.2.3.4`,
+      ][next(7)]!;
       const day = String(20 + next(3)).padStart(2, '0');
       const time = [
         `[${day}/Mar/2021:${String(next(24)).padStart(2, '0')}:00:00 +0${next(9)}00]`,
