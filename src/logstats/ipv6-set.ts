@@ -32,9 +32,17 @@ export interface ScanProgress {
   readonly done: () => number;
   /** Bytes of input the scan will read in all. */
   readonly expected: number;
+  /**
+   * How many more bytes of tables the scan has room for (read.ts stops a range's scan past
+   * its budget): a leap past it would stop the scan at once, with a part of the clients it
+   * had room for.
+   */
+  readonly room: () => number;
 }
 
 const MIN_SLOTS = 1 << 8;
+/** Four words an address, and with counts, one more. */
+const SLOT_BYTES = 16;
 /**
  * At most this many times the slots at one growth: a rate that falls later on leaves the
  * table no more than this much too big.
@@ -129,7 +137,15 @@ export class IPv6Set {
     this.#grownAtSize = size;
     this.#grownAtBytes = bytes;
     let leap = 2;
-    while (leap < MAX_LEAP && slots * leap * 3 < projected * 4) leap *= 2;
+    // The old table is given back after the growth: only what the new one adds needs room.
+    const room = progress.room() + slots * SLOT_BYTES;
+    while (
+      leap < MAX_LEAP &&
+      slots * leap * 3 < projected * 4 &&
+      slots * leap * 2 * SLOT_BYTES <= room
+    ) {
+      leap *= 2;
+    }
     return leap;
   }
 

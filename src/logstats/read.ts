@@ -265,20 +265,14 @@ export async function scanRange(
     // each reading on to the end of the file.
     const from = range.start === 0 ? 0 : lineStartAtOrAfter(fd, range.start, end);
     const to = from >= end ? from : end === size ? size : lineStartAtOrAfter(fd, end);
-    tally = new LineTally(top, rules, to - from);
+    const room = (): number => budget - (tableBytesInUse() - before);
+    tally = new LineTally(top, rules, to - from, room);
     const directives = from > 0 && from < to && rules ? directivesOf(rules.format) : [];
     if (directives.length > 0) {
       const header = lastLineStarting(fd, from, directives);
       if (header) tally.header(header);
     }
-    const stop = await readInto(
-      tally,
-      fd,
-      from,
-      to,
-      () => tableBytesInUse() - before > budget,
-      signal,
-    );
+    const stop = await readInto(tally, fd, from, to, () => room() < 0, signal);
     // Cut after the last read: another range of the file may have read the shorter version.
     const now = fstatSync(fd).size;
     if (now < stop) throw truncated(stop, now);

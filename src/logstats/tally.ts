@@ -155,8 +155,16 @@ export class LineTally {
    */
   #firstGroupClients: number;
 
-  /** `expectedBytes`: how much input is coming, to size the address table for it. */
-  constructor(withCounts: boolean, rules: LineRules = COMBINED, expectedBytes = 0) {
+  /**
+   * `expectedBytes`: how much input is coming, to size the address tables for it;
+   * `tableRoom`: how many more bytes of tables its reader lets it have (see read.ts).
+   */
+  constructor(
+    withCounts: boolean,
+    rules: LineRules = COMBINED,
+    expectedBytes = 0,
+    tableRoom: () => number = () => Infinity,
+  ) {
     const formats = formatsOf(rules);
     const grouped = rules.by !== undefined;
     // Lines whose time or request is wanted (--by, --since, --until, panels, --status,
@@ -168,7 +176,9 @@ export class LineTally {
     this.#panels = rules.panels;
     // Most logs run 100 to 300 bytes a line and repeat clients: a table that rarely grows.
     // A group's clients come at the rate of its own lines, not of the whole input's.
-    const progress = grouped ? undefined : { done: () => this.bytes, expected: expectedBytes };
+    const progress = grouped
+      ? undefined
+      : { done: () => this.bytes, expected: expectedBytes, room: tableRoom };
     this.#whole = new Counts(withCounts, grouped ? 0 : expectedBytes / 256, rules.panels, progress);
     this.#firstGroupClients = expectedBytes / 256;
     this.#groups = grouped ? new Map() : undefined;

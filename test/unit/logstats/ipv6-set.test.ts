@@ -7,6 +7,7 @@ import {
   visitUnionIPv6,
   type IPv6Run,
 } from '../../../src/logstats/ipv6-set.ts';
+import { tableBytesInUse } from '../../../src/logstats/scratch.ts';
 import { seeded } from '../../helpers/client-rule.ts';
 import { mapDifferences } from '../../helpers/mismatches.ts';
 
@@ -81,7 +82,11 @@ describe('IPv6Set', () => {
   ])('grows at once to the size its scan projects, exact at %s', (_, later) => {
     // 60,000 reads of 100 bytes each; after the first 10,000, new addresses come at `later`.
     let read = 0;
-    const set = new IPv6Set(true, { done: () => read, expected: 6_000_000 });
+    const set = new IPv6Set(true, {
+      done: () => read,
+      expected: 6_000_000,
+      room: () => Infinity,
+    });
     const next = seeded(5);
     const expected = new Map<string, number>();
     for (let i = 0; i < 60_000; i++) {
@@ -97,6 +102,23 @@ describe('IPv6Set', () => {
     expect(run.count).toBe(expected.size);
     expect(mapDifferences(counts, expected)).toEqual([]);
     expect(ordered(run)).toBe(true);
+    set.release();
+  });
+
+  it('leaps no further than the table budget of its scan', () => {
+    let read = 0;
+    const budget = 2 ** 20; // 65,536 slots: room for 49,152 addresses
+    const before = tableBytesInUse();
+    const room = (): number => budget - (tableBytesInUse() - before);
+    const set = new IPv6Set(false, { done: () => read, expected: 1e9, room });
+    let most = 0;
+    for (let i = 0; i < 45_000; i++) {
+      read += 100;
+      set.add([0x20010db8, 0, i, 1]);
+      most = Math.max(most, tableBytesInUse() - before);
+    }
+    expect(set.size).toBe(45_000);
+    expect(most).toBeLessThanOrEqual(budget);
     set.release();
   });
 
