@@ -258,8 +258,10 @@ export class IPv4Set {
    * table per small file.)
    */
   release(): void {
-    giveTable(this.#table);
-    if (this.#counts) giveTable(this.#counts);
+    // A set that never held an address never wrote to its tables (0.0.0.0 is held aside).
+    const unwritten = this.#size === 0;
+    giveTable(this.#table, unwritten);
+    if (this.#counts) giveTable(this.#counts, unwritten);
     this.#table = RELEASED;
     this.#counts = undefined;
     this.#size = 0;
