@@ -1,6 +1,6 @@
 import Tinypool from 'tinypool';
 import type { Backend } from './backend.ts';
-import { CHILD_TASKS_ENV } from './child-env.ts';
+import { CHILD_TASKS_ENV, childTunables } from './child-env.ts';
 
 /**
  * Child processes load the pool's own child entry, which guards against outliving crew and
@@ -47,7 +47,11 @@ export function tinypoolBackend(
     ...(runtime === 'process' ? { execArgv: childExecArgv(process.execArgv) } : {}),
     // tinypool forks children with only the env it is given: without this they would lose
     // PATH, proxy settings, and the single binary's marker that tells a child what it is.
-    env: { ...process.env, [CHILD_TASKS_ENV]: module.href },
+    env: {
+      ...process.env,
+      [CHILD_TASKS_ENV]: module.href,
+      GLIBC_TUNABLES: childTunables(process.env['GLIBC_TUNABLES']),
+    },
   });
   let destroying: Promise<void> | undefined;
   // Tinypool emits 'error' for a worker that died with no task on it (e.g. the module failed to
