@@ -102,8 +102,24 @@ export function decodeJob(data: unknown): { run: string; version: string; tasks:
   return { run: job.run, version: job.version, tasks: tasks as QueueTask[] };
 }
 
-export function encodeOutcomes(outcomes: readonly TaskOutcome[]): JobOutput {
-  return { outcomes: pack(outcomes) };
+/**
+ * A job's answer. One the coordinator would not read (over `max`) would fail every task of
+ * the job there with only its size: the biggest answers are failed here instead, each with
+ * its own size, until the rest fit.
+ */
+export function encodeOutcomes(outcomes: readonly TaskOutcome[], max = MAX_ANSWER_TEXT): JobOutput {
+  const packed = pack(outcomes);
+  if (packed.length <= max) return { outcomes: packed };
+  const sizes = outcomes.map((outcome) => pack(outcome).length);
+  const fitted = [...outcomes];
+  let total = packed.length;
+  for (const i of sizes.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!)) {
+    if (total <= max) break;
+    const error = `its answer (${sizes[i]} bytes) is bigger than a coordinator reads (${max})`;
+    fitted[i] = { ok: false, error };
+    total -= sizes[i]! - pack(fitted[i]).length;
+  }
+  return { outcomes: pack(fitted) };
 }
 
 /**

@@ -12,6 +12,30 @@ import {
 } from '../../../../src/pool/queue/wire.ts';
 
 describe('the queue wire format', () => {
+  it('fails the biggest answers of a job, each with its size, until the rest fit', () => {
+    const outcomes = [
+      { ok: true as const, value: new Uint32Array(10) },
+      { ok: true as const, value: new Uint32Array(3000) },
+      { ok: false as const, error: 'no such file' },
+      { ok: true as const, value: new Uint32Array(2000) },
+    ];
+    const whole = encodeOutcomes(outcomes).outcomes.length;
+    // Room for all but the biggest answer.
+    const max = whole - 4000;
+    const output = encodeOutcomes(outcomes, max);
+    expect(output.outcomes.length).toBeLessThanOrEqual(max);
+    const back = decodeOutcomes(output, 4, max);
+    expect(back[0]).toEqual(outcomes[0]);
+    expect(back[1]!.ok).toBe(false);
+    expect(!back[1]!.ok && back[1]!.error).toMatch(
+      /^its answer \(\d+ bytes\) is bigger than a coordinator reads/,
+    );
+    expect(back.slice(2)).toEqual(outcomes.slice(2));
+    // With room for none of the big ones, both fail; what is small stays.
+    const tight = decodeOutcomes(encodeOutcomes(outcomes, 1000), 4, 1000);
+    expect(tight.map((o) => o.ok)).toEqual([true, false, false, false]);
+  });
+
   it('keeps BigInts and typed arrays through JSON', () => {
     const tasks = [{ name: 'sumRange', input: { start: 2n ** 60n, end: 2n ** 60n + 5n } }];
     const job = JSON.parse(JSON.stringify(encodeJob('run-1', '1.2.3', tasks))) as unknown;
