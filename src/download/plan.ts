@@ -126,12 +126,16 @@ export class Planner {
  * or the reverse, as the request would be sent) without the fragment, which is never sent.
  * `HTTP://Host/a`, `http://host:80/a` and `http://host/x/../a#top` are one URL. Credentials
  * stay in: other credentials may get another answer. A URL the parser refuses is its text.
+ * `parsed`: `URL.parse(url)`, when the caller has it already.
  */
-export function fetchKey(url: string): string {
-  const parsed = URL.parse(url);
+export function fetchKey(url: string, parsed: URL | null = URL.parse(url)): string {
   if (parsed === null) return url;
-  parsed.hash = '';
-  return parsed.href;
+  // What setting `hash` to '' gives, without a second serialisation: the parser leaves a
+  // `#` in href only where the fragment begins (one in a host fails; elsewhere it ends the
+  // path or query), and the setter drops it and all after.
+  const href = parsed.href;
+  const hash = href.indexOf('#');
+  return hash < 0 ? href : href.slice(0, hash);
 }
 
 /**

@@ -84,8 +84,18 @@ describe('stemFor', () => {
     [{ name: '', id: '', url: 'http://x.test/%E7%8C%AB.png', row: 1 }, '猫'],
     [{ name: '', id: '', url: 'http://x.test/', row: 9 }, 'row-9'],
     [{ name: '///', id: '', url: 'http://x.test/', row: 3 }, 'row-3'],
+    [{ name: '', id: '', url: 'http://x.test/100%.png', row: 4 }, 'row-4'],
+    [{ name: '', id: '', url: 'http://[nope/a.png', row: 5 }, 'row-5'],
   ])('%j -> %s', (job, expected) => {
     expect(stemFor(job)).toBe(expected);
+    // The URL parsed by the caller names the row alike.
+    expect(stemFor(job, URL.parse(job.url))).toBe(expected);
+  });
+
+  it('names by the URL it is handed (the one the caller parsed), not parsing it again', () => {
+    const job = { name: '', id: '', url: 'http://x.test/a.png', row: 2 };
+    expect(stemFor(job, new URL('http://x.test/b.png'))).toBe('b');
+    expect(stemFor(job, null)).toBe('row-2');
   });
 });
 
@@ -199,6 +209,7 @@ describe('Fingerprints', () => {
     expect(set.add('名前')).toBe(false);
     expect(set.add('')).toBe(true);
     expect(set.add('')).toBe(false);
+    expect(set.size).toBe(50_002);
   });
 
   it('keeps a number per string across growths', () => {

@@ -7,6 +7,8 @@ import { DoneRows } from '../../../src/download/done-rows.ts';
 import type { Done } from '../../../src/download/manifest.ts';
 import { flatLayout, type OutputLayout } from '../../../src/download/layout.ts';
 import { fetchKey, Planner } from '../../../src/download/plan.ts';
+import { Mismatches } from '../../helpers/mismatches.ts';
+import { seededRandom } from '../../helpers/seeded.ts';
 import type { Published } from '../../../src/download/publish.ts';
 
 let dir: string;
@@ -168,6 +170,10 @@ describe('fetchKey', () => {
     ['http://h/x/../a/./b', 'http://h/a/b'],
     ['http://h/a#one', 'http://h/a'],
     ['http://h/a?q=1#one', 'http://h/a?q=1'],
+    ['http://h/a#', 'http://h/a'],
+    ['http://h/a?#', 'http://h/a?'],
+    ['http://h/a#b#c', 'http://h/a'],
+    ['http://u:p%23@h/a%23b?c%23#d', 'http://u:p%23@h/a%23b?c%23'],
     ['http://h/%7Euser', 'http://h/%7Euser'],
     ['http://h/图片.png', 'http://h/%E5%9B%BE%E7%89%87.png'],
     ['http://例子.测试/a', 'http://xn--fsqu00a.xn--0zwm56d/a'],
@@ -180,5 +186,21 @@ describe('fetchKey', () => {
     ['http://[nope/a', 'http://[nope/a'],
   ])('%s -> %s', (url, key) => {
     expect(fetchKey(url)).toBe(key);
+    expect(fetchKey(url, URL.parse(url))).toBe(key);
+  });
+
+  it("drops the fragment as the URL parser's own hash setter does", () => {
+    // Random URLs of the characters that make or hide a fragment (seeded: repeatable).
+    const parts = ['#', '%23', '?', '/', '\\', '@', ':', '[', ']', 'a', 'B', '..', ' ', '\t', 'é'];
+    const random = seededRandom(7);
+    const wrong = new Mismatches();
+    for (let i = 0; i < 20_000; i++) {
+      let url = ['http://', 'https://', 'HTTP:', 'ftp://', 'data:'][random(5)]!;
+      for (let n = random(10); n > 0; n--) url += parts[random(parts.length)]!;
+      const parsed = URL.parse(url);
+      if (parsed) parsed.hash = '';
+      wrong.check(url, fetchKey(url), parsed?.href ?? url);
+    }
+    expect(wrong.found).toEqual([]);
   });
 });
