@@ -17,6 +17,12 @@ import type { Cells, Unreadable } from './records.ts';
  */
 export const MAX_RANGE_ROWS = 131_072;
 
+/**
+ * Rows handed on at once: one await a batch, not one a row, yet few enough that a batch's
+ * cells die young (a young-generation collection does not promote them).
+ */
+const BATCH_ROWS = 256;
+
 /** Ranges in a row that fail before the file counts as unreadable from there on. */
 const MAX_FAILED_RANGES = 3;
 
@@ -98,10 +104,11 @@ export class ParquetSource {
   }
 
   /**
-   * The rows as cells (the columns not read are empty); a range that cannot be decoded
-   * gives each of its rows as Unreadable, with why, and reading goes on with the next.
+   * The rows as cells (the columns not read are empty), in batches of at most BATCH_ROWS; a
+   * range that cannot be decoded gives each of its rows as Unreadable, with why, and
+   * reading goes on with the next.
    */
-  async *rows(signal: AbortSignal): AsyncGenerator<Cells | Unreadable> {
+  async *batches(signal: AbortSignal): AsyncGenerator<(Cells | Unreadable)[]> {
     const { parquetRead, compressors } = await library();
     let failed = 0;
     try {
@@ -110,7 +117,7 @@ export class ParquetSource {
         signal.throwIfAborted();
         const wanted = (this.#columns ?? this.names.map((_, i) => i)).map((i) => this.names[i]!);
         // Columns, not row objects: hyparquet's rows are a transposed copy of these.
-        const columns = new Map<string, { rowStart: number; data: ArrayLike<unknown> }[]>();
+        const columns = new Map<string, Chunk[]>();
         let error: unknown;
         try {
           await parquetRead({
@@ -137,11 +144,18 @@ export class ParquetSource {
             );
           }
           const why = `parquet rows ${start + 1}-${end} cannot be read: ${reasonOf(error)}`;
-          for (let row = start; row < end; row++) yield { error: why };
+          for (let from = start; from < end; from += BATCH_ROWS) {
+            yield Array.from({ length: Math.min(end, from + BATCH_ROWS) - from }, () => ({
+              error: why,
+            }));
+          }
         } else {
           failed = 0;
-          const cellsOf = rowReader(this.names, columns);
-          for (let row = start; row < end; row++) yield cellsOf(row);
+          const cells = new CellReader(this.names, columns);
+          for (let from = start; from < end; from += BATCH_ROWS) {
+            yield cells.rows(from, Math.min(end, from + BATCH_ROWS));
+            this.#read = Math.min(end, from + BATCH_ROWS);
+          }
         }
         this.#read = end;
       }
@@ -168,19 +182,47 @@ export class ParquetSource {
   }
 }
 
-/** A row's cells from the column chunks read (a chunk may start before the range asked). */
-function rowReader(
-  names: readonly string[],
-  columns: ReadonlyMap<string, readonly { rowStart: number; data: ArrayLike<unknown> }[]>,
-): (row: number) => unknown[] {
-  const chunksOf = names.map((name) => columns.get(name));
-  return (row) =>
-    chunksOf.map((chunks) => {
-      if (chunks === undefined) return undefined;
-      for (const chunk of chunks) {
-        const at = row - chunk.rowStart;
-        if (at >= 0 && at < chunk.data.length) return chunk.data[at];
-      }
-      return undefined;
-    });
+/** Values of one column from `rowStart` on (the file's row numbers, from 0). */
+interface Chunk {
+  readonly rowStart: number;
+  readonly data: ArrayLike<unknown>;
 }
+
+/**
+ * Rows' cells from the column chunks read, asked for in row order: each column keeps its
+ * place in its chunks (a chunk may start before the range asked), so a row costs a look-up
+ * per column read, not a search.
+ */
+class CellReader {
+  readonly #width: number;
+  /** For each column read: its index in the row, its chunks, the chunk rows are in now. */
+  readonly #columns: { index: number; chunks: readonly Chunk[]; at: number }[] = [];
+
+  constructor(names: readonly string[], columns: ReadonlyMap<string, readonly Chunk[]>) {
+    this.#width = names.length;
+    names.forEach((name, index) => {
+      const chunks = columns.get(name);
+      if (chunks !== undefined) this.#columns.push({ index, chunks, at: 0 });
+    });
+  }
+
+  /** The cells of rows `from` to `to` (not included); a row no chunk holds is empty there. */
+  rows(from: number, to: number): unknown[][] {
+    const out: unknown[][] = [];
+    // Filled, not holey: `map` and `some` skip holes, and a row's empty cells are values.
+    for (let row = from; row < to; row++) out.push(new Array<unknown>(this.#width).fill(undefined));
+    for (const column of this.#columns) {
+      const { index, chunks } = column;
+      for (let row = from; row < to; row++) {
+        while (column.at < chunks.length - 1 && row >= chunkEnd(chunks[column.at]!)) column.at++;
+        const chunk = chunks[column.at];
+        const at = chunk === undefined ? -1 : row - chunk.rowStart;
+        if (chunk !== undefined && at >= 0 && at < chunk.data.length)
+          out[row - from]![index] = chunk.data[at];
+      }
+    }
+    return out;
+  }
+}
+
+const chunkEnd = (chunk: Chunk): number => chunk.rowStart + chunk.data.length;
