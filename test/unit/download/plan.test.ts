@@ -157,6 +157,25 @@ describe('Planner', () => {
     for (const url of ['a', 'b', 'c', 'c', 'b', 'a']) plan.fetchOnce(`http://x.test/${url}`, fetch);
     expect(fetches).toBe(4);
   });
+
+  it('forgets URLs oldest first, as many times round as there are rows', () => {
+    // The same verdicts as a list of the last `max` URLs remembered, for random repeats.
+    for (const max of [0, 1, 3, 10]) {
+      const plan = planner({}, max);
+      const random = seededRandom(max);
+      const recent: string[] = [];
+      const wrong = new Mismatches();
+      for (let i = 0; i < 2000; i++) {
+        const url = `http://x.test/${random(25)}`;
+        const { first } = plan.fetchOnce(url, () => new Promise(() => undefined));
+        const expected = !recent.includes(url);
+        if (expected) recent.push(url);
+        if (recent.length > max) recent.shift();
+        wrong.check({ max, i, url }, first, expected);
+      }
+      expect(wrong.found).toEqual([]);
+    }
+  });
 });
 
 describe('fetchKey', () => {
