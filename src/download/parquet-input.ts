@@ -1,6 +1,6 @@
 /**
- * A parquet list's rows, read with hyparquet (pure JavaScript; snappy, gzip, zstd, brotli and
- * lz4 pages through hyparquet-compressors) from its own open file. Flat columns (LAION's all
+ * A parquet list's rows, read with hyparquet (pure JavaScript; snappy pages through hysnappy,
+ * gzip, zstd, brotli and lz4 through hyparquet-compressors) from its own open file. Flat columns (LAION's all
  * are) are read a page at a time into a buffer each column reuses (parquet-pages.ts), so
  * memory holds a page of each column read, never a row group's chunks or the file; a list
  * or struct column is decoded by hyparquet a range of rows at a time. Once the first row
@@ -30,13 +30,28 @@ const BATCH_ROWS = 256;
 /** Ranges in a row that fail before the file counts as unreadable from there on. */
 const MAX_FAILED_RANGES = 3;
 
-const library = async () => {
-  const [hyparquet, { compressors }] = await Promise.all([
-    import('hyparquet'),
-    import('hyparquet-compressors'),
-  ]);
-  return { ...hyparquet, compressors };
-};
+/** hyparquet's footer reader; its whole-range reader only for a list or struct column. */
+const footer = () => import('hyparquet/src/metadata.js');
+const rangeReader = () => import('hyparquet/src/read.js');
+
+type Compressors = NonNullable<Parameters<typeof ColumnPages.of>[3]>;
+
+/**
+ * The decompressors a file's pages need. Snappy (LAION's, and most writers' default) and
+ * uncompressed pages need only hysnappy's WebAssembly (2.5x hyparquet's own JavaScript
+ * snappy); the other codecs load hyparquet-compressors, whose gzip, zstd, brotli and lz4
+ * cost ~7 MiB of memory a file that has none of them need not hold.
+ */
+async function compressorsFor(metadata: FileMetaData): Promise<Compressors> {
+  const codecs = new Set(
+    metadata.row_groups.flatMap((group) => group.columns.map((chunk) => chunk.meta_data?.codec)),
+  );
+  codecs.delete('UNCOMPRESSED');
+  codecs.delete('SNAPPY');
+  if (codecs.size > 0) return (await import('hyparquet-compressors')).compressors;
+  const { snappyUncompressor } = await import('hysnappy');
+  return { SNAPPY: snappyUncompressor() };
+}
 
 /** A range of rows to read, in the file's row numbers from 0 (`end` not included). */
 interface Range {
@@ -54,6 +69,7 @@ export class ParquetSource {
   readonly #buffer: AsyncBuffer;
   readonly #metadata: FileMetaData;
   readonly #schema: SchemaTree;
+  readonly #compressors: Compressors;
   readonly #rows: number;
   /** The top-level columns, in schema order. */
   readonly names: readonly string[];
@@ -67,7 +83,7 @@ export class ParquetSource {
   private constructor(
     path: string,
     file: { handle: FileHandle; size: number; buffer: AsyncBuffer },
-    parts: { metadata: FileMetaData; schema: SchemaTree },
+    parts: { metadata: FileMetaData; schema: SchemaTree; compressors: Compressors },
   ) {
     this.#path = path;
     this.#file = file.handle;
@@ -75,13 +91,14 @@ export class ParquetSource {
     this.#buffer = file.buffer;
     this.#metadata = parts.metadata;
     this.#schema = parts.schema;
+    this.#compressors = parts.compressors;
     this.names = parts.schema.children.map((child) => child.element.name);
     this.#rows = parts.metadata.row_groups.reduce((sum, group) => sum + Number(group.num_rows), 0);
   }
 
   /** Opens the file and reads its footer; InputError, naming the file, when it is not parquet. */
   static async open(path: string): Promise<ParquetSource> {
-    const { parquetMetadataAsync, parquetSchema } = await library();
+    const { parquetMetadataAsync, parquetSchema } = await footer();
     const handle = await open(path, 'r');
     try {
       const { size } = await handle.stat();
@@ -96,7 +113,8 @@ export class ParquetSource {
       };
       const metadata = await parquetMetadataAsync(buffer);
       const schema = parquetSchema(metadata);
-      return new ParquetSource(path, { handle, size, buffer }, { metadata, schema });
+      const compressors = await compressorsFor(metadata);
+      return new ParquetSource(path, { handle, size, buffer }, { metadata, schema, compressors });
     } catch (error) {
       await handle.close();
       throw new InputError(`${path} is not a readable parquet file: ${reasonOf(error)}`, {
@@ -184,7 +202,7 @@ export class ParquetSource {
 
   /** A range's rows as cells, in batches: page by page when every column read is flat. */
   async *#rowsOf(range: Range, wanted: readonly string[]): AsyncGenerator<unknown[][]> {
-    const { compressors } = await library();
+    const compressors = this.#compressors;
     const file = {
       handle: this.#file,
       size: this.#size,
@@ -212,7 +230,8 @@ export class ParquetSource {
 
   /** A range's rows decoded by hyparquet whole, a MAX_RANGE_ROWS at a time. */
   async *#decodedRanges(range: Range, wanted: readonly string[]): AsyncGenerator<unknown[][]> {
-    const { parquetRead, compressors } = await library();
+    const { parquetRead } = await rangeReader();
+    const compressors = this.#compressors;
     for (let start = range.start; start < range.end; start += MAX_RANGE_ROWS) {
       const end = Math.min(range.end, start + MAX_RANGE_ROWS);
       // Columns, not row objects: hyparquet's rows are a transposed copy of these.
