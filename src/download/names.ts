@@ -89,14 +89,31 @@ const usable = (stem: string): string | undefined =>
 function lastSegment(url: URL | null): string {
   if (url === null) return '';
   const path = url.pathname;
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  let decoded;
   try {
-    return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)).replace(
-      /\.[a-z0-9]{1,5}$/i,
-      '',
-    );
+    // Most parts have no escape: decoding them would give them back, at a row's cost.
+    decoded = last.includes('%') ? decodeURIComponent(last) : last;
   } catch {
     return '';
   }
+  return withoutExtension(decoded);
+}
+
+/**
+ * `name` without a short extension: a dot and 1 to 5 ASCII letters or digits at its end
+ * (as `/\.[a-z0-9]{1,5}$/i` would cut, without a regular expression's cost on every row).
+ */
+export function withoutExtension(name: string): string {
+  const dot = name.lastIndexOf('.');
+  const length = name.length - dot - 1;
+  if (dot < 0 || length < 1 || length > 5) return name;
+  for (let i = dot + 1; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const lower = c | 0x20; // an ASCII letter in lower case
+    if (!((c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x7a))) return name;
+  }
+  return name.slice(0, dot);
 }
 
 /** What looks like a file extension at the end of a name (what `fileName` may keep). */
