@@ -12,6 +12,7 @@ import type { AsyncBuffer, DecodedArray, FileMetaData, SchemaTree } from 'hyparq
 import { reasonOf } from '../errors.ts';
 import { InputError } from './errors.ts';
 import { ByteWindow, ColumnPages } from './parquet-pages.ts';
+import { PageStrings } from './parquet-strings.ts';
 import type { Cells, Unreadable } from './records.ts';
 
 /**
@@ -267,7 +268,7 @@ function emptyCells(count: number, width: number): unknown[][] {
 /** One flat column's values, row by row in order, its pages decoded as rows reach them. */
 class ColumnRows {
   readonly #pages: ColumnPages;
-  #values: DecodedArray = [];
+  #values: DecodedArray | PageStrings = [];
   /** The file's row number of the page's first value. */
   #start: number;
 
@@ -288,7 +289,12 @@ class ColumnRows {
         this.#values = next;
       }
       const until = Math.min(to, this.#start + this.#values.length);
-      for (; row < until; row++) cells[row - from]![index] = this.#values[row - this.#start];
+      const values = this.#values;
+      if (values instanceof PageStrings) {
+        for (; row < until; row++) cells[row - from]![index] = values.at(row - this.#start);
+      } else {
+        for (; row < until; row++) cells[row - from]![index] = values[row - this.#start];
+      }
     }
   }
 }

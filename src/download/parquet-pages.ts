@@ -8,6 +8,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { ColumnMetaData, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
 import type { readPage as ReadPage } from 'hyparquet/src/column.js';
+import { PageStrings, type PageCodec } from './parquet-strings.ts';
 
 /** What hyparquet's page reader needs to know of a column. */
 type ColumnDecoder = Parameters<typeof ReadPage>[2];
@@ -18,12 +19,15 @@ const READ_AHEAD = 1 << 20;
 const HEADER_BYTES = 1 << 14;
 
 const internals = async () => {
-  const [column, convert, schema] = await Promise.all([
+  const [column, convert, schema, datapage, encoding, snappy] = await Promise.all([
     import('hyparquet/src/column.js'),
     import('hyparquet/src/convert.js'),
     import('hyparquet/src/schema.js'),
+    import('hyparquet/src/datapage.js'),
+    import('hyparquet/src/encoding.js'),
+    import('hyparquet/src/snappy.js'),
   ]);
-  return { ...column, ...convert, ...schema };
+  return { ...column, ...convert, ...schema, ...datapage, ...encoding, ...snappy };
 };
 type Internals = Awaited<ReturnType<typeof internals>>;
 
@@ -41,9 +45,22 @@ export class ByteWindow {
     this.readAhead = readAhead;
   }
 
-  /** The buffer: decoded values that view it must be copied before the next `read`. */
-  get buffer(): ArrayBuffer {
-    return this.#buffer.buffer;
+  #page = new Uint8Array(0);
+
+  /**
+   * `size` bytes to decompress a page into, the same memory page after page (grown, never
+   * shrunk): a fresh megabyte a page was native memory the process held on to.
+   */
+  pageBuffer(size: number): Uint8Array {
+    if (size > this.#page.length) {
+      this.#page = new Uint8Array(Math.max(size, 2 * this.#page.length));
+    }
+    return this.#page.subarray(0, size);
+  }
+
+  /** Whether `buffer` is one of the window's (so the next page overwrites what views it). */
+  owns(buffer: ArrayBufferLike): boolean {
+    return buffer === this.#buffer.buffer || buffer === this.#page.buffer;
   }
 
   /**
@@ -73,6 +90,8 @@ export class ColumnPages {
   readonly #window: ByteWindow;
   readonly #decoder: ColumnDecoder;
   readonly #lib: Internals;
+  /** For a text column: how its PLAIN pages are decoded a value at a time (parquet-strings.ts). */
+  readonly #text: { codec: PageCodec; maxDefinition: number } | undefined;
   #offset: number;
   readonly #end: number;
   #dictionary: DecodedArray | undefined;
@@ -85,6 +104,7 @@ export class ColumnPages {
     this.#window = parts.window;
     this.#decoder = parts.decoder;
     this.#lib = parts.lib;
+    this.#text = textOf(parts.decoder, parts.lib);
     this.#offset = range.start;
     this.#end = range.end;
   }
@@ -120,20 +140,46 @@ export class ColumnPages {
       schemaPath,
       codec: meta.codec,
       parsers: lib.DEFAULT_PARSERS,
-      compressors,
+      // Snappy pages into the window's page buffer, with hyparquet's own decoder (the
+      // WebAssembly one hands each page back in fresh memory).
+      compressors: {
+        ...compressors,
+        SNAPPY: (input, size) => {
+          const page = window.pageBuffer(size);
+          lib.snappyUncompress(input, page);
+          return page;
+        },
+      },
     };
     return new ColumnPages({ file: file.handle, window, decoder, lib }, { start, end });
   }
 
-  /** The next data page's values (one a row), or undefined at the chunk's end. */
-  async next(): Promise<DecodedArray | undefined> {
+  /**
+   * The next data page's values (one a row), or undefined at the chunk's end. A PLAIN text
+   * page's values are decoded as they are asked for, from the window while it is uncompressed:
+   * a caller is done with a page when it asks for the next.
+   */
+  async next(): Promise<DecodedArray | PageStrings | undefined> {
     while (this.#offset < this.#end) {
       const { header, reader } = await this.#page();
-      const shared = this.#window.buffer;
+      const window = this.#window;
       if (header.type === 'DICTIONARY_PAGE') {
         const { data } = this.#lib.readPage(reader, header, this.#decoder, undefined, undefined, 0);
-        if (data) this.#dictionary = unshared(this.#lib.convert(data, this.#decoder), shared);
+        if (data) this.#dictionary = unshared(this.#lib.convert(data, this.#decoder), window);
         continue;
+      }
+      if (this.#text !== undefined) {
+        const { view, offset } = reader;
+        const bytes = new Uint8Array(
+          view.buffer,
+          view.byteOffset + offset,
+          header.compressed_page_size,
+        );
+        const strings = PageStrings.of(header, bytes, this.#text.maxDefinition, this.#text.codec);
+        if (strings !== undefined) {
+          if (strings.length > 0) return strings;
+          continue;
+        }
       }
       const page = this.#lib.readPage(
         reader,
@@ -143,7 +189,7 @@ export class ColumnPages {
         undefined,
         0,
       );
-      if (page.data && page.data.length > 0) return unshared(page.data, shared);
+      if (page.data && page.data.length > 0) return unshared(page.data, window);
     }
     return undefined;
   }
@@ -158,8 +204,9 @@ export class ColumnPages {
       try {
         header = this.#lib.parquetHeader(reader);
       } catch (error) {
-        // Cut off by the window, not damaged: look again in more bytes.
-        if (error instanceof RangeError && !whole) continue;
+        // Maybe cut off by the window (a read past it, or a struct with no end in it), not
+        // damaged: look again in more bytes, up to the whole rest of the chunk.
+        if (!whole) continue;
         throw error;
       }
       // A text field read past the view (its bytes were not in the window): the same.
@@ -181,17 +228,38 @@ export class ColumnPages {
 }
 
 /**
- * Values that do not view `shared` (the window, which the next read overwrites): a typed
- * array of plain numbers or a byte-array value decoded in place is copied out of it.
+ * How a column's PLAIN pages are decoded a string at a time, when hyparquet would make each
+ * of its values a string as it is (UTF-8 text, or bytes with no type); undefined otherwise.
  */
-function unshared(values: DecodedArray, shared: ArrayBuffer): DecodedArray {
+function textOf(
+  decoder: ColumnDecoder,
+  lib: Internals,
+): { codec: PageCodec; maxDefinition: number } | undefined {
+  const { converted_type: converted, logical_type: logical } = decoder.element;
+  if (decoder.type !== 'BYTE_ARRAY') return undefined;
+  if (converted !== undefined && converted !== 'UTF8') return undefined;
+  if (logical !== undefined && logical.type !== 'STRING') return undefined;
+  const codec: PageCodec = {
+    decompress: (bytes, size) =>
+      lib.decompressPage(bytes, size, decoder.codec, decoder.compressors),
+    readLevels: (reader, width, output, length) =>
+      lib.readRleBitPackedHybrid(reader, width, output, length),
+  };
+  return { codec, maxDefinition: lib.getMaxDefinitionLevel(decoder.schemaPath) };
+}
+
+/**
+ * Values that do not view the window's buffers (the next page overwrites them): a typed
+ * array of plain numbers or a byte-array value decoded in place is copied out of them.
+ */
+function unshared(values: DecodedArray, window: ByteWindow): DecodedArray {
   if (ArrayBuffer.isView(values)) {
-    return values.buffer === shared ? (values.slice() as DecodedArray) : values;
+    return window.owns(values.buffer) ? (values.slice() as DecodedArray) : values;
   }
   const list: unknown[] = values;
   for (let i = 0; i < list.length; i++) {
     const value = list[i];
-    if (value instanceof Uint8Array && value.buffer === shared) list[i] = value.slice();
+    if (value instanceof Uint8Array && window.owns(value.buffer)) list[i] = value.slice();
   }
   return list as DecodedArray;
 }
