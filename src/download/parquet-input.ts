@@ -1,6 +1,6 @@
 /**
- * A parquet list's rows, read with hyparquet (pure JavaScript; snappy pages through hysnappy,
- * gzip, zstd, brotli and lz4 through hyparquet-compressors) from its own open file. Flat columns (LAION's all
+ * A parquet list's rows, read with hyparquet (pure JavaScript; snappy built in, gzip, zstd,
+ * brotli and lz4 through hyparquet-compressors) from its own open file. Flat columns (LAION's all
  * are) are read a page at a time into a buffer each column reuses (parquet-pages.ts), so
  * memory holds a page of each column read, never a row group's chunks or the file; a list
  * or struct column is decoded by hyparquet a range of rows at a time. Once the first row
@@ -39,9 +39,9 @@ type Compressors = NonNullable<Parameters<typeof ColumnPages.of>[3]>;
 
 /**
  * The decompressors a file's pages need. Snappy (LAION's, and most writers' default) and
- * uncompressed pages need only hysnappy's WebAssembly (2.5x hyparquet's own JavaScript
- * snappy); the other codecs load hyparquet-compressors, whose gzip, zstd, brotli and lz4
- * cost ~7 MiB of memory a file that has none of them need not hold.
+ * uncompressed pages need none but hyparquet's own snappy; the other codecs load
+ * hyparquet-compressors, whose gzip, zstd, brotli and lz4 cost ~7 MiB of memory a file that
+ * has none of them need not hold.
  */
 async function compressorsFor(metadata: FileMetaData): Promise<Compressors> {
   const codecs = new Set(
@@ -49,9 +49,10 @@ async function compressorsFor(metadata: FileMetaData): Promise<Compressors> {
   );
   codecs.delete('UNCOMPRESSED');
   codecs.delete('SNAPPY');
-  if (codecs.size > 0) return (await import('hyparquet-compressors')).compressors;
-  const { snappyUncompressor } = await import('hysnappy');
-  return { SNAPPY: snappyUncompressor() };
+  if (codecs.size === 0) return {};
+  // Its WebAssembly snappy hands each page back in fresh memory: hyparquet's own is used.
+  const { SNAPPY: _, ...others } = (await import('hyparquet-compressors')).compressors;
+  return others;
 }
 
 /** A range of rows to read, in the file's row numbers from 0 (`end` not included). */

@@ -5,7 +5,7 @@ import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { ByteWriter } from 'hyparquet-writer';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
-import { snappyCompress } from 'hysnappy';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { describe, expect, it } from 'vitest';
 import { PageStrings, type PageCodec } from '../../../src/download/parquet-strings.ts';
 import { seededRandom } from '../../helpers/seeded.ts';
