@@ -1,9 +1,10 @@
 /**
  * One flat parquet column of one row group, read a page at a time: each page's bytes are
- * read from the file into a buffer the column keeps and reuses (group after group), and
- * decoded by hyparquet's own page reader. So reading holds a page of each column read, not
- * the group's column chunks and all their values at once, and fresh memory is touched only
- * while the buffer grows to the largest page.
+ * read from the file into a buffer the column keeps and reuses (group after group), a snappy
+ * page decompressed into a second one, and decoded by hyparquet's own page reader, or for a
+ * PLAIN text page a value at a time (parquet-strings.ts). So reading holds a page of each
+ * column read, not the group's column chunks and all their values at once, and fresh memory
+ * is touched only while the buffers grow to the largest page.
  */
 import type { FileHandle } from 'node:fs/promises';
 import type { ColumnMetaData, DecodedArray, FileMetaData, SchemaTree } from 'hyparquet';
