@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recordedUrl } from './credentials.ts';
 import type { DownloadConfig, DownloadResult } from './config.ts';
-import { filePath, keyOf, namesFor, shardOf, shardsLayout } from './layout.ts';
+import { filePath, flatLayout, keyOf, namesFor, shardOf, shardsLayout } from './layout.ts';
 import { MANIFEST, readManifest, type Done } from './manifest.ts';
 import { Fingerprints, NameBook, stemFor } from './names.ts';
 import { fetchKey } from './plan.ts';
@@ -38,9 +38,12 @@ export async function planDownload(
   const counts = new PlanCounts(config, done);
   const shards = new ShardCheck(config.out, size, webdataset && !config.force);
   try {
-    for await (const row of rows) {
-      counts.add(row, sharded ? shardsLayout(size).folderOf(row.row) : '');
-      if (webdataset) shards.add(row);
+    const folders = sharded ? shardsLayout(size) : flatLayout;
+    for await (const batch of rows.batches()) {
+      for (const row of batch) {
+        counts.add(row, folders.folderOf(row.row));
+        if (webdataset) shards.add(row);
+      }
     }
   } finally {
     rows.close();
@@ -105,14 +108,16 @@ class PlanCounts {
       this.bad++;
       return;
     }
-    if (this.#urls.add(fetchKey(row.url))) this.distinct++;
-    const host = URL.parse(row.url)?.host ?? '';
+    // Parsed once for the three things it says: the fetch's key, the host, the name.
+    const parsed = URL.parse(row.url);
+    if (this.#urls.add(fetchKey(row.url, parsed))) this.distinct++;
+    const host = parsed?.host ?? '';
     const known = this.#hosts.get(host);
     if (known !== undefined || this.#hosts.size < MAX_HOSTS)
       this.#hosts.set(host, (known ?? 0) + 1);
     if (this.firstRows.length < SHOWN) this.firstRows.push(row.row);
     if (this.#config.outputFormat === 'webdataset') return;
-    const stem = this.#names.claim(stemFor(row));
+    const stem = this.#names.claim(stemFor(row, parsed));
     if (this.files.length < SHOWN) this.files.push(filePath(folder, stem, this.#config.ext ?? '*'));
     if (this.#config.force || this.#done.size === 0) return;
     const previous = this.#done.get(row.row, recordedUrl(row.url), namesFor(folder, stem));

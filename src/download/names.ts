@@ -18,7 +18,9 @@ const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
  */
 export function safeStem(name: string, maxBytes = MAX_NAME_BYTES): string {
   // Most names are plain ASCII that the rules leave alone, and one regex can say so: the
-  // rules one by one cost a million-row CSV ~2 us and ~1 KB of garbage a row.
+  // rules one by one cost a million-row CSV ~2 us and ~1 KB of garbage a row. An empty
+  // name (a list without a name or id column: each row asks twice) is the commonest of all.
+  if (name === '') return '';
   if (name.length <= maxBytes && PLAIN.test(name) && !RESERVED_START.test(name)) return name;
   return applyRules(name, maxBytes);
 }
@@ -60,23 +62,58 @@ export function capBytes(text: string, maxBytes: number): string {
   return out.replace(/[.\s]+$/, '');
 }
 
-/** The stem for a row: its name, else its id, else the last part of its URL, else row-N. */
-export function stemFor(job: { name: string; id: string; url: string; row: number }): string {
-  const fromUrl = (): string => {
-    try {
-      const path = new URL(job.url).pathname;
-      const last = decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
-      return last.replace(/\.[a-z0-9]{1,5}$/i, '');
-    } catch {
-      return '';
-    }
-  };
-  // The URL is parsed only when name and id give nothing: most rows have a name.
-  for (const candidate of [() => job.name, () => job.id, fromUrl]) {
-    const stem = safeStem(candidate());
-    if (stem !== '' && !/^_+$/.test(stem)) return stem;
+/**
+ * The stem for a row: its name, else its id, else the last part of its URL, else row-N.
+ * `parsed`: the row's URL as `URL.parse` gives it, when the caller has it already (the URL
+ * is parsed only when name and id give nothing, and at most once a row).
+ */
+export function stemFor(
+  job: { name: string; id: string; url: string; row: number },
+  parsed?: URL | null,
+): string {
+  const byName = usable(safeStem(job.name));
+  if (byName !== undefined) return byName;
+  const byId = usable(safeStem(job.id));
+  if (byId !== undefined) return byId;
+  return (
+    usable(safeStem(lastSegment(parsed === undefined ? URL.parse(job.url) : parsed))) ??
+    `row-${job.row}`
+  );
+}
+
+/** A stem, unless it is empty or nothing but `_` (what was left of a name of separators). */
+const usable = (stem: string): string | undefined =>
+  stem !== '' && !/^_+$/.test(stem) ? stem : undefined;
+
+/** The last part of a URL's path, decoded, without a short extension; '' when there is none. */
+function lastSegment(url: URL | null): string {
+  if (url === null) return '';
+  const path = url.pathname;
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  let decoded;
+  try {
+    // Most parts have no escape: decoding them would give them back, at a row's cost.
+    decoded = last.includes('%') ? decodeURIComponent(last) : last;
+  } catch {
+    return '';
   }
-  return `row-${job.row}`;
+  return withoutExtension(decoded);
+}
+
+/**
+ * `name` without a short extension: a dot and 1 to 5 ASCII letters or digits at its end
+ * (as `/\.[a-z0-9]{1,5}$/i` would cut, without a regular expression's cost on every row).
+ */
+export function withoutExtension(name: string): string {
+  const dot = name.lastIndexOf('.');
+  const length = name.length - dot - 1;
+  if (dot < 0 || length < 1 || length > 5) return name;
+  for (let i = dot + 1; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const lower = c | 0x20; // an ASCII letter in lower case
+    if (!((c >= 0x30 && c <= 0x39) || (lower >= 0x61 && lower <= 0x7a))) return name;
+  }
+  return name.slice(0, dot);
 }
 
 /** What looks like a file extension at the end of a name (what `fileName` may keep). */
@@ -120,27 +157,29 @@ export class NameBook {
   }
 
   claim(stem: string): string {
-    const key = stem.toLowerCase();
-    let n = this.#next.get(key);
+    const name = stem.toLowerCase();
+    // No stem has needed a suffix yet (the common case): nothing to look up in #next.
+    let n = this.#next.size === 0 ? 0 : this.#next.get(name);
     if (n === 0) {
-      if (this.#take(stem)) return stem;
+      if (this.#take(stem, name)) return stem;
       n = 2;
     }
     let candidate = suffixed(stem, n);
     while (!this.#take(candidate)) candidate = suffixed(stem, ++n);
-    this.#next.set(key, n + 1);
+    this.#next.set(name, n + 1);
     return candidate;
   }
 
   /** Takes every name `candidate` could end as; false (taking none) if one is taken. */
-  #take(candidate: string): boolean {
+  #take(candidate: string, name = candidate.toLowerCase()): boolean {
     this.#tries++;
-    const name = candidate.toLowerCase();
     const ext = EXT.exec(name);
-    const bare = ext ? name.slice(0, ext.index) : undefined;
-    if (this.#taken.has(name) || (bare !== undefined && this.#taken.has(bare))) return false;
+    // One look-up, not a check and then an add: a set's add says whether it was there.
+    if (ext === null) return this.#taken.add(name);
+    const bare = name.slice(0, ext.index);
+    if (this.#taken.has(name) || this.#taken.has(bare)) return false;
     this.#taken.add(name);
-    if (bare !== undefined) this.#taken.add(bare);
+    this.#taken.add(bare);
     return true;
   }
 }
@@ -186,6 +225,7 @@ export class Fingerprints {
   readonly #tables: Table[];
   /** Only for a map: a set of names needs no value (a third less memory). */
   readonly #values: boolean;
+  #size = 0;
 
   /** `expected`: names it will likely hold, so that it need not grow (copy) on the way. */
   constructor(options: { readonly values: boolean; readonly expected?: number }) {
@@ -198,6 +238,11 @@ export class Fingerprints {
       value: options.values ? new Uint32Array(slots) : undefined,
       size: 0,
     }));
+  }
+
+  /** How many strings it holds. */
+  get size(): number {
+    return this.#size;
   }
 
   /** Adds `text`; false if it was already there. */
@@ -255,6 +300,7 @@ export class Fingerprints {
     table.high[slot] = this.#hashHigh;
     table.low[slot] = this.#hashLow;
     if (table.value) table.value[slot] = value;
+    this.#size++;
     if (++table.size * 2 > table.high.length) grow(table, this.#values);
   }
 }

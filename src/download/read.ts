@@ -57,6 +57,13 @@ interface Names {
 /** What a format's reader gives: a row's cells, a row it could not read, or the names. */
 type Item = Cells | Unreadable | Names;
 
+/** What reading has seen so far: rows numbered, and the header (names) once known. */
+interface ReadState {
+  row: number;
+  header: readonly string[] | undefined;
+  named: boolean;
+}
+
 const isNames = (item: Item): item is Names => 'names' in item && !Array.isArray(item);
 const isUnreadable = (item: Item): item is Unreadable => 'error' in item && !Array.isArray(item);
 
@@ -141,58 +148,82 @@ export class InputRows implements AsyncIterable<Job | BadRow> {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Job | BadRow> {
-    const { csv } = this.#options;
-    let row = 0;
-    let header: readonly string[] | undefined;
-    let named = false;
-    try {
-      for await (const item of this.#items()) {
+    for await (const batch of this.batches()) {
+      for (const row of batch) {
+        // A run stops between rows, not batches: no row is handed on after a Ctrl-C.
         this.#signal.throwIfAborted();
-        if (isNames(item)) {
-          header = item.names;
-          named = true;
-          continue;
+        yield row;
+      }
+    }
+  }
+
+  /**
+   * The rows in list order, in batches of up to a few hundred: one await a batch, not one a
+   * row, for a reader that goes through a million rows at memory speed (a dry run).
+   */
+  async *batches(): AsyncGenerator<(Job | BadRow)[]> {
+    const { csv } = this.#options;
+    const state: ReadState = { row: 0, header: undefined, named: false };
+    try {
+      for await (const items of this.#items()) {
+        this.#signal.throwIfAborted();
+        const rows: (Job | BadRow)[] = [];
+        for (const item of items) {
+          const row = this.#rowOf(item, state);
+          if (row !== undefined) rows.push(row);
         }
-        if (isUnreadable(item)) {
-          yield { row: ++row, url: '', error: item.error };
-          continue;
-        }
-        if (this.#layout === undefined) {
-          const texts = item.map(textOf);
-          // A header is held back until the first data row arrives: the layout needs both.
-          if (!named && header === undefined && firstRowIsHeader(texts, this.#options.csvHeader)) {
-            header = texts;
-            continue;
-          }
-          this.#layout = detectLayout(header ?? texts, header ? texts : undefined, {
-            header: named ? 'yes' : this.#options.csvHeader,
-            urlColumn: this.#options.urlColumn,
-            nameColumn: this.#options.nameColumn,
-            captionColumn: this.#options.captionColumn,
-            saveColumns: this.#options.saveColumns,
-          });
-          this.#parquet?.keepOnly(columnsOf(this.#layout));
-        }
-        yield toJob(item, this.#layout, ++row, this.#lines?.encoding);
+        if (rows.length > 0) yield rows;
       }
     } catch (error) {
       throw asInputError(error, csv);
     }
   }
 
-  #items(): AsyncIterable<Item> {
+  /** An item as a row; undefined for the names or a header (the layout waits for a data row). */
+  #rowOf(item: Item, state: ReadState): Job | BadRow | undefined {
+    if (isNames(item)) {
+      state.header = item.names;
+      state.named = true;
+      return undefined;
+    }
+    if (isUnreadable(item)) return { row: ++state.row, url: '', error: item.error };
+    if (this.#layout === undefined) {
+      const texts = item.map(textOf);
+      // A header is held back until the first data row arrives: the layout needs both.
+      if (
+        !state.named &&
+        state.header === undefined &&
+        firstRowIsHeader(texts, this.#options.csvHeader)
+      ) {
+        state.header = texts;
+        return undefined;
+      }
+      this.#layout = detectLayout(state.header ?? texts, state.header ? texts : undefined, {
+        header: state.named ? 'yes' : this.#options.csvHeader,
+        urlColumn: this.#options.urlColumn,
+        nameColumn: this.#options.nameColumn,
+        captionColumn: this.#options.captionColumn,
+        saveColumns: this.#options.saveColumns,
+      });
+      this.#parquet?.keepOnly(columnsOf(this.#layout));
+    }
+    return toJob(item, this.#layout, ++state.row, this.#lines?.encoding);
+  }
+
+  /** The format's items, a batch at a time. */
+  #items(): AsyncIterable<readonly Item[]> {
     if (this.#format === 'parquet') return this.#parquetItems();
     return this.#textItems();
   }
 
-  async *#parquetItems(): AsyncGenerator<Item> {
+  async *#parquetItems(): AsyncGenerator<readonly Item[]> {
     const source = await ParquetSource.open(this.#options.csv);
     this.#parquet = source;
-    yield { names: source.names };
-    yield* source.rows(this.#signal);
+    yield [{ names: source.names }];
+    yield* source.batches(this.#signal);
   }
 
-  async *#textItems(): AsyncGenerator<Item> {
+  async *#textItems(): AsyncGenerator<readonly Item[]> {
     const { csv } = this.#options;
     const raw = csv === '-' ? process.stdin : createReadStream(csv);
     this.#input = raw;
@@ -213,7 +244,7 @@ export class InputRows implements AsyncIterable<Job | BadRow> {
     }
   }
 
-  async *#textItemsOf(raw: Readable): AsyncGenerator<Item> {
+  async *#textItemsOf(raw: Readable): AsyncGenerator<readonly Item[]> {
     const { encoding } = this.#options;
     let bytes: Readable;
     try {
@@ -230,21 +261,12 @@ export class InputRows implements AsyncIterable<Job | BadRow> {
     raw.on('error', (error: Error) => lines.destroy(error));
     if (bytes !== raw) bytes.on('error', (error: Error) => lines.destroy(error));
     const json = new JsonLines();
-    let named = false;
     for await (const text of lines as AsyncIterable<string>) {
       for (const slice of slices(text)) {
         if (lines.format !== 'jsonl') {
-          yield* markedRows(lines.format === 'tsv' ? tsvRecords(slice) : parseLines(slice));
-          continue;
-        }
-        for (const line of slice.split('\n')) {
-          const cells = line.startsWith(MARK) ? { error: markedRowError(line) } : json.parse(line);
-          if (cells === undefined) continue;
-          if (!named && json.names !== undefined) {
-            named = true;
-            yield { names: json.names };
-          }
-          yield cells;
+          yield markedRows(lines.format === 'tsv' ? tsvRecords(slice) : parseLines(slice));
+        } else {
+          yield jsonItems(slice, json);
         }
       }
     }
@@ -280,10 +302,23 @@ function columnsOf(layout: Layout): number[] {
 }
 
 /** CSV or TSV records, a marker line (too long, unbalanced quotes) as the row's failure. */
-function* markedRows(records: readonly string[][]): Generator<Item> {
-  for (const record of records) {
-    yield record[0]?.startsWith(MARK) ? { error: markedRowError(record[0]) } : record;
+function markedRows(records: readonly string[][]): Item[] {
+  return records.map((record) =>
+    record[0]?.startsWith(MARK) ? { error: markedRowError(record[0]) } : record,
+  );
+}
+
+/** JSON lines' items: the names once the first object gave them, then each line's cells. */
+function jsonItems(slice: string, json: JsonLines): Item[] {
+  const items: Item[] = [];
+  for (const line of slice.split('\n')) {
+    const named = json.names !== undefined;
+    const cells = line.startsWith(MARK) ? { error: markedRowError(line) } : json.parse(line);
+    if (cells === undefined) continue;
+    if (!named && json.names !== undefined) items.push({ names: json.names });
+    items.push(cells);
   }
+  return items;
 }
 
 const markedRowError = (mark: string): string =>

@@ -8,6 +8,7 @@ import {
   applyRules,
   safeStem,
   stemFor,
+  withoutExtension,
 } from '../../../src/download/names.ts';
 import { seededRandom } from '../../helpers/seeded.ts';
 import { Mismatches } from '../../helpers/mismatches.ts';
@@ -84,8 +85,37 @@ describe('stemFor', () => {
     [{ name: '', id: '', url: 'http://x.test/%E7%8C%AB.png', row: 1 }, '猫'],
     [{ name: '', id: '', url: 'http://x.test/', row: 9 }, 'row-9'],
     [{ name: '///', id: '', url: 'http://x.test/', row: 3 }, 'row-3'],
+    [{ name: '', id: '', url: 'http://x.test/100%.png', row: 4 }, 'row-4'],
+    [{ name: '', id: '', url: 'http://[nope/a.png', row: 5 }, 'row-5'],
   ])('%j -> %s', (job, expected) => {
     expect(stemFor(job)).toBe(expected);
+    // The URL parsed by the caller names the row alike.
+    expect(stemFor(job, URL.parse(job.url))).toBe(expected);
+  });
+
+  it('cuts the extensions the regular expression it replaces cut, and only those', () => {
+    // Characters either side of each edge of [a-z0-9], and ones case-folding could confuse.
+    const alphabet = [...'.aAzZ09/@[`{_-é'].concat([
+      '\u0010',
+      '\u0019',
+      '\u017f',
+      '\u212a',
+      '.jpg',
+    ]);
+    const random = seededRandom(3);
+    const wrong = new Mismatches();
+    for (let i = 0; i < 20_000; i++) {
+      let name = '';
+      for (let n = random(9); n > 0; n--) name += alphabet[random(alphabet.length)];
+      wrong.check(name, withoutExtension(name), name.replace(/\.[a-z0-9]{1,5}$/i, ''));
+    }
+    expect(wrong.found).toEqual([]);
+  });
+
+  it('names by the URL it is handed (the one the caller parsed), not parsing it again', () => {
+    const job = { name: '', id: '', url: 'http://x.test/a.png', row: 2 };
+    expect(stemFor(job, new URL('http://x.test/b.png'))).toBe('b');
+    expect(stemFor(job, null)).toBe('row-2');
   });
 });
 
@@ -199,6 +229,7 @@ describe('Fingerprints', () => {
     expect(set.add('名前')).toBe(false);
     expect(set.add('')).toBe(true);
     expect(set.add('')).toBe(false);
+    expect(set.size).toBe(50_002);
   });
 
   it('keeps a number per string across growths', () => {

@@ -7,6 +7,8 @@ import { DoneRows } from '../../../src/download/done-rows.ts';
 import type { Done } from '../../../src/download/manifest.ts';
 import { flatLayout, type OutputLayout } from '../../../src/download/layout.ts';
 import { fetchKey, Planner } from '../../../src/download/plan.ts';
+import { Mismatches } from '../../helpers/mismatches.ts';
+import { seededRandom } from '../../helpers/seeded.ts';
 import type { Published } from '../../../src/download/publish.ts';
 
 let dir: string;
@@ -155,6 +157,25 @@ describe('Planner', () => {
     for (const url of ['a', 'b', 'c', 'c', 'b', 'a']) plan.fetchOnce(`http://x.test/${url}`, fetch);
     expect(fetches).toBe(4);
   });
+
+  it('forgets URLs oldest first, as many times round as there are rows', () => {
+    // The same verdicts as a list of the last `max` URLs remembered, for random repeats.
+    for (const max of [0, 1, 3, 10]) {
+      const plan = planner({}, max);
+      const random = seededRandom(max);
+      const recent: string[] = [];
+      const wrong = new Mismatches();
+      for (let i = 0; i < 2000; i++) {
+        const url = `http://x.test/${random(25)}`;
+        const { first } = plan.fetchOnce(url, () => new Promise(() => undefined));
+        const expected = !recent.includes(url);
+        if (expected) recent.push(url);
+        if (recent.length > max) recent.shift();
+        wrong.check({ max, i, url }, first, expected);
+      }
+      expect(wrong.found).toEqual([]);
+    }
+  });
 });
 
 describe('fetchKey', () => {
@@ -168,6 +189,10 @@ describe('fetchKey', () => {
     ['http://h/x/../a/./b', 'http://h/a/b'],
     ['http://h/a#one', 'http://h/a'],
     ['http://h/a?q=1#one', 'http://h/a?q=1'],
+    ['http://h/a#', 'http://h/a'],
+    ['http://h/a?#', 'http://h/a?'],
+    ['http://h/a#b#c', 'http://h/a'],
+    ['http://u:p%23@h/a%23b?c%23#d', 'http://u:p%23@h/a%23b?c%23'],
     ['http://h/%7Euser', 'http://h/%7Euser'],
     ['http://h/图片.png', 'http://h/%E5%9B%BE%E7%89%87.png'],
     ['http://例子.测试/a', 'http://xn--fsqu00a.xn--0zwm56d/a'],
@@ -180,5 +205,21 @@ describe('fetchKey', () => {
     ['http://[nope/a', 'http://[nope/a'],
   ])('%s -> %s', (url, key) => {
     expect(fetchKey(url)).toBe(key);
+    expect(fetchKey(url, URL.parse(url))).toBe(key);
+  });
+
+  it("drops the fragment as the URL parser's own hash setter does", () => {
+    // Random URLs of the characters that make or hide a fragment (seeded: repeatable).
+    const parts = ['#', '%23', '?', '/', '\\', '@', ':', '[', ']', 'a', 'B', '..', ' ', '\t', 'é'];
+    const random = seededRandom(7);
+    const wrong = new Mismatches();
+    for (let i = 0; i < 20_000; i++) {
+      let url = ['http://', 'https://', 'HTTP:', 'ftp://', 'data:'][random(5)]!;
+      for (let n = random(10); n > 0; n--) url += parts[random(parts.length)]!;
+      const parsed = URL.parse(url);
+      if (parsed) parsed.hash = '';
+      wrong.check(url, fetchKey(url), parsed?.href ?? url);
+    }
+    expect(wrong.found).toEqual([]);
   });
 });
