@@ -17,12 +17,24 @@ const childEntry = (): string =>
  * Node options for a child process: the parent's, plus `--disable-sigusr1`, so a SIGUSR1
  * (log rotation sends them) never opens the inspector in a child, where any local user could
  * then run code. The single binary already starts with it (its children are the binary too).
+ * Not the parent's script given as text (`node -e`, `-p`, `--eval=...`): each child would run
+ * it instead of its entry, start a pool of its own, and so on (crew imported from a
+ * `node -e` line forked until the machine stalled).
  */
 export function childExecArgv(parent: readonly string[]): string[] {
-  return parent.includes(DISABLE_SIGUSR1) ? [...parent] : [...parent, DISABLE_SIGUSR1];
+  const kept: string[] = [];
+  for (let i = 0; i < parent.length; i++) {
+    const option = parent[i]!;
+    if (SCRIPT_WITH_VALUE.has(option)) i++;
+    else if (!SCRIPT_OPTIONS.some((name) => option.startsWith(`${name}=`))) kept.push(option);
+  }
+  return kept.includes(DISABLE_SIGUSR1) ? kept : [...kept, DISABLE_SIGUSR1];
 }
 
 const DISABLE_SIGUSR1 = '--disable-sigusr1';
+/** A script given as text, and how to read it (only allowed with such a script). */
+const SCRIPT_OPTIONS = ['--eval', '--print', '--input-type'];
+const SCRIPT_WITH_VALUE = new Set(['-e', '-p', '-pe', ...SCRIPT_OPTIONS]);
 
 /** Worker threads or child processes, through tinypool. */
 export function tinypoolBackend(
