@@ -15,7 +15,7 @@ export const MALFORMED = -2;
 export const IPV6 = -3;
 
 /** The longest textual IP (an IPv6 address with an embedded IPv4 tail). */
-const MAX_IP_CHARS = 45;
+export const MAX_IP_CHARS = 45;
 
 const SPACE = 0x20;
 const HYPHEN = 0x2d;

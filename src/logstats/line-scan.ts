@@ -7,6 +7,7 @@
  * it accepts, where it gives the same answer as `classifyLine`'s own fast path.
  */
 import { assemble } from '../wasm/assemble.ts';
+import { MAX_IP_CHARS } from './client-ip.ts';
 
 /** Bytes of input one call can scan: what a reader fills at a time. */
 export const INPUT_BYTES = 1 << 19;
@@ -27,10 +28,19 @@ const OUT6_BYTES = Math.ceil(INPUT_BYTES / 4 + 1) * 16;
 // With --by, each line it takes: its start and end (see scanBody). Lines are at least 4 bytes.
 const MARKS = OUT6 + OUT6_BYTES;
 const MARKS_BYTES = Math.ceil(INPUT_BYTES / 4 + 1) * 8;
-/** The longest textual IP (an IPv6 address with an embedded IPv4 tail), as client-ip.ts. */
-const MAX_IP_CHARS = 45;
 const INPUT = MARKS + MARKS_BYTES + 64 - ((MARKS + MARKS_BYTES) % 64);
 const MEMORY_BYTES = INPUT + INPUT_BYTES + 64;
+
+/**
+ * Instructions that leave 1 when the client field ends at `at` as the common shape's does,
+ * with "," or " - " (before the line's end, $nl), else 0; $c is the byte at `at` after.
+ */
+const endsField = (at: string): string => `
+  local.get ${at} i32.load8_u local.tee $c i32.const 44 i32.eq
+  local.get $c i32.const 32 i32.eq
+  local.get ${at} i32.const 2 i32.add local.get $nl i32.lt_u i32.and
+  local.get ${at} i32.load16_u offset=1 i32.const 0x202d i32.eq i32.and
+  i32.or`;
 
 /*
  * The IPv6 client (inside scan, at a field that is not a dotted quad): the URL standard's
@@ -53,11 +63,7 @@ const ipv6Body = `
           end
         end
         local.get $e local.get $s i32.sub i32.const ${MAX_IP_CHARS} i32.gt_u br_if $done
-        local.get $e i32.load8_u local.tee $c i32.const 44 i32.eq
-        local.get $c i32.const 32 i32.eq
-        local.get $e i32.const 2 i32.add local.get $nl i32.lt_u i32.and
-        local.get $e i32.load16_u offset=1 i32.const 0x202d i32.eq i32.and
-        i32.or
+        ${endsField('$e')}
         i32.eqz br_if $done
 
         ;; its 16-bit pieces, each an i32 at PIECES; $compress is where "::" stood
@@ -261,11 +267,7 @@ const scanBody = `
 
       ;; the common shape ends the field with "," or " - "; else it may be an IPv6 address
       block $dotted
-        local.get $p i32.load8_u local.tee $c i32.const 44 i32.eq
-        local.get $c i32.const 32 i32.eq
-        local.get $p i32.const 2 i32.add local.get $nl i32.lt_u i32.and
-        local.get $p i32.load16_u offset=1 i32.const 0x202d i32.eq i32.and
-        i32.or
+        ${endsField('$p')}
         br_if $dotted
         local.get $out6 i32.eqz br_if $done
 ${ipv6Body}
