@@ -20,8 +20,12 @@ function tallyOf(text: string | Buffer, chunk = 7, top = false, auto = false) {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   // `auto`: as with --format auto, where lines that are JSON objects are JSON logs; else as
   // a scan given no rules (common/combined only).
-  const tally = new LineTally(top, auto ? rules() : undefined);
-  for (let i = 0; i < bytes.length; i += chunk) tally.push(bytes.subarray(i, i + chunk));
+  return fed(new LineTally(top, auto ? rules() : undefined), bytes, chunk);
+}
+
+/** What `tally` makes of `bytes` pushed `size` bytes at a time. */
+function fed(tally: LineTally, bytes: Buffer, size: number) {
+  for (let at = 0; at < bytes.length; at += size) tally.push(bytes.subarray(at, at + size));
   tally.end();
   return tally.toResult();
 }
@@ -198,11 +202,7 @@ const mixedDays = [
 
 /** The tally of `mixedDays` fed in pieces of `size` bytes. */
 function tallyIn(size: number) {
-  const bytes = Buffer.from(mixedDays);
-  const tally = new LineTally(false, rules({ by: 'day' }));
-  for (let at = 0; at < bytes.length; at += size) tally.push(bytes.subarray(at, at + size));
-  tally.end();
-  const result = tally.toResult();
+  const result = fed(new LineTally(false, rules({ by: 'day' })), Buffer.from(mixedDays), size);
   return {
     total: result.total,
     malformed: result.malformed,
@@ -269,10 +269,7 @@ describe('LineTally --by on the fast path', () => {
     (by) => {
       const text = awkwardDays(20_000);
       const tally = (given: Partial<LineRules>, size: number) => {
-        const counting = new LineTally(true, rules({ by, ...given }));
-        for (let at = 0; at < text.length; at += size) counting.push(text.subarray(at, at + size));
-        counting.end();
-        const result = counting.toResult();
+        const result = fed(new LineTally(true, rules({ by, ...given })), text, size);
         return {
           total: result.total,
           malformed: result.malformed,
