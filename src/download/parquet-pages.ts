@@ -40,22 +40,20 @@ export class ByteWindow {
   /** The file offset of #buffer[0], and how many bytes from there it holds. */
   #start = 0;
   #length = 0;
+  /** Where a page is decompressed to (see pageBuffer). */
+  #page = new Uint8Array(0);
 
   /** `readAhead`: bytes read at once when fewer are asked for (tests make it small). */
   constructor(readAhead = READ_AHEAD) {
     this.readAhead = readAhead;
   }
 
-  #page = new Uint8Array(0);
-
   /**
    * `size` bytes to decompress a page into, the same memory page after page (grown, never
    * shrunk): a fresh megabyte a page was native memory the process held on to.
    */
   pageBuffer(size: number): Uint8Array {
-    if (size > this.#page.length) {
-      this.#page = new Uint8Array(Math.max(size, 2 * this.#page.length));
-    }
+    this.#page = atLeast(this.#page, size);
     return this.#page.subarray(0, size);
   }
 
@@ -73,8 +71,7 @@ export class ByteWindow {
     if (offset < this.#start || offset + want > this.#start + this.#length) {
       const size = Math.min(Math.max(want, this.readAhead), end - offset);
       // Grown, never shrunk: the next group's pages land in the same, already touched, memory.
-      if (size > this.#buffer.length)
-        this.#buffer = new Uint8Array(Math.max(size, 2 * this.#buffer.length));
+      this.#buffer = atLeast(this.#buffer, size);
       const { bytesRead } = await file.read(this.#buffer, 0, size, offset);
       if (bytesRead < want) throw new Error('the file is shorter than its footer says');
       this.#start = offset;
@@ -83,6 +80,11 @@ export class ByteWindow {
     const at = offset - this.#start;
     return new DataView(this.#buffer.buffer, at, this.#start + this.#length - offset);
   }
+}
+
+/** `buffer`, or when it holds fewer than `size` bytes a new one of at least twice its size. */
+function atLeast(buffer: Uint8Array<ArrayBuffer>, size: number): Uint8Array<ArrayBuffer> {
+  return size > buffer.length ? new Uint8Array(Math.max(size, 2 * buffer.length)) : buffer;
 }
 
 /** The data pages of one column chunk, decoded one at a time. */
