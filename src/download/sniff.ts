@@ -111,10 +111,13 @@ function isText(head: Uint8Array): boolean {
 }
 
 /**
- * Classifies a body from its first bytes (SNIFF_BYTES of them; fewer when the body is
- * shorter) and its Content-Type header.
+ * Classifies a body from its first bytes (SNIFF_BYTES of them, whatever it is given; fewer
+ * when the body is shorter) and its Content-Type header.
  */
-export function sniff(head: Uint8Array, contentType: string | undefined): Sniffed {
+export function sniff(body: Uint8Array, contentType: string | undefined): Sniffed {
+  // The caller may hand over more (the image-size head, 64 KiB): spreading that into a
+  // string took 5 ms a body, and a longer one would overflow the stack.
+  const head = body.subarray(0, SNIFF_BYTES);
   const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
   const sentAs = (type: string): string =>
     mime === '' || mime === type ? type : `${type} (sent as ${mime.slice(0, 60)})`;

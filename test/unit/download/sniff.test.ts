@@ -74,6 +74,15 @@ describe('sniff', () => {
     const binary = Buffer.concat([bytes('a'.repeat(SNIFF_BYTES - 1)), Buffer.from([0])]);
     expect(sniff(binary, 'image/png').image).toBe(true);
   });
+
+  it('looks no further than SNIFF_BYTES however much it is given', () => {
+    const text = Buffer.alloc(2 ** 20, 'a');
+    text[SNIFF_BYTES] = 0;
+    expect(sniff(text, 'image/png')).toMatchObject({
+      image: false,
+      type: 'text (sent as image/png)',
+    });
+  });
 });
 
 describe('contentCodings', () => {
