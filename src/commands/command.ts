@@ -11,6 +11,7 @@ import type { PoolFactory } from '../pool/pool.ts';
 import type { CrewTasks } from '../tasks/registry.ts';
 import { printable } from '../ui/printable.ts';
 import { createProgress } from '../ui/progress.ts';
+import { warmPools, type WarmOptions } from './warm-pool.ts';
 
 /** What a running command gets besides its config. */
 export interface RunContext {
@@ -67,6 +68,11 @@ export interface CommandSpec<A, C extends CommonConfig, R> {
   /** The first progress line. */
   readonly progress: (config: C) => string;
   readonly load: () => Promise<CommandRun<C, R>>;
+  /**
+   * A pool the run will surely ask for, started while its code loads (warm-pool.ts); the
+   * run gets it by asking for one with these options.
+   */
+  readonly warmPool?: (config: C) => WarmOptions | undefined;
 }
 
 /** A command as cli.ts lists it: its types are checked once, in `defineCommand`. */
@@ -100,7 +106,6 @@ export async function runCommand<A, C extends CommonConfig, R>(
   config: C,
   io: Io,
 ): Promise<void> {
-  const command = await spec.load();
   const progress = createProgress(config, spec.progress(config));
   // One Ctrl-C must stop a command that waits on stdin (a pipe that never ends, /dev/zero):
   // a reader of stdin then sees the interruption as its stream's error.
@@ -108,15 +113,18 @@ export async function runCommand<A, C extends CommonConfig, R>(
     process.stdin.on('error', () => undefined).destroy(io.signal.reason as Error);
   };
   io.signal.addEventListener('abort', stopInput, { once: true });
+  const local: PoolFactory<CrewTasks> = async (options) => {
+    // Loaded only when a command starts a pool: `--help` and start-up need none of it.
+    const { createTaskPool } = await import('../tasks/pool.ts');
+    return createTaskPool(
+      { ...options, warn: (text) => progress.say(`crew: ${text}`) },
+      config.queue,
+    );
+  };
+  const warm = await warmPools(local, spec.warmPool?.(config), io.signal);
+  const { pools } = warm;
   try {
-    const pools: PoolFactory<CrewTasks> = async (options) => {
-      // Loaded only when a command starts a pool: `--help` and start-up need none of it.
-      const { createTaskPool } = await import('../tasks/pool.ts');
-      return createTaskPool(
-        { ...options, warn: (text) => progress.say(`crew: ${text}`) },
-        config.queue,
-      );
-    };
+    const command = await spec.load();
     const json = (value: unknown): void => {
       io.beforeExit?.(undefined);
       io.out(JSON.stringify(value, null, 2));
@@ -145,6 +153,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
     io.beforeExit?.(undefined);
     io.signal.removeEventListener('abort', stopInput);
     progress.stop();
+    await warm.release();
   }
 }
 
