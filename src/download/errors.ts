@@ -1,4 +1,5 @@
 import { reasonOf } from '../errors.ts';
+import { capText } from './limits.ts';
 
 /**
  * Errors of the download domain. They know nothing of the command line: the command layer
@@ -63,3 +64,17 @@ export function reasonWithoutPaths(error: unknown): string {
   if (typeof path === 'string') reason = reason.replace(` '${path}'`, '');
   return reason;
 }
+
+/** A failed placement in words, and whether it means the output as a whole is unusable. */
+export interface WriteFailure {
+  readonly message: string;
+  /** The output as a whole is unusable (a full disk, a read-only --out): the run stops. */
+  readonly output: boolean;
+}
+
+// Here, not beside the fetch that uses it too: the run's parent needs it, and fetch.ts
+// would load undici into the parent (100 ms of a run's start).
+export const writeFailure = (error: unknown): WriteFailure => ({
+  message: capText(reasonWithoutPaths(error)),
+  output: isOutputProblem(error),
+});

@@ -12,7 +12,13 @@ import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
-import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
+import {
+  isOutputProblem,
+  outOfDescriptors,
+  reasonWithoutPaths,
+  writeFailure,
+  type WriteFailure,
+} from './errors.ts';
 import { HostNames } from './host-names.ts';
 import { RateLimit } from './rate-limit.ts';
 import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
@@ -105,12 +111,6 @@ export interface FetchInput {
 }
 
 /** Why a whole body could not be given its final name (its temp file is gone then). */
-export interface WriteFailure {
-  readonly message: string;
-  /** The output as a whole is unusable (a full disk, a read-only --out): the run stops. */
-  readonly output: boolean;
-}
-
 /** Where a whole body ended: under its final name, in its temp file, or nowhere (why). */
 export type Landed =
   /** The name it was given in the placement's folder. */
@@ -400,12 +400,6 @@ function land(place: Placement | null, temp: string, contentExt: string): Landed
  */
 const exactly = (held: Buffer): Uint8Array =>
   held.byteOffset === 0 && held.byteLength === held.buffer.byteLength ? held : new Uint8Array(held);
-
-/** A failed placement in words, and whether it means the output as a whole is unusable. */
-export const writeFailure = (error: unknown): WriteFailure => ({
-  message: capText(reasonWithoutPaths(error)),
-  output: isOutputProblem(error),
-});
 
 const failed = (
   status: number | undefined,

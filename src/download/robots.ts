@@ -6,7 +6,9 @@
  * as the workers' are (agent.ts): the same --cacert, HTTP versions, timeouts and proxy, so an
  * origin crew can download from is one whose robots.txt it can read.
  */
-import { fetch, type Dispatcher, type Response } from 'undici';
+import { EnvHttpProxyAgent, fetch, type Dispatcher, type Response } from 'undici';
+import { agentOptions } from './agent.ts';
+import type { FetchOptions } from './fetch.ts';
 import { capText } from './limits.ts';
 import {
   ALLOW_ALL,
@@ -15,6 +17,11 @@ import {
   robotRules,
   type RobotRules,
 } from './robots-txt.ts';
+
+/** The agent robots.txt requests go through: the workers' settings, one connection an origin. */
+export const robotsDispatcher = (
+  options: Pick<FetchOptions, 'timeoutMs' | 'http' | 'ca'>,
+): Dispatcher => new EnvHttpProxyAgent(agentOptions({ ...options, perHost: 1 }));
 
 /** Origins remembered; past this the oldest is forgotten (and fetched again if it recurs). */
 const MAX_ORIGINS = 10_000;

@@ -9,15 +9,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { withPartial } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
-import { OutputError } from './errors.ts';
-import { writeFailure, type FetchOutcome, type Placement } from './fetch.ts';
+import { OutputError, writeFailure } from './errors.ts';
+import type { FetchOutcome, Placement } from './fetch.ts';
 import { planDownload } from './dry-run.ts';
 import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
 import { Fetcher, type Destination, type DownloadTasks } from './fetcher.ts';
 import { robotNames } from './opt-out.ts';
-import { RobotsCache } from './robots.ts';
-import { agentOptions } from './agent.ts';
-import { EnvHttpProxyAgent } from 'undici';
+import type { RobotsCache } from './robots.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import {
   badRowLine,
@@ -126,8 +124,9 @@ async function runStages(
   const inFlight = new InFlight(Math.max(16, config.workers * config.concurrency * 2), halt);
   let fetcher: Fetcher | undefined;
   let failure: unknown;
-  const robots = robotsOf(config, runSignal);
+  let robots: RobotsCache | undefined;
   try {
+    robots = await robotsOf(config, runSignal);
     fetcher = new Fetcher(config, pools, runSignal, (change) => inFlight.backingOff(change));
     const plan = new Planner({
       out: config.out,
@@ -393,13 +392,19 @@ async function fetchAllowed(url: string, into: Destination, stages: Stages): Pro
   return refused.optedOut ? { ...outcome, optedOut: true } : outcome;
 }
 
-/** The robots.txt rules of the run, with --robots-txt. */
-function robotsOf(config: DownloadConfig, signal: AbortSignal): RobotsCache | undefined {
+/**
+ * The robots.txt rules of the run, with --robots-txt. Loaded only then: otherwise the
+ * parent never makes a request, and undici took ~100 ms of every run's start to load.
+ */
+async function robotsOf(
+  config: DownloadConfig,
+  signal: AbortSignal,
+): Promise<RobotsCache | undefined> {
   if (!config.robotsTxt) return undefined;
+  const { RobotsCache, robotsDispatcher } = await import('./robots.ts');
   const userAgent = config.fetch.headers['user-agent'] ?? '';
   const agents = config.fetch.optOut?.agents ?? robotNames(userAgent);
-  // One connection an origin: robots.txt is one small request each.
-  const dispatcher = new EnvHttpProxyAgent(agentOptions({ ...config.fetch, perHost: 1 }));
+  const dispatcher = robotsDispatcher(config.fetch);
   return new RobotsCache(
     { userAgent, agents, timeoutMs: config.fetch.timeoutMs, dispatcher },
     signal,

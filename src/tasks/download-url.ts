@@ -4,7 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { caProblem } from '../download/ca.ts';
-import type { FetchInput, FetchOptions, RequestResult, WriteFailure } from '../download/fetch.ts';
+import type { WriteFailure } from '../download/errors.ts';
+import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
 import {
