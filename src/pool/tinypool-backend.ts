@@ -52,6 +52,12 @@ export function tinypoolBackend(
     minThreads: workers,
     maxThreads: workers,
     concurrentTasksPerWorker: tasksPerWorker,
+    // With atomics an idle worker thread sleeps in Atomics.wait, and its event loop with it:
+    // a download worker's retired agent never closed its sockets between tasks, so under a
+    // low ulimit -n even one request at a time found no descriptor (1 run in 10 of a test).
+    // Tasks here are few and large (a file, a range, a chunk, a download), so a message
+    // through the event loop costs them nothing that shows.
+    useAtomics: false,
     // Child processes get V8 serialization too, so BigInt, Map and typed arrays cross as they
     // do to threads (the default JSON would drop them).
     serialization: 'advanced',

@@ -66,6 +66,16 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
     expect(seen.at(-1)).toEqual({ total: 3, done: 2, failed: 1 });
   });
 
+  it("keeps a worker's event loop running between its tasks (timers, sockets)", async () => {
+    // A download worker's sockets close and its timers fire while it waits for the next
+    // row; a worker asleep in Atomics.wait between tasks froze them (issue 32's flaky test).
+    const p = await pool(runtime);
+    await p.run('startTicking', undefined);
+    const before = await p.run('ticksSoFar', undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await p.run('ticksSoFar', undefined)) - before).toBeGreaterThan(2);
+  });
+
   it('aborts queued and running tasks through the signal', async () => {
     const controller = new AbortController();
     const p = await pool(runtime, controller.signal);
