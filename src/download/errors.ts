@@ -65,15 +65,18 @@ export function reasonWithoutPaths(error: unknown): string {
   return reason;
 }
 
-/** A failed placement in words, and whether it means the output as a whole is unusable. */
+/** Why a whole body could not be given its final name (its temp file is gone then). */
 export interface WriteFailure {
   readonly message: string;
   /** The output as a whole is unusable (a full disk, a read-only --out): the run stops. */
   readonly output: boolean;
 }
 
-// Here, not beside the fetch that uses it too: the run's parent needs it, and fetch.ts
-// would load undici into the parent (100 ms of a run's start).
+/**
+ * A failed placement in words, and whether it means the output as a whole is unusable.
+ * Here, not beside the fetch that uses it too: the run's parent needs it, and fetch.ts
+ * would load undici into the parent (100 ms of a run's start).
+ */
 export const writeFailure = (error: unknown): WriteFailure => ({
   message: capText(reasonWithoutPaths(error)),
   output: isOutputProblem(error),

@@ -110,7 +110,6 @@ export interface FetchInput {
   readonly options: FetchOptions;
 }
 
-/** Why a whole body could not be given its final name (its temp file is gone then). */
 /** Where a whole body ended: under its final name, in its temp file, or nowhere (why). */
 export type Landed =
   /** The name it was given in the placement's folder. */

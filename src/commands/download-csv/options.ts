@@ -448,7 +448,7 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
   progress: () => 'reading the list',
   load: () => import('./run.ts'),
   // A fresh --out downloads from its first row: its first worker starts while crew loads
-  // (0.2 s of a 2000-file run). A re-run may download nothing, and then starts none.
+  // (the first answer came ~0.1 s sooner). A re-run may download nothing, and starts none.
   warmPool: (config) =>
     config.dryRun ||
     config.queue !== undefined ||
