@@ -18,7 +18,8 @@ export interface WarmPools<M> {
 const same = (options: Parameters<PoolFactory<unknown>>[0], warm: WarmOptions): boolean =>
   options.runtime === warm.runtime &&
   options.workers === warm.workers &&
-  (options.tasksPerWorker ?? 1) === (warm.tasksPerWorker ?? 1);
+  (options.tasksPerWorker ?? 1) === (warm.tasksPerWorker ?? 1) &&
+  options.heapFloorMiB === warm.heapFloorMiB;
 
 /**
  * Starts a pool of `warm` (none when undefined), and returns once its workers are starting:

@@ -34,6 +34,11 @@ export interface PoolOptions {
   readonly workers: number;
   /** Tasks one worker runs at once: 1 for CPU-bound work, more for I/O-bound tasks. */
   readonly tasksPerWorker?: number;
+  /**
+   * Each worker's V8 heap may grow to this many MiB before its first full collection, and
+   * never gets a smaller limit (threads and processes; not inline). See `heapFloorArgs`.
+   */
+  readonly heapFloorMiB?: number | undefined;
   /** Aborting rejects queued and running tasks and terminates the workers. */
   readonly signal?: AbortSignal;
   /** The module whose named exports are the tasks (the pool knows nothing else of them). */
@@ -107,9 +112,13 @@ export async function createPool<M>(options: PoolOptions): Promise<Pool<M>> {
       ).queueBackend(options.queue, tasksPerWorker, options.warn, signal)
     : options.runtime === 'inline'
       ? await inlineBackend(module, tasksPerWorker, signal)
-      : tinypoolBackend(module, options.runtime, workers, tasksPerWorker, (error) => {
-          for (const reject of pending) reject(error);
-        });
+      : tinypoolBackend(
+          module,
+          { runtime: options.runtime, workers, tasksPerWorker, heapFloorMiB: options.heapFloorMiB },
+          (error) => {
+            for (const reject of pending) reject(error);
+          },
+        );
   claimedDescriptors += claim;
   let released = false;
   const release = (): void => {

@@ -89,6 +89,25 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
   });
 });
 
+describe('a heap floor (heapFloorMiB)', () => {
+  const floored = async (runtime: 'thread' | 'process'): Promise<Pool<Tasks>> => {
+    const p = await createPool<Tasks>({ runtime, workers: 1, module, heapFloorMiB: 64 });
+    open.push(p);
+    return p;
+  };
+
+  it('lets a child process keep 24 MiB with no full collection, where one without collects', async () => {
+    await expect(
+      (await pool('process')).run('fullCollectionsKeeping', 24),
+    ).resolves.toBeGreaterThan(0);
+    await expect((await floored('process')).run('fullCollectionsKeeping', 24)).resolves.toBe(0);
+  });
+
+  it("reaches the worker threads started after it (V8 options are the process's)", async () => {
+    await expect((await floored('thread')).run('fullCollectionsKeeping', 24)).resolves.toBe(0);
+  });
+});
+
 describe.each(['thread', 'process'] as const)('a worker that dies on %s', (runtime) => {
   it('fails its task with a clear error, and the pool goes on', async () => {
     const p = await pool(runtime);
