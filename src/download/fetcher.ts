@@ -9,6 +9,7 @@ import type { Pool, PoolFactory } from '../pool/pool.ts';
 import { TooManyOpenFiles } from '../pool/open-files.ts';
 import { answerProblem } from './answer-check.ts';
 import type { DownloadConfig } from './config.ts';
+import { lanePool } from './defaults.ts';
 import { headersFor, toTarget, type Target } from './credentials.ts';
 import type { FetchInput, FetchOptions, FetchOutcome, Rejected, RequestResult } from './fetch.ts';
 import { backoff, HostGate, type Slot, type Verdict } from './hosts.ts';
@@ -100,14 +101,7 @@ export class Fetcher {
     const started: Pool<DownloadTasks>[] = [];
     for (let lane = 0; lane < this.#running.length; lane++) {
       try {
-        started.push(
-          await this.#pools({
-            runtime: this.#config.runtime,
-            workers: 1,
-            tasksPerWorker: this.#config.concurrency,
-            signal: this.#signal,
-          }),
-        );
+        started.push(await this.#pools({ ...lanePool(this.#config), signal: this.#signal }));
       } catch (error) {
         if (started.length === 0 || !(error instanceof TooManyOpenFiles)) {
           await Promise.all(started.map((pool) => pool.destroy()));

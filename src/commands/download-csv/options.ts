@@ -8,6 +8,7 @@ import {
   DEFAULT_PER_HOST,
   defaultConcurrency,
   defaultDownloadWorkers,
+  lanePool,
   MIN_IN_FLIGHT,
 } from '../../download/defaults.ts';
 import { AUTO_ENCODING, encodingName } from '../../download/encoding.ts';
@@ -455,5 +456,5 @@ export const downloadCommand = defineCommand<DownloadArgs, DownloadConfig, Downl
     config.runtime === 'inline' ||
     existsSync(join(config.out, MANIFEST))
       ? undefined
-      : { runtime: config.runtime, workers: 1, tasksPerWorker: config.concurrency },
+      : lanePool(config),
 });
