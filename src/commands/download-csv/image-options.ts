@@ -9,7 +9,7 @@ import { wholeNumber } from '../../config.ts';
 import {
   defaultQuality,
   ENCODE_FORMATS,
-  MAX_IMAGE_JOBS,
+  imageJobs,
   MAX_IMAGE_SIDE,
   RESIZE_MODES,
   type ResizeOptions,
@@ -140,7 +140,7 @@ export function toResizeOptions(given: ImageArgs, lanes: number): ResizeOptions 
     skipReencode: args.skipReencode,
     keepMetadata: args.keepMetadata,
     ...filters,
-    jobs: Math.min(MAX_IMAGE_JOBS, Math.max(1, Math.ceil(availableParallelism() / lanes))),
+    jobs: imageJobs(availableParallelism(), lanes),
   };
 }
 

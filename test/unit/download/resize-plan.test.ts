@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  imageJobs,
   filteredBecause,
   planImage,
   resizeFor,
@@ -136,5 +137,21 @@ describe('planImage', () => {
     // Its EXIF orientation must be applied: that takes new pixels.
     expect(planImage(skip, facts(100, 80, { turned: true }))).toEqual(encode);
     expect(planImage(options({ skipReencode: true }), facts(1600, 1200)).kind).toBe('encode');
+  });
+});
+
+describe('imageJobs: images in sharp at once, per download worker', () => {
+  it.each([
+    [2, 1, 3],
+    [2, 2, 1],
+    [2, 3, 1],
+    [1, 1, 2],
+    [8, 7, 1],
+    [8, 1, 9],
+    [8, 4, 2],
+    [200, 1, 64],
+    [4, 0, 5],
+  ])('%i cores, %i workers: %i each', (cores, lanes, jobs) => {
+    expect(imageJobs(cores, lanes)).toBe(jobs);
   });
 });
