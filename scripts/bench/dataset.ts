@@ -94,14 +94,7 @@ async function filesAgainstShards(context: BenchContext, dir: string): Promise<T
     for (let i = 0; i < runs; i++) {
       for (const [s, [what, extra]] of sides.entries()) {
         context.log(`dataset: ${rows} rows, ${what} (${i + 1}/${runs})`);
-        await rm(join(dir, 'out'), { recursive: true, force: true });
-        const run = await measure(
-          release(context),
-          ['download', list, '-o', join(dir, 'out'), '--quiet', '--json', ...extra],
-          { treeRss: true },
-        );
-        if (run.code !== 0) context.log(`dataset: ${what} exited ${run.code}: ${run.stderr}`);
-        times[s]!.push({ ms: run.wallMs, peak: (run.treeRssKiB ?? NaN) / 1024 });
+        times[s]!.push(await timedRun(context, dir, what, list, extra));
       }
     }
   } finally {
@@ -128,14 +121,8 @@ async function csvAgainstParquet(context: BenchContext, dir: string): Promise<Ti
   for (let i = 0; i < runs; i++) {
     for (const [s, [what, file, extra]] of sides.entries()) {
       context.log(`dataset: ${rows} rows, ${what} (${i + 1}/${runs})`);
-      await rm(join(dir, 'out'), { recursive: true, force: true });
-      const run = await measure(
-        release(context),
-        ['download', file, '-o', join(dir, 'out'), '--quiet', '--json', ...extra],
-        { treeRss: true },
-      );
-      if (run.code !== 0 && run.code !== 1) context.log(`dataset: ${what}: ${run.stderr}`);
-      times[s]!.push({ ms: run.wallMs, peak: (run.treeRssKiB ?? NaN) / 1024 });
+      // Exit 1: every row failed, as these rows must.
+      times[s]!.push(await timedRun(context, dir, what, file, extra, [0, 1]));
     }
   }
   await rm(join(dir, 'out'), { recursive: true, force: true });
@@ -162,14 +149,7 @@ async function parquetFetched(context: BenchContext, dir: string): Promise<Timed
     for (const [s, [what, file, extra, runs]] of sides.entries()) {
       for (let i = 0; i < runs; i++) {
         context.log(`dataset: ${rows} rows, ${what} (${i + 1}/${runs})`);
-        await rm(join(dir, 'out'), { recursive: true, force: true });
-        const run = await measure(
-          release(context),
-          ['download', file, '-o', join(dir, 'out'), '--quiet', '--json', ...extra],
-          { treeRss: true },
-        );
-        if (run.code !== 0) context.log(`dataset: ${what} exited ${run.code}: ${run.stderr}`);
-        times[s]!.push({ ms: run.wallMs, peak: (run.treeRssKiB ?? NaN) / 1024 });
+        times[s]!.push(await timedRun(context, dir, what, file, extra));
       }
     }
     return mediansOf(sides, times, rows);
@@ -205,6 +185,27 @@ async function writeLists(
     ),
   );
   return { csv, parquet };
+}
+
+/** One run of the release on `list` into a fresh `<dir>/out`: its time and peak RSS. */
+async function timedRun(
+  context: BenchContext,
+  dir: string,
+  what: string,
+  list: string,
+  extra: readonly string[],
+  expected: readonly number[] = [0],
+): Promise<{ ms: number; peak: number }> {
+  await rm(join(dir, 'out'), { recursive: true, force: true });
+  const run = await measure(
+    release(context),
+    ['download', list, '-o', join(dir, 'out'), '--quiet', '--json', ...extra],
+    { treeRss: true },
+  );
+  if (!expected.includes(run.code ?? -1)) {
+    context.log(`dataset: ${what} exited ${run.code}: ${run.stderr}`);
+  }
+  return { ms: run.wallMs, peak: (run.treeRssKiB ?? NaN) / 1024 };
 }
 
 /** Each side's median time and peak over its runs. */
