@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { ExitCode, exitCodeFor, Interrupted, reasonOf, UsageError } from './errors.ts';
 import { COMMON_GROUP, commonOptions } from './config.ts';
 import { declareOptions } from './option-table.ts';
+import { sizeThreadPool } from './pool/runtime.ts';
 import { printable } from './ui/printable.ts';
 import { knownOptions, unknownOption, type KnownOptions } from './unknown-option.ts';
 import type { Command, Io } from './commands/command.ts';
@@ -159,6 +160,7 @@ export async function main(
   argv: readonly string[],
   early: readonly NodeJS.Signals[] = [],
 ): Promise<number> {
+  sizeThreadPool(); // before the first asynchronous file call: nothing before main makes one
   const controller = new AbortController();
   let interrupts = 0;
   // What the running command would print if it had to stop now (its --json document).
