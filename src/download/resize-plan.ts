@@ -55,8 +55,8 @@ export const MAX_IMAGE_JOBS = 64;
  * all, shared among the workers (at least one each, rounded down). The one more keeps the
  * cores busy while a worker's JavaScript runs between images: on 2 cores with one worker, 3
  * at once took 0.89x the time of 2 (1,000 JPEGs of 1600x1200 to 256 px, 3 runs each,
- * alternated; 4 at once 0.86x, but 4 would fill all of libuv's 4 threads, which the file
- * writes and DNS lookups also need).
+ * alternated; 4 at once 0.86x). libuv's pool is sized to match (threadPoolSize): these and
+ * two threads more, for the file writes and DNS lookups.
  */
 export const imageJobs = (cores: number, lanes: number): number =>
   Math.min(MAX_IMAGE_JOBS, Math.max(1, Math.floor((cores + 1) / Math.max(1, lanes))));

@@ -63,6 +63,8 @@ export function tinypoolBackend(
   const floor = heapFloorArgs(options.heapFloorMiB);
   // A worker thread cannot take V8 options of its own: they are the process's. The parent's
   // heap was sized when it started, so this reaches only heaps made from now on, its workers'.
+  // A child forked from the single binary reads no Node options from its command line (a
+  // SEA's argv is the app's): there the floor reaches threads only, download's default.
   if (runtime === 'thread' && floor.length > 0) setFlagsFromString(floor.join(' '));
   const pool = new Tinypool({
     filename: runtime === 'thread' ? module.href : childEntry(),
