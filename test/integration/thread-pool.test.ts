@@ -1,32 +1,23 @@
-import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { threadPoolSize } from '../../src/pool/runtime.ts';
 import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { startRawServer, type RawServer } from '../helpers/raw-server.ts';
 
 // A server that takes requests and never answers: the run is then surely under way (its
 // list read, its worker fetching) while the test looks at its threads.
-let server: Server;
-let url: string;
-let arrived: () => Promise<void>;
+let server: RawServer;
 let dir: string;
 beforeAll(async () => {
-  let notify = (): void => undefined;
-  arrived = () => new Promise<void>((resolve) => (notify = resolve));
-  server = createServer(() => notify());
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startRawServer(() => Buffer.alloc(0));
   dir = await mkdtemp(join(tmpdir(), 'crew-uv-'));
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  server.close();
+  await server.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -38,13 +29,13 @@ const poolThreads = (pid: number): number =>
 
 async function threadsOfARun(env: Record<string, string | undefined>): Promise<number> {
   const list = join(dir, 'list.csv');
-  await writeFile(list, `${url}/a.png\n${url}/b.png\n`);
-  const request = arrived();
+  await writeFile(list, `${server.url}/a.png\n${server.url}/b.png\n`);
+  const asked = server.requests.length;
   const crew = spawnCrew(['download-csv', list, '-o', join(dir, 'out'), '--retries', '0'], {
     env,
   });
   const done = collect(crew);
-  await request;
+  while (server.requests.length === asked) await sleep(20);
   const threads = poolThreads(crew.pid!);
   await untilCatches(crew.pid!, 'SIGINT');
   crew.kill('SIGINT');

@@ -13,8 +13,18 @@ type Tasks = typeof fixture;
 
 const open: Pool<Tasks>[] = [];
 /** A pool of its own for one test: one worker, so a dead one must be replaced for it to go on. */
-async function pool(runtime: Runtime, signal?: AbortSignal): Promise<Pool<Tasks>> {
-  const p = await createPool<Tasks>({ runtime, workers: 1, module, ...(signal ? { signal } : {}) });
+async function pool(
+  runtime: Runtime,
+  signal?: AbortSignal,
+  heapFloorMiB?: number,
+): Promise<Pool<Tasks>> {
+  const p = await createPool<Tasks>({
+    runtime,
+    workers: 1,
+    module,
+    heapFloorMiB,
+    ...(signal ? { signal } : {}),
+  });
   open.push(p);
   return p;
 }
@@ -90,11 +100,8 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
 });
 
 describe('a heap floor (heapFloorMiB)', () => {
-  const floored = async (runtime: 'thread' | 'process'): Promise<Pool<Tasks>> => {
-    const p = await createPool<Tasks>({ runtime, workers: 1, module, heapFloorMiB: 64 });
-    open.push(p);
-    return p;
-  };
+  const floored = (runtime: 'thread' | 'process'): Promise<Pool<Tasks>> =>
+    pool(runtime, undefined, 64);
 
   it('lets a child process keep 24 MiB with no full collection, where one without collects', async () => {
     await expect(
