@@ -26,22 +26,16 @@ export function answerProblem(result: RequestResult, input: FetchInput): string 
   }
   if ('temp' in result) {
     const temp = result.temp;
-    // Whether or not the parent asked its own workers to place: a queue worker never does.
     if (typeof temp !== 'string' || !TEMP_NAME.test(basename(temp)))
       return 'a temp file crew did not name';
     return dirname(resolve(temp)) === resolve(input.tempFolder)
       ? undefined
       : 'a temp file outside the run’s temp folder';
   }
-  if ('placed' in result) {
-    const name = result.placed;
-    if (input.place === null) return 'a placed file where the parent places it';
-    const plain = typeof name === 'string' && name !== '' && !/[/\0]/.test(name);
-    return plain && name !== '.' && name !== '..' ? undefined : 'a file name that is not one';
-  }
   if ('body' in result) {
     if (input.bodyInMemory !== true) return 'a body in memory that was not asked for';
     return result.body instanceof Uint8Array ? undefined : 'a body that is not bytes';
   }
-  return undefined;
+  // A worker never names a file (the parent does): an answer that says it did is forged.
+  return 'a body that is neither in a temp file nor in memory';
 }

@@ -12,13 +12,7 @@ import { EnvHttpProxyAgent, type Dispatcher } from 'undici';
 import { agentOptions } from './agent.ts';
 import { BodyFile } from './body-file.ts';
 import { exchange, type Headers, type Response } from './exchange.ts';
-import {
-  isOutputProblem,
-  outOfDescriptors,
-  reasonWithoutPaths,
-  writeFailure,
-  type WriteFailure,
-} from './errors.ts';
+import { isOutputProblem, outOfDescriptors, reasonWithoutPaths } from './errors.ts';
 import { HostNames } from './host-names.ts';
 import { RateLimit } from './rate-limit.ts';
 import { imageSize, SIZE_HEAD_BYTES } from './image-size.ts';
@@ -27,7 +21,7 @@ import { optOutDirective, type OptOutRule } from './opt-out.ts';
 import { sniff } from './sniff.ts';
 import type { ImageSizes } from './resize.ts';
 import type { ResizeOptions } from './resize-plan.ts';
-import { newTempFile, placeFile } from './store.ts';
+import { newTempFile } from './store.ts';
 
 export interface FetchOptions {
   readonly retries: number;
@@ -77,28 +71,19 @@ export interface FetchOptions {
  */
 export type HttpVersion = 'auto' | '1.1' | '2';
 
-/** Where a whole body gets its final name (store.ts' placeFile). */
-export interface Placement {
-  /** The folder, absolute: --out, or the layout's folder in it. */
-  readonly folder: string;
-  /** The row's file-name stem (names.ts made it one safe path segment). */
-  readonly stem: string;
-  /** The extension --ext forces, or null for the one the content says. */
-  readonly ext: string | null;
-}
-
 /** What a worker is asked: one request, following redirects while they stay on its origin. */
 export interface FetchInput {
   readonly url: string;
-  /** The run's temp folder (absolute): the body goes to a fresh file of its own there. */
+  /**
+   * The run's temp folder (absolute): the body goes to a fresh file of its own there, and
+   * stays there. A worker never gives a file its final name: the parent does, in the same
+   * turn as it queues the row's manifest line, so no signal, full disk or forged queue row
+   * can leave a named file without its line (the run ended after the worker named it, and
+   * before its answer arrived, in 1 run of 4 stopped with Ctrl-C).
+   */
   readonly tempFolder: string;
   /**
-   * Where the whole body goes; null leaves it in its temp file for the parent to place (a
-   * worker on another machine never names a file: the run that keeps the manifest does).
-   */
-  readonly place: Placement | null;
-  /**
-   * With `place` null: a body that arrives whole in memory (under HELD_BYTES) comes back in
+   * A body that arrives whole in memory (under HELD_BYTES) comes back in
    * the result (`body`) and is never written to a temp file (webdataset output appends it
    * to its tar from there). Never for a queue worker: its results cross the database.
    */
@@ -110,15 +95,8 @@ export interface FetchInput {
   readonly options: FetchOptions;
 }
 
-/** Where a whole body ended: under its final name, in its temp file, or nowhere (why). */
-export type Landed =
-  /** The name it was given in the placement's folder. */
-  | { readonly placed: string }
-  /** Its temp file, for the parent to place (the input's `place` was null). */
-  | { readonly temp: string }
-  /** The body itself, for the parent (the input asked `bodyInMemory`; no file was made). */
-  | { readonly body: Uint8Array }
-  | { readonly writeError: WriteFailure };
+/** Where a whole body is: in its temp file, or in memory (the input asked `bodyInMemory`). */
+export type Landed = { readonly temp: string } | { readonly body: Uint8Array };
 
 /** What the parent reports for a URL, after every request and retry. */
 export type FetchOutcome =
@@ -161,10 +139,10 @@ export interface Rejected {
  * the image step it has no sha256 yet (the step hashes what it saves). `held` leaves the
  * worker only as `body`.
  */
-type Received = Omit<
-  Extract<FetchOutcome, { ok: true }>,
-  'ok' | 'attempts' | 'placed' | 'temp' | 'writeError'
-> & { readonly temp: string; readonly held?: Buffer };
+type Received = Omit<Extract<FetchOutcome, { ok: true }>, 'ok' | 'attempts' | 'temp' | 'body'> & {
+  readonly temp: string;
+  readonly held?: Buffer;
+};
 
 /** What one request in a worker gave. */
 export type RequestResult =
@@ -306,7 +284,7 @@ export async function fetchOnce(input: FetchInput): Promise<RequestResult> {
     const shaped = await imageStep(await attempt(input, visited, deadline, body), input);
     if ('kind' in shaped) return shaped;
     const { temp, held, ...done } = shaped;
-    const landed = held ? { body: exactly(held) } : land(input.place, temp, done.ext);
+    const landed = held ? { body: exactly(held) } : { temp };
     // undici frees the socket a tick after the body ends; the parent starts this slot's next
     // request as soon as this returns, which would otherwise open a socket beside it.
     await new Promise((resolve) => setImmediate(resolve));
@@ -377,20 +355,6 @@ async function imageStep(received: Received, input: FetchInput): Promise<Receive
     ...(filtered ? { filtered } : {}),
     ...(image ? { image } : {}),
   };
-}
-
-/**
- * Gives a whole body its final name where `place` says (without replacing anything there:
- * store.ts' placeFile), or leaves it in its temp file when `place` is null.
- */
-function land(place: Placement | null, temp: string, contentExt: string): Landed {
-  if (place === null) return { temp };
-  try {
-    return { placed: placeFile(temp, place.folder, place.stem, place.ext ?? contentExt) };
-  } catch (error) {
-    rmSync(temp, { force: true });
-    return { writeError: writeFailure(error) };
-  }
 }
 
 /**

@@ -20,11 +20,8 @@ export interface DownloadTasks {
   readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
 }
 
-/**
- * Where a URL's body goes: the run's temp folder, where it is placed (or null), and whether
- * a small one may come back in memory.
- */
-export type Destination = Pick<FetchInput, 'tempFolder' | 'place' | 'bodyInMemory'>;
+/** Where a URL's body goes: the run's temp folder, and whether a small one may come back in memory. */
+export type Destination = Pick<FetchInput, 'tempFolder' | 'bodyInMemory'>;
 
 /**
  * The workers of one run, and how many URLs they fetched. The workers start with the first
@@ -125,9 +122,8 @@ export class Fetcher {
   }
 
   /**
-   * Downloads `url` into a temp file in `into.tempFolder`, then gives it the row's final name
-   * where `into.place` says (the stem with --ext or the content's extension), retrying what
-   * is worth retrying; a failed download is an outcome, a rejection means the run was aborted.
+   * Downloads `url` into a temp file in `into.tempFolder` (or memory), retrying what is worth
+   * retrying; a failed download is an outcome, a rejection means the run was aborted.
    */
   async fetch(url: string, into: Destination): Promise<FetchOutcome> {
     this.#requests++;

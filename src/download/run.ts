@@ -10,9 +10,9 @@ import { performance } from 'node:perf_hooks';
 import { withPartial } from '../errors.ts';
 import type { DownloadConfig, DownloadProgress, DownloadResult } from './config.ts';
 import { OutputError, writeFailure } from './errors.ts';
-import type { FetchOutcome, Placement } from './fetch.ts';
+import type { FetchOutcome } from './fetch.ts';
 import { planDownload } from './dry-run.ts';
-import { filePath, flatLayout, inFolder, shardsLayout } from './layout.ts';
+import { filePath, flatLayout, shardsLayout } from './layout.ts';
 import { Fetcher, type Destination, type DownloadTasks } from './fetcher.ts';
 import { robotNames } from './opt-out.ts';
 import type { RobotsCache } from './robots.ts';
@@ -280,7 +280,7 @@ async function fetchIntoShard(job: Job, stages: Stages): Promise<Published> {
   // (no queue worker sends one: tasks' `portable` drops the ask).
   const outcome = await fetchAllowed(
     job.url,
-    { tempFolder: output.tempFolder, place: null, bodyInMemory: true },
+    { tempFolder: output.tempFolder, bodyInMemory: true },
     stages,
   );
   if (!outcome.ok) return { outcome };
@@ -357,26 +357,24 @@ interface Target {
 async function fetchFirst(url: string, target: Target, stages: Stages): Promise<Published> {
   const { output, plan } = stages;
   const { folder, stem, previous } = target;
-  let place: Placement;
   try {
-    place = { folder: output.folder(folder), stem, ext: plan.ext };
+    output.folder(folder); // made before the fetch: a folder that cannot be made fails the row now
   } catch (error) {
     const { message, output: whole } = writeFailure(error);
     const outcome = { ok: false, status: undefined, error: message, attempts: 0 } as const;
     return { outcome: whole ? { ...outcome, output: true } : outcome };
   }
-  const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder, place }, stages);
+  const outcome = await fetchAllowed(url, { tempFolder: output.tempFolder }, stages);
   if (!outcome.ok) return { outcome };
-  if ('writeError' in outcome) return { outcome, writeError: outcome.writeError };
   // Not asked for here (bodyInMemory): a body in memory has no file to name.
   if ('body' in outcome) {
     return { outcome, writeError: { message: 'no file to place', output: false } };
   }
+  // Named here, never in the worker, and in the same turn as the row's line is queued (the
+  // rest of this row's way to the manifest is promise callbacks, which a signal cannot come
+  // between): a run stopped now writes that line before it ends.
   try {
-    let file =
-      'placed' in outcome
-        ? inFolder(folder, outcome.placed)
-        : output.place(outcome.temp, folder, stem, plan.ext ?? outcome.ext);
+    let file = output.place(outcome.temp, folder, stem, plan.ext ?? outcome.ext);
     if (previous) file = output.replaceOwn(file, previous.file);
     return { outcome, file };
   } catch (error) {

@@ -4,7 +4,6 @@
  */
 import { resolve } from 'node:path';
 import { caProblem } from '../download/ca.ts';
-import type { WriteFailure } from '../download/errors.ts';
 import type { FetchInput, FetchOptions, RequestResult } from '../download/fetch.ts';
 import { tempFolderProblem } from '../download/layout.ts';
 import { capText } from '../download/limits.ts';
@@ -48,10 +47,6 @@ const url: Check = (value) =>
 const tempFolder: Check = (value) =>
   typeof value === 'string' ? tempFolderProblem(value) : 'must be a string';
 
-/** Which name a file gets in a shared folder is the run's to decide: it keeps the manifest. */
-const place: Check = (value) =>
-  value === null ? undefined : 'must be null: a queue worker never names a file';
-
 /** The image step's options: every value one the command line could give. */
 const resize = object<ResizeOptions>(
   {
@@ -81,7 +76,6 @@ const bodyInMemory: Check = (value) =>
 const shape = object<FetchInput>({
   url,
   tempFolder,
-  place,
   bodyInMemory,
   headers: textRecord(MAX_HEADERS),
   visited: list(text, 64),
@@ -152,13 +146,11 @@ const okFields = fieldsOf({
   width: optional(count),
   height: optional(count),
   image: imageSizes,
-  placed: optional(answerText),
   temp: optional(answerText),
   body: optional((value) => (value instanceof Uint8Array ? undefined : 'must be bytes')),
-  writeError: optional(object<WriteFailure>({ message: answerText, output: bool })),
 });
 
-const LANDINGS = ['placed', 'temp', 'body', 'writeError'] as const;
+const LANDINGS = ['temp', 'body'] as const;
 
 /**
  * A download's answer as the coordinator takes it from a queue worker: every field of its
@@ -202,11 +194,9 @@ export const downloadUrl = defineTask<FetchInput, RequestResult>({
       ? undefined
       : '"tempFolder" is not inside a folder this worker may write in (crew worker --allow-dir)'),
   acceptResult: (result) => requestResult(result),
-  // The run that keeps the manifest names every file; the worker only fetches the body.
   portable: ({ bodyInMemory: _, ...input }) => ({
     ...input,
     tempFolder: resolve(input.tempFolder),
-    place: null,
   }),
   describe: (input) => `download ${printable(capText(input.url, 300))}`,
 });

@@ -129,7 +129,6 @@ describe('a queue row can never write where it should not', () => {
     const before = await tree(victim);
     const download = {
       url: `${server.url}/png`,
-      place: null,
       headers: {},
       visited: [],
       options: {
@@ -160,9 +159,10 @@ describe('a queue row can never write where it should not', () => {
         {
           ...download,
           tempFolder: inside,
+          // No worker names a file: the run that keeps the manifest does.
           place: { folder: victim, stem: 'authorized_keys', ext: null },
         },
-        'never names a file',
+        'unexpected field "place"',
       ],
       [
         'downloadUrl',

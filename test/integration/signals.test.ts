@@ -1,9 +1,21 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { collect, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { collect, runCrew, spawnCrew, untilCatches } from '../helpers/cli.ts';
+import { PNG } from '../helpers/image-server.ts';
 import { tempDirs } from '../helpers/temp-dirs.ts';
 
 const dirs = tempDirs();
@@ -122,4 +134,63 @@ describe('SIGHUP (a closed terminal, kill -HUP)', () => {
     expect(run.stderr).toMatch(/^crew: interrupted/m);
     expect(readdirSync(dir).filter((name) => name.startsWith('.crew-'))).toEqual([]);
   });
+});
+
+describe('a signal while bodies arrive', () => {
+  // A worker used to give each body its final name and then report it: a Ctrl-C between the
+  // two (or while the report was on its way) rejected the row, so its file sat in --out with
+  // no manifest line, and the re-run saved the row again as <name>-2 beside it.
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)(
+    '%s: every file in --out has its manifest line, and a re-run adds no -2 names',
+    async (signal) => {
+      const rows = 64;
+      const answer = (response: ServerResponse): void => {
+        response.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
+      };
+      const held: ServerResponse[] = [];
+      let bursts = true;
+      const server = createServer((_, response) => {
+        if (!bursts) return answer(response);
+        held.push(response);
+        // Every request in flight answered at once, so that many bodies land together.
+        if (held.length === 16) held.splice(0).forEach(answer);
+      });
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as AddressInfo;
+      const dir = dirs.make('crew-burst-');
+      const csv = join(dir, 'list.csv');
+      const out = join(dir, 'out');
+      writeFileSync(
+        csv,
+        Array.from({ length: rows }, (_, i) => `img${i},http://127.0.0.1:${port}/${i}`).join('\n'),
+      );
+      const files = (): string[] =>
+        existsSync(out) ? readdirSync(out).filter((name) => /^img\d+/.test(name)) : [];
+      try {
+        const child = spawnCrew(['download-csv', csv, '-o', out, '-c', '16']);
+        const done = collect(child, { timeoutMs: 30_000 });
+        // Stopped as the first body of a burst gets its name: the others are landing then.
+        while (files().length === 0 && child.exitCode === null) await sleep(0);
+        child.kill(signal);
+        const run = await done;
+        expect(run.code).toBe(130);
+        const recorded = readFileSync(join(out, 'crew-manifest.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => (JSON.parse(line) as { file: string }).file);
+        expect(files().sort()).toEqual(recorded.sort());
+
+        bursts = false;
+        held.splice(0).forEach(answer);
+        const again = await runCrew(['download-csv', csv, '-o', out]);
+        expect(again.code).toBe(0);
+        expect(files()).toHaveLength(rows);
+        expect(files().filter((name) => /-\d+\.png$/.test(name))).toEqual([]);
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    },
+  );
 });

@@ -3,16 +3,14 @@ import { answerProblem } from '../../../src/download/answer-check.ts';
 import type { FetchInput, RequestResult } from '../../../src/download/fetch.ts';
 
 const tempFolder = '/data/out/.crew-0123abcd';
-const asked = (place: FetchInput['place'], bodyInMemory?: true): FetchInput =>
+const asked = (bodyInMemory?: true): FetchInput =>
   ({
     url: 'http://h/a.png',
     tempFolder,
-    place,
     bodyInMemory,
     headers: {},
     visited: [],
   }) as unknown as FetchInput;
-const placeHere = { folder: '/data/out', stem: 'a', ext: null };
 const ok = (landed: Record<string, unknown>, ext = 'png'): RequestResult =>
   ({
     kind: 'ok',
@@ -28,92 +26,84 @@ const ok = (landed: Record<string, unknown>, ext = 'png'): RequestResult =>
 describe('answerProblem: where a worker says a body landed', () => {
   it.each([
     [
-      'its temp file when its parent places (a queue worker always leaves it there)',
-      ok({ temp: `${tempFolder}/0123456789abcdef.part` }),
-      asked(placeHere),
-    ],
-    [
       'its temp file in the run’s temp folder',
       ok({ temp: `${tempFolder}/0123456789abcdef.part` }),
-      asked(null),
+      asked(),
     ],
     [
       'the same folder written with a trailing slash',
       ok({ temp: `${tempFolder}//0123456789abcdef.part` }),
-      asked(null),
+      asked(),
     ],
-    ['a name in the folder it was to place in', ok({ placed: 'a.png' }), asked(placeHere)],
-    ['a name with an -n suffix and no extension', ok({ placed: 'a-2' }, ''), asked(placeHere)],
-    ['a body in memory it was asked for', ok({ body: new Uint8Array(3) }), asked(null, true)],
-    ['a write failure', ok({ writeError: { message: 'disk full', output: true } }), asked(null)],
+    [
+      'a temp file with no extension known',
+      ok({ temp: `${tempFolder}/0123456789abcdef.part` }, ''),
+      asked(),
+    ],
+    ['a body in memory it was asked for', ok({ body: new Uint8Array(3) }), asked(true)],
   ])('accepts %s', (_, result, input) => {
     expect(answerProblem(result, input)).toBeUndefined();
   });
 
   it.each([
-    ['a file anywhere', ok({ temp: '/etc/shadow' }), asked(null), 'a temp file crew did not name'],
+    ['a file anywhere', ok({ temp: '/etc/shadow' }), asked(), 'a temp file crew did not name'],
     [
       'a crew-like name elsewhere',
       ok({ temp: '/etc/0123456789abcdef.part' }),
-      asked(null),
+      asked(),
       'a temp file outside the run’s temp folder',
     ],
     [
       'a way out of the temp folder',
       ok({ temp: `${tempFolder}/../../../etc/0123456789abcdef.part` }),
-      asked(null),
+      asked(),
       'a temp file outside the run’s temp folder',
     ],
     [
       'a subfolder of the temp folder',
       ok({ temp: `${tempFolder}/x/0123456789abcdef.part` }),
-      asked(null),
+      asked(),
       'a temp file outside the run’s temp folder',
     ],
+    ['a temp file that is not text', ok({ temp: 42 }), asked(), 'a temp file crew did not name'],
+    // Workers never name files (the parent does, in the turn it queues the row's line).
     [
-      'a temp file that is not text',
-      ok({ temp: 42 }),
-      asked(null),
-      'a temp file crew did not name',
-    ],
-    [
-      'a placed name when the parent places',
+      'a file it says it named',
       ok({ placed: 'a.png' }),
-      asked(null),
-      'a placed file where the parent places it',
+      asked(),
+      'a body that is neither in a temp file nor in memory',
     ],
     [
-      'a placed name with a slash',
+      'a file named out of the folder',
       ok({ placed: '../../etc/cron.d/x' }),
-      asked(placeHere),
-      'a file name that is not one',
+      asked(),
+      'a body that is neither in a temp file nor in memory',
     ],
     [
-      'a placed name of two dots',
-      ok({ placed: '..' }),
-      asked(placeHere),
-      'a file name that is not one',
+      'a write failure where a body should be',
+      ok({ writeError: { message: 'disk full', output: true } }),
+      asked(),
+      'a body that is neither in a temp file nor in memory',
     ],
-    ['an empty placed name', ok({ placed: '' }), asked(placeHere), 'a file name that is not one'],
     [
       'an extension with a slash',
-      ok({ placed: 'a.png' }, 'png/../../x'),
-      asked(placeHere),
+      ok({ temp: `${tempFolder}/0123456789abcdef.part` }, 'png/../../x'),
+      asked(),
       'an extension that is not one',
     ],
     [
       'an extension with a dot',
       ok({ temp: `${tempFolder}/0123456789abcdef.part` }, '.png'),
-      asked(null),
+      asked(),
       'an extension that is not one',
     ],
     [
       'a body nobody asked for',
       ok({ body: new Uint8Array(3) }),
-      asked(null),
+      asked(),
       'a body in memory that was not asked for',
     ],
-    ['a body that is text', ok({ body: 'abc' }), asked(null, true), 'a body that is not bytes'],
+    ['a body that is text', ok({ body: 'abc' }), asked(true), 'a body that is not bytes'],
   ])('refuses %s', (_, result, input, why) => {
     expect(answerProblem(result, input)).toBe(why);
   });
@@ -127,7 +117,7 @@ describe('answerProblem: where a worker says a body landed', () => {
       retryAfterMs: undefined,
     } as const;
     const redirect = { kind: 'redirect', status: 302, url: 'http://x/', visited: [] } as const;
-    expect(answerProblem(failed, asked(null))).toBeUndefined();
-    expect(answerProblem(redirect, asked(null))).toBeUndefined();
+    expect(answerProblem(failed, asked())).toBeUndefined();
+    expect(answerProblem(redirect, asked())).toBeUndefined();
   });
 });

@@ -53,7 +53,6 @@ describe('fetchOnce with bodyInMemory', () => {
     return fetchOnce({
       url: `${server.url}${path}`,
       tempFolder,
-      place: null,
       bodyInMemory: true,
       headers: options.headers,
       visited: [],

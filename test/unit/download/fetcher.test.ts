@@ -24,45 +24,19 @@ beforeEach(async () => {
 });
 
 describe('Fetcher (inline runtime)', () => {
-  const into = (name: string, ext: string | null = null, folder = dir) => ({
-    tempFolder: temp,
-    place: { folder, stem: name, ext },
-  });
-
-  it('downloads a body to the temp folder, gives it its final name, and counts requests', async () => {
+  it('downloads a body to a fresh temp file, names no file, and counts requests', async () => {
     const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
-      const outcome = await fetcher.fetch(`${server.url}/png`, into('a'));
+      const outcome = await fetcher.fetch(`${server.url}/png`, { tempFolder: temp });
       expect(outcome).toMatchObject({ ok: true, status: 200, bytes: PNG.length, ext: 'png' });
-      expect(outcome).toMatchObject({ placed: 'a.png' });
-      expect(await readFile(join(dir, 'a.png'))).toEqual(PNG);
-      expect((await readdir(dir)).sort()).toEqual(['.crew-aabbccdd', 'a.png']);
-      expect(await readdir(temp)).toEqual([]);
-      expect(fetcher.requests).toBe(1);
-      const forced = await fetcher.fetch(`${server.url}/png`, into('b', 'img'));
-      expect(forced).toMatchObject({ ok: true, placed: 'b.img' });
-      const unplaced = await fetcher.fetch(`${server.url}/png`, { tempFolder: temp, place: null });
-      expect(unplaced).toMatchObject({ ok: true, ext: 'png' });
-      const left = (unplaced as { temp: string }).temp;
+      const left = (outcome as { temp: string }).temp;
       expect(left.startsWith(`${temp}/`)).toBe(true);
       expect(await readFile(left)).toEqual(PNG);
-    } finally {
-      await fetcher.destroy();
-    }
-  });
-
-  it('never replaces what holds the name, and keeps a failed placement as a value', async () => {
-    await mkdir(join(dir, 'e.png')); // a directory where the file should go
-    const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
-    try {
-      const moved = await fetcher.fetch(`${server.url}/png`, into('e'));
-      expect(moved).toMatchObject({ ok: true, placed: 'e-2.png' });
-      const gone = join(dir, 'gone');
-      const outcome = await fetcher.fetch(`${server.url}/png`, into('f', null, gone));
-      expect(outcome).toMatchObject({ ok: true, writeError: { output: true } });
-      expect(outcome).not.toHaveProperty('placed');
-      expect((await readdir(dir)).sort()).toEqual(['.crew-aabbccdd', 'e-2.png', 'e.png']);
-      expect(await readdir(temp)).toEqual([]);
+      // The worker names nothing: the run does, in the turn it queues the row's line.
+      expect(await readdir(dir)).toEqual(['.crew-aabbccdd']);
+      await fetcher.fetch(`${server.url}/png`, { tempFolder: temp });
+      expect(fetcher.requests).toBe(2);
+      expect(await readdir(temp)).toHaveLength(2);
     } finally {
       await fetcher.destroy();
     }
@@ -71,7 +45,7 @@ describe('Fetcher (inline runtime)', () => {
   it('returns a failed download as an outcome and leaves no temp file', async () => {
     const fetcher = new Fetcher(downloadConfig('-', dir), localPools, new AbortController().signal);
     try {
-      const outcome = await fetcher.fetch(`${server.url}/404`, into('b'));
+      const outcome = await fetcher.fetch(`${server.url}/404`, { tempFolder: temp });
       expect(outcome).toEqual({ ok: false, status: 404, error: 'HTTP 404', attempts: 1 });
       expect(await readdir(temp)).toEqual([]);
     } finally {
@@ -83,7 +57,7 @@ describe('Fetcher (inline runtime)', () => {
     const config = downloadConfig('-', dir);
     const fetcher = new Fetcher(config, localPools, new AbortController().signal);
     try {
-      await fetcher.fetch(`${server.url}/browser-only`, into('c'));
+      await fetcher.fetch(`${server.url}/browser-only`, { tempFolder: temp });
       expect(server.agents.get('/browser-only')).toBe('crew-test');
     } finally {
       await fetcher.destroy();
@@ -94,7 +68,7 @@ describe('Fetcher (inline runtime)', () => {
     const controller = new AbortController();
     const fetcher = new Fetcher(downloadConfig('-', dir), localPools, controller.signal);
     try {
-      const fetching = fetcher.fetch(`${server.url}/slow`, into('d'));
+      const fetching = fetcher.fetch(`${server.url}/slow`, { tempFolder: temp });
       setTimeout(() => controller.abort(new Error('stop')), 100);
       await expect(fetching).rejects.toThrow('stop');
     } finally {

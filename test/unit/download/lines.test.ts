@@ -18,7 +18,7 @@ const fetched: Extract<FetchOutcome, { ok: true }> = {
   ext: 'png',
   attempts: 2,
   finalUrl: 'http://x.test/b',
-  placed: 'cat.png',
+  temp: '/out/.crew-0123abcd/0123456789abcdef.part',
 };
 
 // The manifest is read by people and scripts: its lines, key order included, stay as they are.

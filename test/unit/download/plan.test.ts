@@ -47,7 +47,7 @@ const ok: FetchOutcome = {
   ext: 'png',
   attempts: 1,
   finalUrl: 'http://x.test/final',
-  placed: 'cat.png',
+  temp: '/out/.crew-0123abcd/0123456789abcdef.part',
 };
 
 describe('Planner', () => {

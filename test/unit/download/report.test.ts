@@ -15,7 +15,7 @@ const fetched = {
   ext: 'png',
   attempts: 1,
   finalUrl: '',
-  placed: 'cat.png',
+  temp: '/out/.crew-0123abcd/0123456789abcdef.part',
 };
 // No image step ran: nothing saved through it, nothing filtered.
 const noImages = { images: 0, filtered: 0 };

@@ -69,7 +69,6 @@ const combined: LineRules = {
 const download: Omit<FetchInput, 'options'> = {
   url: 'https://e.com/a.png',
   tempFolder: temp,
-  place: null,
   headers: { 'user-agent': 'x' },
   visited: [],
 };
@@ -330,8 +329,13 @@ describe('acceptTask', () => {
     ),
     [
       'downloadUrl',
-      { ...download, place: { folder: allowed, stem: 'authorized_keys', ext: null } },
-      '"place" must be null: a queue worker never names a file',
+      // No worker names a file (the run that keeps the manifest does): a row that asks is forged.
+      {
+        ...download,
+        place: { folder: allowed, stem: 'authorized_keys', ext: null },
+        options: fetchOptions,
+      },
+      'unexpected field "place"',
     ],
     [
       'downloadUrl',

@@ -278,8 +278,14 @@ describe('forged answers are refused, with the reason', () => {
     };
     expect(acceptAnswer('downloadUrl', input, ok)).toBe(undefined);
     expect(acceptAnswer('downloadUrl', input, { ...ok, status: '200' })).toContain('"status"');
-    expect(acceptAnswer('downloadUrl', input, { ...ok, placed: 'a.png' })).toBe(
+    expect(acceptAnswer('downloadUrl', input, { ...ok, body: new Uint8Array(3) })).toBe(
       'must land its body one way',
+    );
+    const { temp: _, ...nowhere } = ok;
+    expect(acceptAnswer('downloadUrl', input, nowhere)).toBe('must land its body one way');
+    // A worker never names a file: the run that keeps the manifest does.
+    expect(acceptAnswer('downloadUrl', input, { ...nowhere, placed: 'a.png' })).toBe(
+      'unexpected field "placed"',
     );
     expect(acceptAnswer('downloadUrl', input, { ...ok, error: 'x'.repeat(100_000) })).toBe(
       'unexpected field "error"',
