@@ -7,7 +7,15 @@
  * folder with whatever a killed worker or an aborted fetch left in it.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, copyFileSync, lstatSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  type Stats,
+} from 'node:fs';
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +32,15 @@ import {
   type ManifestLine,
   type ManifestRead,
 } from './manifest.ts';
-import { fileSize, makeTempFolder, newTempFile, placeFile, removeLeftovers } from './store.ts';
+import {
+  fileKey,
+  fileSize,
+  makeTempFolder,
+  newTempFile,
+  placeFile,
+  removeLeftovers,
+  type Reclaim,
+} from './store.ts';
 
 /** Tries at a copy that runs out of file descriptors, waiting 20, 40, ... ms between. */
 const COPY_TRIES = 10;
@@ -54,6 +70,13 @@ export class Output {
   readonly tempFolder: string;
   readonly #manifest: ManifestFile;
   readonly #lock: Lock;
+  /** Files a killed run named and held temp links to (store.ts' Leftovers), not yet replaced. */
+  readonly #named: Set<string>;
+  /**
+   * Files placed whose rows' lines are not written yet, and the temp link each keeps until
+   * then (placeFile): what a kill leaves of them tells the next run they are crew's.
+   */
+  readonly #unrecorded = new Map<string, string>();
   /** Layout folders made so far (relative); '' is --out itself. */
   readonly #folders = new Set<string>(['']);
 
@@ -61,6 +84,7 @@ export class Output {
     out: string,
     parts: {
       cleaned: number;
+      named: ReadonlySet<string>;
       read: ManifestRead;
       manifest: ManifestFile;
       lock: Lock;
@@ -69,6 +93,7 @@ export class Output {
   ) {
     this.out = out;
     this.cleaned = parts.cleaned;
+    this.#named = new Set(parts.named);
     this.done = parts.read.done;
     this.skippedLines = parts.read.skipped;
     this.#manifest = parts.manifest;
@@ -88,7 +113,9 @@ export class Output {
       // The lock comes before the clean-up: a live run's temp folder is not a leftover.
       await mkdir(out, { recursive: true });
       lock = await lockOut(out);
-      const cleaned = lock.tookOver ? await removeLeftovers(out) : 0;
+      const { removed: cleaned, named } = lock.tookOver
+        ? await removeLeftovers(out)
+        : { removed: 0, named: new Set<string>() };
       temp = await makeTempFolder(out, randomBytes(8).toString('hex'));
       // Queue workers may run as another user: they get what --out itself allows them.
       if (options.shared) await chmod(temp, (await stat(out)).mode & 0o777);
@@ -97,7 +124,7 @@ export class Output {
         await manifest.close().catch(() => undefined);
         throw error;
       });
-      return new Output(out, { cleaned, read, manifest, lock, temp });
+      return new Output(out, { cleaned, named, read, manifest, lock, temp });
     } catch (error) {
       if (temp !== undefined) await rm(temp, { recursive: true, force: true });
       await lock?.release();
@@ -118,13 +145,30 @@ export class Output {
 
   /**
    * Gives a body left in its temp file its final name in folder `relative` (see store.ts'
-   * placeFile); returns the file relative to --out.
+   * placeFile); returns the file relative to --out. The temp file goes once the line that
+   * records the file is written (`record`).
    */
   place(temp: string, relative: string, stem: string, ext: string): string {
     // A queue worker's body sits in a shared folder: a link planted there under a temp
     // file's name would be linked into --out as it is, pointing anywhere. Only a file goes.
     if (!lstatSync(temp).isFile()) throw new Error("the body's temp file is not a file");
-    return inFolder(relative, placeFile(temp, this.folder(relative), stem, ext));
+    const reclaim: Reclaim | undefined =
+      this.#named.size === 0 ? undefined : (name, info) => this.#reclaims(relative, name, info);
+    const file = inFolder(relative, placeFile(temp, this.folder(relative), stem, ext, reclaim));
+    this.#unrecorded.set(file, temp);
+    return file;
+  }
+
+  /**
+   * Whether the file at `name` in folder `relative` is one a killed run named and no line
+   * records: the earlier run's row lost its line, and a re-run would otherwise save that row
+   * again as name-2 beside it. Each such file is replaced once at most.
+   */
+  #reclaims(relative: string, name: string, info: Stats): boolean {
+    const key = fileKey(info);
+    if (!this.#named.has(key) || this.done.recordsFile(inFolder(relative, name))) return false;
+    this.#named.delete(key);
+    return true;
   }
 
   /**
@@ -150,8 +194,9 @@ export class Output {
       // COPYFILE_EXCL: the fresh temp name is created, never reused.
       copyFileSync(join(this.out, source), temp, constants.COPYFILE_EXCL);
       return this.place(temp, relative, stem, ext);
-    } finally {
+    } catch (error) {
       rmSync(temp, { force: true });
+      throw error;
     }
   }
 
@@ -164,15 +209,28 @@ export class Output {
     if (file === recorded || fileSize(join(this.out, recorded)) === undefined) return file;
     try {
       renameSync(join(this.out, file), join(this.out, recorded));
+      const temp = this.#unrecorded.get(file);
+      this.#unrecorded.delete(file);
+      if (temp !== undefined) this.#unrecorded.set(recorded, temp);
       return recorded;
     } catch {
       return file; // the new file stays under its own name
     }
   }
 
-  /** Appends a finished row's line to the manifest; `onWritten` hears when it is written. */
+  /**
+   * Appends a finished row's line to the manifest; `onWritten` hears when it is written. The
+   * temp link of the file it records (`place`) is removed then.
+   */
   record(line: ManifestLine, onWritten?: () => void): void {
-    this.#manifest.write(line, onWritten);
+    const file = line.file;
+    const temp = file === null ? undefined : this.#unrecorded.get(file);
+    if (file === null || temp === undefined) return this.#manifest.write(line, onWritten);
+    this.#unrecorded.delete(file);
+    this.#manifest.write(line, () => {
+      rmSync(temp, { force: true });
+      onWritten?.();
+    });
   }
 
   /** A promise to wait for before reading more rows, while too many lines wait to be written. */

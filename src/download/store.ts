@@ -1,7 +1,7 @@
 /**
  * The output directory's files: a run's temp folder (bodies arrive there), the step that
- * gives a whole body its final name without ever replacing a file that is already there,
- * and the clean-up of what a killed run left behind (the lock that keeps two runs out of one
+ * gives a whole body its final name without ever replacing a file that is already there
+ * (but crew's own, named by a killed run and never recorded), and the clean-up of what a killed run left behind (the lock that keeps two runs out of one
  * directory is lock.ts's). Which names are tried, and where, is layout.ts's to say.
  *
  * Temp folders outlive a run only when the run never reached its end (kill -9, a crash), and
@@ -9,11 +9,19 @@
  * run's lock is taken over: listing a finished million-row job's directory took 0.7 s and
  * 160 MB on every re-run, to find nothing.
  */
-import { constants, copyFileSync, linkSync, lstatSync, rmSync, writevSync } from 'node:fs';
+import {
+  constants,
+  copyFileSync,
+  linkSync,
+  lstatSync,
+  renameSync,
+  writevSync,
+  type Stats,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { lstat, mkdir, opendir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { MAX_NAME_TRIES, OLD_TEMP_FILE, TEMP_FOLDER, tempFolderName } from './layout.ts';
 import { isLockDebris, removeIfDead } from './lock.ts';
 import { fileName, suffixed } from './names.ts';
@@ -43,57 +51,106 @@ export async function makeTempFolder(out: string, runId: string): Promise<string
   return folder;
 }
 
+/** What `removeLeftovers` found in `out`. */
+export interface Leftovers {
+  /** Temp folders (and older crew's temp files) removed. */
+  readonly removed: number;
+  /**
+   * The files (`fileKey`) a killed run had named and still held a temp link to: placed, and
+   * maybe never recorded (see placeFile). Only this user's files.
+   */
+  readonly named: ReadonlySet<string>;
+}
+
+/** A file's identity: how a temp link left behind finds the named file it is one with. */
+export const fileKey = (info: Pick<Stats, 'dev' | 'ino'>): string => `${info.dev}:${info.ino}`;
+
 /**
- * Removes the temp folders (and older crew's temp files) that killed runs left in `out`;
- * returns how many. The directory is read as a stream, so a million files cost no more
- * memory than a few. `rm` removes a link planted at such a name, never what it points to.
- * Only this user's entries go: in a shared --out, another user's folder under such a name
- * is not crew's to empty (as root, rm would). Files of a lock attempt whose process died go
- * too (a live run's are kept).
+ * Removes the temp folders (and older crew's temp files) that killed runs left in `out`, and
+ * says which named files their temp links point to. The directory is read as a stream, so
+ * a million files cost no more memory than a few. `rm` removes a link planted at such a
+ * name, never what it points to. Only this user's entries go: in a shared --out, another
+ * user's folder under such a name is not crew's to empty (as root, rm would). Files of a
+ * lock attempt whose process died go too (a live run's are kept).
  */
-export async function removeLeftovers(out: string): Promise<number> {
+export async function removeLeftovers(out: string): Promise<Leftovers> {
   const leftovers: string[] = [];
   const debris: string[] = [];
+  const named = new Set<string>();
   for await (const entry of await opendir(out, { bufferSize: 1024 })) {
     if (TEMP_FOLDER.test(entry.name) || OLD_TEMP_FILE.test(entry.name)) {
-      if (await isOurs(join(out, entry.name))) leftovers.push(entry.name);
+      const info = await ours(join(out, entry.name));
+      if (info === undefined) continue;
+      leftovers.push(entry.name);
+      if (info.isDirectory()) await linksIn(join(out, entry.name), named);
     } else if (isLockDebris(entry.name)) debris.push(entry.name);
   }
   await Promise.all(leftovers.map((name) => rm(join(out, name), { recursive: true, force: true })));
   await Promise.all(debris.map((name) => removeIfDead(join(out, name)).catch(() => undefined)));
-  return leftovers.length;
+  return { removed: leftovers.length, named };
 }
 
-/** Whether the entry at `path` (not followed) belongs to this process's user. */
-async function isOurs(path: string): Promise<boolean> {
+/** Adds to `named` this user's files in `folder` that have another link (a name in --out). */
+async function linksIn(folder: string, named: Set<string>): Promise<void> {
+  for await (const entry of await opendir(folder, { bufferSize: 1024 })) {
+    const info = await ours(join(folder, entry.name));
+    if (info?.isFile() && info.nlink > 1) named.add(fileKey(info));
+  }
+}
+
+/** The entry at `path` (not followed), when it belongs to this process's user. */
+async function ours(path: string): Promise<Stats | undefined> {
   const uid = process.getuid?.();
   const info = await lstat(path).catch(() => undefined);
-  return info !== undefined && (uid === undefined || info.uid === uid);
+  return info !== undefined && (uid === undefined || info.uid === uid) ? info : undefined;
 }
 
 /** Codes of a file system that cannot make hard links (FAT, some network and FUSE mounts). */
 const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
 /**
+ * Says whether the file at a taken name (its lstat) is crew's own, left named but never
+ * recorded by a killed run: then it is replaced instead of skipped (see Output).
+ */
+export type Reclaim = (name: string, info: Stats) => boolean;
+
+/**
  * Gives the whole body in `temp` its final name in `folder`: `stem` with `ext`, else the
- * first of `stem-2`, `stem-3`... that no file, link or folder holds yet. Returns the name.
- * A hard link is made (it fails when the name exists, where a rename would replace what is
- * there: a user's own file, another run's, or a link planted in a shared folder), then the
- * temp name removed; where the file system has no hard links, an exclusive copy instead.
+ * first of `stem-2`, `stem-3`... that no file, link or folder holds yet, or that holds a file
+ * `reclaim` says is crew's own. Returns the name. A hard link is made (it fails when the
+ * name exists, where a rename would replace what is there: a user's own file, another run's,
+ * or a link planted in a shared folder); where the file system has no hard links, an
+ * exclusive copy instead. `temp` stays: the caller removes it once the row's manifest line is
+ * written, so a run killed before that leaves a second link to the file in its temp folder,
+ * and the next run (removeLeftovers) knows the file for one that no line may record.
  * Synchronous: a few quick system calls on the caller's own thread, not round trips through
  * libuv's thread pool. Throws what the folder says when it takes no file at all.
  */
-export function placeFile(temp: string, folder: string, stem: string, ext: string): string {
+export function placeFile(
+  temp: string,
+  folder: string,
+  stem: string,
+  ext: string,
+  reclaim?: Reclaim,
+): string {
   for (let tries = 0, n = 0; tries < MAX_NAME_TRIES; tries++, n = n === 0 ? 2 : n + 1) {
     const name = fileName(n === 0 ? stem : suffixed(stem, n), ext);
+    const path = join(folder, name);
     try {
-      linkOrCopy(temp, join(folder, name));
+      linkOrCopy(temp, path);
+      return name;
     } catch (error) {
-      if ((error as { code?: string }).code === 'EEXIST') continue;
-      throw error;
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
     }
-    rmSync(temp, { force: true });
-    return name;
+    if (reclaim === undefined) continue;
+    const info = lstatSync(path, { throwIfNoEntry: false });
+    if (info?.isFile() && reclaim(name, info)) {
+      // A second link renamed over it: `temp` keeps its own until the line is written.
+      const again = newTempFile(dirname(temp));
+      linkOrCopy(temp, again);
+      renameSync(again, path);
+      return name;
+    }
   }
   throw Object.assign(new Error(`${MAX_NAME_TRIES} names for "${stem}" are taken`), {
     code: 'EEXIST',

@@ -39,6 +39,24 @@ describe('DoneRows', () => {
     expect(done.size).toBe(4999);
   });
 
+  it('says which files rows done record, and forgets those of rows that no longer are', () => {
+    const done = new DoneRows();
+    for (let row = 0; row < 70_000; row += 7) done.set(row, `u${row}`, `00001/r${row}.png`, 1);
+    done.setOptedOut(3, 'u3');
+    expect(done.recordsFile('00001/r69993.png')).toBe(true);
+    expect(done.recordsFile('00001/r0.png')).toBe(true);
+    expect(done.recordsFile('r0.png')).toBe(false); // another folder
+    expect(done.recordsFile('00001/r1.png')).toBe(false);
+    done.delete(0, 'u0'); // a later failed line
+    done.set(7, 'u7', '00001/r7-2.png', 1); // fetched again under another name
+    done.setOptedOut(14, 'u14');
+    expect(done.recordsFile('00001/r0.png')).toBe(false);
+    expect(done.recordsFile('00001/r7.png')).toBe(false);
+    expect(done.recordsFile('00001/r7-2.png')).toBe(true);
+    expect(done.recordsFile('00001/r14.png')).toBe(false);
+    expect(new DoneRows().recordsFile('a.png')).toBe(false);
+  });
+
   it('keeps rows on both sides of page boundaries, far-apart rows, and ignores rows past 2^32', () => {
     const done = new DoneRows();
     const rows = [0, 65_535, 65_536, 65_537, 131_071, 1_000_000, 999_999_999, 2 ** 32 - 1];

@@ -144,7 +144,7 @@ describe('lockOut', () => {
       const lock = await lockOut(out);
       expect(lock.tookOver).toBe(true);
       expect(await readFile(join(out, LOCK), 'utf8')).toMatch(ownLock);
-      expect(await removeLeftovers(out)).toBe(0);
+      expect((await removeLeftovers(out)).removed).toBe(0);
       expect((await readdir(out)).sort()).toEqual([LOCK, `${LOCK}-00000000000000cc`]);
       await lock.release();
     } finally {

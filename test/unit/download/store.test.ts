@@ -1,6 +1,7 @@
 import { closeSync, openSync } from 'node:fs';
 import {
   chown,
+  link,
   lstat,
   mkdir,
   mkdtemp,
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  fileKey,
   fileSize,
   makeTempFolder,
   newTempFile,
@@ -74,7 +76,7 @@ describe('store', () => {
     await mkdir(join(out, '.crew-0000000000000001'));
     await writeFile(join(out, '.crew-0000000000000001', 'theirs'), 'x');
     await chown(join(out, '.crew-0000000000000001'), 65534, 65534);
-    expect(await removeLeftovers(out)).toBe(4);
+    expect(await removeLeftovers(out)).toEqual({ removed: 4, named: new Set() });
     expect((await readdir(out)).sort()).toEqual([
       '.crew-0000000000000001',
       '.crew-aa-1e.part.png',
@@ -92,7 +94,7 @@ describe('store', () => {
       leftovers.has(i) ? `.crew-dead-${i}.part` : `${i}.png`,
     );
     await Promise.all(names.map((name) => writeFile(join(out, name), '')));
-    expect(await removeLeftovers(out)).toBe(3);
+    expect((await removeLeftovers(out)).removed).toBe(3);
     expect((await readdir(out)).length).toBe(2997);
   });
 
@@ -104,16 +106,53 @@ describe('store', () => {
     await writeFile(join(out, 'cat-2.png'), "a user's own file");
     await mkdir(join(out, 'cat-3.png'));
     await writeFile(temp, 'png bytes');
-    expect(placeFile(temp, out, 'cat', 'png')).toBe('cat-4.png');
+    const offered: string[] = [];
+    const reclaim = (name: string): boolean => (offered.push(name), false);
+    expect(placeFile(temp, out, 'cat', 'png', reclaim)).toBe('cat-4.png');
     expect(await readFile(join(out, 'cat-4.png'), 'utf8')).toBe('png bytes');
     expect(await readFile(join(dir, 'outside.txt'), 'utf8')).toBe('keep me');
     expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe("a user's own file");
     expect((await lstat(join(out, 'cat.png'))).isSymbolicLink()).toBe(true);
-    await expect(lstat(temp)).rejects.toThrow(/ENOENT/);
+    // Only a file is ever offered back, never a link or a folder.
+    expect(offered).toEqual(['cat-2.png']);
+    // The temp file stays, one with the named file, until the row's line is written.
+    expect((await lstat(temp)).nlink).toBe(2);
+    await rm(temp);
     await writeFile(temp, 'more');
     expect(placeFile(temp, out, 'dog.png', 'png')).toBe('dog.png');
+    await rm(temp);
     await writeFile(temp, 'more');
     expect(placeFile(temp, out, 'dog.png', 'png')).toBe('dog-2.png');
+  });
+
+  it("replaces a file only where reclaim says it is crew's own, and keeps the temp link", async () => {
+    await mkdir(out);
+    await mkdir(join(dir, 'temp'));
+    const temp = join(dir, 'temp', '0123456789abcdef.part');
+    await writeFile(join(out, 'cat.png'), "a user's own file");
+    await writeFile(join(out, 'cat-2.png'), 'left by a killed run');
+    const orphan = (await lstat(join(out, 'cat-2.png'))).ino;
+    await writeFile(temp, 'png bytes');
+    const reclaim = (_: string, info: { ino: number }): boolean => info.ino === orphan;
+    expect(placeFile(temp, out, 'cat', 'png', reclaim)).toBe('cat-2.png');
+    expect(await readFile(join(out, 'cat-2.png'), 'utf8')).toBe('png bytes');
+    expect(await readFile(join(out, 'cat.png'), 'utf8')).toBe("a user's own file");
+    expect((await lstat(temp)).ino).toBe((await lstat(join(out, 'cat-2.png'))).ino);
+    expect(await readdir(join(dir, 'temp'))).toEqual(['0123456789abcdef.part']);
+  });
+
+  it("names the files a killed run's temp links point to: this user's, with a second link", async () => {
+    await mkdir(out);
+    const left = join(out, '.crew-00000000000000aa');
+    await mkdir(left);
+    for (const name of ['a', 'b', 'c']) await writeFile(join(left, `${name}.part`), name);
+    await link(join(left, 'a.part'), join(out, 'a.png')); // named, its line maybe lost
+    await writeFile(join(left, 'd.part'), 'd');
+    await link(join(left, 'd.part'), join(out, 'd.png'));
+    await chown(join(left, 'd.part'), 65534, 65534); // not this user's (tests run as root)
+    const a = await lstat(join(out, 'a.png'));
+    expect(await removeLeftovers(out)).toEqual({ removed: 1, named: new Set([fileKey(a)]) });
+    expect((await readdir(out)).sort()).toEqual(['a.png', 'd.png']);
   });
 
   it('fails a placement into a folder it cannot write, keeping the body out of it', async () => {
