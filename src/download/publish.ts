@@ -16,8 +16,8 @@ import {
   rmSync,
   type Stats,
 } from 'node:fs';
-import { chmod, mkdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reasonOf } from '../errors.ts';
 import { outOfDescriptors, OutputError, type WriteFailure } from './errors.ts';
@@ -77,6 +77,8 @@ export class Output {
    * then (placeFile): what a kill leaves of them tells the next run they are crew's.
    */
   readonly #unrecorded = new Map<string, string>();
+  /** The temp links of files placed whose lines are not on disk yet (queued or not). */
+  readonly #links = new Set<string>();
   /** Layout folders made so far (relative); '' is --out itself. */
   readonly #folders = new Set<string>(['']);
 
@@ -156,6 +158,7 @@ export class Output {
       this.#named.size === 0 ? undefined : (name, info) => this.#reclaims(relative, name, info);
     const file = inFolder(relative, placeFile(temp, this.folder(relative), stem, ext, reclaim));
     this.#unrecorded.set(file, temp);
+    this.#links.add(temp);
     return file;
   }
 
@@ -229,6 +232,7 @@ export class Output {
     this.#unrecorded.delete(file);
     this.#manifest.write(line, () => {
       rmSync(temp, { force: true });
+      this.#links.delete(temp);
       onWritten?.();
     });
   }
@@ -244,17 +248,38 @@ export class Output {
    * be written.
    */
   async close(): Promise<void> {
+    let written = false;
     try {
       await this.#manifest.close();
+      written = true;
     } finally {
       // A vanished or full --out must not hide the error that stopped the run.
-      const removed = await rm(this.tempFolder, { recursive: true, force: true }).then(
-        () => true,
-        () => false,
-      );
+      const removed = await this.#removeTemp(written ? [] : [...this.#links]);
       // A folder that could not be removed is a leftover: keeping the lock (its process will
       // be gone) makes the next run search the directory for it.
       if (removed) await this.#lock.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * Removes the temp folder, or all in it but `keep`: the links of files whose lines could
+   * not be written (a full disk), left like a killed run's, so that the next run replaces
+   * those files rather than saving their rows again beside them. Whether it is all gone.
+   */
+  async #removeTemp(keep: readonly string[]): Promise<boolean> {
+    const folder = this.tempFolder;
+    const kept = new Set(keep.map((path) => basename(path)));
+    try {
+      if (kept.size === 0) {
+        await rm(folder, { recursive: true, force: true });
+        return true;
+      }
+      for (const name of await readdir(folder)) {
+        if (!kept.has(name)) await rm(join(folder, name), { recursive: true, force: true });
+      }
+    } catch {
+      // what is left is a leftover: see close
+    }
+    return false;
   }
 }

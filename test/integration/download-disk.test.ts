@@ -132,6 +132,9 @@ describe('download-csv and the disk', () => {
       failed: 0,
     });
     await expectNothingWrongOnDisk(out);
+    // One file a row: none saved again beside one the full disk left without its line.
+    const images = (await readdir(out)).filter((name) => name.endsWith('.png'));
+    expect(images.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `p${i}.png`).sort());
   });
 
   it('as a user who may not write --out: says so in one line, exit 1', async () => {

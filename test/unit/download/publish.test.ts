@@ -1,10 +1,10 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { badRowLine } from '../../../src/download/lines.ts';
+import { badRowLine, okLine } from '../../../src/download/lines.ts';
 import { MANIFEST } from '../../../src/download/manifest.ts';
 import { Output } from '../../../src/download/publish.ts';
 import { LOCK } from '../../../src/download/lock.ts';
@@ -108,6 +108,49 @@ describe('Output', () => {
     expect(output.replaceOwn('dog-2.png', 'dog.png')).toBe('dog-2.png');
     await output.close();
     expect((await readdir(out)).sort()).toEqual(['cat.png', 'dog-2.png', MANIFEST].sort());
+  });
+
+  it('leaves the next run what says a file is its own when the disk took no line for it', async () => {
+    const disk = join(dir, 'disk');
+    await mkdir(disk);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]);
+    try {
+      const images = join(disk, 'images');
+      const first = await Output.open(images);
+      const body = join(first.tempFolder, '0123456789abcdef.part');
+      await writeFile(body, 'old');
+      expect(first.place(body, '', 'cat', 'png')).toBe('cat.png');
+      // The disk fills up before the row's line is written.
+      await expect(writeFile(join(disk, 'filler'), Buffer.alloc(2 << 20))).rejects.toThrow(
+        /ENOSPC/,
+      );
+      const row = { row: 1, id: '', name: 'cat', url: 'http://x.test/1' };
+      const temp = body; // what the worker answered: the body in its temp file
+      const fetched = {
+        ok: true as const,
+        status: 200,
+        bytes: 3,
+        sha256: 'x',
+        contentType: '',
+        ext: 'png',
+      };
+      first.record(
+        okLine(row, 1, { ...fetched, attempts: 1, finalUrl: '', temp }, 'cat.png', true),
+      );
+      await expect(first.close()).rejects.toThrow(/no space left/);
+      // Room again: the same row's new body takes the name, not cat-2.png beside it.
+      await rm(join(disk, 'filler'));
+      const second = await Output.open(images);
+      expect(second.cleaned).toBe(1);
+      const again = join(second.tempFolder, '0123456789abcdef.part');
+      await writeFile(again, 'new');
+      expect(second.place(again, '', 'cat', 'png')).toBe('cat.png');
+      await second.close();
+      expect(await readFile(join(images, 'cat.png'), 'utf8')).toBe('new');
+      expect((await readdir(images)).sort()).toEqual(['cat.png', MANIFEST]);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
   });
 
   it('appends one manifest line per row, in order', async () => {
