@@ -2,9 +2,9 @@
  * What the parent accepts of a worker's answer about where a body landed. A worker on another
  * machine answers through the queue's tables, and whoever can write them can forge an answer:
  * a "temp file" outside the run's temp folder (`/etc/shadow`) would be linked or copied into
- * --out, or read into a webdataset tar; a name or an extension with a slash would put a file
- * outside its folder. So an answer that lands anywhere but where the parent asked is refused
- * (the row fails, nothing is read or placed). Pure.
+ * --out, or read into a webdataset tar; an extension with a slash would put a file outside
+ * its folder. So an answer that lands anywhere but where the parent asked is refused (the
+ * row fails, nothing is read or placed). Pure.
  */
 import { basename, dirname, resolve } from 'node:path';
 import type { FetchInput, RequestResult } from './fetch.ts';

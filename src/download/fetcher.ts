@@ -20,7 +20,7 @@ export interface DownloadTasks {
   readonly downloadUrl: (input: FetchInput) => Promise<RequestResult>;
 }
 
-/** Where a URL's body goes: the run's temp folder, and whether a small one may come back in memory. */
+/** Where a URL's body goes: the run's temp folder; whether a small one may come back whole. */
 export type Destination = Pick<FetchInput, 'tempFolder' | 'bodyInMemory'>;
 
 /**

@@ -1,10 +1,10 @@
 /**
  * The publishing stage: the output directory of a run. It prepares the directory (taking its
  * lock, removing what a killed run left) and reads what an earlier run finished; it keeps the
- * run's temp folder, where every body arrives; it gives a body its final name when the
- * worker did not (a queue worker never does), and each later row with the same URL its own
- * copy; and it appends one manifest line per finished row. At its end it removes the temp
- * folder with whatever a killed worker or an aborted fetch left in it.
+ * run's temp folder, where every body arrives; it gives each body its final name (workers
+ * never do), and each later row with the same URL its own copy; and it appends one manifest
+ * line per finished row. At its end it removes the temp folder with whatever a killed worker
+ * or an aborted fetch left in it.
  */
 import { randomBytes } from 'node:crypto';
 import {

@@ -1,8 +1,9 @@
 /**
  * The output directory's files: a run's temp folder (bodies arrive there), the step that
  * gives a whole body its final name without ever replacing a file that is already there
- * (but crew's own, named by a killed run and never recorded), and the clean-up of what a killed run left behind (the lock that keeps two runs out of one
- * directory is lock.ts's). Which names are tried, and where, is layout.ts's to say.
+ * (but crew's own, named by a killed run and never recorded), and the clean-up of what a
+ * killed run left behind (the lock that keeps two runs out of one directory is lock.ts's).
+ * Which names are tried, and where, is layout.ts's to say.
  *
  * Temp folders outlive a run only when the run never reached its end (kill -9, a crash), and
  * such a run leaves its lock behind. So --out is searched for leftovers only when a dead

@@ -1,6 +1,7 @@
 /**
- * `downloadUrl`: one request for a URL, its body to a fresh file in the run's temp folder,
- * then given its final name (by a local worker; a queue worker leaves that to the run).
+ * `downloadUrl`: one request for a URL, its body to a fresh file in the run's temp folder
+ * (or, for a local worker that was asked, back in the answer). The run that keeps the
+ * manifest gives every file its final name, never the worker.
  */
 import { resolve } from 'node:path';
 import { caProblem } from '../download/ca.ts';
