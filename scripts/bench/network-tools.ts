@@ -3,7 +3,7 @@
  * flight: crew (its defaults, and -c like the others), curl --parallel, aria2c and wget2,
  * each trusting the bench's CA its own way. The tools are installed with apt when missing.
  */
-import { execFileSync } from 'node:child_process';
+import { ensureTools, runs, type AptTool } from './apt.ts';
 
 /** A downloader, as the network sets run it in a set's directory. */
 export interface NetworkTool {
@@ -19,57 +19,27 @@ export interface NetworkTool {
   readonly label: (inFlight: number) => string;
 }
 
-const has = (command: string, flag = '--version'): boolean => {
-  try {
-    execFileSync(command, [flag], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
+/** The commands the network sets run, and their Debian packages. */
+const TOOLS: readonly AptTool[] = [
+  { command: '/usr/sbin/nginx', package: 'nginx-light', check: ['-v'] },
+  { command: 'curl', package: 'curl', check: ['--version'] },
+  { command: 'aria2c', package: 'aria2', check: ['--version'] },
+  { command: 'wget2', package: 'wget2', check: ['--version'] },
+  { command: 'openssl', package: 'openssl', check: ['version'] },
+];
 
-/** Whether `command` (one of PACKAGES') can run now. */
+/** Whether `command` (nginx, curl, aria2c, wget2 or openssl) can run now. */
 export function available(command: string): boolean {
-  if (command === 'nginx') return has('/usr/sbin/nginx', '-v');
-  return has(command, command === 'openssl' ? 'version' : '--version');
+  const tool = TOOLS.find((t) => t.command === command || t.command.endsWith(`/${command}`));
+  return tool !== undefined && runs(tool);
 }
-
-/** The Debian package of each command the network sets run. */
-const PACKAGES: Record<string, string> = {
-  nginx: 'nginx-light',
-  curl: 'curl',
-  aria2c: 'aria2',
-  wget2: 'wget2',
-  openssl: 'openssl',
-};
 
 /**
  * Installs with apt what is missing (as root, after `apt-get update`); returns a note for
  * each command that still cannot be had.
  */
-export function ensureCommands(log: (line: string) => void): string[] {
-  const missing = Object.keys(PACKAGES).filter((command) => !available(command));
-  if (missing.length === 0) return [];
-  const packages = missing.map((command) => PACKAGES[command]!);
-  if (process.getuid?.() === 0) {
-    log(`network: installing ${packages.join(' ')} with apt-get`);
-    try {
-      execFileSync('apt-get', ['update', '-q'], { stdio: 'ignore' });
-      execFileSync('apt-get', ['install', '-y', '-q', ...packages], {
-        stdio: 'ignore',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    } catch (error) {
-      log(`network: apt-get failed: ${(error as Error).message.split('\n')[0]}`);
-    }
-  }
-  return missing
-    .filter((command) => !available(command))
-    .map(
-      (command) =>
-        `${command} could not be had (\`apt-get install -y ${PACKAGES[command]}\` as root): skipped.`,
-    );
-}
+export const ensureCommands = (log: (line: string) => void): string[] =>
+  ensureTools(TOOLS, 'network', log);
 
 /**
  * crew download-csv with `extra` arguments; `build` names another build of crew (a baseline
@@ -105,7 +75,7 @@ export function crewTool(
 /** curl, aria2c and wget2, those that are installed. */
 export function otherTools(): NetworkTool[] {
   const tools: NetworkTool[] = [];
-  if (has('curl')) {
+  if (available('curl')) {
     tools.push({
       name: 'curl',
       argv: (inFlight, ca) => [
@@ -117,7 +87,7 @@ export function otherTools(): NetworkTool[] {
       label: (inFlight) => `curl --parallel --parallel-max ${inFlight}`,
     });
   }
-  if (has('aria2c')) {
+  if (available('aria2c')) {
     tools.push({
       name: 'aria2c',
       argv: (inFlight, ca) => [
@@ -129,7 +99,7 @@ export function otherTools(): NetworkTool[] {
       label: (inFlight) => `aria2c -j${inFlight}`,
     });
   }
-  if (has('wget2')) {
+  if (available('wget2')) {
     tools.push({
       name: 'wget2',
       // Its state files (HSTS, HPKP, OCSP) off: a run must not change the next one.

@@ -4,8 +4,8 @@
  * whole download-and-resize run beside: the floor (a plain loop of sharp over the same files
  * on disk, resize-floor.ts: the faster of as many images side by side as the cores and twice
  * that; libvips' threads inside one image, once); `vipsthumbnail` and ImageMagick's `convert`
- * over the files with `xargs -P 2`. Images/s per core is set beside img2dataset's published
- * figures. `--rounds=N` (default 3).
+ * over the files with `xargs -P 2` (installed with apt when missing). Images/s per core is set
+ * beside img2dataset's published figures. `--rounds=N` (default 3).
  */
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,6 +19,7 @@ import sharp from 'sharp';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, markdownTable, measure, median } from './measure.ts';
 import { nginxMissing, startNginx } from './nginx.ts';
+import { ensureTools, runs, type AptTool } from './apt.ts';
 
 const SIZE = 256;
 const QUALITY = 95;
@@ -51,20 +52,23 @@ export async function benchResize(context: BenchContext): Promise<BenchSection> 
   const dir = join(context.scratch, 'resize');
   const src = join(dir, `src-${count}`);
   await makeImages(src, count, context.log);
+  // nginx's absence is said by serve(), which then serves the files itself.
+  ensureTools([NGINX], 'resize', context.log);
+  const missing = ensureTools(OTHERS, 'resize', context.log);
   const served = await serve(src, context);
   const names = Array.from({ length: count }, (_, i) => imageName(i));
   await writeFile(
     join(dir, 'list.csv'),
     `name,url\n${names.map((n) => `${n.replace('.jpg', '')},${served.base}/${n}`).join('\n')}\n`,
   );
-  const { tools, notes } = toolsFor(context, dir, src);
+  const tools = toolsFor(context, dir, src);
   let rows: Row[];
   try {
     rows = await timeTools(tools, rounds, count, context.log);
   } finally {
     await served.stop();
   }
-  const markdown = report(rows, count, rounds, [...notes, served.note]);
+  const markdown = report(rows, count, rounds, [...missing, served.note]);
   return { title: 'crew download-csv --resize-mode', markdown, data: { count, rows } };
 }
 
@@ -182,17 +186,20 @@ function imageMagick(): string | undefined {
   return undefined;
 }
 
-const hasCommand = (command: string, args: string[]): boolean => {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
+/** The tools the section compares crew with, installed with apt when missing. */
+const NGINX: AptTool = { command: '/usr/sbin/nginx', package: 'nginx-light', check: ['-v'] };
+const VIPSTHUMBNAIL: AptTool = {
+  command: 'vipsthumbnail',
+  package: 'libvips-tools',
+  check: ['--vips-version'],
 };
+const OTHERS: readonly AptTool[] = [
+  VIPSTHUMBNAIL,
+  { command: '/usr/bin/convert', package: 'imagemagick', check: ['-version'] },
+];
 
-/** Every tool of the table, crew first, and notes on the tools that are missing. */
-function toolsFor(context: BenchContext, dir: string, src: string) {
+/** Every tool of the table, crew first. */
+function toolsFor(context: BenchContext, dir: string, src: string): Tool[] {
   const out = (name: string) => join(dir, `out-${name.replace(/\W+/g, '-')}`);
   const cores = availableParallelism();
   const crew = (name: string, command: readonly string[], more: string[], side = false): Tool => ({
@@ -230,29 +237,26 @@ function toolsFor(context: BenchContext, dir: string, src: string) {
   // Images side by side, as many as the cores and twice that, every round: the floor is the
   // faster of the two; one image on every libvips thread once (it was the slowest).
   tools.push(floor(1, cores), floor(1, cores * 2), floor(cores, 1, true));
-  const others = otherTools(src, out);
-  return { tools: [...tools, ...others.tools], notes: others.notes };
+  return [...tools, ...otherTools(src, out)];
 }
 
-/** vipsthumbnail and ImageMagick's convert over the files with `xargs -P 2`, when installed. */
-function otherTools(src: string, out: (name: string) => string) {
+/**
+ * vipsthumbnail and ImageMagick's convert over the files with `xargs -P 2`, those that run
+ * (the section said which could not be had).
+ */
+function otherTools(src: string, out: (name: string) => string): Tool[] {
   const tools: Tool[] = [];
-  const notes: string[] = [];
   const shell = (name: string, line: string, side = false): Tool => ({
     name,
     out: out(name),
     ...(side ? { side } : {}),
     run: () => measure(line.replaceAll('OUT', out(name)), [], { shell: true, cwd: src, rss: true }),
   });
-  if (hasCommand('vipsthumbnail', ['--vips-version'])) {
+  if (runs(VIPSTHUMBNAIL)) {
     // 100 files a process: one vipsthumbnail per file would time its start-up, not its work.
     // -s 256x256 fits the image inside the box (keep_ratio_largest): it cannot pad to border.
     const line = `ls | xargs -P 2 -n 100 vipsthumbnail -s ${SIZE}x${SIZE} -o 'OUT/%s.jpg[Q=${QUALITY}]'`;
     tools.push(shell('vipsthumbnail -s 256x256, xargs -P 2 -n 100', line));
-  } else {
-    notes.push(
-      'vipsthumbnail is not installed (`apt-get update && apt-get install -y libvips-tools`): skipped.',
-    );
   }
   const convert = imageMagick();
   if (convert) {
@@ -273,12 +277,8 @@ function otherTools(src: string, out: (name: string) => string) {
         true,
       ),
     );
-  } else {
-    notes.push(
-      'ImageMagick is not installed (`apt-get update && apt-get install -y imagemagick`): skipped.',
-    );
   }
-  return { tools, notes };
+  return tools;
 }
 
 /** Every image is in `out`, and one of them is 256 on its longer side. */
