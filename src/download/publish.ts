@@ -73,12 +73,11 @@ export class Output {
   /** Files a killed run named and held temp links to (store.ts' Leftovers), not yet replaced. */
   readonly #named: Set<string>;
   /**
-   * Files placed whose rows' lines are not written yet, and the temp link each keeps until
-   * then (placeFile): what a kill leaves of them tells the next run they are crew's.
+   * Files placed whose rows' lines are not on disk yet (queued or not), and the temp link
+   * each keeps until then (placeFile): what a kill leaves of them tells the next run they
+   * are crew's.
    */
   readonly #unrecorded = new Map<string, string>();
-  /** The temp links of files placed whose lines are not on disk yet (queued or not). */
-  readonly #links = new Set<string>();
   /** Layout folders made so far (relative); '' is --out itself. */
   readonly #folders = new Set<string>(['']);
 
@@ -158,7 +157,6 @@ export class Output {
       this.#named.size === 0 ? undefined : (name, info) => this.#reclaims(relative, name, info);
     const file = inFolder(relative, placeFile(temp, this.folder(relative), stem, ext, reclaim));
     this.#unrecorded.set(file, temp);
-    this.#links.add(temp);
     return file;
   }
 
@@ -229,10 +227,9 @@ export class Output {
     const file = line.file;
     const temp = file === null ? undefined : this.#unrecorded.get(file);
     if (file === null || temp === undefined) return this.#manifest.write(line, onWritten);
-    this.#unrecorded.delete(file);
     this.#manifest.write(line, () => {
       rmSync(temp, { force: true });
-      this.#links.delete(temp);
+      this.#unrecorded.delete(file);
       onWritten?.();
     });
   }
@@ -254,7 +251,7 @@ export class Output {
       written = true;
     } finally {
       // A vanished or full --out must not hide the error that stopped the run.
-      const removed = await this.#removeTemp(written ? [] : [...this.#links]);
+      const removed = await this.#removeTemp(written ? [] : [...this.#unrecorded.values()]);
       // A folder that could not be removed is a leftover: keeping the lock (its process will
       // be gone) makes the next run search the directory for it.
       if (removed) await this.#lock.release().catch(() => undefined);
