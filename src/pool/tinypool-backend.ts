@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import Tinypool from 'tinypool';
 import type { Backend } from './backend.ts';
 import { CHILD_TASKS_ENV, childTunables } from './child-env.ts';
+import { makeSpillDir, removeSpillDir, SPILL_DIR_ENV, unspill } from './spill.ts';
 
 /**
  * Child processes load the pool's own child entry, which guards against outliving crew and
@@ -61,6 +62,7 @@ export function tinypoolBackend(
 ): Backend {
   const { runtime, workers, tasksPerWorker } = options;
   const floor = heapFloorArgs(options.heapFloorMiB);
+  const spillDir = runtime === 'process' ? makeSpillDir() : undefined;
   // A worker thread cannot take V8 options of its own: they are the process's. The parent's
   // heap was sized when it started, so this reaches only heaps made from now on, its workers'.
   // A child forked from the single binary reads no Node options from its command line (a
@@ -91,6 +93,8 @@ export function tinypoolBackend(
       ...process.env,
       [CHILD_TASKS_ENV]: module.href,
       GLIBC_TUNABLES: childTunables(process.env['GLIBC_TUNABLES']),
+      // Always set: a folder named in crew's own environment is not this pool's.
+      [SPILL_DIR_ENV]: spillDir ?? '',
     },
   });
   let destroying: Promise<void> | undefined;
@@ -121,6 +125,7 @@ export function tinypoolBackend(
     run(name, input, signal) {
       const result = pool
         .run(input, { name, ...(signal ? { signal } : {}) })
+        .then((answer: unknown) => unspill(answer, spillDir))
         .catch((error: unknown) => {
           throw asError(error);
         });
@@ -132,7 +137,10 @@ export function tinypoolBackend(
       // nothing left to report: its tasks were already failed, and the run is ending.
       destroying ??= (() => {
         for (const worker of pool.threads) lendRemoveListener(worker);
-        return pool.destroy().catch(() => undefined);
+        return pool
+          .destroy()
+          .catch(() => undefined)
+          .finally(() => removeSpillDir(spillDir));
       })();
       return destroying;
     },

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPool,
@@ -60,6 +61,27 @@ describe.each(['thread', 'process', 'inline'] as const)('pool on %s', (runtime) 
     expect([...out.bytes]).toEqual([1, 2, 3]);
   });
 
+  it('passes big typed arrays back whole, of their own kinds', async () => {
+    const n = 300_000; // 1.2 MB of words: a child leaves them in a file (spill.ts)
+    const out = await shared.run('bigArrays', n);
+    expect(out.words).toBeInstanceOf(Uint32Array);
+    expect(out.words).toEqual(
+      Uint32Array.from({ length: n }, (_, i) => Math.imul(i, 0x9e3779b1) >>> 0),
+    );
+    expect(out.small).toEqual(Uint16Array.of(1, 2, 3));
+    expect(out.nested[0]!.halves).toBeInstanceOf(Float64Array);
+    expect(out.nested[0]!.halves[n - 1]).toBe((n - 1) / 2);
+    expect(out.buffer.every((byte) => byte === 7)).toBe(true);
+    // Through a process's own folder, which keeps nothing once the parent has the arrays.
+    if (runtime === 'process') {
+      expect(out.spillDir).toBeDefined();
+      expect(statSync(out.spillDir!).mode & 0o777).toBe(0o700);
+      expect(readdirSync(out.spillDir!)).toEqual([]);
+    } else {
+      expect(out.spillDir).toBeUndefined();
+    }
+  });
+
   it('names the task and its input when a task throws, and keeps working', async () => {
     const error = await shared.run('fail', 'kaput').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TaskError);
@@ -112,6 +134,25 @@ describe('a heap floor (heapFloorMiB)', () => {
 
   it("reaches the worker threads started after it (V8 options are the process's)", async () => {
     await expect((await floored('thread')).run('fullCollectionsKeeping', 24)).resolves.toBe(0);
+  });
+});
+
+describe("a child process's folder for big arrays", () => {
+  it('goes with the pool, and when it cannot be written the arrays take the channel', async () => {
+    const p = await pool('process');
+    const first = await p.run('bigArrays', 300_000);
+    const dir = first.spillDir!;
+    rmSync(dir, { recursive: true }); // as a full disk or a cleaner of /tmp would leave it
+    const out = await p.run('bigArrays', 300_000);
+    expect(out.words).toEqual(first.words);
+    expect(out.nested[0]!.halves).toEqual(first.nested[0]!.halves);
+    expect(existsSync(dir)).toBe(false);
+
+    const q = await pool('process');
+    const kept = (await q.run('bigArrays', 300_000)).spillDir!;
+    expect(existsSync(kept)).toBe(true);
+    await q.destroy();
+    expect(existsSync(kept)).toBe(false);
   });
 });
 

@@ -1,0 +1,166 @@
+/**
+ * A child process's big typed arrays reach the parent through a file, not the IPC channel.
+ * Through the channel, the parent copied each answer four times into fresh memory: Node's
+ * reads joined into one message, V8's deserializer, then tinypool's hop from the child's
+ * channel to the pool's MessagePort (a serialize and a deserialize). Fresh memory costs a
+ * page fault each 4 KiB (~12 µs on a virtual machine), and the parent, unlike its children,
+ * gets no huge pages: a worker's 16 MB run of IPv6 clients cost the parent ~0.2 s of CPU,
+ * on a 2-core machine while the other worker still scanned. Through a file it is one copy.
+ *
+ * The folder is the parent's own (mkdtemp, mode 0700); a child writes a file there with a
+ * new name and leaves a marker in its answer, and the parent reads the file back into an
+ * array of the kind and length the marker names, then removes it. Where the file cannot be
+ * written (a full disk), the array goes through the channel as before.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Names, for a pool's child, the folder it may leave big arrays in. */
+export const SPILL_DIR_ENV = 'CREW_POOL_SPILL';
+/** Arrays at least this big go through a file, which costs an open, a write and a removal. */
+export const SPILL_BYTES = 1 << 20;
+/** The key of a marker that stands for a spilled array in an answer. */
+const MARK = '__crewSpilled';
+/** Answers are plain data a few levels deep; nothing deeper is looked at. */
+const MAX_DEPTH = 8;
+
+const KINDS = {
+  Uint8Array,
+  Uint16Array,
+  Uint32Array,
+  Int32Array,
+  Float64Array,
+} as const;
+type Kind = keyof typeof KINDS;
+type Spillable = InstanceType<(typeof KINDS)[Kind]>;
+
+interface Marker {
+  readonly [MARK]: string;
+  readonly kind: Kind;
+  readonly length: number;
+}
+
+const NAME = /^[0-9a-f]{32}$/;
+
+/** A private folder for a pool's children to leave big arrays in, or undefined if none. */
+export function makeSpillDir(): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), 'crew-pool-'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeSpillDir(dir: string | undefined): void {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}
+
+/** The array's kind; not for subclasses (a Buffer crosses the channel as a Buffer). */
+function kindOf(value: object): Kind | undefined {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return (Object.keys(KINDS) as Kind[]).find((kind) => KINDS[kind].prototype === prototype);
+}
+
+/**
+ * In a child: the answer with each big array written to `dir` and a marker in its place.
+ * Objects on the way to one are copied; the rest of the answer is passed on as it is.
+ */
+export function spill(answer: unknown, dir: string | undefined, depth = 0): unknown {
+  if (dir === undefined || typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) {
+    return answer;
+  }
+  if (ArrayBuffer.isView(answer))
+    return answer.byteLength >= SPILL_BYTES ? toFile(answer, dir) : answer;
+  if (Array.isArray(answer)) {
+    const items = answer.map((item: unknown) => spill(item, dir, depth + 1));
+    return items.some((item, i) => item !== answer[i]) ? items : answer;
+  }
+  if (Object.getPrototypeOf(answer) !== Object.prototype) return answer;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, value] of Object.entries(answer)) {
+    const spilled = spill(value, dir, depth + 1);
+    if (spilled !== value) (copy ??= { ...answer })[key] = spilled;
+  }
+  return copy ?? answer;
+}
+
+function toFile(array: ArrayBufferView, dir: string): unknown {
+  const kind = kindOf(array);
+  if (kind === undefined) return array;
+  const typed = array as Spillable;
+  const name = randomBytes(16).toString('hex');
+  const path = join(dir, name);
+  try {
+    writeFileSync(path, typed, { flag: 'wx', mode: 0o600 });
+  } catch {
+    // A full disk, say: the channel still works, and what the write left is removed.
+    rmSync(path, { force: true });
+    return array;
+  }
+  const marker: Marker = { [MARK]: name, kind, length: typed.length };
+  return marker;
+}
+
+/** In the parent: the answer with each marker replaced by the array it stands for. */
+export function unspill(answer: unknown, dir: string | undefined, depth = 0): unknown {
+  if (dir === undefined || typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) {
+    return answer;
+  }
+  if (ArrayBuffer.isView(answer)) return answer;
+  if (Array.isArray(answer)) {
+    for (let i = 0; i < answer.length; i++) answer[i] = unspill(answer[i], dir, depth + 1);
+    return answer;
+  }
+  if (Object.hasOwn(answer, MARK)) return readBack(answer as Marker, dir);
+  const record = answer as Record<string, unknown>;
+  for (const key of Object.keys(record)) record[key] = unspill(record[key], dir, depth + 1);
+  return answer;
+}
+
+/** The array a marker stands for, read from its file, which is then removed. */
+function readBack(marker: Marker, dir: string): Spillable {
+  const { [MARK]: name, kind, length } = marker;
+  if (
+    typeof name !== 'string' ||
+    !NAME.test(name) ||
+    typeof kind !== 'string' ||
+    !Object.hasOwn(KINDS, kind) ||
+    !Number.isSafeInteger(length) ||
+    length < 0
+  ) {
+    throw new Error('a worker answered with a malformed marker for a spilled array');
+  }
+  const Kind = KINDS[kind];
+  const path = join(dir, name);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const bytes = length * Kind.BYTES_PER_ELEMENT;
+    const stat = fstatSync(fd);
+    if (!stat.isFile() || stat.size !== bytes) {
+      throw new Error(`a worker's spilled array is ${stat.size} bytes, not ${bytes}`);
+    }
+    const array = new Kind(length);
+    const view = new Uint8Array(array.buffer);
+    for (let at = 0; at < bytes;) {
+      const read = readSync(fd, view, at, bytes - at, null);
+      if (read === 0) throw new Error("a worker's spilled array ended early");
+      at += read;
+    }
+    return array;
+  } finally {
+    closeSync(fd);
+    unlinkSync(path);
+  }
+}

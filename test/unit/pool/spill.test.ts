@@ -1,0 +1,69 @@
+import { readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SPILL_BYTES, spill, unspill } from '../../../src/pool/spill.ts';
+import { tempDirs } from '../../helpers/temp-dirs.ts';
+
+const dirs = tempDirs();
+const big = (n = SPILL_BYTES / 4): Uint32Array => Uint32Array.from({ length: n }, (_, i) => i * 3);
+
+describe('spill and unspill', () => {
+  it('leave each big array in a file and bring it back, removing the file', () => {
+    const dir = dirs.make('crew-spill-');
+    const answer = { total: 5, run: { count: 2, words: big(), counts: undefined }, list: [big()] };
+    const sent = spill(answer, dir) as Record<string, unknown>;
+    expect(sent).not.toBe(answer); // a copy on the way to each array: the task keeps its own
+    expect(answer.run.words).toBeInstanceOf(Uint32Array);
+    expect(JSON.stringify(sent).length).toBeLessThan(400); // markers, not words
+    expect(readdirSync(dir)).toHaveLength(2);
+    expect(unspill(sent, dir)).toEqual(answer);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('pass small arrays, Buffers and answers with no big array on as they are', () => {
+    const dir = dirs.make('crew-spill-');
+    const small = { words: big(SPILL_BYTES / 4 - 1), text: 'a', n: 1n };
+    expect(spill(small, dir)).toBe(small);
+    const buffer = Buffer.alloc(SPILL_BYTES * 2);
+    expect(spill({ buffer }, dir)).toEqual({ buffer });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(spill({ words: big() }, undefined)).toEqual({ words: big() });
+  });
+
+  it('send the array through the channel when its file cannot be written', () => {
+    const gone = join(dirs.make('crew-spill-'), 'missing');
+    const answer = { words: big() };
+    expect(spill(answer, gone)).toBe(answer);
+  });
+
+  it('refuse markers that name anything but a file of the pool, of the size they say', () => {
+    const dir = dirs.make('crew-spill-');
+    const outside = join(dirs.make('crew-spill-outside-'), 'secret');
+    writeFileSync(outside, Buffer.alloc(16));
+    const marker = (fields: Record<string, unknown>) => ({
+      __crewSpilled: 'a'.repeat(32),
+      kind: 'Uint32Array',
+      length: 4,
+      ...fields,
+    });
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['a path', { __crewSpilled: '../crew-spill-outside/secret' }, /malformed marker/],
+      ['a name of the wrong form', { __crewSpilled: 'A'.repeat(32) }, /malformed marker/],
+      ['an unknown kind', { kind: 'BigInt64Array' }, /malformed marker/],
+      ['an inherited kind', { kind: 'constructor' }, /malformed marker/],
+      ['a negative length', { length: -1 }, /malformed marker/],
+      ['a fractional length', { length: 1.5 }, /malformed marker/],
+      ['a missing file', {}, /ENOENT/],
+    ];
+    for (const [what, fields, error] of cases) {
+      expect(() => unspill({ run: marker(fields) }, dir), what).toThrow(error);
+    }
+    // A link planted in the folder is not followed; a file of another size is refused.
+    symlinkSync(outside, join(dir, 'b'.repeat(32)));
+    expect(() => unspill(marker({ __crewSpilled: 'b'.repeat(32) }), dir)).toThrow(/ELOOP/);
+    writeFileSync(join(dir, 'c'.repeat(32)), Buffer.alloc(12));
+    expect(() => unspill(marker({ __crewSpilled: 'c'.repeat(32) }), dir)).toThrow(
+      /12 bytes, not 16/,
+    );
+  });
+});
