@@ -33,9 +33,9 @@ export interface ScanProgress {
   /** Bytes of input the scan will read in all. */
   readonly expected: number;
   /**
-   * How many more bytes of tables the scan has room for (read.ts stops a range's scan past
+   * How many more bytes of tables the scan has room for (read.ts stops a range's scan at
    * its budget): a leap past it would stop the scan at once, with a part of the clients it
-   * had room for.
+   * had room for, and a growth past it waits for the scan to stop (see `full`).
    */
   readonly room: () => number;
 }
@@ -63,6 +63,7 @@ export class IPv6Set {
   /** The size and the bytes read at the last growth: the rate new addresses come at. */
   #grownAtSize = 0;
   #grownAtBytes = 0;
+  #full = false;
 
   constructor(withCounts: boolean, progress?: ScanProgress) {
     this.#progress = progress;
@@ -73,6 +74,14 @@ export class IPv6Set {
 
   get size(): number {
     return this.#size + (this.#zero > 0 ? 1 : 0);
+  }
+
+  /**
+   * The table is due to grow past the room its scan has left, and has not: its scan should
+   * stop at the next line start (read.ts), and the rest of its input go to another set.
+   */
+  get full(): boolean {
+    return this.#full;
   }
 
   /** Adds `count` requests from the address `words[0..4)`. */
@@ -149,9 +158,27 @@ export class IPv6Set {
     return leap;
   }
 
+  /**
+   * Whether doubling a table of `slots` would take it past its scan's room while it can still
+   * take more. It then stays as it is, a little fuller, until its scan stops; past 15/16 full
+   * it grows all the same, since an open-addressing table must never fill up. So a range's
+   * table fills the room it has (1.5 million addresses in 32 MiB), where growing first and
+   * stopping after held half as many in the same table and left twice the runs to merge.
+   */
+  #outgrows(slots: number): boolean {
+    const progress = this.#progress;
+    if (progress === undefined || this.#size * 16 > slots * 15) return false;
+    // The old table is given back after the growth: only what the new one adds needs room.
+    return slots * (SLOT_BYTES + (this.#counts ? 4 : 0)) > progress.room();
+  }
+
   #grow(): void {
     const old = this.#table;
     const oldCounts = this.#counts;
+    if (this.#outgrows(old.length >>> 2)) {
+      this.#full = true;
+      return;
+    }
     const leap = this.#leap(old.length >>> 2);
     const slots = (old.length >>> 2) * leap; // four words each
     const table = takeTable(slots * 4);
@@ -230,6 +257,7 @@ export class IPv6Set {
     this.#counts = undefined;
     this.#size = 0;
     this.#zero = 0;
+    this.#full = false;
   }
 }
 
@@ -242,9 +270,14 @@ function empty(words: Uint32Array, at: number): boolean {
   return (words[at]! | words[at + 1]! | words[at + 2]! | words[at + 3]!) === 0;
 }
 
+/** The hash of the address at `words[at..at+4)`. */
+function hashAt(words: Uint32Array, at: number): number {
+  return hashIPv6(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+}
+
 /** The bucket of the address at `words[at..at+4)`. */
 function bucketOf(words: Uint32Array, at: number): number {
-  return hashIPv6(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!) >>> 16;
+  return hashAt(words, at) >>> 16;
 }
 
 /** Where each bucket starts in a run of entries in these buckets (a counting sort). */
@@ -275,8 +308,8 @@ class BucketTable {
   requests = new Uint32Array(1024);
   used: number[] = [];
 
-  /** Adds the address at `source[from..from+4)`; true if it was new. */
-  add(source: Uint32Array, from: number, requests: number): boolean {
+  /** Adds the address at `source[from..from+4)`, whose hash is `hash`; true if it was new. */
+  add(source: Uint32Array, from: number, requests: number, hash: number): boolean {
     if ((this.used.length + 1) * 2 > this.requests.length) this.#grow();
     const mask = this.requests.length - 1;
     const a = source[from]!;
@@ -284,7 +317,7 @@ class BucketTable {
     const c = source[from + 2]!;
     const d = source[from + 3]!;
     // The hash's low bits: its top 16 bits are the bucket, the same for all of them.
-    let slot = hashIPv6(a, b, c, d) & mask;
+    let slot = hash & mask;
     const words = this.words;
     for (;;) {
       const at = slot * 4;
@@ -310,7 +343,7 @@ class BucketTable {
     this.words = new Uint32Array(words.length * 2);
     this.requests = new Uint32Array(requests.length * 2);
     this.used = [];
-    for (const slot of used) this.add(words, slot * 4, requests[slot]!);
+    for (const slot of used) this.add(words, slot * 4, requests[slot]!, hashAt(words, slot * 4));
   }
 
   /** Visits and forgets every address of the bucket: its words at `at` in `words`. */
@@ -331,8 +364,9 @@ function walkUnion(
   visit?: (words: Uint32Array, at: number, requests: number) => void,
 ): number {
   const at = new Int32Array(runs.length);
-  // Each run's next address's bucket, so each address is hashed once here.
-  const next = Int32Array.from(runs, (run) => (run.count > 0 ? bucketOf(run.words, 0) : BUCKETS));
+  // Each run's next address's hash and bucket, so each address is hashed once here.
+  const hashes = Uint32Array.from(runs, (run) => (run.count > 0 ? hashAt(run.words, 0) : 0));
+  const next = Int32Array.from(runs, (run, r) => (run.count > 0 ? hashes[r]! >>> 16 : BUCKETS));
   let distinct = 0;
   for (;;) {
     let bucket = BUCKETS;
@@ -342,9 +376,16 @@ function walkUnion(
       const run = runs[r]!;
       let i = at[r]!;
       while (next[r] === bucket) {
-        if (bucketTable.add(run.words, i * 4, run.counts ? run.counts[i]! : 1)) distinct++;
-        i++;
-        next[r] = i < run.count ? bucketOf(run.words, i * 4) : BUCKETS;
+        if (bucketTable.add(run.words, i * 4, run.counts ? run.counts[i]! : 1, hashes[r]!)) {
+          distinct++;
+        }
+        if (++i < run.count) {
+          const hash = hashAt(run.words, i * 4);
+          hashes[r] = hash;
+          next[r] = hash >>> 16;
+        } else {
+          next[r] = BUCKETS;
+        }
       }
       at[r] = i;
     }

@@ -254,7 +254,7 @@ export async function scanRange(
   // Synchronous opens and stats, as the reads below: a small file is a few system calls, and
   // each awaited one was a trip through libuv's thread pool that cost more than the scan.
   const fd = openSync(range.path, 'r');
-  const before = tableBytesInUse();
+  let before = 0;
   let tally: LineTally | undefined;
   try {
     const size = fstatSync(fd).size;
@@ -267,12 +267,17 @@ export async function scanRange(
     const to = from >= end ? from : end === size ? size : lineStartAtOrAfter(fd, end);
     const room = (): number => budget - (tableBytesInUse() - before);
     tally = new LineTally(top, rules, to - from, room);
+    // What the tables grow by: an IPv4 table sized up front for the range's lines is not
+    // touched in a log of IPv6 clients, and counted, it stopped them at half their room.
+    before = tableBytesInUse();
     const directives = from > 0 && from < to && rules ? directivesOf(rules.format) : [];
     if (directives.length > 0) {
       const header = lastLineStarting(fd, from, directives);
       if (header) tally.header(header);
     }
-    const stop = await readInto(tally, fd, from, to, () => room() < 0, signal);
+    const counting = tally;
+    const full = (): boolean => room() < 0 || counting.full;
+    const stop = await readInto(tally, fd, from, to, full, signal);
     // Cut after the last read: another range of the file may have read the shorter version.
     const now = fstatSync(fd).size;
     if (now < stop) throw truncated(stop, now);

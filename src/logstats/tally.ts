@@ -436,6 +436,11 @@ export class LineTally {
       }));
   }
 
+  /** Its clients' table is due to outgrow the room its reader gave it (see IPv6Set.full). */
+  get full(): boolean {
+    return this.#whole.ipv6.full;
+  }
+
   /** Done with this tally: its memory goes to the next one in this process. */
   release(): void {
     this.#whole.release();

@@ -122,6 +122,21 @@ describe('IPv6Set', () => {
     set.release();
   });
 
+  it('says it is full rather than grow past its room, and grows all the same before it fills', () => {
+    let room = Infinity;
+    const set = new IPv6Set(false, { done: () => 0, expected: 0, room: () => room });
+    for (let i = 0; i < 3000; i++) set.add([0x20010db8, 0, i, 1]); // 4,096 slots now
+    expect(set.full).toBe(false);
+    room = 0;
+    for (let i = 3000; i < 3800; i++) set.add([0x20010db8, 0, i, 1]);
+    expect(set.full).toBe(true); // past 3/4 of its slots, where it would have grown
+    for (let i = 3800; i < 10_000; i++) set.add([0x20010db8, 0, i, 1]);
+    expect(set.size).toBe(10_000); // past 15/16 it grew, with no room or without
+    expect(set.toRun().count).toBe(10_000);
+    set.release();
+    expect(set.full).toBe(false);
+  });
+
   it.each([2, 5, 20])('unions %d runs exactly, counts summed', (k) => {
     const next = seeded(k * 13);
     const expected = new Map<string, number>();

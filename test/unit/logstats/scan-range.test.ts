@@ -191,3 +191,37 @@ describe('scanRange on a file that changes while it is read', () => {
     }
   });
 });
+
+describe('scanRange: a table budget', () => {
+  it('fills the room it gives the clients before it stops, and the rest counts exactly', async () => {
+    // 120,000 distinct IPv6 clients; 1 MiB of room is a table of 65,536 slots, which holds
+    // 49,152 of them. The IPv4 table sized up front for that many lines is never touched.
+    // Lines of 300 bytes: a read of 512 KiB adds ~1,700 clients before the scan can stop.
+    const count = 120_000;
+    const path = join(dir, 'distinct-v6.log');
+    const request = `"GET /${'p'.repeat(240)} HTTP/1.1" 200 1`;
+    const text = Array.from(
+      { length: count },
+      (_, i) =>
+        `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::1 - - ${request}\n`,
+    ).join('');
+    await writeFile(path, text);
+    const budget = 2 ** 20;
+    const union = new ClientUnion(false);
+    const parts: number[] = [];
+    for (let start: number | undefined = 0; start !== undefined;) {
+      const range = { file: 0, path, start, end: text.length, gzip: false };
+      const part = await scanRange(range, false, undefined, undefined, budget);
+      parts.push(part.ipv6.count);
+      union.add(part);
+      start = part.next;
+    }
+    expect([union.total, union.ips, union.malformed]).toEqual([count, count, 0]);
+    // Each part but the last filled three quarters of its table, and no more than it holds.
+    for (const part of parts.slice(0, -1)) {
+      expect(part).toBeGreaterThanOrEqual(49_152);
+      expect(part).toBeLessThan(65_536 * 0.8);
+    }
+    expect(parts).toHaveLength(3);
+  });
+});
