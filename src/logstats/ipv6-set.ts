@@ -302,15 +302,21 @@ function sortedPlaces(buckets: Uint16Array): Uint32Array {
   return places;
 }
 
-/** One bucket's union: a table of addresses and their requests, kept and reused. */
+/**
+ * One bucket's union: a table of addresses and their requests, kept and reused. The slots in
+ * use are listed in a typed array: a JavaScript array a bucket was 65,536 arrays a union, and
+ * collecting them cost a cold parent more than the walk.
+ */
 class BucketTable {
   words = new Uint32Array(1024 * 4);
   requests = new Uint32Array(1024);
-  used: number[] = [];
+  /** The slots in use, `size` of them: at most half the slots. */
+  used = new Uint32Array(512);
+  size = 0;
 
   /** Adds the address at `source[from..from+4)`, whose hash is `hash`; true if it was new. */
   add(source: Uint32Array, from: number, requests: number, hash: number): boolean {
-    if ((this.used.length + 1) * 2 > this.requests.length) this.#grow();
+    if ((this.size + 1) * 2 > this.requests.length) this.#grow();
     const mask = this.requests.length - 1;
     const a = source[from]!;
     const b = source[from + 1]!;
@@ -327,7 +333,7 @@ class BucketTable {
         words[at + 2] = c;
         words[at + 3] = d;
         this.requests[slot] = requests;
-        this.used.push(slot);
+        this.used[this.size++] = slot;
         return true;
       }
       if (words[at] === a && words[at + 1] === b && words[at + 2] === c && words[at + 3] === d) {
@@ -339,20 +345,25 @@ class BucketTable {
   }
 
   #grow(): void {
-    const { words, requests, used } = this;
+    const { words, requests, used, size } = this;
     this.words = new Uint32Array(words.length * 2);
     this.requests = new Uint32Array(requests.length * 2);
-    this.used = [];
-    for (const slot of used) this.add(words, slot * 4, requests[slot]!, hashAt(words, slot * 4));
+    this.used = new Uint32Array(used.length * 2);
+    this.size = 0;
+    for (let i = 0; i < size; i++) {
+      const slot = used[i]!;
+      this.add(words, slot * 4, requests[slot]!, hashAt(words, slot * 4));
+    }
   }
 
   /** Visits and forgets every address of the bucket: its words at `at` in `words`. */
   drain(visit?: (words: Uint32Array, at: number, requests: number) => void): void {
-    for (const slot of this.used) {
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.used[i]!;
       visit?.(this.words, slot * 4, this.requests[slot]!);
       this.requests[slot] = 0;
     }
-    this.used = [];
+    this.size = 0;
   }
 }
 
