@@ -17,8 +17,10 @@ import {
   closeSync,
   constants,
   fstatSync,
+  lstatSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readSync,
   rmSync,
   unlinkSync,
@@ -54,10 +56,19 @@ interface Marker {
 
 const NAME = /^[0-9a-f]{32}$/;
 
-/** A private folder for a pool's children to leave big arrays in, or undefined if none. */
+const PREFIX = 'crew-pool-';
+/** `crew-pool-<pid of the crew that made it>-<random>` */
+const FOLDER = /^crew-pool-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * A private folder for a pool's children to leave big arrays in, or undefined if none can be
+ * made. A crew killed with -9 leaves its folder behind, with the arrays in it at that moment
+ * (clients' addresses): the folders of this user's crews that no longer run are removed first.
+ */
 export function makeSpillDir(): string | undefined {
+  removeLeftFolders(tmpdir());
   try {
-    return mkdtempSync(join(tmpdir(), 'crew-pool-'));
+    return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   } catch {
     return undefined;
   }
@@ -65,6 +76,39 @@ export function makeSpillDir(): string | undefined {
 
 export function removeSpillDir(dir: string | undefined): void {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+}
+
+/** Removes the folders in `parent` of this user's crews that have ended. */
+export function removeLeftFolders(parent: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((name) => name.startsWith(PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(FOLDER.exec(name)?.[1] ?? NaN);
+    if (!Number.isSafeInteger(pid) || pid <= 0 || running(pid)) continue;
+    const path = join(parent, name);
+    try {
+      const stat = lstatSync(path);
+      // Never a link, and never another user's: the temp folder is shared.
+      if (stat.isDirectory() && stat.uid === process.getuid?.()) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // another user's process
+  }
 }
 
 /** The array's kind; not for subclasses (a Buffer crosses the channel as a Buffer). */

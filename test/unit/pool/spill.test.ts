@@ -1,7 +1,8 @@
-import { readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SPILL_BYTES, spill, unspill } from '../../../src/pool/spill.ts';
+import { removeLeftFolders, SPILL_BYTES, spill, unspill } from '../../../src/pool/spill.ts';
 import { tempDirs } from '../../helpers/temp-dirs.ts';
 
 const dirs = tempDirs();
@@ -65,5 +66,37 @@ describe('spill and unspill', () => {
     expect(() => unspill(marker({ __crewSpilled: 'c'.repeat(32) }), dir)).toThrow(
       /12 bytes, not 16/,
     );
+  });
+});
+
+describe('removeLeftFolders', () => {
+  it("removes this user's folders of crews that have ended, and nothing else", () => {
+    const parent = dirs.make('crew-spill-parent-');
+    const ended = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const make = (name: string, file = true): string => {
+      const path = join(parent, name);
+      mkdirSync(path);
+      if (file) writeFileSync(join(path, 'a'.repeat(32)), 'clients');
+      return path;
+    };
+    const left = make(`crew-pool-${ended}-AbC123`);
+    const kept = [
+      make(`crew-pool-${process.pid}-AbC123`), // a crew still running
+      make('crew-pool-1-AbC123'), // another user's process, or init: running
+      make(`crew-pool-${ended}-abc`), // not a name crew makes
+      make(`other-${ended}-AbC123`),
+    ];
+    const target = make('target');
+    symlinkSync(target, join(parent, `crew-pool-${ended}-Link12`));
+    kept.push(join(parent, `crew-pool-${ended}-Link12`), target);
+    if (process.getuid?.() === 0) {
+      const theirs = make(`crew-pool-${ended}-Their1`);
+      chownSync(theirs, 65534, 65534);
+      kept.push(theirs);
+    }
+    removeLeftFolders(parent);
+    expect(existsSync(left)).toBe(false);
+    expect(kept.filter((path) => !existsSync(path))).toEqual([]);
+    expect(readdirSync(target)).toHaveLength(1);
   });
 });
