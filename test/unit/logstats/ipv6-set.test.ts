@@ -54,6 +54,41 @@ describe('IPv6Set', () => {
     expect(ordered(run)).toBe(true);
   });
 
+  it('hands over a big table in bucket order, whatever its probes carried where', () => {
+    // 150,000 addresses (a table of 262,144 slots, four a bucket), among them 3,000 of the
+    // last buckets, which a probe carries past the table's end to its start, 3,000 of one
+    // bucket, carried past the buckets after it, and "::", with requests counted.
+    const next = seeded(77);
+    const pick = (wanted: (bucket: number) => boolean, n: number): Words[] => {
+      const found: Words[] = [];
+      while (found.length < n) {
+        const w = [0x20010db8, next(1 << 30), next(1 << 30), next(1 << 30)] as const;
+        if (wanted(hashIPv6(...w) >>> 16)) found.push(w);
+      }
+      return found;
+    };
+    const addresses = [
+      ...pick(() => true, 144_000),
+      ...pick((bucket) => bucket >= 65_530, 3000),
+      ...pick((bucket) => bucket === 40_000, 3000),
+      [0, 0, 0, 0] as const,
+    ];
+    const set = new IPv6Set(true);
+    const expected = new Map<string, number>();
+    for (const [i, w] of addresses.entries()) {
+      const requests = 1 + (i % 3);
+      set.add(w, requests);
+      const text = formatIPv6(w);
+      expected.set(text, (expected.get(text) ?? 0) + requests);
+    }
+    const run = set.toRun();
+    set.release();
+    expect(ordered(run)).toBe(true);
+    const counts = new Map(textsOf(run).map((t, i) => [t, run.counts![i]!]));
+    expect(run.count).toBe(expected.size);
+    expect(mapDifferences(counts, expected)).toEqual([]);
+  });
+
   it('counts requests per address, "::" too', () => {
     const run = runOf(
       [
