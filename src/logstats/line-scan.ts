@@ -44,53 +44,49 @@ const endsField = (at: string): string => `
 
 /*
  * The IPv6 client (inside scan, at a field that is not a dotted quad): the URL standard's
- * parser as ipv6.ts has it, for a field of hex digits and colons only, ended by "," or " - ".
- * A field with a dot (an IPv4 tail), an address that does not parse, or any other end goes
- * back to the caller, whose full rule decides; so only valid addresses are taken here.
+ * parser as ipv6.ts has it, read in one pass that ends at the first byte no address holds
+ * there, which must end the field as the common shape does, with "," or " - ". A field with
+ * a dot (an IPv4 tail), an address that does not parse, or any other end goes back to the
+ * caller, whose full rule decides; so only valid addresses are taken here.
  * ::ffff:a.b.c.d written in hex is its IPv4 address, as ipv6Kind has it.
  */
 const ipv6Body = `
-        ;; the field: hex digits and colons from $s
-        local.get $s local.set $e
-        block $fieldEnd
-          loop $field
-            local.get $e i32.load8_u local.tee $c
-            i32.const 48 i32.sub i32.const 11 i32.lt_u ;; 0-9 and ":"
-            local.get $c i32.const 32 i32.or i32.const 97 i32.sub i32.const 6 i32.lt_u
-            i32.or i32.eqz br_if $fieldEnd
-            local.get $e i32.const 1 i32.add local.set $e
-            br $field
-          end
-        end
-        local.get $e local.get $s i32.sub i32.const ${MAX_IP_CHARS} i32.gt_u br_if $done
-        ${endsField('$e')}
-        i32.eqz br_if $done
-
-        ;; its 16-bit pieces, each an i32 at PIECES; $compress is where "::" stood
+        ;; its 16-bit pieces, each an i32 at PIECES; $compress is where "::" stood, and $e
+        ;; where the address may end after it
         i32.const ${PIECES} i32.const 0 i8x16.splat local.tee $bytes v128.store
         i32.const ${PIECES} local.get $bytes v128.store offset=16
         i32.const 0 local.set $piece
         i32.const -1 local.set $compress
+        i32.const 0 local.set $e
         local.get $s local.set $q
-        local.get $s i32.load8_u i32.const 58 i32.eq
-        if
-          local.get $s i32.load8_u offset=1 i32.const 58 i32.ne br_if $done
-          local.get $s i32.const 2 i32.add local.set $q
-          i32.const 1 local.set $piece
-          i32.const 1 local.set $compress
-        end
         block $parsed
+          local.get $s i32.load8_u i32.const 58 i32.eq
+          if
+            local.get $s i32.load8_u offset=1 i32.const 58 i32.ne br_if $done
+            local.get $s i32.const 2 i32.add local.tee $q local.set $e
+            i32.const 1 local.set $piece
+            i32.const 1 local.set $compress
+          end
           loop $pieces
-            local.get $q local.get $e i32.ge_u br_if $parsed
-            local.get $piece i32.const 8 i32.eq br_if $done
-            local.get $q i32.load8_u i32.const 58 i32.eq
+            ;; at $q: a piece, or the second ":" of "::" (the first ended the piece before)
+            local.get $q i32.load8_u local.tee $c i32.const 58 i32.eq
             if
+              local.get $piece i32.const 8 i32.eq br_if $done
               local.get $compress i32.const 0 i32.ge_s br_if $done
-              local.get $q i32.const 1 i32.add local.set $q
+              local.get $q i32.const 1 i32.add local.tee $q local.set $e
               local.get $piece i32.const 1 i32.add local.tee $piece local.set $compress
               br $pieces
             end
-            ;; up to four hex digits (the field holds nothing else but colons)
+            ;; no hex digit here: the address ends, if just after "::"; else it is no address
+            local.get $c i32.const 48 i32.sub i32.const 10 i32.lt_u
+            local.get $c i32.const 32 i32.or i32.const 97 i32.sub i32.const 6 i32.lt_u
+            i32.or i32.eqz
+            if
+              local.get $q local.get $e i32.eq br_if $parsed
+              br $done
+            end
+            local.get $piece i32.const 8 i32.eq br_if $done
+            ;; up to four hex digits
             i32.const 0 local.set $value
             i32.const 0 local.set $digits
             block $hexEnd
@@ -109,18 +105,25 @@ const ipv6Body = `
                 br $hex
               end
             end
-            ;; then ":" and more (a fifth digit, or a final ":", is no address), or the end
-            local.get $q local.get $e i32.lt_u
-            if
-              local.get $q i32.load8_u i32.const 58 i32.ne br_if $done
-              local.get $q i32.const 1 i32.add local.tee $q local.get $e i32.ge_u br_if $done
-            end
             i32.const ${PIECES} local.get $piece i32.const 2 i32.shl i32.add
             local.get $value i32.store
             local.get $piece i32.const 1 i32.add local.set $piece
-            br $pieces
+            ;; then ":" and more, or the address's end (a fifth hex digit is no address)
+            local.get $q i32.load8_u local.tee $c i32.const 58 i32.eq
+            if
+              local.get $q i32.const 1 i32.add local.set $q
+              br $pieces
+            end
+            local.get $c i32.const 48 i32.sub i32.const 10 i32.lt_u
+            local.get $c i32.const 32 i32.or i32.const 97 i32.sub i32.const 6 i32.lt_u
+            i32.or br_if $done
           end
         end
+        local.get $q local.set $e
+        local.get $e local.get $s i32.sub i32.const ${MAX_IP_CHARS} i32.gt_u br_if $done
+        ${endsField('$e')}
+        i32.eqz br_if $done
+
         ;; "::" moves the pieces after it to the end (as ipv6.ts swaps them)
         local.get $compress i32.const 0 i32.ge_s
         if
