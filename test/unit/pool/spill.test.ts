@@ -72,7 +72,7 @@ describe('spill and unspill', () => {
 describe('removeLeftFolders', () => {
   it("removes this user's folders of crews that have ended, and nothing else", () => {
     const parent = dirs.make('crew-spill-parent-');
-    const ended = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const ended = spawnSync(process.execPath, ['-e', '0']).pid;
     const make = (name: string, file = true): string => {
       const path = join(parent, name);
       mkdirSync(path);
