@@ -12,6 +12,7 @@ import { createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { runs as toolRuns, type AptTool } from './apt.ts';
 import type { BenchContext } from './section.ts';
 import { fixed, markdownTable, measure, median, type Measured } from './measure.ts';
 
@@ -137,7 +138,7 @@ export async function benchAnalyser(
   });
 
   let goaccess: Timing | undefined;
-  if (available('goaccess')) {
+  if (toolRuns(GOACCESS)) {
     context.log('logstats: GoAccess with its panels (once)');
     const report = join(context.scratch, 'goaccess-report.json');
     const run = await measure(
@@ -148,7 +149,7 @@ export async function benchAnalyser(
     goaccess = timing('GoAccess -o report.json', run.wallMs, mb, file, `exit ${run.code}`);
     rows.push({ ...goaccess, rssMiB: kib(run.maxRssKiB) });
   } else {
-    notes.push('GoAccess is not installed here (`apt-get install goaccess`): skipped.');
+    notes.push('GoAccess could not be had here (`apt-get install -y goaccess`): skipped.');
   }
 
   const ipv6 = await benchIpv6(context, runs, rows, notes);
@@ -204,6 +205,9 @@ export async function benchAnalyser(
     ...notes.flatMap((note) => ['', note]),
   ].join('\n');
 }
+
+/** GoAccess, which the section installs with apt when missing (logstats.ts). */
+export const GOACCESS: AptTool = { command: 'goaccess', package: 'goaccess', check: ['--version'] };
 
 /** Distinct IPv6 against distinct IPv4 clients, 2 M lines each; 20 M IPv6 for memory. */
 async function benchIpv6(
@@ -327,12 +331,3 @@ function timing(name: string, ms: number, mb: number, file: OneFile, exact: stri
 const hex = (n: number) => n.toString(16);
 const kib = (value: number | undefined) => (value === undefined ? undefined : value / 1024);
 const ratio = (a: number, b: number) => `${fixed(a / b, 2)}x`;
-
-function available(command: string): boolean {
-  try {
-    execFileSync(command, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { BenchContext, BenchSection } from './section.ts';
 import { fixed, markdownTable, measure, median, repeat } from './measure.ts';
-import { benchAnalyser } from './logstats-analyser.ts';
+import { ensureTools, runs as toolRuns, type AptTool } from './apt.ts';
+import { benchAnalyser, GOACCESS } from './logstats-analyser.ts';
 
 interface Expected {
   files: { file: string; total: number; ip: number; malformed: number }[];
@@ -29,7 +30,15 @@ interface Row {
   readonly exact: string;
 }
 
+/** What the section compares crew with, besides the C loop it compiles (cc). */
+const TOOLS: readonly AptTool[] = [
+  GOACCESS,
+  { command: 'mawk', package: 'mawk', check: ['-W', 'version'] },
+  { command: 'cc', package: 'gcc', check: ['--version'] },
+];
+
 export async function benchLogstats(context: BenchContext): Promise<BenchSection> {
+  ensureTools(TOOLS, 'logstats', context.log);
   const runs = context.quick ? 1 : 3;
   const lines = context.quick ? 60_000 : 620_000;
   const dir = join(context.scratch, context.quick ? 'logs-quick' : 'logs');
@@ -143,16 +152,8 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
     [],
     { shell: true, check: () => 'n/a (other rule)' },
   );
-  const hasGoaccess = (() => {
-    try {
-      execFileSync('goaccess', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
   let goaccessNote = '';
-  if (hasGoaccess) {
+  if (toolRuns(GOACCESS)) {
     await timed(
       'GoAccess, one file',
       'goaccess',
@@ -165,8 +166,7 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
       },
     );
   } else {
-    goaccessNote =
-      'GoAccess is not installed here (`apt-get install goaccess`), so it was skipped.';
+    goaccessNote = 'GoAccess could not be had here (`apt-get install -y goaccess`): skipped.';
   }
   await timed('wc -l (the floor)', 'wc', ['-l', ...files], { check: () => '' });
 
