@@ -27,7 +27,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 
 /** Names, for a pool's child, the folder it may leave big arrays in. */
 export const SPILL_DIR_ENV = 'CREW_POOL_SPILL';
@@ -66,9 +66,11 @@ const FOLDER = /^crew-pool-(\d+)-[A-Za-z0-9]{6}$/;
  * (clients' addresses): the folders of this user's crews that no longer run are removed first.
  */
 export function makeSpillDir(): string | undefined {
-  removeLeftFolders(tmpdir());
+  // A relative TMPDIR would put the folder wherever crew runs (the cache ignores one too).
+  const parent = isAbsolute(tmpdir()) ? tmpdir() : '/tmp';
+  removeLeftFolders(parent);
   try {
-    return mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
+    return mkdtempSync(join(parent, `${PREFIX}${process.pid}-`));
   } catch {
     return undefined;
   }

@@ -1,8 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { removeLeftFolders, SPILL_BYTES, spill, unspill } from '../../../src/pool/spill.ts';
+import {
+  makeSpillDir,
+  removeLeftFolders,
+  removeSpillDir,
+  SPILL_BYTES,
+  spill,
+  unspill,
+} from '../../../src/pool/spill.ts';
 import { tempDirs } from '../../helpers/temp-dirs.ts';
 
 const dirs = tempDirs();
@@ -98,5 +113,22 @@ describe('removeLeftFolders', () => {
     expect(existsSync(left)).toBe(false);
     expect(kept.filter((path) => !existsSync(path))).toEqual([]);
     expect(readdirSync(target)).toHaveLength(1);
+  });
+});
+
+describe('makeSpillDir', () => {
+  it('makes a private folder named for this crew, in /tmp when TMPDIR is relative', () => {
+    const saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = 'relative';
+    try {
+      const dir = makeSpillDir()!;
+      expect(dir).toMatch(new RegExp(`^/tmp/crew-pool-${process.pid}-[A-Za-z0-9]{6}$`));
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      removeSpillDir(dir);
+      expect(existsSync(dir)).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
+    }
   });
 });
