@@ -127,8 +127,9 @@ export function spill(answer: unknown, dir: string | undefined, depth = 0): unkn
   if (dir === undefined || typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) {
     return answer;
   }
-  if (ArrayBuffer.isView(answer))
+  if (ArrayBuffer.isView(answer)) {
     return answer.byteLength >= SPILL_BYTES ? toFile(answer, dir) : answer;
+  }
   if (Array.isArray(answer)) {
     const items = answer.map((item: unknown) => spill(item, dir, depth + 1));
     return items.some((item, i) => item !== answer[i]) ? items : answer;
