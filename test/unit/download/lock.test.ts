@@ -174,7 +174,9 @@ describe('lockOut', () => {
         runs.map(async (run) => {
           let text = '';
           run.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-          await once(run, 'exit');
+          // 'close', not 'exit': at 'exit' the last of stdout may still be unread (a run
+          // that printed "refused" read as "" once in CI).
+          await once(run, 'close');
           return text.trim();
         }),
       );
