@@ -28,7 +28,11 @@ const OUT6_BYTES = Math.ceil(INPUT_BYTES / 4 + 1) * 16;
 // With --by, each line it takes: its start and end (see scanBody). Lines are at least 4 bytes.
 const MARKS = OUT6 + OUT6_BYTES;
 const MARKS_BYTES = Math.ceil(INPUT_BYTES / 4 + 1) * 8;
-const INPUT = MARKS + MARKS_BYTES + 64 - ((MARKS + MARKS_BYTES) % 64);
+// What each byte is in an IPv6 address: a hex digit's value, COLON, or OTHER.
+const CLASSES = MARKS + MARKS_BYTES;
+const COLON = 16;
+const OTHER = 32;
+const INPUT = CLASSES + 256 + 64 - ((CLASSES + 256) % 64);
 const MEMORY_BYTES = INPUT + INPUT_BYTES + 64;
 
 /**
@@ -69,7 +73,8 @@ const ipv6Body = `
           end
           loop $pieces
             ;; at $q: a piece, or the second ":" of "::" (the first ended the piece before)
-            local.get $q i32.load8_u local.tee $c i32.const 58 i32.eq
+            local.get $q i32.load8_u i32.load8_u offset=${CLASSES} local.tee $d
+            i32.const ${COLON} i32.eq
             if
               local.get $piece i32.const 8 i32.eq br_if $done
               local.get $compress i32.const 0 i32.ge_s br_if $done
@@ -78,9 +83,7 @@ const ipv6Body = `
               br $pieces
             end
             ;; no hex digit here: the address ends, if just after "::"; else it is no address
-            local.get $c i32.const 48 i32.sub i32.const 10 i32.lt_u
-            local.get $c i32.const 32 i32.or i32.const 97 i32.sub i32.const 6 i32.lt_u
-            i32.or i32.eqz
+            local.get $d i32.const ${OTHER} i32.eq
             if
               local.get $q local.get $e i32.eq br_if $parsed
               br $done
@@ -92,13 +95,8 @@ const ipv6Body = `
             block $hexEnd
               loop $hex
                 local.get $digits i32.const 4 i32.eq br_if $hexEnd
-                local.get $q i32.load8_u local.tee $c i32.const 48 i32.sub local.tee $d
-                i32.const 10 i32.ge_u
-                if
-                  local.get $c i32.const 32 i32.or i32.const 97 i32.sub local.tee $d
-                  i32.const 6 i32.ge_u br_if $hexEnd
-                  local.get $d i32.const 10 i32.add local.set $d
-                end
+                local.get $q i32.load8_u i32.load8_u offset=${CLASSES} local.tee $d
+                i32.const 16 i32.ge_u br_if $hexEnd
                 local.get $value i32.const 4 i32.shl local.get $d i32.or local.set $value
                 local.get $q i32.const 1 i32.add local.set $q
                 local.get $digits i32.const 1 i32.add local.set $digits
@@ -109,14 +107,13 @@ const ipv6Body = `
             local.get $value i32.store
             local.get $piece i32.const 1 i32.add local.set $piece
             ;; then ":" and more, or the address's end (a fifth hex digit is no address)
-            local.get $q i32.load8_u local.tee $c i32.const 58 i32.eq
+            local.get $q i32.load8_u i32.load8_u offset=${CLASSES} local.tee $d
+            i32.const ${COLON} i32.eq
             if
               local.get $q i32.const 1 i32.add local.set $q
               br $pieces
             end
-            local.get $c i32.const 48 i32.sub i32.const 10 i32.lt_u
-            local.get $c i32.const 32 i32.or i32.const 97 i32.sub i32.const 6 i32.lt_u
-            i32.or br_if $done
+            local.get $d i32.const 16 i32.lt_u br_if $done
           end
         end
         local.get $q local.set $e
@@ -393,6 +390,13 @@ export class LineScanner {
     this.#report = new Uint32Array(buffer, REPORT, 5);
     this.marks = new Uint32Array(buffer, MARKS, MARKS_BYTES / 4);
     this.#scan = exports['scan'] as ScanFunction;
+    this.memory.fill(OTHER, CLASSES, CLASSES + 256);
+    this.memory[CLASSES + 0x3a] = COLON;
+    for (let digit = 0; digit < 16; digit++) {
+      const text = digit.toString(16);
+      this.memory[CLASSES + text.charCodeAt(0)] = digit;
+      this.memory[CLASSES + text.toUpperCase().charCodeAt(0)] = digit;
+    }
   }
 
   /**
