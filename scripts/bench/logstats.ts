@@ -38,7 +38,8 @@ const TOOLS: readonly AptTool[] = [
 ];
 
 export async function benchLogstats(context: BenchContext): Promise<BenchSection> {
-  ensureTools(TOOLS, 'logstats', context.log);
+  // What cannot be had is said once, under the section's table.
+  const missing = ensureTools(TOOLS, 'logstats', context.log);
   const runs = context.quick ? 1 : 3;
   const lines = context.quick ? 60_000 : 620_000;
   const dir = join(context.scratch, context.quick ? 'logs-quick' : 'logs');
@@ -152,7 +153,6 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
     [],
     { shell: true, check: () => 'n/a (other rule)' },
   );
-  let goaccessNote = '';
   if (toolRuns(GOACCESS)) {
     await timed(
       'GoAccess, one file',
@@ -165,8 +165,6 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
         once: true,
       },
     );
-  } else {
-    goaccessNote = 'GoAccess could not be had here (`apt-get install -y goaccess`): skipped.';
   }
   await timed('wc -l (the floor)', 'wc', ['-l', ...files], { check: () => '' });
 
@@ -366,7 +364,7 @@ export async function benchLogstats(context: BenchContext): Promise<BenchSection
       table,
       '',
       ratios,
-      ...[goaccessNote, ref.note].filter((note) => note !== '').flatMap((note) => ['', note]),
+      ...[...missing, ref.note].filter((note) => note !== '').flatMap((note) => ['', note]),
       '',
       analyser,
     ].join('\n'),
