@@ -28,6 +28,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { isRunning } from '../process-start.ts';
 
 /** Names, for a pool's child, the folder it may leave big arrays in. */
 export const SPILL_DIR_ENV = 'CREW_POOL_SPILL';
@@ -90,7 +91,7 @@ export function removeLeftFolders(parent: string): void {
   }
   for (const name of names) {
     const pid = Number(FOLDER.exec(name)?.[1] ?? NaN);
-    if (!Number.isSafeInteger(pid) || pid <= 0 || running(pid)) continue;
+    if (!Number.isSafeInteger(pid) || pid <= 0 || isRunning(pid, undefined)) continue;
     const path = join(parent, name);
     try {
       const stat = lstatSync(path);
@@ -101,15 +102,6 @@ export function removeLeftFolders(parent: string): void {
     } catch {
       // gone already, or not ours to remove
     }
-  }
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // another user's process
   }
 }
 
