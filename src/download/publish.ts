@@ -7,19 +7,12 @@
  * or an aborted fetch left in it.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  constants,
-  copyFileSync,
-  lstatSync,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  type Stats,
-} from 'node:fs';
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { constants, copyFileSync, lstatSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { chmod, readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { reasonOf } from '../errors.ts';
+import { makeFolders } from '../folders.ts';
 import { outOfDescriptors, OutputError, type WriteFailure } from './errors.ts';
 import type { FetchOutcome } from './fetch.ts';
 import { inFolder } from './layout.ts';
@@ -112,7 +105,7 @@ export class Output {
     let temp: string | undefined;
     try {
       // The lock comes before the clean-up: a live run's temp folder is not a leftover.
-      await mkdir(out, { recursive: true });
+      makeFolders(out);
       lock = await lockOut(out);
       const { removed: cleaned, named } = lock.tookOver
         ? await removeLeftovers(out)
@@ -138,7 +131,7 @@ export class Output {
   folder(relative: string): string {
     const path = join(this.out, relative);
     if (!this.#folders.has(relative)) {
-      mkdirSync(path, { recursive: true });
+      makeFolders(path);
       this.#folders.add(relative);
     }
     return path;

@@ -1,6 +1,6 @@
 import { openSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { collect, spawnCrew } from '../helpers/cli.ts';
+import { collect, runCrew, spawnCrew } from '../helpers/cli.ts';
 
 describe('where results go', () => {
   it('exits quietly with 0 when the reader of stdout goes away (| head -1)', async () => {
@@ -24,5 +24,16 @@ describe('where results go', () => {
     expect(run.stderr).toMatch(/^crew: cannot write the results: /);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.code).toBe(1);
+  });
+
+  // Node's recursive mkdir spun there for ever, at full CPU, deaf to Ctrl-C and SIGTERM.
+  it('refuses an --out under /proc at once, exit 1', async () => {
+    for (const out of ['/proc/crew-out', '/proc/self/crew-out/sub']) {
+      const run = await runCrew(['download-csv', 'samples/images/list.tsv', '-o', out], {
+        timeoutMs: 20_000,
+      });
+      expect(run.stderr).toContain(`crew: cannot use ${out}: no such file or directory`);
+      expect(run.code).toBe(1);
+    }
   });
 });
