@@ -311,7 +311,8 @@ async function readInto(
   let stopping = false;
   for (let position = from, reads = 0; position < to; reads++) {
     const bytesRead = readSync(fd, input, 0, Math.min(INPUT_BYTES, to - position), position);
-    if (bytesRead === 0) throw truncated(to, fstatSync(fd).size);
+    // Where it ended: a file's size now, or where its bytes did (sysfs files all say 4096).
+    if (bytesRead === 0) throw truncated(to, Math.min(position, fstatSync(fd).size));
     // Stopping: this read up to its first line end finishes the line begun before it (a CR of
     // a CRLF ends it too: the LF left over is an empty line, which counts for nothing).
     const cut = stopping ? lineEnd(input, 0, bytesRead) + 1 : bytesRead + 1;

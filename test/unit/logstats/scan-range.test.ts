@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -189,6 +189,16 @@ describe('scanRange on a file that changes while it is read', () => {
       const first = await scanRange({ ...whole, end: 30 }, false);
       expect(first).toMatchObject({ total: 1, malformed: 0 });
     }
+  });
+
+  // Its size says 4096, like every sysfs file; it holds fewer bytes.
+  it('says where a file that claims more than it holds ended', async () => {
+    const path = '/sys/devices/system/cpu/online';
+    const held = (await readFile(path)).length;
+    expect((await stat(path)).size).toBe(4096);
+    await expect(
+      scanRange({ file: 0, path, start: 0, end: 4096, gzip: false }, false),
+    ).rejects.toThrow(`truncated while read (it ended at byte ${held} of the 4,096 being counted)`);
   });
 });
 
