@@ -99,8 +99,40 @@ describe('the JSON format', () => {
     ['{"remote_addr":"1.2.3.4"', 'malformed'],
     ['1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1', 'malformed'],
     [' \t ', 'blank'],
+    // What the classifier makes of a client that is almost a dotted quad.
+    ['{"remote_addr":" 1.2.3.4 "}', '1.2.3.4'],
+    ['{"remote_addr":"01.2.3.4"}', 'malformed'],
+    ['{"remote_addr":"1.2.3.256"}', 'malformed'],
+    ['{"remote_addr":"1.2.3"}', 'malformed'],
+    ['{"remote_addr":"\uff11.2.3.4"}', 'malformed'], // a fullwidth digit
+    [`{"remote_addr":"1.2.3.4,${' '.repeat(300)}"}`, '1.2.3.4'],
+    [`{"remote_addr":"${'1'.repeat(300)}"}`, 'malformed'],
   ])('reads %j as %s', (line, client) => {
     expect(read(line).client).toBe(client);
+  });
+
+  it('decodes each line as UTF-8: a bad byte as U+FFFD, a byte order mark dropped', () => {
+    const reader = json.reader(rules({ ipField: 'ip' }));
+    const out = slot();
+    const readBytes = (bytes: Buffer, start = 0, end = bytes.length): string =>
+      kindText(reader.read(bytes, start, end, out), out);
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    expect(readBytes(Buffer.concat([bom, Buffer.from('{"ip":"1.2.3.4"}')]))).toBe('1.2.3.4');
+    const bad = Buffer.from('{"ip":"1.2.3.4","ua":"?"}');
+    bad[bad.indexOf('?')] = 0xff;
+    expect(readBytes(bad)).toBe('1.2.3.4');
+    const badClient = Buffer.from('{"ip":"1.2.3.4?"}');
+    badClient[badClient.indexOf('?')] = 0xc3;
+    expect(readBytes(badClient)).toBe('malformed');
+    // Lines at offsets in one buffer, then in another, in turn.
+    const two = Buffer.from('{"ip":"5.6.7.8"}\n{"ip":"9.9.9.9"}');
+    const other = Buffer.from('xx{"ip":"::2"}');
+    expect([
+      readBytes(two, 0, 16),
+      readBytes(other, 2),
+      readBytes(two, 17),
+      readBytes(bad),
+    ]).toEqual(['5.6.7.8', '::2', '9.9.9.9', '1.2.3.4']);
   });
 
   it('reads the client from --ip-field only, when given', () => {
