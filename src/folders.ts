@@ -11,20 +11,32 @@ import { dirname, resolve } from 'node:path';
 /** Makes folder `path` and the folders above it that are missing; throws as mkdir does. */
 export function makeFolders(path: string): void {
   const missing: string[] = [];
-  for (let at = resolve(path); ;) {
-    try {
-      mkdirSync(at);
-      break;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      // An existing folder (or a link to one) is fine; anything else in the way is not.
-      if (code === 'EEXIST' && statSync(at).isDirectory()) break;
-      const parent = dirname(at);
-      if (code !== 'ENOENT' || parent === at) throw error;
-      missing.push(at);
-      at = parent;
-    }
+  let at = resolve(path);
+  for (let why = makeOne(at); why !== undefined; why = makeOne(at)) {
+    if (dirname(at) === at) throw why;
+    missing.push(at);
+    at = dirname(at);
   }
   // Their parents exist now: an ENOENT here is final (a folder that cannot hold children).
-  for (const folder of missing.reverse()) mkdirSync(folder);
+  for (const folder of missing.reverse()) {
+    const why = makeOne(folder);
+    if (why !== undefined) throw why;
+  }
+}
+
+/**
+ * Makes one folder; undefined when it is there now (made, or already a folder: another run
+ * may make the same parents at the same time), else the ENOENT that says its parent is not.
+ */
+function makeOne(folder: string): NodeJS.ErrnoException | undefined {
+  try {
+    mkdirSync(folder);
+    return undefined;
+  } catch (error) {
+    const why = error as NodeJS.ErrnoException;
+    // An existing folder (or a link to one) is fine; anything else in the way is not.
+    if (why.code === 'EEXIST' && statSync(folder).isDirectory()) return undefined;
+    if (why.code === 'ENOENT') return why;
+    throw error;
+  }
 }

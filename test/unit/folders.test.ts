@@ -1,4 +1,6 @@
-import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeFolders } from '../../src/folders.ts';
@@ -28,6 +30,23 @@ describe('makeFolders', () => {
     symlinkSync(join(root, 'nowhere'), join(root, 'dangling'));
     expect(() => makeFolders(join(root, 'dangling', 'sub'))).toThrow(/ENOENT/);
     expect(existsSync(join(root, 'nowhere'))).toBe(false);
+  });
+
+  it('shares the folders above with other processes making them at the same time', async () => {
+    const root = temp.make('crew-folders-');
+    const module = new URL('../../src/folders.ts', import.meta.url).href;
+    // Six processes start together, each making 300 deep folders whose parents they share.
+    const start = Date.now() + 1500;
+    const script = (i: number): string =>
+      `const { makeFolders } = await import(${JSON.stringify(module)});
+       while (Date.now() < ${start});
+       for (let k = 0; k < 300; k++) makeFolders(${JSON.stringify(root)} + '/' + k + '/a/b/${i}');`;
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        promisify(execFile)(process.execPath, ['--input-type=module', '-e', script(i)]),
+      ),
+    );
+    expect(readdirSync(join(root, '299', 'a', 'b')).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
   });
 
   // Node's recursive mkdir never returns for these (it spins on ENOENT, then EEXIST).
