@@ -111,12 +111,21 @@ const REFERRER_AGENT = /^ "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"/s;
 
 const utf8 = new TextDecoder('utf-8');
 
-/** One reader's cache of the texts of its lines' paths, referrers and agents. */
+/** A cache of the texts of lines' paths, referrers and agents. */
 export class ClfTexts {
   readonly target = new InternedText(unescape);
   readonly referrer = new InternedText(unescape);
   readonly agent = new InternedText(unescape);
 }
+
+let sharedTexts: ClfTexts | undefined;
+
+/**
+ * The cache every reader in this thread shares, made when first asked for. One a reader
+ * cost each file three tables of 4,096 slots, even for a count that reads no requests: of
+ * 10.5 s counting 100,000 one-line files, ~5 s went to making and collecting them.
+ */
+export const clfTexts = (): ClfTexts => (sharedTexts ??= new ClfTexts());
 
 /**
  * Fills `out` from the common/combined line `bytes[start, end)`; leaves it clear if it cannot.

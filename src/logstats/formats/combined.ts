@@ -9,7 +9,7 @@ import { classifyLine } from '../client-ip.ts';
 import { LineScanner } from '../line-scan.ts';
 import { filtersTimes } from '../line-filter.ts';
 import {
-  ClfTexts,
+  clfTexts,
   clearRequest,
   hourOf,
   readClfRequest,
@@ -30,7 +30,6 @@ class CombinedReader implements LineReader {
   /** The hours panel: each line's hour of day, in UTC with --utc. */
   readonly #hours: boolean;
   readonly #utc: boolean;
-  readonly #texts = new ClfTexts();
 
   constructor(rules: ReadRules) {
     this.#keys = rules.by === undefined ? undefined : new ClfTimeKeys(rules.by, rules.utc);
@@ -61,7 +60,7 @@ class CombinedReader implements LineReader {
     if (this.#times) this.#times.ofLine(bytes, start, end, out);
     if (!this.#requests) return;
     clearRequest(out);
-    readClfRequest(bytes, start, end, out, this.#texts);
+    readClfRequest(bytes, start, end, out, clfTexts());
     if (this.#hours) out.hour = hourOf(out.seconds, out.offsetMinutes, this.#utc);
   }
 }
