@@ -4,11 +4,12 @@
  * `--by day`, `--panels all` and the same requests as nginx JSON lines, in turns so every
  * median covers the same stretch of a shared machine; GoAccess producing its panels
  * (`-o report.json`) once; crew's panels checked against an independent Python reference
- * (logstats_panels_ref.py); and distinct IPv6 against distinct IPv4 clients, with the peak
- * memory of crew's whole process tree for 20 million distinct IPv6 clients.
+ * (logstats_panels_ref.py); distinct IPv6 against distinct IPv4 clients, with the peak
+ * memory of crew's whole process tree for 20 million distinct IPv6 clients; and 100,000
+ * one-line files against the `find | xargs cat | awk | sort -u` pipeline.
  */
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, existsSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -153,6 +154,7 @@ export async function benchAnalyser(
   }
 
   const ipv6 = await benchIpv6(context, runs, rows, notes);
+  const many = await benchManyFiles(context, runs, rows);
 
   const byName = (name: string) => rows.find((r) => r.name === name);
   const plain = byName('crew, plain count')!;
@@ -181,7 +183,7 @@ export async function benchAnalyser(
       '>= 10x',
     ]);
   }
-  ratios.push(...ipv6);
+  ratios.push(...ipv6, ...many);
 
   const table = markdownTable(
     ['run', 'median ms', 'MB/s', 'lines/s', 'peak RSS MiB', 'exact'],
@@ -254,6 +256,63 @@ async function benchIpv6(
     '< 1024',
   ]);
   return ratios;
+}
+
+/**
+ * Many servers rotate logs into many small files: 100,000 files of one line each (10,000
+ * with --quick), from 50,000 clients, counted by crew and by the pipeline people use
+ * (`find | xargs cat | awk | sort -u | wc -l`), in turns.
+ */
+async function benchManyFiles(
+  context: BenchContext,
+  runs: number,
+  rows: Timing[],
+): Promise<string[][]> {
+  const count = context.quick ? 10_000 : 100_000;
+  const clients = count / 2;
+  const dir = join(context.scratch, `one-line-files-${count}`);
+  const lineOf = (i: number): string => {
+    const n = Math.imul((i % clients) + 1, 0x9e3779b1) >>> 0;
+    const ip = `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+    return `${ip} - - [22/Mar/2021:10:00:00 +0000] "GET /${i} HTTP/1.1" 200 1 "-" "bench"\n`;
+  };
+  if (!existsSync(join(dir, `${count - 1}.log`))) {
+    context.log(`logstats: writing ${count} one-line files`);
+    mkdirSync(dir, { recursive: true });
+    for (let i = 0; i < count; i++) writeFileSync(join(dir, `${i}.log`), lineOf(i));
+  }
+  let bytes = 0;
+  for (let i = 0; i < count; i++) bytes += lineOf(i).length;
+  const pipeline = `find '${dir}' -type f -print0 | xargs -0 cat | awk '{print $1}' | sort -u | wc -l`;
+  const crewArgs = [...context.crew.slice(1), 'logstats', dir, '--json', '-w', '2'];
+  context.log(`logstats: ${count} one-line files, crew and the pipeline in turns`);
+  const [crew, piped] = await inTurns(
+    [
+      () => measure(context.crew[0]!, crewArgs, { treeRss: true }),
+      () => measure('bash', ['-c', pipeline], { treeRss: true }),
+    ],
+    runs,
+  );
+  const row = (name: string, s: Measured[], ip: number): Timing => ({
+    name,
+    ms: median(s.map((m) => m.wallMs)),
+    mb: bytes / 1e6,
+    lines: count,
+    rssMiB: kib(s.at(-1)!.treeRssKiB),
+    exact: ip === clients ? 'ip yes' : 'ip NO',
+  });
+  const c = row(
+    `crew, ${count} one-line files (RSS: all processes)`,
+    crew!,
+    readAll(crew!.at(-1)!.stdout).ip,
+  );
+  const p = row(
+    'the pipeline (find, xargs cat, awk, sort -u), the same files',
+    piped!,
+    Number(piped!.at(-1)!.stdout.trim()),
+  );
+  rows.push(c, p);
+  return [[`the pipeline vs crew, ${count} one-line files (time)`, ratio(p.ms, c.ms), '>= 1x']];
 }
 
 /** `count` lines, each from its own client (the multipliers are odd: bijections mod 2^32). */
