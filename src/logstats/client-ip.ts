@@ -50,28 +50,19 @@ export function classifyLine(
   while (s < end && isSpace(bytes[s]!)) s++;
   if (s === end) return BLANK;
 
-  // Fast paths for the common line, an address followed by " - " or ",": the general rule
-  // below gives the same answer (hex digits, colons and dots hold no " - ", comma or space),
-  // but makes three passes over the field where these make one. Anything else takes the
-  // general path.
+  // Fast paths for the common line, an address followed by " - " or "," (or by nothing: a
+  // JSON log's client field): the general rule below gives the same answer (hex digits,
+  // colons and dots hold no " - ", comma or space), but makes three passes over the field
+  // where these make one. Anything else takes the general path.
   let p = s;
   while (p < end && ((bytes[p]! >= ZERO && bytes[p]! <= NINE) || bytes[p] === DOT)) p++;
-  if (
-    p < end &&
-    (bytes[p] === COMMA ||
-      (bytes[p] === SPACE && p + 2 < end && bytes[p + 1] === HYPHEN && bytes[p + 2] === SPACE))
-  ) {
+  if (addressEnds(bytes, p, end)) {
     const v4 = parseIPv4(bytes, s, p);
     if (v4 >= 0) return v4;
   }
   // The same for the common IPv6 line: hex digits, colons and dots, then " - " or ",".
   while (p < end && isAddressByte(bytes[p]!)) p++;
-  if (
-    p - s <= MAX_IP_CHARS &&
-    p < end &&
-    (bytes[p] === COMMA ||
-      (bytes[p] === SPACE && p + 2 < end && bytes[p + 1] === HYPHEN && bytes[p + 2] === SPACE))
-  ) {
+  if (p - s <= MAX_IP_CHARS && addressEnds(bytes, p, end)) {
     return parseIPv6(bytes, s, p, out.ipv6) ? ipv6Kind(out.ipv6) : MALFORMED;
   }
 
@@ -97,6 +88,15 @@ export function classifyLine(
   const v4 = parseIPv4(bytes, s, e);
   if (v4 >= 0) return v4;
   return parseIPv6(bytes, s, e, out.ipv6) ? ipv6Kind(out.ipv6) : MALFORMED;
+}
+
+/** Whether an address read up to `p` ends there: at the end, or before " - " or ",". */
+function addressEnds(bytes: Uint8Array, p: number, end: number): boolean {
+  return (
+    p === end ||
+    bytes[p] === COMMA ||
+    (bytes[p] === SPACE && p + 2 < end && bytes[p + 1] === HYPHEN && bytes[p + 2] === SPACE)
+  );
 }
 
 /** IPV6, or for ::ffff:a.b.c.d (an IPv4 client on a dual-stack socket) that IPv4 address. */

@@ -5,7 +5,7 @@
  * (X-Forwarded-For lists too); the time is ISO 8601 text or Unix seconds. Pure.
  */
 import type { FinishedLine } from '../carried-line.ts';
-import { BLANK, classifyLine, isSpace, MALFORMED, parseIPv4 } from '../client-ip.ts';
+import { BLANK, classifyLine, isSpace, MALFORMED } from '../client-ip.ts';
 import {
   fromUnixSeconds,
   groupKey,
@@ -161,15 +161,11 @@ class JsonReader implements LineReader {
     const client = firstField(doc, this.#ipFields);
     if (client === undefined || typeof client.value !== 'string') return MALFORMED;
     this.fields.add(client.path);
-    // Into a buffer kept for it (Buffer.from cost an allocation a line); a plain dotted quad,
-    // most clients, is read at once, which is what classifyLine's rule makes of it.
+    // Into a buffer kept for it: Buffer.from cost an allocation a line.
     const text = client.value;
     const { read, written } = encoder.encodeInto(text, clientBytes);
     const value = read === text.length ? clientBytes : Buffer.from(text);
-    const length = read === text.length ? written : value.length;
-    const v4 = parseIPv4(value, 0, length);
-    if (v4 >= 0) return v4;
-    const kind = classifyLine(value, 0, length, out);
+    const kind = classifyLine(value, 0, value === clientBytes ? written : value.length, out);
     return kind === BLANK ? MALFORMED : kind;
   }
 
