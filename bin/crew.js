@@ -12,36 +12,10 @@ if (major < 24) {
   );
   process.exit(2);
 }
-// Reuse V8's compiled code between runs: faster start-up. Not in Node's default place, one
-// folder in the temp dir for every user, whose files Node runs as compiled code (another
-// local user could make it first and fill it), but in a folder of this user's own there.
-// None when the temp dir is relative (the cache would land in the current folder), or the
-// folder cannot be made without Node's mkdir -p, which never returns under /proc.
-const compileCache = await (async () => {
-  const { lstatSync, mkdirSync, statSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { isAbsolute, join } = await import('node:path');
-  const uid = process.getuid?.();
-  const base = tmpdir();
-  if (uid === undefined || !isAbsolute(base)) return undefined;
-  const dir = join(base, `crew-compile-cache-${uid}`);
-  try {
-    mkdirSync(dir, { mode: 0o700 });
-  } catch {
-    // already there (checked next), or not to be had: then no cache
-  }
-  try {
-    const own = lstatSync(dir);
-    if (!own.isDirectory() || own.uid !== uid || (own.mode & 0o077) !== 0) return undefined;
-    // Others who may write in the temp dir could rename ours away, unless it is sticky.
-    const parent = statSync(base);
-    const shared = parent.uid !== uid && parent.uid !== 0;
-    if ((shared || (parent.mode & 0o022) !== 0) && (parent.mode & 0o1000) === 0) return undefined;
-    return dir;
-  } catch {
-    return undefined;
-  }
-})();
+// Reuse V8's compiled code between runs: faster start-up, from a folder of this user's that
+// no one else can change (src/compile-cache.ts).
+const { privateCompileCache } = await import('../dist/compile-cache.js');
+const compileCache = privateCompileCache();
 if (compileCache !== undefined) (await import('node:module')).enableCompileCache?.(compileCache);
 // A Ctrl-C (or SIGTERM, SIGHUP) while the bundle loads is kept, and main() acts on it at once (exit 130), instead
 // of Node's default ending the process mid-start.

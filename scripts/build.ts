@@ -1,6 +1,7 @@
 /**
  * Bundles crew into dist/ with esbuild:
  *   dist/cli.js            the CLI (bin/crew.js imports it)
+ *   dist/compile-cache.js  where bin/crew.js keeps V8's compile cache, loaded before the CLI
  *   dist/worker.js         the task module the pool's workers load
  *   dist/pool-child.js     what each child process of the pool loads first (the orphan guard,
  *                          then the task module)
@@ -135,6 +136,7 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: 'src/cli.ts',
+    'compile-cache': 'src/compile-cache.ts',
     worker: 'src/tasks/worker.ts',
     'pool-child': 'src/pool/child.ts',
     'entry/worker': tinypoolEntry('worker'),

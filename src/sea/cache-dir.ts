@@ -127,7 +127,8 @@ function trustedDir(path: string, uid: number): string {
   return real;
 }
 
-function checkDir(path: string, uid: number, ours: boolean): void {
+/** Throws (with the reason) unless directory `path` may be trusted (see untrustedBecause). */
+export function checkDir(path: string, uid: number, ours: boolean): void {
   const info = lstatSync(path);
   const why = untrustedBecause(
     {
@@ -142,7 +143,8 @@ function checkDir(path: string, uid: number, ours: boolean): void {
   if (why) throw new Refused(`${path} ${why}`);
 }
 
-function makeDir(path: string): void {
+/** Makes directory `path`, private; one that is there already is left for the checks. */
+export function makeDir(path: string): void {
   try {
     mkdirSync(path, { mode: 0o700 });
   } catch (error) {
