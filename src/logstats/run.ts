@@ -3,7 +3,6 @@
  * ones), count them on the pool (stdin and other streams here), and put the parts together
  * as they arrive (summary.ts).
  */
-import { stat as statCallback, type Stats } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Interrupted, reasonOf, withPartial } from '../errors.ts';
 import type { PoolFactory, PoolRuntime } from '../pool/pool.ts';
@@ -12,6 +11,7 @@ import type { FilesResult } from './batch.ts';
 import { loadCrawlerCheck } from './crawlers.ts';
 import type { LineRules } from './formats/index.ts';
 import { listInputs, readHere, scanHere, type LogInput, type RangeResult } from './read.ts';
+import { statEach } from './stat-each.ts';
 import { planTasks, type LogFile, type ScanRange, type ScanTask } from './split.ts';
 import { summarize, Totals, type LogstatsResult } from './summary.ts';
 import type { TallyResult } from './tally.ts';
@@ -88,23 +88,16 @@ async function planInputs(config: LogstatsConfig, signal?: AbortSignal): Promise
   const inputs: LogInput[] = listed.files;
   const sized: (LogFile & { index: number })[] = [];
   const here = new Set<number>();
-  // A Ctrl-C while 100,000 files are looked at stops the looking (no lane takes another);
-  // the run then stops before its scan, with the summary of what was listed.
-  await forEachLimited(inputs.length, STAT_LANES, signal, async (index) => {
+  // stdin is read here, whatever it is: it is not stat-ed.
+  const paths = inputs.map(({ path }) => (path === '-' ? undefined : path));
+  for (const [index, path] of paths.entries()) if (path === undefined) here.add(index);
+  // A Ctrl-C while 100,000 files are looked at stops the looking; the run then stops
+  // before its scan, with the summary of what was listed.
+  await statEach(paths, signal, (index, info) => {
     const input = inputs[index]!;
-    if (input.path === '-') return void here.add(index);
-    try {
-      const info = await stat(input.path);
-      if (readHere(input.path, info)) return void here.add(index);
-      sized[index] = {
-        index,
-        path: input.path,
-        size: info.size,
-        gzip: /\.gz$/i.test(input.name),
-      };
-    } catch (error) {
-      failed.set(index, reasonOf(error));
-    }
+    if (info instanceof Error) return void failed.set(index, reasonOf(info));
+    if (readHere(input.path, info)) return void here.add(index);
+    sized[index] = { index, path: input.path, size: info.size, gzip: /\.gz$/i.test(input.name) };
   });
   const files = sized.filter((f): f is LogFile & { index: number } => f !== undefined);
   // planTasks numbers files by their position in the list it gets; map back to inputs.
@@ -124,37 +117,6 @@ async function planInputs(config: LogstatsConfig, signal?: AbortSignal): Promise
     here,
     totalBytes: files.reduce((sum, f) => sum + f.size, 0),
   };
-}
-
-/**
- * Stats in flight at once. All of 100,000 files at once held a promise, a request and its
- * Stats for each until the last came back (~300 MB) and took longer than a few lanes do:
- * the thread pool runs four at a time anyway. Enough lanes to hide a network file system's
- * round trips.
- */
-const STAT_LANES = 64;
-
-/**
- * fs.stat as a promise. For 100,000 small files fs/promises' stat took about twice as long:
- * its own request object and promise for each file cost more than the call.
- */
-const stat = (path: string | Buffer): Promise<Stats> =>
-  new Promise((resolve, reject) => {
-    statCallback(path, (error, info) => (error ? reject(error) : resolve(info)));
-  });
-
-/** Runs `each(0)` .. `each(count - 1)`, at most `lanes` at a time, until `signal` aborts. */
-async function forEachLimited(
-  count: number,
-  lanes: number,
-  signal: AbortSignal | undefined,
-  each: (index: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < count && !signal?.aborted) await each(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(lanes, count) }, lane));
 }
 
 /** What each input's parts added up to, and progress in files and bytes as parts settle. */
