@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRange } from '../../../src/logstats/read.ts';
+import { INPUT_BYTES } from '../../../src/logstats/line-scan.ts';
+import { distinctClients } from '../../../src/logstats/tally.ts';
 import { ClientUnion } from '../../../src/logstats/client-union.ts';
 
 // Lines of many lengths and endings, so that cut points land inside the client field, inside
@@ -168,6 +170,35 @@ describe('scanRange on a file that changes while it is read', () => {
       expect([ranges, union.total, union.ips, union.malformed]).toEqual([ranges, 6, 6, 0]);
     }
   });
+
+  // Planned at a line start, the line after is not counted; planned inside it (its address
+  // cut short), it is counted whole.
+  it.each([
+    [0, 5],
+    [6, 6],
+  ])('counts a file appended to %i bytes into its sixth line as planned', async (into, total) => {
+    const path = join(dir, `grown-${into}.log`);
+    await writeFile(path, lines(0, 50));
+    const end = lines(0, 5).length + into;
+    const got = await scanRange({ file: 0, path, start: 0, end, gzip: false }, false);
+    expect([got.total, got.malformed, distinctClients(got)]).toEqual([total, 0, total]);
+  });
+
+  // A small file is read whole in one read (a byte more than planned, to see that it did
+  // not grow); from INPUT_BYTES on, in several.
+  it.each([INPUT_BYTES - 2, INPUT_BYTES - 1, INPUT_BYTES, INPUT_BYTES + 1])(
+    'counts a file of %i bytes whole, exactly, as planned',
+    async (bytes) => {
+      const path = join(dir, `sized-${bytes}.log`);
+      const head = Array.from({ length: 10_000 }, (_, i) => line(i % 250)).join('');
+      // The last line's path pads the file to `bytes`.
+      const last = (pad: number): string => `10.0.1.1 - - [x] "GET /${'p'.repeat(pad)}" 200 1\n`;
+      await writeFile(path, head + last(bytes - head.length - last(0).length));
+      expect((await stat(path)).size).toBe(bytes);
+      const got = await scanRange({ file: 0, path, start: 0, end: bytes, gzip: false }, false);
+      expect([got.total, got.malformed, got.bytes]).toEqual([10_001, 0, bytes]);
+    },
+  );
 
   it.each([
     ['cut to nothing', 0],
