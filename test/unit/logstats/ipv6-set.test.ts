@@ -140,6 +140,24 @@ describe('IPv6Set', () => {
     set.release();
   });
 
+  it('leaps up to 32 times its slots at once when its scan projects that many addresses', () => {
+    // New addresses at a steady rate, 100 bytes apart, in a scan of 100 MB: a million.
+    let read = 0;
+    const before = tableBytesInUse();
+    const set = new IPv6Set(false, { done: () => read, expected: 100e6, room: () => Infinity });
+    const slots = (): number => (tableBytesInUse() - before) / 16;
+    const seen: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      read += 100;
+      set.add([0x20010db8, 0, i, 1]);
+      if (slots() !== seen.at(-1)) seen.push(slots());
+    }
+    // 256 slots, then 8,192 (tables that small are not counted), 262,144 and 2,097,152:
+    // three growths. Leaps of at most 8 took five.
+    expect(seen).toEqual([0, 262_144, 2_097_152]);
+    set.release();
+  });
+
   it('leaps no further than the table budget of its scan', () => {
     let read = 0;
     const budget = 2 ** 20; // 65,536 slots: room for 49,152 addresses
