@@ -8,7 +8,11 @@
 export const MAX_NAME_BYTES = 200;
 
 const RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])$/i;
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/**
+ * Made on first use: making one takes ~15 ms (ICU's break rules load), and every crew
+ * process and worker imports this module, most of them never to cut a long name.
+ */
+let segmenter: Intl.Segmenter | undefined;
 
 /**
  * The file-name stem for a row's name: separators, control and Windows-illegal characters
@@ -53,6 +57,7 @@ export function capBytes(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text) <= maxBytes) return text;
   let out = '';
   let bytes = 0;
+  segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   for (const { segment } of segmenter.segment(text)) {
     const size = Buffer.byteLength(segment);
     if (bytes + size > maxBytes) break;
