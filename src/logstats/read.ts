@@ -253,7 +253,7 @@ export async function scanRange(
   if (range.gzip) return scanGzipFile(range.path, top, rules);
   // Synchronous opens and stats, as the reads below: a small file is a few system calls, and
   // each awaited one was a trip through libuv's thread pool that cost more than the scan.
-  const fd = openSync(range.path, 'r');
+  const fd = openSync(range.path, PLANNED_FILE);
   let before = 0;
   let tally: LineTally | undefined;
   try {
@@ -444,7 +444,7 @@ async function scanGzipFile(
   // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
   const tally = new LineTally(top, rules);
-  const raw = createReadStream(path);
+  const raw = createReadStream(path, { fd: openSync(path, PLANNED_FILE) });
   try {
     await feed(raw.pipe(createGunzip()), tally);
     return finish(tally);
@@ -456,11 +456,19 @@ async function scanGzipFile(
   } finally {
     raw.destroy();
   }
-  return scanGzipStream(createReadStream(path), top, rules);
+  return scanGzipStream(createReadStream(path, { fd: openSync(path, PLANNED_FILE) }), top, rules);
 }
 
+/**
+ * How a file planned as a regular one is opened. Non-blocking: a FIFO put in its place since
+ * would otherwise hold the open, and so its worker and the whole run, until something opened
+ * it to write. Now the open returns, and the first read fails (a FIFO has no positions, and
+ * a non-blocking read with nothing written says so), and so does that file.
+ */
+const PLANNED_FILE = constants.O_RDONLY | constants.O_NONBLOCK;
+
 async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const handle = await open(path, PLANNED_FILE);
   try {
     const { buffer, bytesRead } = await handle.read(Buffer.alloc(2), 0, 2, 0);
     return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;

@@ -1,7 +1,8 @@
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scanRange } from '../../../src/logstats/read.ts';
 import { INPUT_BYTES } from '../../../src/logstats/line-scan.ts';
@@ -221,6 +222,25 @@ describe('scanRange on a file that changes while it is read', () => {
       expect(first).toMatchObject({ total: 1, malformed: 0 });
     }
   });
+
+  // Listed as a file, then a FIFO in its place that nothing writes to: opening it to read
+  // would wait for a writer, for ever. In a process of its own, so that a hang is a failure
+  // after 20 s and not a test run that never ends (a blocked open holds vitest's worker too).
+  it.each([false, true])(
+    'fails at once on a FIFO found where a file was planned (gzip: %s)',
+    async (gzip) => {
+      const path = join(dir, `fifo-${gzip}.log`);
+      execFileSync('mkfifo', [path]);
+      const module = new URL('../../../src/logstats/read.ts', import.meta.url).href;
+      const range = JSON.stringify({ file: 0, path, start: 0, end: 100, gzip });
+      const script = `const { scanRange } = await import(${JSON.stringify(module)});
+      await scanRange(${range}, false).then(() => console.log('counted'), () => console.log('failed'));`;
+      const run = promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+        timeout: 20_000,
+      });
+      expect((await run).stdout.trim()).toBe('failed');
+    },
+  );
 
   // Its size says 4096, like every sysfs file; it holds fewer bytes.
   it('says where a file that claims more than it holds ended', async () => {
