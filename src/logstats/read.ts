@@ -261,8 +261,8 @@ export async function scanRange(
     const room = (): number => budget - (tableBytesInUse() - before);
     if (range.start === 0 && end < INPUT_BYTES) {
       // A small file whole, as most of a batch's are: one read of a byte more than planned
-      // says whether it still has the planned size, which two fstats asked before (a third
-      // of the system calls for 100,000 one-line files). A single read sees one version.
+      // says whether it still has the planned size, which two fstats asked before (two of
+      // the five system calls each of 100,000 one-line files cost). One read sees one version.
       tally = new LineTally(top, rules, end, room);
       before = tableBytesInUse(); // as below
       const bytesRead = readSync(fd, tally.input, 0, end + 1, 0);

@@ -19,8 +19,8 @@ const PACE: StatPace = { sliceMs: 20, slowMs: 0.2, lanes: 64 };
 
 /**
  * Calls `each(i, …)` once for every `paths[i]` but those left undefined, with its Stats or
- * the error that stat gave, until `signal` aborts (the rest are then never called). Order is by index while stats
- * are synchronous, and not after.
+ * the error that stat gave, until `signal` aborts (the rest are then never called). Calls
+ * come in index order while stats are synchronous, and in any order after.
  *
  * Synchronous stats, a slice at a time with the event loop run between slices (so a Ctrl-C
  * is heard): on a local disk a stat takes a few microseconds, and 100,000 of them through
