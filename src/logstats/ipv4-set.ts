@@ -5,7 +5,8 @@
  * bijection on 32-bit numbers, so the hash IS the address, spread evenly whatever the
  * addresses look like. The table is open addressing on a typed array (4 bytes an address,
  * or 8 with request counts; a JS Set of strings costs ~60), and a slot is the top bits of
- * the hash, so the table holds its hashes in ascending order but for short probe runs.
+ * the hash times this process's secret odd key (slot-keys.ts): addresses picked to share
+ * slots cannot be, and the table stays in the keyed order when it doubles.
  *
  * A scan hands its set over as a run: the hashes in ascending order, a big run as the low
  * 16 bits of each in buckets of the high 16 (2 bytes an address, near the least any encoding
@@ -13,6 +14,7 @@
  * and can be written as one run again (`unionRun`) to hold many parts in little memory.
  */
 import { takeTable, giveTable } from './scratch.ts';
+import { IPV4_SLOT_KEY, longestRun } from './slot-keys.ts';
 
 /** An address's hash, its place in every set's order, is `Math.imul(ip, PHI) >>> 0`. */
 const PHI = 0x9e3779b1;
@@ -79,7 +81,7 @@ export class IPv4Set {
     }
     const table = this.#table;
     const mask = table.length - 1;
-    let slot = hash >>> this.#shift;
+    let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> this.#shift;
     for (;;) {
       const key = table[slot]!;
       if (key === hash) break;
@@ -118,7 +120,7 @@ export class IPv4Set {
         this.#zero++;
         continue;
       }
-      let slot = hash >>> shift;
+      let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> shift;
       for (;;) {
         const key = table[slot]!;
         if (key === hash) break;
@@ -152,7 +154,7 @@ export class IPv4Set {
     for (let i = 0; i < old.length; i++) {
       const hash = old[i]!;
       if (hash === 0) continue;
-      let slot = hash >>> shift;
+      let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> shift;
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = hash;
       if (counts) counts[slot] = oldCounts![i]!;
@@ -162,6 +164,11 @@ export class IPv4Set {
     this.#table = table;
     this.#counts = counts;
     this.#shift = shift;
+  }
+
+  /** The most filled slots in a row: the longest walk a lookup can take (for tests). */
+  longestRun(): number {
+    return longestRun(this.#table.length, (slot) => this.#table[slot] !== 0);
   }
 
   /**
@@ -240,7 +247,7 @@ export class IPv4Set {
   #slotOf(hash: number): number {
     const table = this.#table;
     const mask = table.length - 1;
-    let slot = hash >>> this.#shift;
+    let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> this.#shift;
     while (table[slot] !== hash) slot = (slot + 1) & mask;
     return slot;
   }

@@ -5,10 +5,15 @@
  * unions work a bucket at a time, in a small table that stays in cache.
  */
 import { giveTable, takeTable } from './scratch.ts';
+import { IPV6_SLOT_SEED, longestRun } from './slot-keys.ts';
 
-/** Spreads all 128 bits over 32 (murmur3's mixing steps); decides only the order of runs. */
-export function hashIPv6(a: number, b: number, c: number, d: number): number {
-  let h = Math.imul(a ^ 0x9e3779b9, 0xcc9e2d51);
+/**
+ * Spreads all 128 bits over 32 (murmur3's mixing steps). Unseeded, it decides the order of
+ * runs, the same in every process; seeded with this process's secret (slot-keys.ts), where
+ * an address goes in a table.
+ */
+export function hashIPv6(a: number, b: number, c: number, d: number, seed = 0x9e3779b9): number {
+  let h = Math.imul(a ^ seed, 0xcc9e2d51);
   h = Math.imul((h ^ (h >>> 15)) + b, 0x1b873593);
   h = Math.imul((h ^ (h >>> 13)) + c, 0xcc9e2d51);
   h = Math.imul((h ^ (h >>> 16)) + d, 0x1b873593);
@@ -100,7 +105,7 @@ export class IPv6Set {
     }
     const table = this.#table;
     const mask = (table.length >>> 2) - 1;
-    let slot = hashIPv6(a, b, c, d) >>> this.#shift;
+    let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) >>> this.#shift;
     for (;;) {
       const at = slot << 2;
       const w0 = table[at]!;
@@ -194,7 +199,7 @@ export class IPv6Set {
       const c = old[from + 2]!;
       const d = old[from + 3]!;
       if ((a | b | c | d) === 0) continue;
-      let slot = hashIPv6(a, b, c, d) >>> shift;
+      let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) >>> shift;
       while (!empty(table, slot << 2)) slot = (slot + 1) & mask;
       const at = slot << 2;
       table[at] = a;
@@ -208,6 +213,11 @@ export class IPv6Set {
     this.#table = table;
     this.#counts = counts;
     this.#shift = shift;
+  }
+
+  /** The most filled slots in a row: the longest walk a lookup can take (for tests). */
+  longestRun(): number {
+    return longestRun(this.#table.length >>> 2, (slot) => !empty(this.#table, slot * 4));
   }
 
   /**
@@ -310,23 +320,24 @@ function sortedPlaces(buckets: Uint16Array): Uint32Array {
  * use are listed in a typed array: a JavaScript array a bucket was 65,536 arrays a union, and
  * collecting them cost a cold parent more than the walk.
  */
-class BucketTable {
+export class BucketTable {
   words = new Uint32Array(1024 * 4);
   requests = new Uint32Array(1024);
   /** The slots in use, `size` of them: at most half the slots. */
   used = new Uint32Array(512);
   size = 0;
 
-  /** Adds the address at `source[from..from+4)`, whose hash is `hash`; true if it was new. */
-  add(source: Uint32Array, from: number, requests: number, hash: number): boolean {
+  /** Adds the address at `source[from..from+4)`; true if it was new. */
+  add(source: Uint32Array, from: number, requests: number): boolean {
     if ((this.size + 1) * 2 > this.requests.length) this.#grow();
     const mask = this.requests.length - 1;
     const a = source[from]!;
     const b = source[from + 1]!;
     const c = source[from + 2]!;
     const d = source[from + 3]!;
-    // The hash's low bits: its top 16 bits are the bucket, the same for all of them.
-    let slot = hash & mask;
+    // Not the run's hash, whose top bits are the bucket's: its low bits are no secret, and
+    // many addresses can be picked to share all 32.
+    let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) & mask;
     const words = this.words;
     for (;;) {
       const at = slot * 4;
@@ -355,8 +366,13 @@ class BucketTable {
     this.size = 0;
     for (let i = 0; i < size; i++) {
       const slot = used[i]!;
-      this.add(words, slot * 4, requests[slot]!, hashAt(words, slot * 4));
+      this.add(words, slot * 4, requests[slot]!);
     }
+  }
+
+  /** The most filled slots in a row: the longest walk an add can take (for tests). */
+  longestRun(): number {
+    return longestRun(this.requests.length, (slot) => this.requests[slot] !== 0);
   }
 
   /** Visits and forgets every address of the bucket: its words at `at` in `words`. */
@@ -412,7 +428,7 @@ function takeBucket(
   let hash = hashes[r]!;
   let added = 0;
   for (;;) {
-    if (bucketTable.add(words, i * 4, counts ? counts[i]! : 1, hash)) added++;
+    if (bucketTable.add(words, i * 4, counts ? counts[i]! : 1)) added++;
     if (++i >= count) {
       next[r] = BUCKETS;
       break;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatIPv6 } from '../../../src/logstats/ipv6.ts';
 import {
+  BucketTable,
   hashIPv6,
   IPv6Set,
   unionSizeIPv6,
@@ -211,5 +212,63 @@ describe('IPv6Set', () => {
     });
     expect(repeated).toEqual([]);
     expect(mapDifferences(visited, expected)).toEqual([]);
+  });
+});
+
+/**
+ * `count` addresses in one /64 that all have the unkeyed hash `target`: the last word
+ * undoes the hash's last steps (each is invertible), for any third word.
+ */
+function sameHash(count: number, target: number): Words[] {
+  const inverse = (k: number): number => {
+    let x = k;
+    for (let i = 0; i < 5; i++) x = Math.imul(x, 2 - Math.imul(k, x));
+    return x;
+  };
+  const unshift = (x: number, s: number): number => {
+    let h = x;
+    for (let i = 0; i < 32; i += s) h = x ^ (h >>> s);
+    return h >>> 0;
+  };
+  const [a, b] = [0x20010db8, 0x12345678];
+  const h1 = Math.imul(a ^ 0x9e3779b9, 0xcc9e2d51);
+  const h2 = Math.imul((h1 ^ (h1 >>> 15)) + b, 0x1b873593);
+  const h4 = unshift(Math.imul(unshift(target, 13), inverse(0x85ebca6b)) >>> 0, 15);
+  const sum = Math.imul(h4, inverse(0x1b873593));
+  return Array.from({ length: count }, (_, i) => {
+    const c = i + 1;
+    const h3 = Math.imul((h2 ^ (h2 >>> 13)) + c, 0xcc9e2d51);
+    return [a, b, c, (sum - (h3 ^ (h3 >>> 16))) >>> 0] as const;
+  });
+}
+
+describe('IPv6 tables against addresses picked to share a hash', () => {
+  // Unkeyed, all of them had one slot: 30,000 took 2.7 s to count, two files of them 6 s.
+  const picked = sameHash(30_000, 0xdeadbeef);
+
+  it('picks them as it says', () => {
+    expect(new Set(picked.map((w) => hashIPv6(...w)))).toEqual(new Set([0xdeadbeef]));
+    expect(new Set(picked.map(formatIPv6)).size).toBe(30_000);
+  });
+
+  it('keeps their runs of slots short in a set', () => {
+    const set = new IPv6Set(true);
+    for (const words of picked) set.add(words);
+    expect(set.size).toBe(30_000);
+    expect(set.longestRun()).toBeLessThan(500);
+    expect(set.toRun().count).toBe(30_000);
+    set.release();
+  });
+
+  it("keeps their runs of slots short in a union's bucket table", () => {
+    const table = new BucketTable();
+    const words = Uint32Array.from(picked.flat());
+    for (let i = 0; i < picked.length; i++) table.add(words, i * 4, 1);
+    expect(table.longestRun()).toBeLessThan(500);
+    let requests = 0;
+    table.drain((_, __, n) => (requests += n));
+    expect(requests).toBe(30_000);
+    const run = runOf(picked);
+    expect(unionSizeIPv6([run, run])).toBe(30_000);
   });
 });
