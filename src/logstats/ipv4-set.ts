@@ -16,6 +16,9 @@
 import { takeTable, giveTable } from './scratch.ts';
 import { IPV4_SLOT_KEY, longestRun } from './slot-keys.ts';
 
+/** Where a probe for `hash` starts among 2^(32 - shift) slots: its keyed top bits. */
+const homeSlot = (hash: number, shift: number): number => Math.imul(hash, IPV4_SLOT_KEY) >>> shift;
+
 /** An address's hash, its place in every set's order, is `Math.imul(ip, PHI) >>> 0`. */
 const PHI = 0x9e3779b1;
 /** PHI's inverse mod 2^32 (Newton's iteration doubles the correct low bits each round). */
@@ -81,7 +84,7 @@ export class IPv4Set {
     }
     const table = this.#table;
     const mask = table.length - 1;
-    let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> this.#shift;
+    let slot = homeSlot(hash, this.#shift);
     for (;;) {
       const key = table[slot]!;
       if (key === hash) break;
@@ -120,7 +123,7 @@ export class IPv4Set {
         this.#zero++;
         continue;
       }
-      let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> shift;
+      let slot = homeSlot(hash, shift);
       for (;;) {
         const key = table[slot]!;
         if (key === hash) break;
@@ -154,7 +157,7 @@ export class IPv4Set {
     for (let i = 0; i < old.length; i++) {
       const hash = old[i]!;
       if (hash === 0) continue;
-      let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> shift;
+      let slot = homeSlot(hash, shift);
       while (table[slot] !== 0) slot = (slot + 1) & mask;
       table[slot] = hash;
       if (counts) counts[slot] = oldCounts![i]!;
@@ -247,7 +250,7 @@ export class IPv4Set {
   #slotOf(hash: number): number {
     const table = this.#table;
     const mask = table.length - 1;
-    let slot = Math.imul(hash, IPV4_SLOT_KEY) >>> this.#shift;
+    let slot = homeSlot(hash, this.#shift);
     while (table[slot] !== hash) slot = (slot + 1) & mask;
     return slot;
   }

@@ -21,6 +21,10 @@ export function hashIPv6(a: number, b: number, c: number, d: number, seed = 0x9e
   return (h ^ (h >>> 13)) >>> 0;
 }
 
+/** Where an address goes in a table: its hash keyed by this process's secret (slot-keys.ts). */
+const slotHash = (a: number, b: number, c: number, d: number): number =>
+  hashIPv6(a, b, c, d, IPV6_SLOT_SEED);
+
 /** Distinct addresses, four words each, bucket by bucket, with requests if counted. */
 export interface IPv6Run {
   readonly count: number;
@@ -105,7 +109,7 @@ export class IPv6Set {
     }
     const table = this.#table;
     const mask = (table.length >>> 2) - 1;
-    let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) >>> this.#shift;
+    let slot = slotHash(a, b, c, d) >>> this.#shift;
     for (;;) {
       const at = slot << 2;
       const w0 = table[at]!;
@@ -199,7 +203,7 @@ export class IPv6Set {
       const c = old[from + 2]!;
       const d = old[from + 3]!;
       if ((a | b | c | d) === 0) continue;
-      let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) >>> shift;
+      let slot = slotHash(a, b, c, d) >>> shift;
       while (!empty(table, slot << 2)) slot = (slot + 1) & mask;
       const at = slot << 2;
       table[at] = a;
@@ -337,7 +341,7 @@ export class BucketTable {
     const d = source[from + 3]!;
     // Not the run's hash, whose top bits are the bucket's: its low bits are no secret, and
     // many addresses can be picked to share all 32.
-    let slot = hashIPv6(a, b, c, d, IPV6_SLOT_SEED) & mask;
+    let slot = slotHash(a, b, c, d) & mask;
     const words = this.words;
     for (;;) {
       const at = slot * 4;

@@ -444,7 +444,7 @@ async function scanGzipFile(
   // Loaded here: most logs are plain text, and zlib costs every worker's start-up.
   const { createGunzip } = await import('node:zlib');
   const tally = new LineTally(top, rules);
-  const raw = createReadStream(path, { fd: openSync(path, PLANNED_FILE) });
+  const raw = plannedStream(path);
   try {
     await feed(raw.pipe(createGunzip()), tally);
     return finish(tally);
@@ -456,7 +456,7 @@ async function scanGzipFile(
   } finally {
     raw.destroy();
   }
-  return scanGzipStream(createReadStream(path, { fd: openSync(path, PLANNED_FILE) }), top, rules);
+  return scanGzipStream(plannedStream(path), top, rules);
 }
 
 /**
@@ -466,6 +466,10 @@ async function scanGzipFile(
  * a non-blocking read with nothing written says so), and so does that file.
  */
 const PLANNED_FILE = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** A stream of a file planned as regular, opened as PLANNED_FILE says. */
+const plannedStream = (path: string | Buffer): Readable =>
+  createReadStream(path, { fd: openSync(path, PLANNED_FILE) });
 
 async function startsWithGzipMagic(path: string | Buffer): Promise<boolean> {
   const handle = await open(path, PLANNED_FILE);
