@@ -67,11 +67,19 @@ function webpSize(head: Uint8Array): ImageSize | undefined {
 const isStartOfFrame = (marker: number): boolean =>
   marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 
-function jpegSize(head: Uint8Array): ImageSize | undefined {
+/**
+ * Walks a JPEG's marker segments after SOI: `visit` is given each one's marker, where it
+ * starts and its length field, and stops the walk by returning an answer. Undefined when a
+ * byte that must start a marker does not, at EOI, or where the bytes end.
+ */
+function eachSegment<T>(
+  bytes: Uint8Array,
+  visit: (marker: number, at: number, length: number) => T | undefined,
+): T | undefined {
   let at = 2;
-  while (at + 4 <= head.length) {
-    if (head[at] !== 0xff) return undefined; // not a marker where one must be
-    const marker = head[at + 1]!;
+  while (at + 4 <= bytes.length) {
+    if (bytes[at] !== 0xff) return undefined; // not a marker where one must be
+    const marker = bytes[at + 1]!;
     if (marker === 0xff) {
       at++; // fill byte
       continue;
@@ -82,14 +90,100 @@ function jpegSize(head: Uint8Array): ImageSize | undefined {
       at += 2;
       continue;
     }
-    const length = u16be(head, at + 2);
+    const length = u16be(bytes, at + 2);
     if (length < 2) return undefined;
-    if (isStartOfFrame(marker)) {
-      if (at + 9 > head.length) return undefined;
-      return sized(u16be(head, at + 7), u16be(head, at + 5));
-    }
-    if (marker === 0xda) return undefined; // the scan began before any frame header
+    const answer = visit(marker, at, length);
+    if (answer !== undefined) return answer;
     at += 2 + length;
   }
   return undefined;
+}
+
+/** Answers for eachSegment that end a walk with nothing found. */
+const NOTHING = null;
+
+function jpegSize(head: Uint8Array): ImageSize | undefined {
+  const size = eachSegment(head, (marker, at) => {
+    if (isStartOfFrame(marker)) {
+      return at + 9 > head.length
+        ? NOTHING
+        : (sized(u16be(head, at + 7), u16be(head, at + 5)) ?? NOTHING);
+    }
+    return marker === 0xda ? NOTHING : undefined; // the scan began before any frame header
+  });
+  return size ?? undefined;
+}
+
+/** A JPEG's size as stored, and the EXIF orientation (1-8) it is to be shown in. */
+export interface JpegHeader extends ImageSize {
+  readonly orientation: number;
+}
+
+/**
+ * What resizing a JPEG needs of its header, read as libjpeg and libvips read it: the size of
+ * its one frame, and the orientation in IFD0 of its one EXIF block (1 when there is none).
+ * Undefined whenever the header leaves any doubt, and the caller then asks libvips: two
+ * frames or two EXIF blocks, an orientation that is not one SHORT from 1 to 8 (libvips
+ * clamps 9 to 8), EXIF it cannot be sure libvips reads the same, or a header cut short
+ * before its scan. Takes the whole body; pure.
+ */
+export function jpegHeader(bytes: Uint8Array): JpegHeader | undefined {
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
+  let size: ImageSize | undefined;
+  let frames = 0;
+  let orientation: number | undefined;
+  let exifs = 0;
+  const header = eachSegment(bytes, (marker, at, length): JpegHeader | null | undefined => {
+    if (at + 2 + length > bytes.length) return NOTHING;
+    if (marker === 0xda) {
+      return frames === 1 && size ? { ...size, orientation: orientation ?? 1 } : NOTHING;
+    }
+    if (isStartOfFrame(marker)) {
+      frames++;
+      size = length >= 8 ? sized(u16be(bytes, at + 7), u16be(bytes, at + 5)) : undefined;
+      return undefined;
+    }
+    // libvips takes any APP1 that starts "Exif" for EXIF; the standard's has two zeros after.
+    if (marker === 0xe1 && length >= 6 && ascii(bytes, at + 4, at + 8) === 'Exif') {
+      exifs++;
+      const standard = bytes[at + 8] === 0 && bytes[at + 9] === 0;
+      orientation = standard
+        ? exifOrientation(bytes.subarray(at + 10, at + 2 + length))
+        : undefined;
+      if (orientation === undefined || exifs > 1) return NOTHING;
+    }
+    return undefined;
+  });
+  return header ?? undefined;
+}
+
+/** Entries an IFD0 may list here; a real one has a few dozen. */
+const MAX_IFD_ENTRIES = 1000;
+const ORIENTATION_TAG = 0x0112;
+const SHORT = 3;
+
+/**
+ * The Orientation tag of an EXIF block's IFD0 (its TIFF header on), or 1 when IFD0 has none:
+ * libvips reads it from IFD0 only. Undefined when in doubt (see jpegHeader).
+ */
+function exifOrientation(tiff: Uint8Array): number | undefined {
+  if (tiff.length < 8) return undefined;
+  const little = ascii(tiff, 0, 2) === 'II';
+  if (!little && ascii(tiff, 0, 2) !== 'MM') return undefined;
+  const u16 = (at: number): number => (little ? u16le(tiff, at) : u16be(tiff, at));
+  const u32 = (at: number): number =>
+    little ? u16le(tiff, at) + u16le(tiff, at + 2) * 0x10000 : u32be(tiff, at);
+  if (u16(2) !== 42) return undefined;
+  const ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > tiff.length) return undefined;
+  const entries = u16(ifd);
+  if (entries > MAX_IFD_ENTRIES || ifd + 2 + entries * 12 + 4 > tiff.length) return undefined;
+  let found: number | undefined;
+  for (let i = 0, at = ifd + 2; i < entries; i++, at += 12) {
+    if (u16(at) !== ORIENTATION_TAG) continue;
+    if (found !== undefined || u16(at + 2) !== SHORT || u32(at + 4) !== 1) return undefined;
+    found = u16(at + 8);
+  }
+  if (found === undefined) return 1;
+  return found >= 1 && found <= 8 ? found : undefined;
 }

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import type { Metadata, Sharp } from 'sharp';
 import type sharpModuleType from 'sharp';
+import { jpegHeader } from './image-size.ts';
 import { capText } from './limits.ts';
 import {
   IMAGE_TIMEOUT_SECONDS,
@@ -137,7 +138,7 @@ async function reshapeNow(
   });
   let facts: ImageFacts;
   try {
-    facts = factsOf(await image.metadata());
+    facts = jpegFacts(input) ?? factsOf(await image.metadata());
   } catch (error) {
     return rejected(false, imageError(error));
   }
@@ -185,6 +186,26 @@ const bytesAndHash = (bytes: Buffer): { bytes: number; sha256: string } => ({
   bytes: bytes.length,
   sha256: createHash('sha256').update(bytes).digest('hex'),
 });
+
+/**
+ * What planImage needs, from a JPEG's own header when it leaves no doubt (image-size.ts):
+ * sharp's `metadata()` has libvips open the image once more than the resize does, ~0.5 ms of
+ * CPU an image; without it 1,000 photos resized with 3% less CPU and time (8 runs).
+ */
+function jpegFacts(input: Buffer): ImageFacts | undefined {
+  const header = jpegHeader(input);
+  if (header === undefined) return undefined;
+  const { width, height, orientation } = header;
+  // 5-8 turn the image a quarter: it is shown with its sides swapped.
+  const swapped = orientation >= 5;
+  return {
+    width: swapped ? height : width,
+    height: swapped ? width : height,
+    format: 'jpeg',
+    turned: orientation > 1,
+    hasAlpha: false,
+  };
+}
 
 /** What planImage needs of sharp's metadata. */
 function factsOf(meta: Metadata): ImageFacts {
