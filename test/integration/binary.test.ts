@@ -113,6 +113,26 @@ describe('dist/crew, the single executable', () => {
     expect(after.code).toBe(0);
     expect(after.stdout).not.toMatch(/planted/);
     expect(await readFile(cli)).toEqual(before);
+
+    // Changes a comparison a chunk at a time must still see: one byte far into the biggest
+    // file (same size), and a file cut short.
+    const sizes = await Promise.all(
+      (await readdir(path))
+        .filter((f) => f.endsWith('.js'))
+        .map(async (f) => ({ f, size: (await stat(join(path, f))).size })),
+    );
+    const [biggest, second] = sizes.sort((a, b) => b.size - a.size);
+    expect(biggest!.size).toBeGreaterThan(1024 * 1024);
+    const bigPath = join(path, biggest!.f);
+    const secondPath = join(path, second!.f);
+    const originals = [await readFile(bigPath), await readFile(secondPath)] as const;
+    const flipped = Buffer.from(originals[0]);
+    flipped[flipped.length - 10] = flipped[flipped.length - 10]! ^ 1;
+    await writeFile(bigPath, flipped);
+    await writeFile(secondPath, originals[1].subarray(0, originals[1].length - 1));
+    expect((await run(['sum', '1e6', '--json'], env)).code).toBe(0);
+    expect(await readFile(bigPath)).toEqual(originals[0]);
+    expect(await readFile(secondPath)).toEqual(originals[1]);
   });
 
   it('refuses a cache root others can write, and falls back when home is unusable', async () => {
