@@ -52,17 +52,18 @@ export function crewTool(
 ): NetworkTool {
   return {
     name: 'crew',
-    argv: (inFlight) => [
+    // --cacert, curl's name, as a user would trust a private CA.
+    argv: (inFlight, ca) => [
       ...crew,
       'download-csv',
       'list.csv',
       '-o',
       'crew-out',
       '--quiet',
+      '--cacert',
+      ca,
       ...extra(inFlight),
     ],
-    // No --cacert yet: Node's own variable is how crew trusts a private CA today.
-    env: (ca) => ({ NODE_EXTRA_CA_CERTS: ca }),
     out: 'crew-out',
     file: (i) => `img${i}.png`,
     label: (inFlight) => {

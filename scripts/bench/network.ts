@@ -235,7 +235,7 @@ export async function benchNetwork(context: BenchContext): Promise<BenchSection>
     await rm(root, { recursive: true, force: true });
   }
   const intro = [
-    `nginx (worker_processes 2, sendfile) serving ${address(0)}-${address(31)}, one origin each: HTTP, HTTPS offering h2 and http/1.1 (ALPN), and HTTPS offering http/1.1 only; an ECDSA certificate from a CA the bench makes, which crew trusts through NODE_EXTRA_CA_CERTS and the others through their CA option. ${netemNote()}`,
+    `nginx (worker_processes 2, sendfile) serving ${address(0)}-${address(31)}, one origin each: HTTP, HTTPS offering h2 and http/1.1 (ALPN), and HTTPS offering http/1.1 only; an ECDSA certificate from a CA the bench makes, which every tool trusts through its CA option (crew's and curl's --cacert). ${netemNote()}`,
     `Every tool has ${inFlight} requests in flight (curl's default --parallel-max); crew also runs with its defaults. The files are served from and written to ${root.startsWith('/dev/shm') ? 'a tmpfs' : "the bench's scratch directory"}. Wall and CPU (user + system of the whole command, GNU time) are medians of ${rounds} round${rounds === 1 ? '' : 's'}, the tools in a rotated order each round; every file is checked by size and SHA-256. "load" is the 1-minute load average over the condition's runs.`,
   ];
   return {
