@@ -1,7 +1,8 @@
 /**
  * The `binary` section: cold start of the single binary next to `node -e 0` on the same
  * embedded Node, and the Node CLI (`node bin/crew.js`) for comparison. Start-up is what a
- * user pays on every short command.
+ * user pays on every short command. `--baseline=OTHER/dist/crew` runs another build's binary
+ * beside this one, each run of a command followed by the same run of the other's.
  */
 import { existsSync, statSync } from 'node:fs';
 import { realpathSync } from 'node:fs';
@@ -21,17 +22,24 @@ export async function benchBinary(context: BenchContext): Promise<BenchSection> 
     ['dist/crew sum 1 (parser, pool, one task)', binary, ['sum', '1', '-w', '1']],
     ['dist/crew logstats samples/logs -w 1', binary, ['logstats', 'samples/logs', '-w', '1']],
   ];
+  const baseline = context.options.get('baseline');
   const rows: { name: string; ms: number }[] = [];
   for (const [name, command, args] of cases) {
+    // The binary's commands, and the baseline's the same way, taken in turns.
+    const twins: [string, string][] = [[name, command]];
+    if (baseline !== undefined && command === binary) twins.push([`baseline ${name}`, baseline]);
     context.log(`binary: ${name}`);
-    await measure(command, args, { cwd: context.root }); // warm the page cache and crew's cache
-    const times: number[] = [];
+    // Warm the page cache and crew's cache.
+    for (const [, program] of twins) await measure(program, args, { cwd: context.root });
+    const times = twins.map((): number[] => []);
     for (let i = 0; i < runs; i++) {
-      const r = await measure(command, args, { cwd: context.root });
-      if (r.code !== 0) throw new Error(`${name} failed: ${r.stderr}`);
-      times.push(r.wallMs);
+      for (const [t, [label, program]] of twins.entries()) {
+        const r = await measure(program, args, { cwd: context.root });
+        if (r.code !== 0) throw new Error(`${label} failed: ${r.stderr}`);
+        times[t]!.push(r.wallMs);
+      }
     }
-    rows.push({ name, ms: median(times) });
+    twins.forEach(([label], t) => rows.push({ name: label, ms: median(times[t]!) }));
   }
   const base = rows[0]!.ms;
   const size = statSync(binary).size;
@@ -43,7 +51,7 @@ export async function benchBinary(context: BenchContext): Promise<BenchSection> 
       rows.map((r) => [r.name, fixed(r.ms), `${fixed(r.ms / base, 2)}x`]),
     ),
     '',
-    `Target: dist/crew --version at most 1.5x node -e 0; measured ${fixed(rows[1]!.ms / base, 2)}x.`,
+    `Target: dist/crew --version at most 1.5x node -e 0; measured ${fixed(rows.find((r) => r.name === 'dist/crew --version')!.ms / base, 2)}x.`,
   ].join('\n');
   return { title: 'single binary start-up', markdown, data: { size, rows } };
 }
