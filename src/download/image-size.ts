@@ -123,9 +123,10 @@ export interface JpegHeader extends ImageSize {
  * What resizing a JPEG needs of its header, read as libjpeg and libvips read it: the size of
  * its one frame, and the orientation in IFD0 of its one EXIF block (1 when there is none).
  * Undefined whenever the header leaves any doubt, and the caller then asks libvips: two
- * frames or two EXIF blocks, an orientation that is not one SHORT from 1 to 8 (libvips
- * clamps 9 to 8), EXIF it cannot be sure libvips reads the same, or a header cut short
- * before its scan. Takes the whole body; pure.
+ * frames or two EXIF blocks, an orientation that is not one SHORT from 1 to 8, EXIF it
+ * cannot be sure libvips reads the same, or a header cut short before its scan. (libvips
+ * 8.18 reads an orientation of 9 as 1, one stored as a LONG as its value, and the first of
+ * two EXIF blocks; its releases have differed on such things.) Takes the whole body; pure.
  */
 export function jpegHeader(bytes: Uint8Array): JpegHeader | undefined {
   if (bytes[0] !== 0xff || bytes[1] !== 0xd8 || bytes[2] !== 0xff) return undefined;
