@@ -250,9 +250,13 @@ function intact(path: string, bytes: Uint8Array, uid: number): boolean {
 let chunk: Buffer | undefined;
 const CHUNK_BYTES = 256 * 1024;
 
-/** Whether the file at `path` holds exactly `bytes` (not following a link). */
-function sameBytes(path: string, bytes: Buffer): boolean {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+/**
+ * Whether the file at `path` holds exactly `bytes`. Opened not following a link, and not
+ * waiting: a FIFO swapped in after the lstat reads as empty (so not intact) instead of
+ * holding the start until someone writes to it.
+ */
+export function sameBytes(path: string, bytes: Buffer): boolean {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     chunk ??= Buffer.allocUnsafeSlow(CHUNK_BYTES);
     for (let at = 0; ;) {
