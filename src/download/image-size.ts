@@ -67,14 +67,18 @@ function webpSize(head: Uint8Array): ImageSize | undefined {
 const isStartOfFrame = (marker: number): boolean =>
   marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
 
+/** What a visit of eachSegment answers to end the walk with nothing found. */
+const NOTHING = null;
+
 /**
  * Walks a JPEG's marker segments after SOI: `visit` is given each one's marker, where it
- * starts and its length field, and stops the walk by returning an answer. Undefined when a
- * byte that must start a marker does not, at EOI, or where the bytes end.
+ * starts and its length field, and stops the walk by returning an answer, or NOTHING to stop
+ * with none. Undefined when a byte that must start a marker does not, at EOI, or where the
+ * bytes end.
  */
 function eachSegment<T>(
   bytes: Uint8Array,
-  visit: (marker: number, at: number, length: number) => T | undefined,
+  visit: (marker: number, at: number, length: number) => T | typeof NOTHING | undefined,
 ): T | undefined {
   let at = 2;
   while (at + 4 <= bytes.length) {
@@ -93,17 +97,15 @@ function eachSegment<T>(
     const length = u16be(bytes, at + 2);
     if (length < 2) return undefined;
     const answer = visit(marker, at, length);
+    if (answer === NOTHING) return undefined;
     if (answer !== undefined) return answer;
     at += 2 + length;
   }
   return undefined;
 }
 
-/** Answers for eachSegment that end a walk with nothing found. */
-const NOTHING = null;
-
 function jpegSize(head: Uint8Array): ImageSize | undefined {
-  const size = eachSegment(head, (marker, at) => {
+  return eachSegment(head, (marker, at) => {
     if (isStartOfFrame(marker)) {
       return at + 9 > head.length
         ? NOTHING
@@ -111,7 +113,6 @@ function jpegSize(head: Uint8Array): ImageSize | undefined {
     }
     return marker === 0xda ? NOTHING : undefined; // the scan began before any frame header
   });
-  return size ?? undefined;
 }
 
 /** A JPEG's size as stored, and the EXIF orientation (1-8) it is to be shown in. */
@@ -134,7 +135,7 @@ export function jpegHeader(bytes: Uint8Array): JpegHeader | undefined {
   let frames = 0;
   let orientation: number | undefined;
   let exifs = 0;
-  const header = eachSegment(bytes, (marker, at, length): JpegHeader | null | undefined => {
+  return eachSegment(bytes, (marker, at, length): JpegHeader | typeof NOTHING | undefined => {
     if (at + 2 + length > bytes.length) return NOTHING;
     if (marker === 0xda) {
       return frames === 1 && size ? { ...size, orientation: orientation ?? 1 } : NOTHING;
@@ -155,7 +156,6 @@ export function jpegHeader(bytes: Uint8Array): JpegHeader | undefined {
     }
     return undefined;
   });
-  return header ?? undefined;
 }
 
 /** Entries an IFD0 may list here; a real one has a few dozen. */
