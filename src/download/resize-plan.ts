@@ -51,15 +51,17 @@ export const MAX_IMAGE_SIDE = 16_384;
 export const MAX_IMAGE_JOBS = 64;
 
 /**
- * Images each of `lanes` download workers has in sharp at once: one more than the cores in
- * all, shared among the workers (at least one each, rounded down). The one more keeps the
- * cores busy while a worker's JavaScript runs between images: on 2 cores with one worker, 3
- * at once took 0.89x the time of 2 (1,000 JPEGs of 1600x1200 to 256 px, 3 runs each,
- * alternated; 4 at once 0.86x). libuv's pool is sized to match (threadPoolSize): these and
- * two threads more, for the file writes and DNS lookups.
+ * Images each of `lanes` download workers has in sharp at once: two more than the cores in
+ * all, shared among the workers (at least one each, rounded down). The ones more keep the
+ * cores busy while a worker's JavaScript runs between images and an image waits for its
+ * turn on libuv's pool: on 2 cores with one worker, 3 at once took 0.89x the time of 2 and 4
+ * at once 0.86x (1,000 JPEGs of 1600x1200 to 256 px, 3 runs each, alternated); later 4
+ * against 3, 5 runs alternated, 0.94-0.98x the time of each pair, and 6 no faster than 4.
+ * libuv's pool is sized to match (threadPoolSize): these and two threads more, for the file
+ * writes and DNS lookups.
  */
 export const imageJobs = (cores: number, lanes: number): number =>
-  Math.min(MAX_IMAGE_JOBS, Math.max(1, Math.floor((cores + 1) / Math.max(1, lanes))));
+  Math.min(MAX_IMAGE_JOBS, Math.max(1, Math.floor((cores + 2) / Math.max(1, lanes))));
 
 /** The default quality of each format: img2dataset's 95; PNG's zlib level 6 (its default). */
 export const defaultQuality = (format: EncodeFormat): number => (format === 'png' ? 6 : 95);

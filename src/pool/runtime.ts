@@ -19,10 +19,10 @@ export const defaultWorkers = (): number => availableParallelism();
  * Threads in libuv's pool for this process. Every worker thread shares the one pool (4
  * threads unless UV_THREADPOOL_SIZE says), and sharp runs each image on one of them while
  * file writes, DNS lookups and gunzip wait for one too: with 4, a download on 16 cores
- * could resize only 4 images at once, its writes queued behind them. The cores and three
- * more: imageJobs has one image more than the cores in sharp, and two stay free.
+ * could resize only 4 images at once, its writes queued behind them. The cores and four
+ * more: imageJobs has two images more than the cores in sharp, and two threads stay free.
  */
-export const threadPoolSize = (cores: number): number => Math.max(4, cores + 3);
+export const threadPoolSize = (cores: number): number => Math.max(4, cores + 4);
 
 /**
  * Sizes libuv's pool unless the user set it. libuv reads the variable when the pool is

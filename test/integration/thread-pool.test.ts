@@ -47,7 +47,7 @@ async function threadsOfARun(env: Record<string, string | undefined>): Promise<n
 describe("libuv's thread pool", () => {
   // sharp's images, file writes and DNS lookups of every worker thread share it: 4 threads
   // (libuv's default) let a download on 16 cores resize only 4 images at once.
-  it('has the cores and three more threads, whatever the cores', async () => {
+  it('has the cores and four more threads, whatever the cores', async () => {
     expect(await threadsOfARun({ UV_THREADPOOL_SIZE: undefined })).toBe(
       threadPoolSize(availableParallelism()),
     );

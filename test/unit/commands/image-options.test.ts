@@ -95,8 +95,8 @@ describe('the image options of download-csv', () => {
 
   it("gives each download worker its share of the cores for sharp's images", () => {
     const cores = availableParallelism();
-    expect(resizeOf({ resizeMode: 'border', workers: 1 })?.jobs).toBe(cores + 1);
+    expect(resizeOf({ resizeMode: 'border', workers: 1 })?.jobs).toBe(cores + 2);
     expect(resizeOf({ resizeMode: 'border', workers: cores * 2 })?.jobs).toBe(1);
-    expect(resizeOf({ resizeMode: 'border', runtime: 'inline' })?.jobs).toBe(cores + 1);
+    expect(resizeOf({ resizeMode: 'border', runtime: 'inline' })?.jobs).toBe(cores + 2);
   });
 });

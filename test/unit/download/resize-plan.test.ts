@@ -142,15 +142,16 @@ describe('planImage', () => {
 
 describe('imageJobs: images in sharp at once, per download worker', () => {
   it.each([
-    [2, 1, 3],
-    [2, 2, 1],
+    [2, 1, 4],
+    [2, 2, 2],
     [2, 3, 1],
-    [1, 1, 2],
+    [1, 1, 3],
     [8, 7, 1],
-    [8, 1, 9],
+    [8, 1, 10],
     [8, 4, 2],
+    [8, 3, 3],
     [200, 1, 64],
-    [4, 0, 5],
+    [4, 0, 6],
   ])('%i cores, %i workers: %i each', (cores, lanes, jobs) => {
     expect(imageJobs(cores, lanes)).toBe(jobs);
   });

@@ -4,11 +4,11 @@ import { sizeThreadPool, threadPoolSize } from '../../../src/pool/runtime.ts';
 
 describe("threadPoolSize: libuv's threads for a machine", () => {
   it.each([
-    [1, 4],
-    [2, 5],
-    [4, 7],
-    [16, 19],
-    [64, 67],
+    [1, 5],
+    [2, 6],
+    [4, 8],
+    [16, 20],
+    [64, 68],
   ])('%i cores: %i threads', (cores, threads) => {
     expect(threadPoolSize(cores)).toBe(threads);
   });
