@@ -36,6 +36,21 @@ describe('spill and unspill', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('bring back arrays of every kind whose size is no multiple of the read window', () => {
+    const dir = dirs.make('crew-spill-');
+    // The parent reads a file 256 KiB at a time: these end part way into a window.
+    const n = SPILL_BYTES / 4 + 12_345;
+    const answer = {
+      words: big(n),
+      sums: Float64Array.from({ length: n / 2 }, (_, i) => i / 7 - 1e9),
+      bytes: Uint8Array.from({ length: SPILL_BYTES * 3 + 1 }, (_, i) => (i * 31) & 0xff),
+      small: Uint16Array.from({ length: SPILL_BYTES / 2 + 3 }, (_, i) => i & 0xffff),
+    };
+    const sent = spill(answer, dir);
+    expect(readdirSync(dir)).toHaveLength(4);
+    expect(unspill(sent, dir)).toEqual(answer);
+  });
+
   it('pass small arrays, Buffers and answers with no big array on as they are', () => {
     const dir = dirs.make('crew-spill-');
     const small = { words: big(SPILL_BYTES / 4 - 1), text: 'a', n: 1n };
