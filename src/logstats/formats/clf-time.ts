@@ -136,13 +136,19 @@ const number2 = (bytes: Uint8Array, at: number): number =>
   (bytes[at]! - 0x30) * 10 + bytes[at + 1]! - 0x30;
 
 /**
+ * Where `10/Oct/2000:13:55:36 -0700` has digits. A typed array made once: a literal in the
+ * loop was a new array for every line, ~40% of `--by day`'s own time per line.
+ */
+const DIGITS_AT = Uint8Array.of(0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25);
+
+/**
  * Whether `bytes[from, from + 26)` has the shape of a valid common-log-format time whose
  * time of day is possible: what a line that shares its date with the last one must still
  * pass, so a garbled time is never counted under the last line's day.
  */
 function clfTimeShape(bytes: Uint8Array, from: number): boolean {
-  for (const at of [0, 1, 7, 8, 9, 10, 12, 13, 15, 16, 18, 19, 22, 23, 24, 25]) {
-    if (!isDigit(bytes[from + at])) return false;
+  for (let i = 0; i < DIGITS_AT.length; i++) {
+    if (!isDigit(bytes[from + DIGITS_AT[i]!])) return false;
   }
   const sign = bytes[from + 21];
   return (
