@@ -41,3 +41,22 @@ export class HeldRuns<R extends { readonly count: number }> {
     if (merged.count * UNSHARED_DEN > held * UNSHARED_NUM) this.#most *= 2;
   }
 }
+
+/**
+ * The one run of `runs` that holds any address, when only one does and it carries counts
+ * exactly when `withCounts` asks: their union is that run, unchanged (a run's addresses are
+ * distinct already). A `--by` scan's whole is the union of its groups, and most scans hold
+ * one group with clients (a day): its union walked and copied the day's run for nothing.
+ */
+export function soleRun<R extends { readonly count: number; readonly counts?: unknown }>(
+  runs: readonly R[],
+  withCounts: boolean,
+): R | undefined {
+  let sole: R | undefined;
+  for (const run of runs) {
+    if (run.count === 0) continue;
+    if (sole !== undefined) return undefined;
+    sole = run;
+  }
+  return sole !== undefined && (sole.counts !== undefined) === withCounts ? sole : undefined;
+}

@@ -13,6 +13,7 @@
  * of such a set can take). The union of runs is counted bucket by bucket with a small bitmap,
  * and can be written as one run again (`unionRun`) to hold many parts in little memory.
  */
+import { soleRun } from './held-runs.ts';
 import { takeTable, giveTable } from './scratch.ts';
 import { IPV4_SLOT_KEY, longestRun } from './slot-keys.ts';
 
@@ -428,6 +429,8 @@ function visitHashes(
  * instead of the many runs it was given, so it holds each address about once.
  */
 export function unionRun(runs: readonly IPv4Run[], withCounts: boolean): IPv4Run {
+  const sole = soleRun(runs, withCounts);
+  if (sole !== undefined) return sole;
   const n = unionSize(runs);
   const big = n >= BIG_RUN;
   const hashes = big ? undefined : new Uint32Array(n);

@@ -4,6 +4,7 @@
  * Like IPv4Set's, a run groups the addresses by bucket (the top 16 bits of their hash), and
  * unions work a bucket at a time, in a small table that stays in cache.
  */
+import { soleRun } from './held-runs.ts';
 import { giveTable, takeTable } from './scratch.ts';
 import { IPV6_SLOT_SEED, longestRun } from './slot-keys.ts';
 
@@ -467,6 +468,8 @@ export function visitUnionIPv6(
  * instead of the many runs it was given, so it holds each address about once.
  */
 export function unionRunIPv6(runs: readonly IPv6Run[], withCounts: boolean): IPv6Run {
+  const sole = soleRun(runs, withCounts);
+  if (sole !== undefined) return sole;
   const n = unionSizeIPv6(runs);
   const words = new Uint32Array(n * 4);
   const counts = withCounts ? new Uint32Array(n) : undefined;

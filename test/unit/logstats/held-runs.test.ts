@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HeldRuns, MAX_HELD } from '../../../src/logstats/held-runs.ts';
+import { HeldRuns, MAX_HELD, soleRun } from '../../../src/logstats/held-runs.ts';
 
 interface Run {
   readonly count: number;
@@ -40,5 +40,26 @@ describe('HeldRuns', () => {
     expect(apart.union).toBe(5000);
     // At 17 runs (unshared: the limit doubles), at 33, at 65.
     expect(apart.merges).toBe(3);
+  });
+});
+
+describe('soleRun: the union of runs of which one holds addresses', () => {
+  const run = (count: number, counted = false) => ({
+    count,
+    counts: counted ? new Uint32Array(count) : undefined,
+  });
+  const day = run(5);
+  const counted = run(5, true);
+  it.each([
+    ['one run among empty ones', [run(0), day, run(0)], false, day],
+    ['one run alone', [day], false, day],
+    ['a run with counts, counts asked for', [run(0), counted], true, counted],
+    ['two runs with addresses', [day, run(3)], false, undefined],
+    ['no run with addresses', [run(0), run(0)], false, undefined],
+    ['no runs', [], false, undefined],
+    ['counts asked for, the run has none', [day], true, undefined],
+    ['counts not asked for, the run has them', [counted], false, undefined],
+  ])('%s', (_, runs, withCounts, sole) => {
+    expect(soleRun(runs, withCounts)).toBe(sole);
   });
 });

@@ -3,6 +3,7 @@ import {
   hashesOf,
   IPv4Set,
   unhashIPv4,
+  unionRun,
   unionSize,
   visitUnion,
   type IPv4Run,
@@ -186,5 +187,43 @@ describe('IPv4Set against addresses picked to share slots', () => {
     expect(set.longestRun()).toBeLessThan(500);
     expect(distinctSorted(hashesOf(set.toRun()))).toHaveLength(100_000);
     set.release();
+  });
+});
+
+describe('unionRun', () => {
+  const visited = (run: IPv4Run): [number, number][] => {
+    const seen: [number, number][] = [];
+    visitUnion([run], (ip, requests) => seen.push([ip, requests]));
+    return seen.sort((a, b) => a[0] - b[0]);
+  };
+
+  it('is the one run that holds addresses when the others hold none, unchanged', () => {
+    // A --by scan's whole is the union of its groups: one day and an empty "unknown".
+    const day = runOf([7, 1, 0x7f000001, 0xffffffff]);
+    expect(unionRun([runOf([]), day, runOf([])], false)).toBe(day);
+    const counted = runOf([7, 7, 1], true);
+    expect(unionRun([counted, runOf([], true)], true)).toBe(counted);
+  });
+
+  it('of runs that share addresses holds each once, with requests summed', () => {
+    const union = unionRun([runOf([1, 2, 2, 3], true), runOf([3, 4], true)], true);
+    expect(union.count).toBe(4);
+    expect(visited(union)).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 2],
+      [4, 1],
+    ]);
+  });
+
+  it('makes a new run when the one run has counts the union is not asked for', () => {
+    const counted = runOf([5, 6], true);
+    const union = unionRun([counted], false);
+    expect(union).not.toBe(counted);
+    expect(union.counts).toBeUndefined();
+    expect(visited(union)).toEqual([
+      [5, 1],
+      [6, 1],
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import {
   BucketTable,
   hashIPv6,
   IPv6Set,
+  unionRunIPv6,
   unionSizeIPv6,
   visitUnionIPv6,
   type IPv6Run,
@@ -270,5 +271,28 @@ describe('IPv6 tables against addresses picked to share a hash', () => {
     expect(requests).toBe(30_000);
     const run = runOf(picked);
     expect(unionSizeIPv6([run, run])).toBe(30_000);
+  });
+});
+
+describe('unionRunIPv6', () => {
+  const a: Words = [0x20010db8, 0, 0, 1];
+  const b: Words = [0x20010db8, 0, 0, 2];
+  const c: Words = [0xfe800000, 0, 0xffff, 3];
+
+  it('is the one run that holds addresses when the others hold none, unchanged', () => {
+    const day = runOf([a, b, c]);
+    expect(unionRunIPv6([runOf([]), day, runOf([])], false)).toBe(day);
+  });
+
+  it('of runs that share addresses holds each once, with requests summed', () => {
+    const union = unionRunIPv6([runOf([a, b, b], true), runOf([b, c], true)], true);
+    const seen = new Map<string, number>();
+    visitUnionIPv6([union], (words, requests) => seen.set(formatIPv6(words), requests));
+    expect(union.count).toBe(3);
+    expect(Object.fromEntries(seen)).toEqual({
+      '2001:db8::1': 1,
+      '2001:db8::2': 3,
+      'fe80::ffff:0:3': 1,
+    });
   });
 });
