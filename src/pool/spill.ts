@@ -122,20 +122,32 @@ const holdsObjects = (items: readonly unknown[]): boolean =>
 
 /**
  * In a child: the answer with each big array written to `dir` and a marker in its place.
- * Objects on the way to one are copied; the rest of the answer is passed on as it is.
+ * Objects on the way to one are copied; the rest of the answer is passed on as it is. An
+ * array the answer holds twice (a `--by` scan's whole that is its one day's run) is written
+ * once, and both places get its marker.
  */
-export function spill(answer: unknown, dir: string | undefined, depth = 0): unknown {
-  if (dir === undefined || typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) {
-    return answer;
-  }
+export function spill(answer: unknown, dir: string | undefined): unknown {
+  return dir === undefined ? answer : spillIn(answer, dir, 0, new Map());
+}
+
+function spillIn(
+  answer: unknown,
+  dir: string,
+  depth: number,
+  written: Map<ArrayBufferView, unknown>,
+): unknown {
+  if (typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) return answer;
   if (ArrayBuffer.isView(answer)) {
-    return answer.byteLength >= SPILL_BYTES ? toFile(answer, dir) : answer;
+    if (answer.byteLength < SPILL_BYTES) return answer;
+    let marker = written.get(answer);
+    if (marker === undefined) written.set(answer, (marker = toFile(answer, dir)));
+    return marker;
   }
   if (Array.isArray(answer)) {
     if (!holdsObjects(answer)) return answer;
     let items: unknown[] | undefined;
     for (let i = 0; i < answer.length; i++) {
-      const spilled = spill(answer[i], dir, depth + 1);
+      const spilled = spillIn(answer[i], dir, depth + 1, written);
       if (spilled !== answer[i]) (items ??= [...(answer as unknown[])])[i] = spilled;
     }
     return items ?? answer;
@@ -143,7 +155,7 @@ export function spill(answer: unknown, dir: string | undefined, depth = 0): unkn
   if (Object.getPrototypeOf(answer) !== Object.prototype) return answer;
   let copy: Record<string, unknown> | undefined;
   for (const [key, value] of Object.entries(answer)) {
-    const spilled = spill(value, dir, depth + 1);
+    const spilled = spillIn(value, dir, depth + 1, written);
     if (spilled !== value) (copy ??= { ...answer })[key] = spilled;
   }
   return copy ?? answer;
@@ -166,20 +178,42 @@ function toFile(array: ArrayBufferView, dir: string): unknown {
   return marker;
 }
 
-/** In the parent: the answer with each marker replaced by the array it stands for. */
-export function unspill(answer: unknown, dir: string | undefined, depth = 0): unknown {
-  if (dir === undefined || typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) {
-    return answer;
-  }
+/**
+ * In the parent: the answer with each marker replaced by the array it stands for; markers
+ * of one file (an array the child's answer held twice) get the one array, read once.
+ */
+export function unspill(answer: unknown, dir: string | undefined): unknown {
+  return dir === undefined ? answer : unspillIn(answer, dir, 0, new Map());
+}
+
+function unspillIn(
+  answer: unknown,
+  dir: string,
+  depth: number,
+  read: Map<string, { readonly marker: Marker; readonly array: Spillable }>,
+): unknown {
+  if (typeof answer !== 'object' || answer === null || depth > MAX_DEPTH) return answer;
   if (ArrayBuffer.isView(answer)) return answer;
   if (Array.isArray(answer)) {
     if (!holdsObjects(answer)) return answer;
-    for (let i = 0; i < answer.length; i++) answer[i] = unspill(answer[i], dir, depth + 1);
+    for (let i = 0; i < answer.length; i++) answer[i] = unspillIn(answer[i], dir, depth + 1, read);
     return answer;
   }
-  if (Object.hasOwn(answer, MARK)) return readBack(answer as Marker, dir);
+  if (Object.hasOwn(answer, MARK)) {
+    const marker = answer as Marker;
+    const before = read.get(marker[MARK]);
+    if (before === undefined) {
+      const array = readBack(marker, dir);
+      read.set(marker[MARK], { marker, array });
+      return array;
+    }
+    if (before.marker.kind !== marker.kind || before.marker.length !== marker.length) {
+      throw new Error('a worker answered with a malformed marker for a spilled array');
+    }
+    return before.array;
+  }
   const record = answer as Record<string, unknown>;
-  for (const key of Object.keys(record)) record[key] = unspill(record[key], dir, depth + 1);
+  for (const key of Object.keys(record)) record[key] = unspillIn(record[key], dir, depth + 1, read);
   return answer;
 }
 

@@ -61,6 +61,33 @@ describe('spill and unspill', () => {
     expect(spill({ words: big() }, undefined)).toEqual({ words: big() });
   });
 
+  it('write an array the answer holds twice once, and bring it back as one array', () => {
+    // A --by scan whose clients are all in one day answers with the day's run twice.
+    const dir = dirs.make('crew-spill-');
+    const run = { count: 3, words: big(), counts: undefined };
+    const answer = {
+      ipv6: run,
+      groups: [
+        { key: 'day', ipv6: run },
+        { key: 'other', words: big() },
+      ],
+    };
+    const sent = spill(answer, dir) as typeof answer;
+    expect(readdirSync(dir)).toHaveLength(2);
+    expect(sent.groups[0]?.ipv6?.words).toEqual(sent.ipv6.words); // the same marker
+    const back = unspill(sent, dir) as typeof answer;
+    expect(back).toEqual(answer);
+    expect(back.groups[0]?.ipv6?.words).toBe(back.ipv6.words);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuse two markers of one file that say different things of it', () => {
+    const dir = dirs.make('crew-spill-');
+    const sent = spill({ words: big() }, dir) as { words: Record<string, unknown> };
+    const forged = { ...sent.words, length: (sent.words['length'] as number) / 2 };
+    expect(() => unspill({ a: sent.words, b: forged }, dir)).toThrow(/malformed marker/);
+  });
+
   it('send the array through the channel when its file cannot be written', () => {
     const gone = join(dirs.make('crew-spill-'), 'missing');
     const answer = { words: big() };
