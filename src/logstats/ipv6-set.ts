@@ -471,7 +471,9 @@ let bucketLows = new Uint16Array(1024);
  * addresses with one 32-bit hash: rare by chance, but clients can be picked to share one)
  * sends the rest of the bucket through the keyed bucket table, as walkUnion does, so picked
  * addresses cost no more than there. Every run holds distinct addresses, so only the
- * addresses runs share are ever compared.
+ * addresses runs share are ever compared. The walk from bucket to bucket is written out as
+ * in walkUnion and takeBucket: shared through small functions, this first (cold) count took
+ * ~66 ms against ~56.
  */
 function countUnion(runs: readonly IPv6Run[]): number {
   const at = new Int32Array(runs.length);
