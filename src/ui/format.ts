@@ -4,8 +4,11 @@ import { styleText } from 'node:util';
 
 /** Aligned columns; a column whose every cell is a number aligns right. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const all = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...all.map((row) => (row[c] ?? '').length)));
+  // A loop, not Math.max(...cells): a column of 300,000 files overflowed the call stack.
+  const widths = header.map((cell) => cell.length);
+  for (const row of rows) {
+    for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c]!, (row[c] ?? '').length);
+  }
   const numeric = header.map((_, c) => rows.every((row) => /^[-\d.,%x× ]*$/.test(row[c] ?? '')));
   const line = (row: readonly string[]): string =>
     row
