@@ -16,6 +16,9 @@ export const pathWithoutNode = (process.env['PATH'] ?? '')
   .filter((dir) => dir !== '' && !existsSync(join(dir, 'node')) && !dir.includes('node_modules'))
   .join(delimiter);
 
+/** The copies isolatedCopy made: the only paths removeCopy removes. */
+const copies = new Set<string>();
+
 /**
  * Copies a binary alone into a fresh empty directory; returns its new path. `removeCopy`
  * takes it away again: a copy is 150 MB, and one per test file left gigabytes in /tmp.
@@ -23,13 +26,25 @@ export const pathWithoutNode = (process.env['PATH'] ?? '')
 export function isolatedCopy(binary: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'crew-bin-'));
   const target = join(dir, 'crew');
-  copyFileSync(resolve(repoRoot, binary), target);
+  try {
+    copyFileSync(resolve(repoRoot, binary), target);
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  copies.add(target);
   return target;
 }
 
-/** Removes a copy `isolatedCopy` made, and its directory. */
-export const removeCopy = (copy: string): void =>
+/**
+ * Removes a copy `isolatedCopy` made, and its directory; anything else is left alone. When
+ * the binary was not built, the copy failed and a test file's afterAll passed '' here:
+ * dirname('') is '.', and the whole checkout it ran in was removed.
+ */
+export function removeCopy(copy: string): void {
+  if (!copies.delete(copy)) return;
   rmSync(dirname(copy), { recursive: true, force: true });
+}
 
 // With CREW_BIN, every spawn runs that binary copied alone, with no Node on PATH and a
 // private cache dir: the integration suite then proves the binary behaves like the CLI.
