@@ -131,9 +131,18 @@ function commandIn(argv: readonly string[], commands: readonly Command[]): Comma
  * Writes a result to stdout, in slices: a --json document for 100,000 files is ~13 MB, and
  * written whole it was copied once to add the newline and once more into a Buffer (~40 MB
  * more at the run's peak). A slice never ends inside a surrogate pair (its halves would each
- * become U+FFFD).
+ * become U+FFFD); nor does a piece of a report given in pieces (see json-text.ts).
  */
-function writeOut(text: string): void {
+function writeOut(report: string | Iterable<string>): void {
+  let last = '';
+  for (const text of typeof report === 'string' ? [report] : report) {
+    writeSlices(text);
+    if (text !== '') last = text;
+  }
+  if (!last.endsWith('\n')) process.stdout.write('\n');
+}
+
+function writeSlices(text: string): void {
   for (let start = 0; start < text.length;) {
     let end = Math.min(text.length, start + OUT_SLICE);
     const last = text.charCodeAt(end - 1);
@@ -141,7 +150,6 @@ function writeOut(text: string): void {
     process.stdout.write(text.slice(start, end));
     start = end;
   }
-  if (!text.endsWith('\n')) process.stdout.write('\n');
 }
 
 /** Characters of stdout text written at a time. */

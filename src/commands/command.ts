@@ -9,6 +9,7 @@ import type { CommonConfig } from '../config.ts';
 import { partialOf, reasonOf, stopReason, UsageError } from '../errors.ts';
 import type { PoolFactory } from '../pool/pool.ts';
 import type { CrewTasks } from '../tasks/registry.ts';
+import { jsonText } from '../ui/json-text.ts';
 import { printable } from '../ui/printable.ts';
 import { createProgress } from '../ui/progress.ts';
 import { warmPools, type WarmOptions } from './warm-pool.ts';
@@ -28,7 +29,8 @@ export interface RunContext {
 /** Where results and diagnostics go: stdout for results, stderr for the rest. */
 export interface Io {
   readonly signal: AbortSignal;
-  readonly out: (text: string) => void;
+  /** Text, or a long text in pieces (a --json document of a million rows): one report. */
+  readonly out: (text: string | Iterable<string>) => void;
   readonly err: (text: string) => void;
   /**
    * What to print should crew have to exit at once (a second Ctrl-C) before the command
@@ -127,7 +129,7 @@ export async function runCommand<A, C extends CommonConfig, R>(
     const command = await spec.load();
     const json = (value: unknown): void => {
       io.beforeExit?.(undefined);
-      io.out(JSON.stringify(value, null, 2));
+      io.out(jsonText(value));
     };
     // With --json, exactly one document on stdout whatever happens from here on.
     if (config.json) io.beforeExit?.(() => json(stoppedJson(command, io.signal.reason, config)));

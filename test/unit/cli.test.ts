@@ -180,7 +180,7 @@ describe('a flag the config must see given or not reaches it only when given', (
     const out: string[] = [];
     const parser = await buildParser([...argv, '--runtime', 'inline', '--json', '-q'], {
       ...io,
-      out: (text) => out.push(text),
+      out: (text) => out.push(typeof text === 'string' ? text : [...text].join('')),
     });
     await parser.parseAsync();
     expect(out.join('')).toMatch(report);
@@ -217,7 +217,7 @@ describe('a repeatable flag takes one value each time', () => {
       const out: string[] = [];
       const parser = await buildParser([...argv, '--dry-run', '--json', '-q'], {
         ...io,
-        out: (text) => out.push(text),
+        out: (text) => out.push(typeof text === 'string' ? text : [...text].join('')),
       });
       await parser.parseAsync();
       expect(JSON.parse(out.join(''))).toMatchObject({ dryRun: true, rows: 1 });

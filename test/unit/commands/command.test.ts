@@ -23,7 +23,9 @@ function capture(
 ): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { signal, out: (t) => stdout.push(t), err: (t) => stderr.push(t), stdout, stderr };
+  const out = (t: string | Iterable<string>): number =>
+    stdout.push(typeof t === 'string' ? t : [...t].join(''));
+  return { signal, out, err: (t) => stderr.push(t), stdout, stderr };
 }
 
 interface Echo {
