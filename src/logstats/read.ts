@@ -168,10 +168,13 @@ async function walk(
 
 const SLASH = Buffer.from('/');
 
-/** `dir/name`: text while both are, else bytes. */
-const joinName = (dir: string | Buffer, name: FileName): string | Buffer =>
+/**
+ * `dir/name`: text while both are, else bytes. `dirSlash` is `dir/`, made once for all of a
+ * directory's entries: a path is then one string made of two, not two (~32 bytes a file).
+ */
+const joinName = (dir: string | Buffer, dirSlash: string, name: FileName): string | Buffer =>
   typeof dir === 'string' && typeof name === 'string'
-    ? `${dir}/${name}`
+    ? dirSlash + name
     : Buffer.concat([Buffer.from(dir), SLASH, Buffer.from(name)]);
 
 /**
@@ -197,12 +200,13 @@ async function walkDir(
     listing.errors.push({ path: dir, parts, error: reasonOf(error) });
     return;
   }
+  const dirSlash = typeof dir === 'string' ? `${dir}/` : '';
   for (const entry of entries) {
     if (listing.signal?.aborted) return;
     const name = entry.name;
     // Hidden: a name starting with '.'.
     if ((typeof name === 'string' ? name.charCodeAt(0) : name[0]) === 0x2e) continue;
-    const found = { path: joinName(dir, name), parts: [...parts, name] };
+    const found = { path: joinName(dir, dirSlash, name), parts: [...parts, name] };
     if (entry.isSymbolicLink()) listing.links.push(found);
     else if (entry.isFile()) listing.files.push(found);
     else if (entry.isDirectory() && listing.recursive) {

@@ -53,14 +53,14 @@ export async function runLogstats(
   onProgress?: LogstatsProgress,
 ): Promise<LogstatsResult> {
   const began = performance.now();
-  const plan = await planInputs(config, signal);
-  const tracker = new FileTracker(plan, config, onProgress);
+  const { tasks, ...plan } = await planInputs(config, signal);
+  const tracker = new FileTracker(plan, tasks, config, onProgress);
   const scanned = { ...plan, totals: tracker.totals };
   // The agents panel says which agents are crawlers' when it is shown, here.
   if (config.rules.panels?.includes('agents') === true) await loadCrawlerCheck();
   let pool: { readonly workers: number; readonly runtime: PoolRuntime };
   try {
-    pool = await scanAll(plan, config, pools, tracker, signal);
+    pool = await scanAll(plan, tasks, config, pools, tracker, signal);
   } catch (error) {
     // What is known of a run that stopped: the files counted whole (a --json document). The
     // totals hold a file's numbers and clients only once its last part is in.
@@ -70,19 +70,22 @@ export async function runLogstats(
   return summarize(scanned, config, pool, performance.now() - began);
 }
 
-/** What to read: the inputs, those that failed already, and the tasks for the pool. */
+/** What to read: the inputs, and those that failed already. */
 interface InputPlan {
   readonly inputs: readonly LogInput[];
   readonly listErrors: readonly { name: string; error: string }[];
   /** Input index -> reason, for inputs that could not be read (filled while scanning too). */
   readonly failed: Map<number, string>;
-  readonly tasks: readonly ScanTask[];
   /** Inputs read in this process, to their end: stdin, FIFOs, devices (see readHere). */
   readonly here: ReadonlySet<number>;
   readonly totalBytes: number;
 }
 
-async function planInputs(config: LogstatsConfig, signal?: AbortSignal): Promise<InputPlan> {
+/** The inputs, and the tasks for the pool (its own array: scanAll empties it). */
+async function planInputs(
+  config: LogstatsConfig,
+  signal?: AbortSignal,
+): Promise<InputPlan & { readonly tasks: ScanTask[] }> {
   const listed = await listInputs(config.paths, config.recursive, signal);
   const failed = new Map<number, string>();
   const inputs: LogInput[] = listed.files;
@@ -100,15 +103,10 @@ async function planInputs(config: LogstatsConfig, signal?: AbortSignal): Promise
     sized[index] = { index, path: input.path, size: info.size, gzip: /\.gz$/i.test(input.name) };
   });
   const files = sized.filter((f): f is LogFile & { index: number } => f !== undefined);
-  // planTasks numbers files by their position in the list it gets; map back to inputs.
-  // Inline runs one range at a time: cutting a file for it would only add a merge.
+  // Inline runs one range at a time: cutting a file for it would only add a merge. Ranges
+  // are numbered by input (each file's `index`).
   const scanners = config.runtime === 'inline' ? 1 : config.workers;
-  const toInput = (r: ScanRange): ScanRange => ({ ...r, file: files[r.file]!.index });
-  const tasks = planTasks(files, scanners, config.splitBytes).map((task): ScanTask =>
-    task.kind === 'range'
-      ? { kind: 'range', range: toInput(task.range) }
-      : { kind: 'files', files: task.files.map(toInput) },
-  );
+  const tasks = planTasks(files, scanners, config.splitBytes);
   return {
     inputs,
     listErrors: listed.errors,
@@ -132,6 +130,7 @@ class FileTracker {
 
   constructor(
     plan: InputPlan,
+    tasks: readonly ScanTask[],
     config: Pick<LogstatsConfig, 'top' | 'rules' | 'panelRows'>,
     onProgress?: LogstatsProgress,
   ) {
@@ -143,7 +142,7 @@ class FileTracker {
     this.#onProgress = onProgress;
     this.doneFiles = plan.failed.size;
     this.#ranges = new Uint32Array(plan.inputs.length);
-    for (const task of plan.tasks) {
+    for (const task of tasks) {
       for (const { file } of task.kind === 'range' ? [task.range] : task.files) {
         this.#ranges[file]!++;
       }
@@ -224,12 +223,13 @@ class FileTracker {
 /** Runs every task on the pool and stdin here; returns the pool's workers and runtime. */
 async function scanAll(
   plan: InputPlan,
+  tasks: ScanTask[],
   config: LogstatsConfig,
   pools: PoolFactory<LogstatsTasks>,
   tracker: FileTracker,
   signal?: AbortSignal,
 ): Promise<{ readonly workers: number; readonly runtime: PoolRuntime }> {
-  const { tasks, failed, inputs } = plan;
+  const { failed, inputs } = plan;
   const workers = Math.max(1, Math.min(config.workers, tasks.length));
   // Interrupted while the inputs were listed: no pool is started for nothing.
   if (signal?.aborted) {
@@ -266,6 +266,9 @@ async function scanAll(
     const scans: Promise<void>[] = tasks.map((task) =>
       task.kind === 'range' ? countRange(task.range) : countFiles(task.files),
     );
+    // The pool holds each task until it is done: a batch's ranges then leave the heap, not
+    // at the end of the run.
+    tasks.length = 0;
     for (const index of plan.here) {
       scans.push(
         scanHere(inputs[index]!, top > 0, rules, signal).then(

@@ -10,6 +10,8 @@ export interface LogFile {
   readonly size: number;
   /** Gzip streams cannot be entered in the middle, so .gz files are never split. */
   readonly gzip: boolean;
+  /** The number its ranges carry as `file`; by default its place in the list planned. */
+  readonly index?: number;
 }
 
 /** One task: bytes `[start, end)` of file number `file`, by the lines that start there. */
@@ -38,23 +40,35 @@ export function planRanges(
   workers: number,
   pieceBytes?: number,
 ): ScanRange[] {
-  const total = files.reduce((sum, f) => sum + f.size, 0);
-  const piece = Math.max(
-    1,
-    pieceBytes ?? Math.max(MIN_AUTO_RANGE_BYTES, Math.ceil(total / workers)),
-  );
+  const piece = pieceOf(files, workers, pieceBytes);
   const ranges: ScanRange[] = [];
-  files.forEach((f, file) => {
-    const parts = f.gzip || f.size <= piece * 1.25 ? 1 : Math.ceil(f.size / piece);
-    const step = Math.ceil(f.size / parts);
-    for (let i = 0; i < parts; i++) {
-      const start = i * step;
-      const end = i === parts - 1 ? f.size : Math.min(f.size, start + step);
-      ranges.push({ file, path: f.path, start, end, gzip: f.gzip });
-    }
-  });
-  return ranges.sort((a, b) => b.end - b.start - (a.end - a.start) || a.file - b.file);
+  files.forEach((f, at) => cut(f, f.index ?? at, piece, ranges));
+  return ranges.sort(biggestFirst);
 }
+
+/** The size planRanges cuts files to. */
+function pieceOf(files: readonly LogFile[], workers: number, pieceBytes?: number): number {
+  const total = files.reduce((sum, f) => sum + f.size, 0);
+  return Math.max(1, pieceBytes ?? Math.max(MIN_AUTO_RANGE_BYTES, Math.ceil(total / workers)));
+}
+
+/** How many ranges a file is cut into. */
+const partsOf = (f: LogFile, piece: number): number =>
+  f.gzip || f.size <= piece * 1.25 ? 1 : Math.ceil(f.size / piece);
+
+/** File `f`'s ranges, numbered `file`, onto `ranges`. */
+function cut(f: LogFile, file: number, piece: number, ranges: ScanRange[]): void {
+  const parts = partsOf(f, piece);
+  const step = Math.ceil(f.size / parts);
+  for (let i = 0; i < parts; i++) {
+    const start = i * step;
+    const end = i === parts - 1 ? f.size : Math.min(f.size, start + step);
+    ranges.push({ file, path: f.path, start, end, gzip: f.gzip });
+  }
+}
+
+const biggestFirst = (a: ScanRange, b: ScanRange): number =>
+  b.end - b.start - (a.end - a.start) || a.file - b.file;
 
 /** What one task of the pool counts: a range of a file, or several small files whole. */
 export type ScanTask =
@@ -83,10 +97,17 @@ export function planTasks(
   workers: number,
   pieceBytes?: number,
 ): ScanTask[] {
-  const ranges = planRanges(files, workers, pieceBytes);
-  const whole = (r: ScanRange): boolean =>
-    r.start === 0 && r.end === files[r.file]!.size && r.end <= SMALL_FILE_BYTES;
-  const small = ranges.filter(whole).sort((a, b) => a.file - b.file);
+  // Small files left whole go straight to batches, in order: a million of them were a
+  // million ranges sorted by size, then sorted back.
+  const piece = pieceOf(files, workers, pieceBytes);
+  const small: ScanRange[] = [];
+  const cuts: ScanRange[] = [];
+  files.forEach((f, at) => {
+    const file = f.index ?? at;
+    if (f.size <= SMALL_FILE_BYTES && partsOf(f, piece) === 1) {
+      small.push({ file, path: f.path, start: 0, end: f.size, gzip: f.gzip });
+    } else cut(f, file, piece, cuts);
+  });
   const work = (r: ScanRange): number => r.end + FILE_COST;
   const smallWork = small.reduce((sum, r) => sum + work(r), 0);
   const shared = Math.ceil(smallWork / (workers * 4));
@@ -105,13 +126,11 @@ export function planTasks(
   }
   if (batch.length > 0) batches.push(batch);
   const tasks: { task: ScanTask; bytes: number; first: number }[] = [
-    ...ranges
-      .filter((r) => !whole(r))
-      .map((range) => ({
-        task: { kind: 'range', range } as const,
-        bytes: range.end - range.start,
-        first: range.file,
-      })),
+    ...cuts.map((range) => ({
+      task: { kind: 'range', range } as const,
+      bytes: range.end - range.start,
+      first: range.file,
+    })),
     ...batches.map((files) => ({
       task: { kind: 'files', files } as const,
       bytes: files.reduce((sum, r) => sum + r.end, 0),

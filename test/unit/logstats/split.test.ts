@@ -104,6 +104,23 @@ describe('planTasks', () => {
     for (let i = 1; i < parts.length; i++) expect(parts[i]![0]).toBe(parts[i - 1]![1]);
   });
 
+  // The run plans the files it could stat, and numbers each range by its input.
+  it("numbers each range by its file's own index where it has one", () => {
+    const files = [
+      { ...file('a', 10), index: 7 },
+      { ...file('big', 3 * MB), index: 9 },
+      { ...file('b', 20), index: 12 },
+    ];
+    const tasks = planTasks(files, 2, MB);
+    expect(tasks.filter((t) => t.kind === 'range').map((t) => t.range.file)).toEqual([9, 9, 9]);
+    const batched = tasks.flatMap((t) => (t.kind === 'files' ? t.files : []));
+    expect(batched.map((r) => [r.file, r.path])).toEqual([
+      [7, 'a'],
+      [12, 'b'],
+    ]);
+    expect(planRanges(files, 2, MB).map((r) => r.file)).toEqual([9, 9, 9, 12, 7]);
+  });
+
   it('shares small files among the workers rather than in one batch', () => {
     const tasks = planTasks(
       Array.from({ length: 400 }, (_, i) => file(`s${i}`, 64 * 1024)),
