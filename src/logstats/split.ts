@@ -103,10 +103,8 @@ export function planTasks(
   const small: ScanRange[] = [];
   const cuts: ScanRange[] = [];
   files.forEach((f, at) => {
-    const file = f.index ?? at;
-    if (f.size <= SMALL_FILE_BYTES && partsOf(f, piece) === 1) {
-      small.push({ file, path: f.path, start: 0, end: f.size, gzip: f.gzip });
-    } else cut(f, file, piece, cuts);
+    const whole = f.size <= SMALL_FILE_BYTES && partsOf(f, piece) === 1;
+    cut(f, f.index ?? at, piece, whole ? small : cuts);
   });
   const work = (r: ScanRange): number => r.end + FILE_COST;
   const smallWork = small.reduce((sum, r) => sum + work(r), 0);
